@@ -1,0 +1,146 @@
+"""The application factory: the only place that wires everything together."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request, send_from_directory
+
+from app.config import INSTANCE_DIR, PROJECT_ROOT, Settings
+from app.database import db
+
+log = logging.getLogger("app")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app from `settings` (default: the environment)."""
+    settings = settings or Settings.from_env()
+    _configure_logging(settings)
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.update(_flask_config(settings))
+    app.extensions["settings"] = settings
+
+    db.configure(settings.database_url)
+    app.teardown_appcontext(_remove_session)
+
+    from app.api import register_blueprints
+    from app.api.errors import register_error_handlers
+    from app.extensions import api, migrate
+
+    api.init_app(app, spec_kwargs={"marshmallow_plugin": _marshmallow_plugin()})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque token"}
+    )
+    register_blueprints(api)
+    register_error_handlers(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    _register_docs_assets(app)
+    _register_request_guards(app, settings)
+
+    from app.cli import register_commands
+
+    register_commands(app)
+    log.info(
+        "app ready: env=%s database=%s jobs=%s",
+        settings.app_env,
+        _redact(settings.database_url),
+        "inline" if settings.jobs_inline else f"rq queue {settings.rq_queue!r}",
+    )
+    return app
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "MAX_CONTENT_LENGTH": settings.max_content_length,
+        "API_TITLE": "Field Service API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        # Served by this app: the machines running it may have no internet access.
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": "Back-office, dispatcher and mobile sync API of the field-service "
+                "backend. Errors share one format: {status, code, message, errors}."
+            }
+        },
+    }
+
+
+def _marshmallow_plugin() -> Any:
+    import marshmallow as ma
+    from apispec.ext.marshmallow import MarshmallowPlugin
+    from apispec.ext.marshmallow.common import resolve_schema_cls
+
+    def schema_name(schema: Any) -> str:
+        # One schema class serves create (full) and update (partial): name them apart.
+        name = resolve_schema_cls(schema).__name__.removesuffix("Schema")
+        if isinstance(schema, ma.Schema) and schema.partial:
+            name += "Patch"
+        return name
+
+    return MarshmallowPlugin(schema_name_resolver=schema_name)
+
+
+def _register_docs_assets(app: Flask) -> None:
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename: str) -> Response:
+        return send_from_directory(str(swagger_ui_path), filename)
+
+    swagger_assets._roles = frozenset()  # type: ignore[attr-defined]
+
+
+def _register_request_guards(app: Flask, settings: Settings) -> None:
+    from app.api.errors import error_response
+
+    @app.before_request
+    def _limit_json_body() -> Any:
+        g.started = time.perf_counter()
+        length = request.content_length
+        if request.is_json and length is not None and length > settings.max_json_body:
+            return error_response(
+                413,
+                "body_too_large",
+                f"JSON bodies are limited to {settings.max_json_body} bytes",
+            )
+        return None
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info(
+            "%s %s -> %s in %.1f ms (user %s)",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            elapsed_ms,
+            g.get("user_id", "-"),
+        )
+        return response
+
+
+def _remove_session(_exc: BaseException | None) -> None:
+    db.session.remove()
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger().setLevel(settings.log_level)
+
+
+def _redact(url: str) -> str:
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"

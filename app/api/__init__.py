@@ -1,0 +1,24 @@
+"""The back-office and dispatcher HTTP API under /api/v1."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from app.api import auth, checklists, customers, staff, visits
+
+
+def register_blueprints(api: Api) -> None:
+    """Register every /api/v1 blueprint on the Api."""
+    for blueprint in (
+        auth.blp,
+        staff.users,
+        customers.customers,
+        customers.sites,
+        customers.orders,
+        staff.skills,
+        staff.depots,
+        staff.technicians,
+        visits.blp,
+        checklists.blp,
+    ):
+        api.register_blueprint(blueprint)

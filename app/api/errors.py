@@ -1,0 +1,127 @@
+"""The one error format: every 4xx/5xx answers `{"status", "code", "message", "errors"}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, jsonify, request
+from flask_smorest import Api
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import AppError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    428: "precondition_required",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "temporarily_unavailable",
+}
+
+
+class ErrorSchema(ma.Schema):
+    """The body of every error response."""
+
+    status = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    code = ma.fields.String(metadata={"description": "Stable machine-readable error code"})
+    message = ma.fields.String(metadata={"description": "What went wrong, for a person"})
+    errors = ma.fields.Dict(
+        metadata={"description": "Field errors: field name -> list of messages"}
+    )
+    details = ma.fields.Dict(metadata={"description": "Extra facts, e.g. the current version"})
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    errors: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[Response, int]:
+    """Build an error response in the one format."""
+    body: dict[str, Any] = {"status": status, "code": code, "message": message}
+    body["errors"] = errors or {}
+    if details:
+        body["details"] = details
+    response = jsonify(body)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response, status
+
+
+def _flatten_locations(messages: dict[str, Any]) -> dict[str, Any]:
+    # webargs nests field errors under the request location ("json", "query"); clients
+    # want the field names, so the location level is folded away.
+    flat: dict[str, Any] = {}
+    for location, errors in messages.items():
+        if isinstance(errors, dict):
+            flat.update(errors)
+        else:
+            flat[location] = errors
+    return flat
+
+
+class FieldServiceApi(Api):
+    """flask-smorest's Api, answering errors in the project's one format."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> tuple[Response, int]:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages") or {}
+        errors = _flatten_locations(errors) if isinstance(errors, dict) else {"_": errors}
+        code = _HTTP_CODES.get(status, "error")
+        message = data.get("message") or error.description or error.name
+        if status == 400 and _is_json_decode_error(errors):
+            code, message = "malformed_json", "the request body is not valid JSON"
+            errors = {}
+        elif status == 422 and not data.get("message"):
+            message = "the request has invalid or unknown fields"
+        elif status == 500:
+            message = "an unexpected error occurred; it has been logged"
+        return error_response(status, code, message, errors, headers=data.get("headers"))
+
+
+def _is_json_decode_error(errors: dict[str, Any]) -> bool:
+    text = str(errors)
+    return "Invalid JSON body" in text
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render domain errors and database faults in the one format."""
+
+    @app.errorhandler(AppError)
+    def _app_error(error: AppError) -> tuple[Response, int]:
+        return error_response(error.status, error.code, error.message, error.fields, error.details)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(error: StaleDataError) -> tuple[Response, int]:
+        return error_response(
+            409, "version_conflict", "the record was changed by someone else; reload and retry"
+        )
+
+    @app.errorhandler(OperationalError)
+    def _db_down(error: OperationalError) -> tuple[Response, int]:
+        log.error("database unavailable during %s %s: %s", request.method, request.path, error)
+        return error_response(
+            503,
+            "temporarily_unavailable",
+            "the database is temporarily unavailable; retry shortly",
+            headers={"Retry-After": "5"},
+        )

@@ -1,0 +1,43 @@
+"""Marshmallow fields and base schemas shared by the API's resources."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+Latitude = lambda **kw: ma.fields.Float(validate=validate.Range(-90, 90), **kw)  # noqa: E731
+Longitude = lambda **kw: ma.fields.Float(validate=validate.Range(-180, 180), **kw)  # noqa: E731
+
+
+def aware_datetime(**kwargs: object) -> ma.fields.AwareDateTime:
+    """An ISO 8601 datetime that must carry its UTC offset."""
+    return ma.fields.AwareDateTime(format="iso", **kwargs)
+
+
+class Strict(ma.Schema):
+    """Unknown fields are refused, not silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class RecordSchema(Strict):
+    """Fields every versioned record shows."""
+
+    id = ma.fields.Integer(dump_only=True)
+    version = ma.fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "Version the update is based on (or send If-Match)"},
+    )
+    created_at = aware_datetime(dump_only=True)
+    updated_at = aware_datetime(dump_only=True)
+
+
+class SkillLevelSchema(Strict):
+    code = ma.fields.String(required=True, validate=validate.Length(1, 40))
+    level = ma.fields.Integer(load_default=1, validate=validate.Range(1, 5))
+
+
+class ListQuery(Strict):
+    q = ma.fields.String(validate=validate.Length(1, 100), metadata={"description": "Text search"})

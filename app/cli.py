@@ -1,0 +1,62 @@
+"""Command-line commands: `flask seed-demo`, `flask create-user`, `flask rq-worker`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from app.database import db
+from app.models import Role
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+    app.cli.add_command(rq_worker)
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data)")
+@click.option("--start", "start_day", default=None, help="First working day (YYYY-MM-DD)")
+def seed_demo(seed: int, start_day: str | None) -> None:
+    """Fill an empty database with a reproducible Shanghai demo dataset."""
+    import datetime as dt
+
+    from app.demo import seed_demo_data
+
+    first = dt.date.fromisoformat(start_day) if start_day else None
+    summary = seed_demo_data(db.session, seed=seed, first_day=first)
+    db.session.commit()
+    click.echo(summary.describe())
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.password_option()
+def create_user(email: str, name: str, role: str, password: str) -> None:
+    """Create a user account."""
+    from app.services.accounts import create_user as create
+
+    user = create(db.session, email=email, name=name, password=password, role=Role(role))
+    db.session.commit()
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+@click.command("rq-worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty")
+def rq_worker(burst: bool) -> None:
+    """Run an rq worker for this app's queue (needs REDIS_URL)."""
+    from rq import Worker
+
+    from app.jobs import connect, queue
+
+    settings = current_app.extensions["settings"]
+    connection = connect(settings)
+    worker = Worker(
+        [queue(settings, connection)],
+        connection=connection,
+        serializer=queue(settings, connection).serializer,
+    )
+    worker.work(burst=burst)

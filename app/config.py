@@ -1,0 +1,105 @@
+"""Settings read from the environment, in this one place.
+
+Every other module receives a `Settings` (or the Flask config built from it) and never reads
+`os.environ` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something the app refuses to run with."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The application's settings; build with `Settings.from_env()`."""
+
+    app_env: str = "development"
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'fieldservice.db'}"
+    # None means background jobs run inline in the calling process (no Redis needed).
+    redis_url: str | None = None
+    rq_queue: str = "fieldservice"
+    secret_key: str = DEV_SECRET_KEY
+    upload_folder: str = str(INSTANCE_DIR / "uploads")
+    access_token_ttl_s: int = 12 * 3600
+    device_token_ttl_s: int = 90 * 24 * 3600
+    max_content_length: int = 16 * 1024 * 1024
+    max_json_body: int = 1024 * 1024
+    sync_scope_days_ahead: int = 7
+    tombstone_retention_days: int = 60
+    rating_link_ttl_days: int = 14
+    log_level: str = "INFO"
+    # The service area's time zone: calendar dates in queries and demo data are read in it.
+    time_zone: str = "Asia/Shanghai"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read settings from environment variables (or the given mapping)."""
+        env = dict(os.environ if env is None else env)
+        settings = cls(
+            app_env=env.get("APP_ENV", cls.app_env),
+            database_url=env.get("DATABASE_URL") or cls.database_url,
+            redis_url=env.get("REDIS_URL") or None,
+            rq_queue=env.get("RQ_QUEUE", cls.rq_queue),
+            secret_key=env.get("SECRET_KEY") or DEV_SECRET_KEY,
+            upload_folder=env.get("UPLOAD_FOLDER") or cls.upload_folder,
+            access_token_ttl_s=_int(env, "ACCESS_TOKEN_TTL", cls.access_token_ttl_s),
+            device_token_ttl_s=_int(env, "DEVICE_TOKEN_TTL", cls.device_token_ttl_s),
+            max_content_length=_int(env, "MAX_CONTENT_LENGTH", cls.max_content_length),
+            max_json_body=_int(env, "MAX_JSON_BODY", cls.max_json_body),
+            sync_scope_days_ahead=_int(env, "SYNC_SCOPE_DAYS", cls.sync_scope_days_ahead),
+            tombstone_retention_days=_int(
+                env, "TOMBSTONE_RETENTION_DAYS", cls.tombstone_retention_days
+            ),
+            rating_link_ttl_days=_int(env, "RATING_LINK_TTL_DAYS", cls.rating_link_ttl_days),
+            log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
+            time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
+        )
+        settings.check()
+        return settings
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some settings changed (used by tests and commands)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        settings = Settings(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def jobs_inline(self) -> bool:
+        return self.redis_url is None
+
+    def check(self) -> None:
+        """Refuse settings that are unsafe for the environment."""
+        if self.is_production and self.secret_key == DEV_SECRET_KEY:
+            raise ConfigError(
+                "SECRET_KEY is the development default; set SECRET_KEY before APP_ENV=production"
+            )
+        if self.access_token_ttl_s <= 0 or self.device_token_ttl_s <= 0:
+            raise ConfigError("token lifetimes must be positive")

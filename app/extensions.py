@@ -1,0 +1,10 @@
+"""Extension objects created once and bound to the app in the factory."""
+
+from __future__ import annotations
+
+from flask_migrate import Migrate
+
+from app.api.errors import FieldServiceApi
+
+api = FieldServiceApi()
+migrate = Migrate()

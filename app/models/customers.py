@@ -1,0 +1,77 @@
+"""Customers, their sites and their orders."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import Base
+from app.models.base import Versioned, enum_column
+
+
+class CustomerTier(enum.StrEnum):
+    STANDARD = "standard"
+    SILVER = "silver"
+    GOLD = "gold"
+    VIP = "vip"
+
+
+class OrderStage(enum.StrEnum):
+    LEAD = "lead"
+    MEASURE = "measure"
+    DESIGN = "design"
+    CONFIRMED = "confirmed"
+    PRODUCTION = "production"
+    INSTALL = "install"
+    INSTALLED = "installed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Customer(Versioned, Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    tier: Mapped[CustomerTier] = mapped_column(
+        enum_column(CustomerTier), default=CustomerTier.STANDARD
+    )
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    sites: Mapped[list[Site]] = relationship(back_populates="customer", order_by="Site.id")
+    orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.id")
+
+
+class Site(Versioned, Base):
+    __tablename__ = "sites"
+    __table_args__ = (
+        CheckConstraint("lat >= -90 AND lat <= 90", name="lat_range"),
+        CheckConstraint("lon >= -180 AND lon <= 180", name="lon_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    address: Mapped[str] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    access_notes: Mapped[str | None] = mapped_column(Text)
+
+    customer: Mapped[Customer] = relationship(back_populates="sites")
+
+
+class Order(Versioned, Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    product_line: Mapped[str] = mapped_column(String(80))
+    stage: Mapped[OrderStage] = mapped_column(enum_column(OrderStage), default=OrderStage.LEAD)
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="orders")
+    site: Mapped[Site | None] = relationship()

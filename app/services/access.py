@@ -1,0 +1,100 @@
+"""Who may see what: technicians reach only their own visits and what those visits point to.
+
+A record outside a technician's reach answers 404, never 403, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound, ValidationFailed
+from app.models import Customer, Order, Role, Site, Technician, User, Visit
+from app.services.records import get_or_404
+
+
+def technician_id_of(session: Session, user: User) -> int | None:
+    """The technician record linked to a user, if any."""
+    return session.scalar(select(Technician.id).where(Technician.user_id == user.id))
+
+
+def visit_scope(session: Session, user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting visits to those `user` may see."""
+    if user.role != Role.TECHNICIAN:
+        return true()
+    technician_id = technician_id_of(session, user)
+    if technician_id is None:
+        return Visit.id.is_(None)
+    return Visit.technician_id == technician_id
+
+
+def visible_visit(session: Session, user: User, visit_id: int) -> Visit:
+    """The visit if `user` may see it, else NotFound."""
+    visit = session.scalar(select(Visit).where(Visit.id == visit_id, visit_scope(session, user)))
+    if visit is None:
+        raise NotFound(f"visit {visit_id} does not exist")
+    return visit
+
+
+def _reachable_through_visits(
+    session: Session, user: User, column: Any, record_id: int, label: str
+) -> None:
+    if user.role != Role.TECHNICIAN:
+        return
+    hit = session.scalar(
+        select(Visit.id).where(column == record_id, visit_scope(session, user)).limit(1)
+    )
+    if hit is None:
+        raise NotFound(f"{label} {record_id} does not exist")
+
+
+def visible_customer(session: Session, user: User, customer_id: int) -> Customer:
+    _reachable_through_visits(session, user, Visit.customer_id, customer_id, "customer")
+    return get_or_404(session, Customer, customer_id)
+
+
+def visible_site(session: Session, user: User, site_id: int) -> Site:
+    _reachable_through_visits(session, user, Visit.site_id, site_id, "site")
+    return get_or_404(session, Site, site_id)
+
+
+def visible_order(session: Session, user: User, order_id: int) -> Order:
+    _reachable_through_visits(session, user, Visit.order_id, order_id, "order")
+    return get_or_404(session, Order, order_id)
+
+
+def customer_search(query: dict[str, Any]) -> Select[tuple[Customer]]:
+    """Customers matching a list query (text search on name, phone and email)."""
+    stmt = select(Customer).order_by(Customer.id)
+    if "q" in query:
+        pattern = f"%{query['q']}%"
+        stmt = stmt.where(
+            or_(
+                Customer.name.ilike(pattern),
+                Customer.phone.ilike(pattern),
+                Customer.email.ilike(pattern),
+            )
+        )
+    if "tier" in query:
+        stmt = stmt.where(Customer.tier == query["tier"])
+    if "tag" in query:
+        # Tags are a short JSON list; a text match on the serialised list is portable.
+        from sqlalchemy import String, cast
+
+        stmt = stmt.where(cast(Customer.tags, String).contains(f'"{query["tag"]}"'))
+    return stmt
+
+
+def check_order_links(session: Session, data: dict[str, Any]) -> None:
+    """An order's site must belong to the order's customer."""
+    customer = get_or_404(session, Customer, data["customer_id"])
+    site_id = data.get("site_id")
+    if site_id is not None:
+        site = get_or_404(session, Site, site_id)
+        if site.customer_id != customer.id:
+            raise ValidationFailed(
+                f"site {site_id} belongs to another customer",
+                fields={"site_id": ["belongs to another customer"]},
+            )

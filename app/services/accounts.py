@@ -1,0 +1,116 @@
+"""Users, password hashing and bearer tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from app.database import utcnow
+from app.errors import Conflict, NotAuthenticated
+from app.models import AuthToken, Role, User
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of `password`, self-describing so parameters can change later."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Whether `password` matches the stored hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, expected = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(
+        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+    )
+    return hmac.compare_digest(digest.hex(), expected)
+
+
+def create_user(session: Session, *, email: str, name: str, password: str, role: Role) -> User:
+    """Create a user; a taken email is a conflict."""
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} already exists", code="email_taken")
+    user = User(email=email, name=name, password_hash=hash_password(password), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """The active user with these credentials, else NotAuthenticated (same error either way)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        raise NotAuthenticated("wrong email or password", code="invalid_credentials")
+    return user
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, user: User, *, ttl_s: int, device_id: str | None = None
+) -> tuple[str, AuthToken]:
+    """A new bearer token for `user`; the raw value is returned once and never stored."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    token = AuthToken(
+        token_hash=token_digest(raw),
+        user=user,
+        device_id=device_id,
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=ttl_s),
+    )
+    session.add(token)
+    session.flush()
+    return raw, token
+
+
+def resolve_token(session: Session, raw: str, *, now: dt.datetime | None = None) -> AuthToken:
+    """The live token behind `raw`, or NotAuthenticated when unknown, expired or revoked."""
+    token = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(raw)))
+    if token is None or not token.is_valid(now or utcnow()) or not token.user.active:
+        raise NotAuthenticated("the bearer token is invalid, expired or revoked")
+    return token
+
+
+def revoke_token(session: Session, token: AuthToken) -> None:
+    """Revoke a token at once."""
+    token.revoked_at = utcnow()
+    session.flush()
+
+
+def revoke_all_tokens(session: Session, user: User) -> int:
+    """Revoke every live token of a user (e.g. when the account is deactivated)."""
+    now = utcnow()
+    tokens = session.scalars(
+        select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return len(tokens)
+
+
+def purge_dead_tokens(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Delete tokens that expired or were revoked more than a day ago."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=1)
+    result = session.execute(
+        delete(AuthToken).where(or_(AuthToken.expires_at < cutoff, AuthToken.revoked_at < cutoff))
+    )
+    return result.rowcount or 0

@@ -1,0 +1,272 @@
+"""Visit use cases: the status state machine's only entry point, assignment and skills."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.database import utcnow
+from app.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from app.models import (
+    Customer,
+    LockState,
+    Order,
+    Site,
+    Skill,
+    Technician,
+    TechnicianSkill,
+    User,
+    Visit,
+    VisitSkill,
+    VisitStatus,
+    VisitStatusChange,
+)
+from app.models.visits import allowed_next
+from app.services.access import visit_scope
+from app.services.records import get_or_404
+
+
+def change_status(
+    session: Session,
+    visit: Visit,
+    to: VisitStatus,
+    *,
+    actor_user_id: int | None,
+    source: str = "api",
+    device_time: dt.datetime | None = None,
+) -> VisitStatusChange:
+    """Move a visit along the state machine and record who did it; illegal moves are refused."""
+    if to not in allowed_next(visit.status):
+        allowed = ", ".join(sorted(allowed_next(visit.status))) or "none (final)"
+        raise InvalidTransition(
+            f"visit {visit.id} cannot move from {visit.status} to {to}; allowed: {allowed}",
+            details={"from": str(visit.status), "to": str(to)},
+        )
+    change = VisitStatusChange(
+        visit_id=visit.id,
+        from_status=visit.status,
+        to_status=to,
+        actor_user_id=actor_user_id,
+        source=source,
+        at=utcnow(),
+        device_time=device_time,
+    )
+    visit.status = to
+    visit.status_changed_at = change.at
+    session.add(change)
+    session.flush()
+    return change
+
+
+def set_required_skills(session: Session, visit: Visit, skills: Iterable[tuple[str, int]]) -> None:
+    """Replace a visit's required skills, given as (skill code, minimum level)."""
+    wanted = dict(skills)
+    by_code = _skills_by_code(session, wanted, field="required_skills")
+    visit.required_skills = [
+        VisitSkill(skill_id=by_code[code].id, min_level=level) for code, level in wanted.items()
+    ]
+
+
+def set_technician_skills(
+    session: Session, technician: Technician, skills: Iterable[tuple[str, int]]
+) -> None:
+    """Replace a technician's skills, given as (skill code, level)."""
+    wanted = dict(skills)
+    by_code = _skills_by_code(session, wanted)
+    technician.skills = [
+        TechnicianSkill(skill_id=by_code[code].id, level=level) for code, level in wanted.items()
+    ]
+
+
+def _skills_by_code(
+    session: Session, codes: Iterable[str], *, field: str = "skills"
+) -> dict[str, Skill]:
+    codes = list(codes)
+    found = {s.code: s for s in session.scalars(select(Skill).where(Skill.code.in_(codes)))}
+    missing = sorted(set(codes) - set(found))
+    if missing:
+        raise ValidationFailed(
+            f"unknown skill code(s): {', '.join(missing)}",
+            fields={field: [f"unknown skill code {code!r}" for code in missing]},
+        )
+    return found
+
+
+def check_assignment(visit: Visit, technician: Technician | None) -> None:
+    """Refuse assigning a visit to an inactive technician or one lacking a required skill."""
+    if technician is None:
+        return
+    if not technician.active:
+        raise ValidationFailed(
+            f"technician {technician.id} is inactive",
+            fields={"technician_id": ["technician is inactive"]},
+        )
+    levels = technician.skill_levels()
+    lacking = [
+        f"{vs.skill.code} (level {vs.min_level})"
+        for vs in visit.required_skills
+        if levels.get(vs.skill.code, 0) < vs.min_level
+    ]
+    if lacking:
+        raise ValidationFailed(
+            f"technician {technician.id} lacks required skill(s): {', '.join(lacking)}",
+            code="skill_mismatch",
+            fields={"technician_id": [f"lacks {item}" for item in lacking]},
+        )
+
+
+_TECHNICIAN_MOVES = frozenset(
+    {VisitStatus.EN_ROUTE, VisitStatus.ON_SITE, VisitStatus.COMPLETED, VisitStatus.INCOMPLETE}
+)
+_SCHEDULE_FIELDS = ("technician_id", "planned_start", "window_start", "window_end")
+
+
+def check_technician_transition(to: VisitStatus) -> None:
+    """Technicians move their own visits through execution only; scheduling is the dispatcher's."""
+    if to not in _TECHNICIAN_MOVES:
+        raise Forbidden(f"technicians cannot move a visit to {to}")
+
+
+def search(
+    session: Session, user: User, query: dict[str, Any], *, tz: ZoneInfo
+) -> Select[tuple[Visit]]:
+    """Visits matching a list query, limited to what `user` may see."""
+    stmt = (
+        select(Visit)
+        .where(visit_scope(session, user))
+        .order_by(Visit.planned_start.is_(None), Visit.planned_start, Visit.id)
+    )
+    if query.get("status"):
+        stmt = stmt.where(Visit.status.in_(query["status"]))
+    for name in ("kind", "technician_id", "customer_id"):
+        if name in query:
+            stmt = stmt.where(getattr(Visit, name) == query[name])
+    if "unassigned" in query:
+        stmt = stmt.where(Visit.technician_id.is_(None) == query["unassigned"])
+    when = func.coalesce(Visit.planned_start, Visit.window_start)
+    if "date_from" in query:
+        stmt = stmt.where(when >= _local_midnight(query["date_from"], tz))
+    if "date_to" in query:
+        stmt = stmt.where(when < _local_midnight(query["date_to"] + dt.timedelta(days=1), tz))
+    if "q" in query:
+        pattern = f"%{query['q']}%"
+        stmt = stmt.where(
+            Visit.customer.has(or_(Customer.name.ilike(pattern), Customer.phone.ilike(pattern)))
+        )
+    return stmt
+
+
+def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+
+
+def create_visit(session: Session, data: dict[str, Any], *, actor_user_id: int | None) -> Visit:
+    """Create a visit in status `new` after checking what it points to."""
+    skills = data.pop("required_skills", [])
+    visit = Visit(status=VisitStatus.NEW, status_changed_at=utcnow())
+    with session.no_autoflush:
+        set_required_skills(session, visit, ((s["code"], s["min_level"]) for s in skills))
+        _apply_visit_fields(session, visit, {**data, "required_skills": skills})
+    session.add(visit)
+    session.flush()
+    session.add(
+        VisitStatusChange(
+            visit_id=visit.id,
+            from_status=None,
+            to_status=VisitStatus.NEW,
+            actor_user_id=actor_user_id,
+            source="api",
+            at=visit.status_changed_at,
+        )
+    )
+    session.flush()
+    return visit
+
+
+def update_visit(session: Session, visit: Visit, data: dict[str, Any]) -> Visit:
+    """Change a visit's fields; a closed visit and in-progress schedule fields are frozen."""
+    if not visit.is_open:
+        raise Conflict(
+            f"visit {visit.id} is {visit.status} and can no longer be changed", code="visit_closed"
+        )
+    if visit.lock == LockState.IN_PROGRESS and any(
+        name in data and data[name] != getattr(visit, name) for name in _SCHEDULE_FIELDS
+    ):
+        raise Conflict(
+            f"visit {visit.id} is in progress; its technician and times cannot move",
+            code="visit_locked",
+        )
+    skills = data.pop("required_skills", None)
+    with session.no_autoflush:
+        if skills is not None:
+            set_required_skills(session, visit, ((s["code"], s["min_level"]) for s in skills))
+            data = {**data, "required_skills": skills}
+        _apply_visit_fields(session, visit, data)
+    session.flush()
+    return visit
+
+
+def _apply_visit_fields(session: Session, visit: Visit, data: dict[str, Any]) -> None:
+    merged = {
+        name: data.get(name, getattr(visit, name))
+        for name in (
+            "customer_id",
+            "site_id",
+            "order_id",
+            "window_start",
+            "window_end",
+            "depends_on_visit_id",
+            "technician_id",
+        )
+    }
+    customer = get_or_404(session, Customer, merged["customer_id"])
+    site = get_or_404(session, Site, merged["site_id"])
+    if site.customer_id != customer.id:
+        raise ValidationFailed(
+            f"site {site.id} belongs to another customer",
+            fields={"site_id": ["belongs to another customer"]},
+        )
+    if merged["order_id"] is not None:
+        order = get_or_404(session, Order, merged["order_id"])
+        if order.customer_id != customer.id:
+            raise ValidationFailed(
+                f"order {order.id} belongs to another customer",
+                fields={"order_id": ["belongs to another customer"]},
+            )
+    start, end = merged["window_start"], merged["window_end"]
+    if start and end and end <= start:
+        raise ValidationFailed(
+            "window_end must be after window_start",
+            fields={"window_end": ["must be after window_start"]},
+        )
+    if merged["depends_on_visit_id"] is not None:
+        if visit.id is not None and merged["depends_on_visit_id"] == visit.id:
+            raise ValidationFailed(
+                "a visit cannot depend on itself",
+                fields={"depends_on_visit_id": ["refers to this visit"]},
+            )
+        get_or_404(session, Visit, merged["depends_on_visit_id"])
+    for name, value in data.items():
+        if name != "required_skills":
+            setattr(visit, name, value)
+    technician = (
+        get_or_404(session, Technician, merged["technician_id"])
+        if merged["technician_id"] is not None
+        else None
+    )
+    if "technician_id" in data or "required_skills" in data:
+        check_assignment(visit, technician)
+
+
+def check_deletable(visit: Visit) -> None:
+    """Only visits nobody has started may be deleted; the rest keep their history."""
+    if visit.status not in (VisitStatus.NEW, VisitStatus.SCHEDULED):
+        raise Conflict(
+            f"visit {visit.id} is {visit.status}; cancel it instead of deleting it",
+            code="visit_started",
+        )

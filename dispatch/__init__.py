@@ -1,0 +1,1 @@
+"""Dispatch planning: a pure library (no web, no database)."""

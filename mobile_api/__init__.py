@@ -1,0 +1,1 @@
+"""The HTTP surface the technicians' phones use: device auth, sync, uploads."""

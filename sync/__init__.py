@@ -1,0 +1,1 @@
+"""Offline delta sync protocol: change feed, cursors, scope, mutations, conflict rules."""

@@ -1,0 +1,171 @@
+"""Test fixtures: a real PostgreSQL database and a real Redis, created for this run.
+
+The suite uses DATABASE_URL / REDIS_URL when given, else the local servers. It creates its
+own database (dropped at the end) and never skips when a server is missing: it fails with a
+message saying how to start it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from app import models
+from app.config import Settings
+from app.database import Base, db
+from tests import factories
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+HOW_TO_START = {
+    "postgres": "start it with: pg_ctlcluster --skip-systemctl-redirect "
+    "$(ls /etc/postgresql) main start   (or set DATABASE_URL)",
+    "redis": "start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 "
+    "--save '' --appendonly no   (or set REDIS_URL)",
+}
+
+
+def _server_url() -> str:
+    url = os.environ.get("DATABASE_URL") or DEFAULT_PG
+    if not url.startswith("postgresql"):
+        pytest.exit(f"the test suite needs PostgreSQL; DATABASE_URL is {url!r}", returncode=3)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, migrated to the latest schema."""
+    server = make_url(_server_url())
+    name = f"fieldservice_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {server.render_as_string(hide_password=True)}: "
+            f"{exc}\n{HOW_TO_START['postgres']}",
+            pytrace=False,
+        )
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate_to_head(url)
+        yield url
+    finally:
+        db.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def migrate_to_head(url: str) -> None:
+    """Build the schema the way production does: Alembic migrations, not create_all."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    app = create_app(Settings(database_url=url, log_level="WARNING"))
+    with app.app_context():
+        upgrade()
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis the tests use; fails loudly when it is down."""
+    url = os.environ.get("REDIS_URL") or DEFAULT_REDIS
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        pytest.fail(
+            f"Redis is not reachable at {url}: {exc}\n{HOW_TO_START['redis']}", pytrace=False
+        )
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for the app under test: the test database, inline jobs, a temp upload folder."""
+    return Settings(
+        database_url=postgres_url,
+        upload_folder=str(tmp_path_factory.mktemp("uploads")),
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Flask:
+    from app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """The app's session; every table is emptied after the test (real commits happen)."""
+    factories.bind(db.session)
+    yield db.session
+    db.session.remove()
+    truncate_all(db.engine)
+
+
+def truncate_all(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app: Flask, session: Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def admin(session: Session) -> Any:
+    return factories.UserFactory(role=models.Role.ADMIN)
+
+
+@pytest.fixture
+def dispatcher(session: Session) -> Any:
+    return factories.UserFactory(role=models.Role.DISPATCHER)
+
+
+@pytest.fixture
+def technician(session: Session) -> Any:
+    """A technician with a login and the `measure` skill."""
+    return factories.TechnicianFactory(with_user=True, skills={"measure": 2})
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Any:
+    """login(user) -> headers carrying a fresh bearer token for that user."""
+
+    def _login(user: Any) -> dict[str, str]:
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"email": user.email, "password": factories.PASSWORD},
+        )
+        assert response.status_code == 201, response.json
+        return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    return _login
+
+
+@pytest.fixture
+def as_dispatcher(dispatcher: Any, login: Any) -> dict[str, str]:
+    return login(dispatcher)
+
+
+@pytest.fixture
+def as_admin(admin: Any, login: Any) -> dict[str, str]:
+    return login(admin)
