@@ -102,9 +102,16 @@ def _register_request_guards(app: Flask, settings: Settings) -> None:
     from app.api.errors import error_response
 
     @app.before_request
-    def _limit_json_body() -> Any:
+    def _limit_body_size() -> Any:
         g.started = time.perf_counter()
         length = request.content_length
+        # Refuse before reading: a view that never touches the body would otherwise accept it.
+        if length is not None and length > settings.max_content_length:
+            return error_response(
+                413,
+                "body_too_large",
+                f"request bodies are limited to {settings.max_content_length} bytes",
+            )
         if request.is_json and length is not None and length > settings.max_json_body:
             return error_response(
                 413,

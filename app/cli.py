@@ -23,9 +23,14 @@ def seed_demo(seed: int, start_day: str | None) -> None:
     import datetime as dt
 
     from app.demo import seed_demo_data
+    from app.errors import AppError
 
     first = dt.date.fromisoformat(start_day) if start_day else None
-    summary = seed_demo_data(db.session, seed=seed, first_day=first)
+    try:
+        summary = seed_demo_data(db.session, seed=seed, first_day=first)
+    except AppError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(summary.describe())
 

@@ -112,11 +112,21 @@ def app(settings: Settings) -> Flask:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """The app's session; every table is emptied after the test (real commits happen)."""
-    factories.bind(db.session)
-    yield db.session
-    db.session.remove()
-    truncate_all(db.engine)
+    """A session of the test's own, apart from the app's; tables are emptied afterwards.
+
+    Factories commit through it, so the app under test reads rows from the database just as
+    it would in production; objects expire on commit so assertions see what the app wrote.
+    """
+    # Other tests (migrations) bind the shared database object elsewhere; bind it back.
+    db.configure(app.extensions["settings"].database_url)
+    test_session = Session(db.engine, expire_on_commit=True)
+    factories.bind(test_session)
+    try:
+        yield test_session
+    finally:
+        test_session.close()
+        db.session.remove()
+        truncate_all(db.engine)
 
 
 def truncate_all(engine: Engine) -> None:

@@ -60,7 +60,7 @@ def skill(code: str) -> models.Skill:
     if found is None:
         found = models.Skill(code=code, name=code.replace("_", " ").title())
         session.add(found)
-        session.flush()
+        session.commit()
     return found
 
 
@@ -96,8 +96,9 @@ class TechnicianFactory(Base):
 
     @factory.post_generation
     def skills(self, create: bool, extracted: dict[str, int] | None, **_: Any) -> None:
+        found = {code: skill(code) for code in extracted or {}}
         for code, level in (extracted or {}).items():
-            self.skills.append(models.TechnicianSkill(skill=skill(code), level=level))
+            self.skills.append(models.TechnicianSkill(skill_id=found[code].id, level=level))
         if create and extracted:
             _session().commit()
 
@@ -157,7 +158,8 @@ class VisitFactory(Base):
 
     @factory.post_generation
     def required_skills(self, create: bool, extracted: dict[str, int] | None, **_: Any) -> None:
+        found = {code: skill(code) for code in extracted or {}}
         for code, level in (extracted or {}).items():
-            self.required_skills.append(models.VisitSkill(skill=skill(code), min_level=level))
+            self.required_skills.append(models.VisitSkill(skill_id=found[code].id, min_level=level))
         if create and extracted:
             _session().commit()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -9,9 +12,18 @@ Latitude = lambda **kw: ma.fields.Float(validate=validate.Range(-90, 90), **kw) 
 Longitude = lambda **kw: ma.fields.Float(validate=validate.Range(-180, 180), **kw)  # noqa: E731
 
 
-def aware_datetime(**kwargs: object) -> ma.fields.AwareDateTime:
-    """An ISO 8601 datetime that must carry its UTC offset."""
-    return ma.fields.AwareDateTime(format="iso", **kwargs)
+class UTCDateTimeField(ma.fields.AwareDateTime):
+    """Reads any offset, always writes UTC, so one instant has one spelling."""
+
+    def _serialize(self, value: dt.datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is not None:
+            value = value.astimezone(dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def aware_datetime(**kwargs: Any) -> ma.fields.AwareDateTime:
+    """An ISO 8601 datetime that must carry its UTC offset (answered in UTC)."""
+    return UTCDateTimeField(format="iso", **kwargs)
 
 
 class Strict(ma.Schema):

@@ -1,0 +1,30 @@
+"""Settings come from the environment, with safe defaults, in one place."""
+
+import pytest
+
+from app.config import DEV_SECRET_KEY, ConfigError, Settings
+
+
+def test_defaults_use_the_embedded_sqlite_database_and_inline_jobs():
+    settings = Settings.from_env({})
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.jobs_inline
+
+
+def test_redis_url_switches_jobs_to_queues():
+    assert not Settings.from_env({"REDIS_URL": "redis://127.0.0.1:6379/0"}).jobs_inline
+
+
+def test_production_refuses_the_development_secret_key():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Settings.from_env({"APP_ENV": "production"})
+
+
+def test_production_starts_with_a_real_secret_key():
+    settings = Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "s3cr3t-from-vault"})
+    assert settings.secret_key != DEV_SECRET_KEY
+
+
+def test_a_non_numeric_token_lifetime_is_a_clear_error():
+    with pytest.raises(ConfigError, match="ACCESS_TOKEN_TTL"):
+        Settings.from_env({"ACCESS_TOKEN_TTL": "soon"})
