@@ -14,7 +14,10 @@ from dataclasses import dataclass, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from dispatch import explain, translate
 from dispatch.core import CoreProblem, CoreSolution
+from dispatch.model import Plan, Problem, SolverSettings, Unassigned
+from dispatch.travel import MatrixProvider
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -29,7 +32,9 @@ class SearchConfig:
     first_solution: str = "LOCAL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     gls_lambda: float | None = None
-    iterated_local_search: bool = False
+    iterated_local_search: bool = False  # ruin-and-recreate (SISR) with simulated annealing
+    sisr_removed: int = 10
+    improve_perturbed: bool = True
     log_search: bool = False
 
 
@@ -44,10 +49,24 @@ def _search_parameters(cfg: SearchConfig) -> pywrapcp.DefaultRoutingSearchParame
     if cfg.gls_lambda is not None:
         params.guided_local_search_lambda_coefficient = cfg.gls_lambda
     if cfg.iterated_local_search:
-        params.use_iterated_local_search = True
+        _configure_ils(params, cfg)
     params.time_limit.FromMilliseconds(max(1, int(cfg.time_limit_s * 1000)))
     params.log_search = cfg.log_search
     return params
+
+
+def _configure_ils(params, cfg: SearchConfig) -> None:
+    params.use_iterated_local_search = True
+    ils = params.iterated_local_search_parameters
+    ils.improve_perturbed_solution = cfg.improve_perturbed
+    rr = ils.ruin_recreate_parameters
+    del rr.ruin_strategies[:]
+    sisr = rr.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = cfg.sisr_removed
+    sisr.avg_num_removed_visits = cfg.sisr_removed
+    sisr.bypass_factor = 0.01
+    sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+    sa.automatic_temperatures = True
 
 
 class _Model:
@@ -214,9 +233,8 @@ class _Model:
             v_end.append(assignment.Value(self.time_dim.CumulVar(index)))
             routes.append(route)
             starts.append(start)
-            brk = getattr(self, "break_vars", {}).get(v)
-            breaks.append(assignment.IntervalVarContainer().Element(brk).StartValue()
-                          if brk is not None and route else None)
+            # break times are recomputed when the plan is timed (dispatch.core.schedule)
+            breaks.append(None)
         served = {n for r in routes for n in r}
         dropped = [n for n in p.nodes if n not in served]
         return CoreSolution(
@@ -276,3 +294,54 @@ def solve_core_portfolio(
 def with_time_limit(cfg: SearchConfig, seconds: float) -> SearchConfig:
     """A copy of ``cfg`` with another time limit."""
     return replace(cfg, time_limit_s=seconds)
+
+
+def search_config(settings: SolverSettings) -> SearchConfig:
+    """The core search configuration for field-service settings."""
+    return SearchConfig(
+        time_limit_s=settings.time_limit_s,
+        first_solution=settings.first_solution,
+        metaheuristic=settings.metaheuristic,
+        gls_lambda=settings.gls_lambda,
+    )
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float | None = None,
+    provider: MatrixProvider | None = None,
+    progress: ProgressCallback | None = None,
+    settings: SolverSettings | None = None,
+) -> Plan:
+    """Plan all visits of ``problem``; returns the best plan found within the time limit.
+
+    ``settings`` (default ``problem.settings``) with ``time_limit_s`` overriding its limit.
+    ``progress(phase, best_cost)`` is called with phases "precheck", "build", "construct",
+    "search" (on every improving solution) and "explain". With ``settings.workers > 1`` the city
+    is partitioned into zones solved in parallel processes (see ``dispatch.zones``).
+    Every visit not in a route is in ``plan.unassigned`` with at least one reason.
+    """
+    settings = settings or problem.settings
+    if time_limit_s is not None:
+        settings = replace(settings, time_limit_s=time_limit_s)
+    if settings is not problem.settings:
+        problem = replace(problem, settings=settings)
+    if settings.workers > 1:
+        from dispatch import zones  # local import: zones calls back into solve()
+
+        return zones.solve_by_zones(problem, provider=provider, progress=progress)
+    if progress is not None:
+        progress("precheck", 0)
+    excluded = explain.precheck(problem)
+    tr = translate.build(problem, provider, excluded)
+    if not tr.core.nodes:
+        sol = _empty_solution(tr.core)
+    else:
+        sol = solve_core(tr.core, search_config(settings), progress=progress)
+    if progress is not None:
+        progress("explain", sol.objective)
+    unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
+    unassigned += explain.audit(tr, sol.routes, sol.dropped)
+    status = "ok" if sol.found else "no_solution"
+    return translate.plan_from_routes(tr, sol.routes, unassigned, sol.objective, status)
