@@ -80,6 +80,45 @@ def _allowed_by_dependency(tr: Translation, routes: list[list[int]], node: int) 
     return {v for v in range(len(tr.vehicles)) if tr.day_index(v) >= day + dep.min_days_after}
 
 
+def best_insertion(core: CoreProblem, routes: list[list[int]], node: int,
+                   allowed: set[int] | None = None) -> tuple[int, int, list[int]] | None:
+    """Cheapest feasible (added cost, vehicle, new route) for ``node``, or None."""
+    vehicles = core.nodes[node].allowed_vehicles
+    vehicles = range(len(core.vehicles)) if vehicles is None else vehicles
+    best = None
+    for v in vehicles:
+        if allowed is not None and v not in allowed:
+            continue
+        base = _route_cost(core, v, routes[v])
+        if base is None:
+            continue  # the route itself is no longer feasible; leave it alone
+        for k in range(len(routes[v]) + 1):
+            cand = [*routes[v][:k], node, *routes[v][k:]]
+            c = _route_cost(core, v, cand)
+            if c is not None and (best is None or c - base < best[0]):
+                best = (c - base, v, cand)
+    return best
+
+
+def repair(core: CoreProblem, routes: list[list[int]], dropped: list[int]) -> list[int]:
+    """Greedily insert dropped nodes (most important first) where feasible; returns the rest.
+
+    Routes are changed in place. Used after a time-limited search, whose last improvements on
+    big instances are often plain insertions the local search had not reached yet.
+    """
+    rest = []
+    order = sorted(dropped, key=lambda n: -(core.nodes[n].penalty or 0))
+    if core.dependencies:
+        return dropped  # dependency-aware insertion is left to the search
+    for node in order:
+        found = best_insertion(core, routes, node)
+        if found is None:
+            rest.append(node)
+        else:
+            routes[found[1]] = found[2]
+    return rest
+
+
 def insert_visit(
     plan: Plan, problem: Problem, visit: Visit, provider: MatrixProvider | None = None
 ) -> Plan:
@@ -103,19 +142,10 @@ def insert_visit(
     by_dep = _allowed_by_dependency(tr, routes, node)
     if by_dep is not None:
         allowed &= by_dep
-    best = None
-    for v in sorted(allowed):
-        base = _route_cost(core, v, routes[v])
-        if base is None:
-            continue  # the route itself is no longer feasible; leave it alone
-        for k in range(len(routes[v]) + 1):
-            cand = [*routes[v][:k], node, *routes[v][k:]]
-            c = _route_cost(core, v, cand)
-            if c is not None and (best is None or c - base < best[0]):
-                best = (c - base, v, cand, c)
+    best = best_insertion(core, routes, node, allowed)
     if best is None:
         unassigned = explain.audit(tr, routes, [node])
         return plan_from_routes(tr, routes, [*previous, *unassigned])
-    _, v, cand, cost = best
-    routes[v], _ = _improve(core, v, cand, cost)
+    _, v, cand = best
+    routes[v], _ = _improve(core, v, cand, _route_cost(core, v, cand))
     return plan_from_routes(tr, routes, previous)

@@ -339,6 +339,10 @@ def solve(
         sol = _empty_solution(tr.core)
     else:
         sol = solve_core(tr.core, search_config(settings), progress=progress)
+        if sol.found and sol.dropped:
+            from dispatch.insertion import repair  # local: insertion imports the plan tools
+
+            sol.dropped = repair(tr.core, sol.routes, sol.dropped)
     if progress is not None:
         progress("explain", sol.objective)
     unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]

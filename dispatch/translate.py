@@ -136,8 +136,13 @@ def build(
         use_exact = settings.break_mode == "exact" or (
             settings.break_mode == "auto" and len(visits) <= settings.break_exact_max_nodes
         )
+    # an in-progress visit started before "now": the technician's day restarts at its start
+    in_progress = {
+        v.locked_technician_id: minutes(v.locked_start)
+        for v in visits if v.lock is Lock.IN_PROGRESS
+    }
     core_vehicles = [
-        _vehicle(tech, shift, s, e, minutes, use_exact)
+        _vehicle(tech, shift, s, e, minutes, use_exact, in_progress.get(tech.id))
         for (tech, shift), s, e in zip(vehicles, starts, ends, strict=True)
     ]
     visit_node = {v.id: n for n, v in node_visit.items()}
@@ -160,11 +165,13 @@ def build(
     return Translation(problem, origin, core, dist_m, vehicles, node_visit, visit_node, excluded)
 
 
-def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exact_breaks: bool
-             ) -> CoreVehicle:
+def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exact_breaks: bool,
+             in_progress_start: int | None) -> CoreVehicle:
     earliest, latest = minutes(shift.start), minutes(shift.end)
     if tech.current is not None and tech.current.at.date() == shift.day:
         earliest = max(earliest, minutes(tech.current.at))
+        if in_progress_start is not None:
+            earliest = min(earliest, in_progress_start)
     brk = None
     max_span = shift.max_work_minutes
     if shift.break_ is not None:
