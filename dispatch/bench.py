@@ -55,7 +55,7 @@ def cmd_solomon(args: argparse.Namespace) -> int:
             if routes is None:
                 row.update(distance=None, vehicles=None, gap_pct=None, valid=False)
             else:
-                res = solomon.check(inst, [[n for n in r] for r in routes])
+                res = solomon.check(inst, [list(r) for r in routes])
                 best = bks.get(inst.name, (None, None))[1]
                 gap = 100 * (res.distance - best) / best if best else None
                 row.update(distance=round(res.distance, 1), vehicles=res.vehicles,

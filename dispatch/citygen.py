@@ -19,7 +19,8 @@ SHANGHAI = (31.23, 121.47)
 CST = timezone(timedelta(hours=8))
 
 
-def _point(rng: random.Random, center: tuple[float, float], radius_km: float) -> tuple[float, float]:
+def _point(rng: random.Random, center: tuple[float, float], radius_km: float
+           ) -> tuple[float, float]:
     # uniform over a disc; a degree of latitude is ~111 km
     r = radius_km * math.sqrt(rng.random())
     a = rng.uniform(0, 2 * math.pi)
@@ -42,7 +43,7 @@ def generate(
     radius_km: float = 18.0,
     settings: SolverSettings | None = None,
 ) -> Problem:
-    """A city with depots, technicians (skills, shifts, lunch breaks) and visits; same seed, same city.
+    """A city of depots, technicians (skills, shifts, breaks) and visits; same seed, same city.
 
     Roughly 10 visits per technician-day fill the shifts, so some low-priority work is dropped.
     """

@@ -6,6 +6,7 @@ Both the field-service model and the Solomon benchmark are translated into a :cl
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,7 +51,7 @@ class CoreDependency:
 
 @dataclass
 class CoreProblem:
-    """Integer matrices (``cost`` for the objective, ``time`` for travel) plus nodes and vehicles."""
+    """Integer matrices (``cost``: objective, ``time``: travel) plus nodes and vehicles."""
 
     cost: np.ndarray
     time: np.ndarray
@@ -89,7 +90,7 @@ class CoreSolution:
                 continue
             veh = problem.vehicles[v]
             path = [veh.start, *route, veh.end]
-            total += int(sum(problem.cost[a, b] for a, b in zip(path, path[1:], strict=False)))
+            total += int(sum(problem.cost[a, b] for a, b in itertools.pairwise(path)))
         return total
 
 

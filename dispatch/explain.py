@@ -86,7 +86,7 @@ def _visit_checks(problem: Problem, visit: Visit, days) -> list[Reason]:
             {},
         )]
     if visit.time_windows and not any(_window_fits(visit, s) for _, s in shifts):
-        windows = "; ".join(f"{_fmt(a)}–{b:%H:%M}" for a, b in visit.time_windows)
+        windows = "; ".join(f"{_fmt(a)}-{b:%H:%M}" for a, b in visit.time_windows)
         return [Reason(
             "window_outside_shifts",
             f"Visit {visit.id}'s time windows ({windows}) fall outside every shift of the "
@@ -228,13 +228,14 @@ def _standalone_failure(tr: Translation, v: int, node: int, travel: int, who):
     if visit.sla_hard and visit.sla_due is not None and arrive > tr.minutes(visit.sla_due):
         return ("sla_unreachable",
                 f"{tech.id} can reach visit {visit.id} at {_fmt(reach)} at the earliest, after "
-                f"its hard SLA {_fmt(visit.sla_due)}.", {**who, "earliest_arrival": reach.isoformat()})
+                f"its hard SLA {_fmt(visit.sla_due)}.",
+                {**who, "earliest_arrival": reach.isoformat()})
     if start is None:
         return ("window_conflict",
                 f"{tech.id} can reach visit {visit.id} at {_fmt(reach)} at the earliest, after "
                 "its last time window closes.", {**who, "earliest_arrival": reach.isoformat()})
     return ("shift_too_short",
-            f"{tech.id}'s shift on {shift.day} ({shift.start:%H:%M}–{shift.end:%H:%M}) is too "
+            f"{tech.id}'s shift on {shift.day} ({shift.start:%H:%M}-{shift.end:%H:%M}) is too "
             f"short for visit {visit.id} ({visit.duration_min} min) plus travel there and back.",
             {**who, "duration_min": visit.duration_min})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 from dispatch import explain
@@ -17,7 +18,7 @@ def _route_cost(core: CoreProblem, v: int, route: list[int]) -> int | None:
         return None
     veh = core.vehicles[v]
     path = [veh.start, *route, veh.end]
-    cost = int(sum(int(core.cost[a, b]) for a, b in zip(path, path[1:], strict=False)))
+    cost = int(sum(int(core.cost[a, b]) for a, b in itertools.pairwise(path)))
     for node, start in zip(route, sched.starts, strict=True):
         n = core.nodes[node]
         if n.soft_due is not None and start > n.soft_due:

@@ -7,6 +7,7 @@ travel metres/seconds become integers.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -317,8 +318,8 @@ def _route(tr: Translation, v: int, route: list[int], sched: Schedule) -> Route:
             travel_km=round(float(tr.dist_m[path[k], path[k + 1]]) / 1000.0, 3),
             late_min=late,
         ))
-    km = sum(float(tr.dist_m[a, b]) for a, b in zip(path, path[1:], strict=False)) / 1000.0
-    travel_min = int(sum(int(core.time[a, b]) for a, b in zip(path, path[1:], strict=False)))
+    km = sum(float(tr.dist_m[a, b]) for a, b in itertools.pairwise(path)) / 1000.0
+    travel_min = int(sum(int(core.time[a, b]) for a, b in itertools.pairwise(path)))
     brk = tr.at(sched.break_start) if sched.break_start is not None else None
     return Route(tech.id, shift.day, tr.at(sched.depart), tr.at(sched.back), stops, brk,
                  round(km, 3), travel_min)

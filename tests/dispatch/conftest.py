@@ -50,7 +50,8 @@ def assert_plan_valid(plan: Plan, prob: Problem) -> None:
     for route in plan.routes:
         t = techs[route.technician_id]
         sh = next(s for s in t.shifts if s.day == route.day)
-        assert sh.start <= route.start and route.end <= sh.end, "route outside its shift"
+        assert sh.start <= route.start, "route starts before its shift"
+        assert route.end <= sh.end, "route ends after its shift"
         prev_end = route.start
         for stop in route.stops:
             v = visits[stop.visit_id]
@@ -67,13 +68,15 @@ def assert_plan_valid(plan: Plan, prob: Problem) -> None:
             b = route.break_start
             assert b is not None, "route has no break"
             b_end = b + timedelta(minutes=sh.break_.duration_min)
-            assert sh.break_.earliest_start <= b and b_end <= sh.break_.latest_end
+            assert sh.break_.earliest_start <= b
+            assert b_end <= sh.break_.latest_end
             for stop in route.stops:
                 assert stop.end <= b or stop.start >= b_end, "visit overlaps the break"
     seen += [u.visit_id for u in plan.unassigned]
     assert sorted(seen) == sorted(visits), "every visit is either planned once or unassigned"
     for u in plan.unassigned:
-        assert u.reasons and all(r.code and r.message for r in u.reasons)
+        assert u.reasons
+        assert all(r.code and r.message for r in u.reasons)
 
 
 @pytest.fixture

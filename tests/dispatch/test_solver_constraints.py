@@ -68,7 +68,8 @@ def test_lunch_break_taken_inside_its_window_without_overlapping_visits(check_pl
     prob = problem(techs, visits, break_mode=break_mode)
     plan = solve(prob)
     check_plan(plan, prob)
-    assert plan.routes and plan.routes[0].break_start is not None
+    assert plan.routes
+    assert plan.routes[0].break_start is not None
 
 
 def test_technician_lock_keeps_the_technician(check_plan):
@@ -97,7 +98,8 @@ def test_technician_time_lock_keeps_both(check_plan):
     plan = solve(prob)
     check_plan(plan, prob)
     route, stop = plan.route_of("v")
-    assert route.technician_id == "b" and stop.start == at(10, 30)
+    assert route.technician_id == "b"
+    assert stop.start == at(10, 30)
 
 
 def test_in_progress_visit_is_never_moved_and_route_starts_from_current_position(check_plan):
@@ -111,7 +113,8 @@ def test_in_progress_visit_is_never_moved_and_route_starts_from_current_position
     plan = solve(prob)
     check_plan(plan, prob)
     route, stop = plan.route_of("doing")
-    assert route.technician_id == "busy" and stop.start == at(10, 45)
+    assert route.technician_id == "busy"
+    assert stop.start == at(10, 45)
     assert route.stops[0].visit_id == "doing"
     # nothing is planned before now and the first leg is from the current position
     assert all(s.start >= at(10, 45) for s in route.stops)
