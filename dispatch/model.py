@@ -62,7 +62,7 @@ class Break:
 
 @dataclass(frozen=True)
 class Shift:
-    """A technician's working day: leaves start_location at start, is back at end_location by end."""
+    """A technician's working day: leaves start_location at start, back at end_location by end."""
 
     day: date
     start: datetime
