@@ -1,1 +1,45 @@
-"""Dispatch planning: a pure library (no web, no database)."""
+"""Field-service dispatch: plan technicians' days with OR-Tools and explain what is left out."""
+
+from dispatch.insertion import insert_visit
+from dispatch.model import (
+    Break,
+    CurrentPosition,
+    Dependency,
+    Kpis,
+    Lock,
+    Plan,
+    Problem,
+    Reason,
+    Route,
+    Shift,
+    SolverSettings,
+    Stop,
+    Technician,
+    Unassigned,
+    Visit,
+)
+from dispatch.solver import solve
+from dispatch.travel import GeodesicProvider, MatrixProvider, OsrmTableProvider
+
+__all__ = [
+    "Break",
+    "CurrentPosition",
+    "Dependency",
+    "GeodesicProvider",
+    "Kpis",
+    "Lock",
+    "MatrixProvider",
+    "OsrmTableProvider",
+    "Plan",
+    "Problem",
+    "Reason",
+    "Route",
+    "Shift",
+    "SolverSettings",
+    "Stop",
+    "Technician",
+    "Unassigned",
+    "Visit",
+    "insert_visit",
+    "solve",
+]

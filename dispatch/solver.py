@@ -1,0 +1,351 @@
+"""The OR-Tools routing model: the only module of the package that imports ortools.
+
+``solve_core`` solves a :class:`~dispatch.core.CoreProblem` (integers only); ``solve`` translates a
+field-service :class:`~dispatch.model.Problem` into one, solves it and returns a
+:class:`~dispatch.model.Plan`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from dispatch import explain, translate
+from dispatch.core import CoreProblem, CoreSolution
+from dispatch.model import Plan, Problem, SolverSettings, Unassigned
+from dispatch.travel import MatrixProvider
+
+ProgressCallback = Callable[[str, int], None]
+
+_BIG_DAY = 10**6
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Search parameters for one core solve."""
+
+    time_limit_s: float = 10.0
+    first_solution: str = "LOCAL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float | None = None
+    iterated_local_search: bool = False  # ruin-and-recreate (SISR) with simulated annealing
+    sisr_removed: int = 10
+    improve_perturbed: bool = True
+    log_search: bool = False
+
+
+def _search_parameters(cfg: SearchConfig) -> pywrapcp.DefaultRoutingSearchParameters:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, cfg.first_solution
+    )
+    params.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, cfg.metaheuristic
+    )
+    if cfg.gls_lambda is not None:
+        params.guided_local_search_lambda_coefficient = cfg.gls_lambda
+    if cfg.iterated_local_search:
+        _configure_ils(params, cfg)
+    params.time_limit.FromMilliseconds(max(1, int(cfg.time_limit_s * 1000)))
+    params.log_search = cfg.log_search
+    return params
+
+
+def _configure_ils(params, cfg: SearchConfig) -> None:
+    params.use_iterated_local_search = True
+    ils = params.iterated_local_search_parameters
+    ils.improve_perturbed_solution = cfg.improve_perturbed
+    rr = ils.ruin_recreate_parameters
+    del rr.ruin_strategies[:]
+    sisr = rr.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = cfg.sisr_removed
+    sisr.avg_num_removed_visits = cfg.sisr_removed
+    sisr.bypass_factor = 0.01
+    sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+    sa.automatic_temperatures = True
+
+
+class _Model:
+    """An OR-Tools routing model built from a CoreProblem."""
+
+    def __init__(self, problem: CoreProblem) -> None:
+        self.problem = problem
+        vehicles = problem.vehicles
+        self.manager = pywrapcp.RoutingIndexManager(
+            problem.size,
+            len(vehicles),
+            [v.start for v in vehicles],
+            [v.end for v in vehicles],
+        )
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self._build()
+
+    def _node_indices(self) -> dict[int, int]:
+        return {node: self.manager.NodeToIndex(node) for node in self.problem.nodes}
+
+    def _build(self) -> None:
+        p, routing, manager = self.problem, self.routing, self.manager
+        self.index_of = self._node_indices()
+        # RegisterTransitMatrix keeps the arc evaluators in C++: Python callbacks would dominate
+        # the run time on thousands of nodes.
+        cost_cb = routing.RegisterTransitMatrix(p.cost.astype(int).tolist())
+        routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+        if p.fixed_vehicle_cost:
+            routing.SetFixedCostOfAllVehicles(p.fixed_vehicle_cost)
+        service = [0] * p.size
+        for node, n in p.nodes.items():
+            service[node] = n.service
+        transit = p.time.astype(int) + [[s] for s in service]
+        time_cb = routing.RegisterTransitMatrix(transit.tolist())
+        routing.AddDimension(time_cb, p.horizon, p.horizon, False, "Time")
+        self.time_dim = routing.GetDimensionOrDie("Time")
+        self._add_time_windows()
+        self._add_vehicles()
+        self._add_capacity()
+        self._add_nodes()
+        self._add_dependencies()
+        self._add_breaks(service)
+        for v in range(len(p.vehicles)):
+            routing.AddVariableMaximizedByFinalizer(self.time_dim.CumulVar(routing.Start(v)))
+            routing.AddVariableMinimizedByFinalizer(self.time_dim.CumulVar(routing.End(v)))
+        del manager
+
+    def _add_time_windows(self) -> None:
+        for node, n in self.problem.nodes.items():
+            cumul = self.time_dim.CumulVar(self.index_of[node])
+            if not n.windows:
+                continue
+            cumul.SetRange(n.windows[0][0], n.windows[-1][1])
+            for (_, hi), (lo, _) in zip(n.windows, n.windows[1:], strict=False):
+                if lo - 1 >= hi + 1:
+                    cumul.RemoveInterval(hi + 1, lo - 1)
+            if n.soft_due is not None and n.soft_cost > 0:
+                self.time_dim.SetCumulVarSoftUpperBound(
+                    self.index_of[node], n.soft_due, n.soft_cost
+                )
+
+    def _add_vehicles(self) -> None:
+        routing = self.routing
+        for v, veh in enumerate(self.problem.vehicles):
+            self.time_dim.CumulVar(routing.Start(v)).SetRange(veh.earliest, veh.latest)
+            self.time_dim.CumulVar(routing.End(v)).SetRange(veh.earliest, veh.latest)
+            if veh.max_span is not None:
+                self.time_dim.SetSpanUpperBoundForVehicle(veh.max_span, v)
+
+    def _add_capacity(self) -> None:
+        p = self.problem
+        if all(v.capacity is None for v in p.vehicles):
+            return
+        demand = [0] * p.size
+        for node, n in p.nodes.items():
+            demand[node] = n.demand
+        cb = self.routing.RegisterUnaryTransitVector(demand)
+        caps = [v.capacity if v.capacity is not None else 10**9 for v in p.vehicles]
+        self.routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "Load")
+
+    def _add_nodes(self) -> None:
+        routing = self.routing
+        for node, n in self.problem.nodes.items():
+            index = self.index_of[node]
+            if n.allowed_vehicles is not None:
+                # SetAllowedVehiclesForIndex raises TypeError from Python in ortools 9.15;
+                # restricting the vehicle variable is equivalent and -1 keeps the node droppable.
+                routing.VehicleVar(index).SetValues([-1, *n.allowed_vehicles])
+            if n.penalty is not None:
+                routing.AddDisjunction([index], n.penalty)
+
+    def _add_dependencies(self) -> None:
+        p = self.problem
+        if not p.dependencies:
+            return
+        solver = self.routing.solver()
+        days = p.vehicle_day or [0] * len(p.vehicles)
+        for dep in p.dependencies:
+            # Element index is vehicle + 1 so that -1 (unperformed) maps to slot 0: an unperformed
+            # "before" forces "after" out too, an unperformed "after" satisfies anything.
+            before = solver.Element([_BIG_DAY, *days], self.routing.VehicleVar(
+                self.index_of[dep.before]) + 1)
+            after = solver.Element([3 * _BIG_DAY, *days], self.routing.VehicleVar(
+                self.index_of[dep.after]) + 1)
+            solver.Add(after >= before + dep.min_days)
+
+    def _add_breaks(self, service: list[int]) -> None:
+        p = self.problem
+        if not p.exact_breaks or all(v.break_ is None for v in p.vehicles):
+            return
+        solver = self.routing.solver()
+        visit_transits = [0] * self.routing.Size()
+        for node, index in self.index_of.items():
+            visit_transits[index] = service[node]
+        self.break_vars: dict[int, object] = {}
+        for v, veh in enumerate(p.vehicles):
+            if veh.break_ is None:
+                continue
+            lo, hi, dur = veh.break_
+            interval = solver.FixedDurationIntervalVar(lo, hi, dur, False, f"break{v}")
+            self.break_vars[v] = interval
+            self.time_dim.SetBreakIntervalsOfVehicle([interval], v, visit_transits)
+
+    def initial_assignment(self, routes: Sequence[Sequence[int]]):
+        """An assignment from routes of matrix nodes (None if OR-Tools rejects them)."""
+        indexed = [[self.index_of[n] for n in r] for r in routes]
+        self.routing.CloseModelWithParameters(self._params)
+        return self.routing.ReadAssignmentFromRoutes(indexed, True)
+
+    def solve(
+        self,
+        cfg: SearchConfig,
+        initial_routes: Sequence[Sequence[int]] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> CoreSolution:
+        """Search within the time limit; return the best solution found (found=False if none)."""
+        routing = self.routing
+        self._params = _search_parameters(cfg)
+        if progress is not None:
+            routing.AddAtSolutionCallback(lambda: progress("search", routing.CostVar().Value()))
+        assignment = None
+        if initial_routes is not None:
+            start = self.initial_assignment(initial_routes)
+            if start is not None:
+                assignment = routing.SolveFromAssignmentWithParameters(start, self._params)
+        if assignment is None:
+            assignment = routing.SolveWithParameters(self._params)
+        if assignment is None:
+            return _empty_solution(self.problem)
+        return self._extract(assignment)
+
+    def _extract(self, assignment) -> CoreSolution:
+        p, routing, manager = self.problem, self.routing, self.manager
+        routes, starts, v_start, v_end, breaks = [], [], [], [], []
+        for v in range(len(p.vehicles)):
+            index = routing.Start(v)
+            v_start.append(assignment.Value(self.time_dim.CumulVar(index)))
+            route, start = [], []
+            index = assignment.Value(routing.NextVar(index))
+            while not routing.IsEnd(index):
+                route.append(manager.IndexToNode(index))
+                start.append(assignment.Value(self.time_dim.CumulVar(index)))
+                index = assignment.Value(routing.NextVar(index))
+            v_end.append(assignment.Value(self.time_dim.CumulVar(index)))
+            routes.append(route)
+            starts.append(start)
+            # break times are recomputed when the plan is timed (dispatch.core.schedule)
+            breaks.append(None)
+        served = {n for r in routes for n in r}
+        dropped = [n for n in p.nodes if n not in served]
+        return CoreSolution(
+            routes, starts, v_start, v_end, breaks, dropped, int(assignment.ObjectiveValue())
+        )
+
+
+def _empty_solution(problem: CoreProblem) -> CoreSolution:
+    k = len(problem.vehicles)
+    return CoreSolution(
+        [[] for _ in range(k)], [[] for _ in range(k)], [0] * k, [0] * k, [None] * k,
+        list(problem.nodes), 0, found=False,
+    )
+
+
+def solve_core(
+    problem: CoreProblem,
+    cfg: SearchConfig,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+    progress: ProgressCallback | None = None,
+) -> CoreSolution:
+    """Solve a core problem once; stops at ``cfg.time_limit_s`` with the best solution found."""
+    if progress is not None:
+        progress("build", 0)
+    model = _Model(problem)
+    if progress is not None:
+        progress("construct", 0)
+    return model.solve(cfg, initial_routes, progress)
+
+
+def _solve_job(args) -> tuple[CoreSolution, float]:
+    problem, cfg, routes = args
+    t0 = time.perf_counter()
+    return solve_core(problem, cfg, routes), time.perf_counter() - t0
+
+
+def solve_core_portfolio(
+    problem: CoreProblem,
+    configs: Sequence[SearchConfig],
+    initial_routes: Sequence[Sequence[int]] | None = None,
+) -> CoreSolution:
+    """Run several configurations in parallel processes and keep the best solution.
+
+    "Best" is fewest dropped nodes, then lowest objective. With one config no process is spawned.
+    """
+    if len(configs) == 1:
+        return solve_core(problem, configs[0], initial_routes)
+    ctx = mp.get_context("fork")
+    with ctx.Pool(len(configs)) as pool:
+        results = pool.map(_solve_job, [(problem, c, initial_routes) for c in configs])
+    found = [r for r, _ in results if r.found]
+    if not found:
+        return results[0][0]
+    return min(found, key=lambda s: (len(s.dropped), s.objective))
+
+
+def with_time_limit(cfg: SearchConfig, seconds: float) -> SearchConfig:
+    """A copy of ``cfg`` with another time limit."""
+    return replace(cfg, time_limit_s=seconds)
+
+
+def search_config(settings: SolverSettings) -> SearchConfig:
+    """The core search configuration for field-service settings."""
+    return SearchConfig(
+        time_limit_s=settings.time_limit_s,
+        first_solution=settings.first_solution,
+        metaheuristic=settings.metaheuristic,
+        gls_lambda=settings.gls_lambda,
+    )
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float | None = None,
+    provider: MatrixProvider | None = None,
+    progress: ProgressCallback | None = None,
+    settings: SolverSettings | None = None,
+) -> Plan:
+    """Plan all visits of ``problem``; returns the best plan found within the time limit.
+
+    ``settings`` (default ``problem.settings``) with ``time_limit_s`` overriding its limit.
+    ``progress(phase, best_cost)`` is called with phases "precheck", "build", "construct",
+    "search" (on every improving solution) and "explain". With ``settings.workers > 1`` the city
+    is partitioned into zones solved in parallel processes (see ``dispatch.zones``).
+    Every visit not in a route is in ``plan.unassigned`` with at least one reason.
+    """
+    settings = settings or problem.settings
+    if time_limit_s is not None:
+        settings = replace(settings, time_limit_s=time_limit_s)
+    if settings is not problem.settings:
+        problem = replace(problem, settings=settings)
+    if settings.workers > 1:
+        from dispatch import zones  # local import: zones calls back into solve()
+
+        return zones.solve_by_zones(problem, provider=provider, progress=progress)
+    if progress is not None:
+        progress("precheck", 0)
+    excluded = explain.precheck(problem)
+    tr = translate.build(problem, provider, excluded)
+    if not tr.core.nodes:
+        sol = _empty_solution(tr.core)
+    else:
+        sol = solve_core(tr.core, search_config(settings), progress=progress)
+        if sol.found and sol.dropped:
+            from dispatch.insertion import repair  # local: insertion imports the plan tools
+
+            sol.dropped = repair(tr.core, sol.routes, sol.dropped)
+    if progress is not None:
+        progress("explain", sol.objective)
+    unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
+    unassigned += explain.audit(tr, sol.routes, sol.dropped)
+    status = "ok" if sol.found else "no_solution"
+    return translate.plan_from_routes(tr, sol.routes, unassigned, sol.objective, status)

@@ -1,0 +1,372 @@
+"""The boundary between the field-service model and the integer routing core.
+
+This is the one place where timezone-aware datetimes become integer minutes from the horizon
+origin (midnight of the first horizon day, in the technicians' time zone) and back, and where
+travel metres/seconds become integers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+import numpy as np
+
+from dispatch.core import CoreDependency, CoreNode, CoreProblem, CoreVehicle, Schedule, schedule
+from dispatch.model import (
+    Kpis,
+    LatLon,
+    Lock,
+    Plan,
+    Problem,
+    Reason,
+    Route,
+    Shift,
+    Stop,
+    Technician,
+    Unassigned,
+    Visit,
+)
+from dispatch.travel import GeodesicProvider, MatrixProvider
+
+UNREACHABLE_MIN = 10**6
+
+
+def priority_penalty(visit: Visit, base: int) -> int:
+    """Drop penalty: a factor 10 per priority step, so one important visit outweighs many minor."""
+    penalty = base * 10 ** (visit.priority - 1)
+    if visit.lock is Lock.IN_PROGRESS:
+        return base * 10**7
+    if visit.lock is not Lock.NONE:
+        return penalty * 10  # committed to the customer: keep before any unlocked work
+    return penalty
+
+
+@dataclass
+class Translation:
+    """A Problem as a CoreProblem plus the maps needed to read a solution back."""
+
+    problem: Problem
+    origin: datetime
+    core: CoreProblem
+    dist_m: np.ndarray
+    vehicles: list[tuple[Technician, Shift]]
+    node_visit: dict[int, Visit]
+    visit_node: dict[str, int]
+    excluded: dict[str, list[Reason]] = field(default_factory=dict)
+
+    def minutes(self, dt: datetime) -> int:
+        """Whole minutes from the origin (floor)."""
+        return int((dt - self.origin).total_seconds() // 60)
+
+    def at(self, minutes: int) -> datetime:
+        """The datetime ``minutes`` after the origin."""
+        return self.origin + timedelta(minutes=minutes)
+
+    def vehicles_of(self, tech_id: str) -> list[int]:
+        """Vehicle indices (technician-days) of one technician."""
+        return [i for i, (t, _) in enumerate(self.vehicles) if t.id == tech_id]
+
+    def day_index(self, v: int) -> int:
+        """Horizon day index of vehicle ``v``."""
+        return (self.vehicles[v][1].day - self.problem.horizon_start).days
+
+
+def _origin(problem: Problem) -> datetime:
+    for tech in problem.technicians:
+        for shift in tech.shifts:
+            return datetime.combine(problem.horizon_start, time(0), tzinfo=shift.start.tzinfo)
+    for visit in problem.visits:
+        for start, _ in visit.time_windows:
+            return datetime.combine(problem.horizon_start, time(0), tzinfo=start.tzinfo)
+    raise ValueError("problem has neither shifts nor time windows to anchor the time zone")
+
+
+def _intersect(windows: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    return [(max(a, lo), min(b, hi)) for a, b in windows if max(a, lo) <= min(b, hi)]
+
+
+def build(
+    problem: Problem,
+    provider: MatrixProvider | None = None,
+    excluded: dict[str, list[Reason]] | None = None,
+    exact_breaks: bool | None = None,
+) -> Translation:
+    """Translate ``problem`` (minus the ``excluded`` visit ids) into a core problem.
+
+    Visits without a location or excluded by the pre-checks get no node. ``exact_breaks`` None
+    follows ``problem.settings.break_mode``; when breaks are not exact the break time is reserved
+    by shortening the shift and placed afterwards (see :func:`dispatch.core.schedule`).
+    """
+    provider = provider or GeodesicProvider()
+    settings = problem.settings
+    excluded = dict(excluded or {})
+    origin = _origin(problem)
+    days = set(problem.days)
+
+    def minutes(dt: datetime) -> int:
+        return int((dt - origin).total_seconds() // 60)
+
+    vehicles = [(t, s) for t in problem.technicians for s in t.shifts if s.day in days]
+    visits = [v for v in problem.visits if v.id not in excluded and v.location is not None]
+    points: list[LatLon] = []
+    starts, ends = [], []
+    for tech, shift in vehicles:
+        start_loc = shift.start_location
+        if tech.current is not None and tech.current.at.date() == shift.day:
+            start_loc = tech.current.location
+        starts.append(len(points))
+        points.append(start_loc)
+        ends.append(len(points))
+        points.append(shift.home)
+    node_visit = {}
+    for visit in visits:
+        node_visit[len(points)] = visit
+        points.append(visit.location)
+    dist_m, dur_s = provider.matrix(points) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
+    finite = np.isfinite(dur_s)
+    time_min = np.where(finite, np.ceil(np.nan_to_num(dur_s, posinf=0) / 60.0), UNREACHABLE_MIN)
+    cost_src = dur_s if settings.travel_cost == "time" else dist_m
+    cost = np.where(finite, np.round(np.nan_to_num(cost_src, posinf=0)), UNREACHABLE_MIN * 60)
+
+    horizon = problem.horizon_days * 1440 + 1440
+    use_exact = exact_breaks
+    if use_exact is None:
+        use_exact = settings.break_mode == "exact" or (
+            settings.break_mode == "auto" and len(visits) <= settings.break_exact_max_nodes
+        )
+    # an in-progress visit started before "now": the technician's day restarts at its start
+    in_progress = {
+        v.locked_technician_id: minutes(v.locked_start)
+        for v in visits if v.lock is Lock.IN_PROGRESS
+    }
+    core_vehicles = [
+        _vehicle(tech, shift, s, e, minutes, use_exact, in_progress.get(tech.id))
+        for (tech, shift), s, e in zip(vehicles, starts, ends, strict=True)
+    ]
+    visit_node = {v.id: n for n, v in node_visit.items()}
+    nodes = {}
+    for node, visit in node_visit.items():
+        nodes[node] = _node(visit, vehicles, minutes, settings, horizon)
+    vehicle_day = [(s.day - problem.horizon_start).days for _, s in vehicles]
+    deps = []
+    for node, visit in node_visit.items():
+        dep = visit.depends_on
+        if dep is not None and dep.visit_id in visit_node:
+            deps.append(CoreDependency(visit_node[dep.visit_id], node, dep.min_days_after))
+            _prefilter_dependency(nodes, visit_node[dep.visit_id], node, dep.min_days_after,
+                                  vehicle_day)
+    core = CoreProblem(
+        cost=cost.astype(np.int64), time=time_min.astype(np.int64), nodes=nodes,
+        vehicles=core_vehicles, horizon=horizon, vehicle_day=vehicle_day, dependencies=deps,
+        exact_breaks=use_exact,
+    )
+    return Translation(problem, origin, core, dist_m, vehicles, node_visit, visit_node, excluded)
+
+
+def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exact_breaks: bool,
+             in_progress_start: int | None) -> CoreVehicle:
+    earliest, latest = minutes(shift.start), minutes(shift.end)
+    if tech.current is not None and tech.current.at.date() == shift.day:
+        earliest = max(earliest, minutes(tech.current.at))
+        if in_progress_start is not None:
+            earliest = min(earliest, in_progress_start)
+    brk = None
+    max_span = shift.max_work_minutes
+    if shift.break_ is not None:
+        b = shift.break_
+        brk = (minutes(b.earliest_start), minutes(b.latest_end) - b.duration_min, b.duration_min)
+    veh = CoreVehicle(start, end, earliest, max(earliest, latest), tech.van_capacity, max_span, brk)
+    if brk is not None and not exact_breaks:
+        # reserve the break's duration: the solver plans a shorter day, the break goes in after
+        veh.reserved = min(brk[2], veh.latest - earliest)
+        veh.latest -= veh.reserved
+        if max_span is not None:
+            veh.max_span = max(0, max_span - veh.reserved)
+    return veh
+
+
+def _node(visit: Visit, vehicles, minutes, settings, horizon: int) -> CoreNode:
+    windows = sorted((minutes(a), minutes(b)) for a, b in visit.time_windows) or [(0, horizon)]
+    windows = _merge(windows)
+    if visit.sla_hard and visit.sla_due is not None:
+        windows = _intersect(windows, 0, minutes(visit.sla_due))
+    if visit.lock in (Lock.TIME, Lock.TECHNICIAN_TIME):
+        t, tol = minutes(visit.locked_start), settings.time_lock_tolerance_min
+        windows = _intersect(windows, t - tol, t + tol)
+        if not windows:  # a lock on a time outside the windows: the lock wins
+            windows = [(t - tol, t + tol)]
+    if visit.lock is Lock.IN_PROGRESS:
+        t = minutes(visit.locked_start)
+        windows = [(t, t)]
+    allowed = [
+        i for i, (tech, shift) in enumerate(vehicles)
+        if tech.has_skills(visit.required_skills)
+        and (visit.locked_technician_id is None or visit.lock is Lock.TIME
+             or tech.id == visit.locked_technician_id)
+        and _overlaps(windows, minutes(shift.start), minutes(shift.end))
+    ]
+    soft_due = None
+    if visit.sla_due is not None and not visit.sla_hard:
+        soft_due = minutes(visit.sla_due)
+    return CoreNode(
+        service=visit.duration_min,
+        windows=windows,
+        demand=visit.demand,
+        penalty=priority_penalty(visit, settings.drop_penalty_base),
+        allowed_vehicles=allowed,
+        soft_due=soft_due,
+        soft_cost=settings.lateness_cost_per_min * visit.priority,
+    )
+
+
+def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for lo, hi in windows:
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _overlaps(windows: list[tuple[int, int]], lo: int, hi: int) -> bool:
+    return any(a <= hi and b >= lo for a, b in windows)
+
+
+def _prefilter_dependency(nodes, before: int, after: int, gap: int, vehicle_day) -> None:
+    # cheap necessary conditions: "after" cannot be on the first `gap` days the "before" could use
+    b, a = nodes[before], nodes[after]
+    if b.allowed_vehicles and a.allowed_vehicles:
+        first = min(vehicle_day[v] for v in b.allowed_vehicles)
+        a.allowed_vehicles = [v for v in a.allowed_vehicles if vehicle_day[v] >= first + gap]
+        if a.allowed_vehicles:
+            last = max(vehicle_day[v] for v in a.allowed_vehicles)
+            b.allowed_vehicles = [v for v in b.allowed_vehicles if vehicle_day[v] + gap <= last]
+
+
+def plan_from_routes(
+    tr: Translation,
+    routes: list[list[int]],
+    unassigned: list[Unassigned],
+    objective: int = 0,
+    status: str = "ok",
+) -> Plan:
+    """Assemble a Plan from core routes (one list of nodes per vehicle), timing them afresh.
+
+    Routes that cannot be timed (e.g. a reserved break that does not fit) lose their least
+    important stops until they can; those visits are returned unassigned with a reason.
+    """
+    plan_routes: list[Route] = []
+    extra: list[Unassigned] = []
+    for v, route in enumerate(routes):
+        if not route:
+            continue
+        route, sched, removed = _timed(tr, v, list(route))
+        for node in removed:
+            extra.append(_break_reason(tr, v, node))
+        if route:
+            plan_routes.append(_route(tr, v, route, sched))
+    all_unassigned = unassigned + extra
+    return Plan(plan_routes, all_unassigned, kpis(tr, plan_routes, all_unassigned), objective,
+                status)
+
+
+def _timed(tr: Translation, v: int, route: list[int]) -> tuple[list[int], Schedule, list[int]]:
+    removed = []
+    while True:
+        sched = schedule(tr.core, v, route)
+        if sched is not None or not route:
+            return route, sched or schedule(tr.core, v, []), removed
+        worst = min(route, key=lambda n: (tr.node_visit[n].priority, -route.index(n)))
+        route.remove(worst)
+        removed.append(worst)
+
+
+def _break_reason(tr: Translation, v: int, node: int) -> Unassigned:
+    tech, shift = tr.vehicles[v]
+    visit = tr.node_visit[node]
+    return Unassigned(visit.id, [Reason(
+        "break_conflict",
+        f"Technician {tech.id} could not fit the break of {shift.day} with visit {visit.id} "
+        "in the route; the least important visit was taken out.",
+        {"technician_id": tech.id, "day": shift.day.isoformat()},
+    )])
+
+
+def _route(tr: Translation, v: int, route: list[int], sched: Schedule) -> Route:
+    core, (tech, shift) = tr.core, tr.vehicles[v]
+    veh = core.vehicles[v]
+    path = [veh.start, *route, veh.end]
+    slack = _slack(tr, v, route, sched)
+    stops = []
+    for k, node in enumerate(route):
+        visit = tr.node_visit[node]
+        start = sched.starts[k]
+        late = 0
+        if visit.sla_due is not None:
+            late = max(0, start - tr.minutes(visit.sla_due))
+        stops.append(Stop(
+            visit_id=visit.id,
+            arrival=tr.at(sched.arrivals[k]),
+            wait_min=max(0, start - sched.arrivals[k]),
+            start=tr.at(start),
+            end=tr.at(start + visit.duration_min),
+            slack_min=slack[k],
+            travel_km=round(float(tr.dist_m[path[k], path[k + 1]]) / 1000.0, 3),
+            late_min=late,
+        ))
+    km = sum(float(tr.dist_m[a, b]) for a, b in itertools.pairwise(path)) / 1000.0
+    travel_min = int(sum(int(core.time[a, b]) for a, b in itertools.pairwise(path)))
+    brk = tr.at(sched.break_start) if sched.break_start is not None else None
+    return Route(tech.id, shift.day, tr.at(sched.depart), tr.at(sched.back), stops, brk,
+                 round(km, 3), travel_min)
+
+
+def _slack(tr: Translation, v: int, route: list[int], sched: Schedule) -> list[int]:
+    # backward pass: the latest each start could move to without breaking later stops
+    core = tr.core
+    veh = core.vehicles[v]
+    latest_next = veh.latest
+    nxt = veh.end
+    result = [0] * len(route)
+    for k in range(len(route) - 1, -1, -1):
+        node = route[k]
+        n = core.nodes[node]
+        brk = veh.break_[2] if sched.break_before == k + 1 and veh.break_ else 0
+        bound = latest_next - int(core.time[node, nxt]) - n.service - brk
+        window_hi = next((hi for lo, hi in n.windows if lo <= sched.starts[k] <= hi), bound)
+        latest = min(bound, window_hi)
+        result[k] = max(0, latest - sched.starts[k])
+        latest_next, nxt = latest, node
+    return result
+
+
+def kpis(tr: Translation, routes: list[Route], unassigned: list[Unassigned]) -> Kpis:
+    """Plan KPIs: travel, utilisation of used shifts, on-time share, SLA misses."""
+    service = sum((s.end - s.start).total_seconds() / 60 for r in routes for s in r.stops)
+    available = 0.0
+    shifts = {(t.id, s.day): s for t, s in tr.vehicles}
+    for r in routes:
+        shift = shifts[(r.technician_id, r.day)]
+        available += (shift.end - shift.start).total_seconds() / 60
+    by_id = {v.id: v for v in tr.problem.visits}
+    with_due = [s for r in routes for s in r.stops if by_id[s.visit_id].sla_due is not None]
+    late = [s for s in with_due if s.late_min > 0]
+    unassigned_due = [u for u in unassigned if by_id[u.visit_id].sla_due is not None]
+    return Kpis(
+        travel_km=round(sum(r.travel_km for r in routes), 3),
+        travel_min=sum(r.travel_min for r in routes),
+        utilisation=round(service / available, 4) if available else 0.0,
+        on_time_share=round(1 - len(late) / len(with_due), 4) if with_due else 1.0,
+        sla_misses=len(late) + len(unassigned_due),
+        assigned=sum(len(r.stops) for r in routes),
+        unassigned=len(unassigned),
+    )
+
+
+def minutes_between(a: datetime, b: datetime) -> int:
+    """Whole minutes from a to b (ceil), for callers comparing datetimes at solver resolution."""
+    return math.ceil((b - a).total_seconds() / 60)
