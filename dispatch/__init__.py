@@ -1,5 +1,6 @@
 """Field-service dispatch: plan technicians' days with OR-Tools and explain what is left out."""
 
+from dispatch.evaluation import evaluate
 from dispatch.insertion import insert_visit
 from dispatch.model import (
     Break,
@@ -40,6 +41,7 @@ __all__ = [
     "Technician",
     "Unassigned",
     "Visit",
+    "evaluate",
     "insert_visit",
     "solve",
 ]

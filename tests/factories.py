@@ -85,7 +85,7 @@ class TechnicianFactory(Base):
     home_lon = 121.4737
     time_zone = "Asia/Shanghai"
     shift_pattern = factory.LazyFunction(
-        lambda: {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+        lambda: {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     )
     days_off = factory.LazyFunction(list)
     user = factory.Maybe(

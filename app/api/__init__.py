@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from app.api import auth, checklists, customers, staff, visits
+from app.api import auth, checklists, customers, dispatch, staff, visits
 
 
 def register_blueprints(api: Api) -> None:
@@ -20,5 +20,6 @@ def register_blueprints(api: Api) -> None:
         staff.technicians,
         visits.blp,
         checklists.blp,
+        dispatch.blp,
     ):
         api.register_blueprint(blueprint)

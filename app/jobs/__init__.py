@@ -8,6 +8,7 @@ after the transaction that produced its input has committed, so the worker can s
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,15 +41,39 @@ def queue(settings: Settings, connection: Redis | None = None) -> Queue:
     )
 
 
-def enqueue(settings: Settings, func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
-    """Run `func(*args, **kwargs)` in the background; returns the job id ("inline" if run now)."""
+def enqueue(
+    settings: Settings,
+    func: Callable[..., Any],
+    *args: Any,
+    long_running: bool = False,
+    **kwargs: Any,
+) -> str:
+    """Run `func(*args, **kwargs)` in the background; returns the job id.
+
+    Without Redis the job runs inline: at once in the caller ("inline"), or, when
+    `long_running`, in a thread of the calling process ("thread"), so a request that starts a
+    minutes-long solve still answers at once.
+    """
     if settings.jobs_inline:
+        if long_running:
+            log.info("running job %s in a thread", func.__name__)
+            threading.Thread(
+                target=_quietly, args=(func, args, kwargs), daemon=True, name=func.__name__
+            ).start()
+            return "thread"
         log.info("running job %s inline", func.__name__)
         func(*args, **kwargs)
         return "inline"
     job = queue(settings).enqueue(func, *args, **kwargs)
     log.info("enqueued job %s as %s on %s", func.__name__, job.id, settings.rq_queue)
     return job.id
+
+
+def _quietly(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    try:
+        func(*args, **kwargs)
+    except Exception:
+        log.exception("background job %s failed", func.__name__)
 
 
 @contextmanager

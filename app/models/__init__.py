@@ -1,6 +1,7 @@
 """All mapped models, imported here so the metadata is complete."""
 
 from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
+from app.models.dispatch import DispatchRun, RunStatus
 from app.models.technicians import Depot, Skill, Technician, TechnicianSkill
 from app.models.users import AuthToken, Role, User
 from app.models.visits import (
@@ -25,12 +26,14 @@ __all__ = [
     "Customer",
     "CustomerTier",
     "Depot",
+    "DispatchRun",
     "LockState",
     "Order",
     "OrderStage",
     "Photo",
     "PhotoKind",
     "Role",
+    "RunStatus",
     "Signature",
     "Site",
     "Skill",

@@ -1,0 +1,139 @@
+"""Dispatcher API: run the optimizer, watch it, inspect the proposal, publish it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+from sqlalchemy import select
+
+from app.api.fields import Strict, aware_datetime
+from app.api.pagination import SelectPage
+from app.api.security import STAFF, current_user, requires
+from app.api.settings import local_zone, settings
+from app.database import db, utcnow
+from app.jobs import enqueue
+from app.jobs.dispatching import run_dispatch
+from app.models import DispatchRun
+from app.services import dispatching
+from app.services.records import get_or_404
+
+blp = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
+
+
+class RunRequestSchema(Strict):
+    first_day = ma.fields.Date(metadata={"description": "First day planned (default: tomorrow)"})
+    days = ma.fields.Integer(load_default=1, validate=validate.Range(1, 14))
+    technician_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
+    visit_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
+    kinds = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(["measure", "install", "repair"])),
+        load_default=list,
+    )
+    time_limit_s = ma.fields.Float(load_default=10.0, validate=validate.Range(1, 600))
+
+
+class RunSchema(Strict):
+    id = ma.fields.Integer()
+    status = ma.fields.String()
+    phase = ma.fields.String()
+    best_cost = ma.fields.Float(allow_none=True)
+    solutions_found = ma.fields.Integer()
+    params = ma.fields.Dict()
+    created_at = aware_datetime()
+    started_at = aware_datetime(allow_none=True)
+    finished_at = aware_datetime(allow_none=True)
+    elapsed_s = ma.fields.Method("_elapsed")
+    error = ma.fields.String(allow_none=True)
+    published_at = aware_datetime(allow_none=True)
+    proposal = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "routes, assignments, unassigned (with reasons), kpis, "
+            "published_kpis, kpi_deltas and diff (added, moved, reassigned, dropped)"
+        },
+    )
+
+    def _elapsed(self, run: DispatchRun) -> float | None:
+        if run.started_at is None:
+            return None
+        return round(((run.finished_at or utcnow()) - run.started_at).total_seconds(), 1)
+
+
+class RunSummarySchema(RunSchema):
+    class Meta:
+        exclude = ("proposal",)
+
+
+class PublishResultSchema(Strict):
+    run = ma.fields.Nested(RunSummarySchema)
+    updated_visit_ids = ma.fields.List(ma.fields.Integer())
+    kept_visit_ids = ma.fields.List(
+        ma.fields.Integer(),
+        metadata={
+            "description": "Visits the proposal left out: they keep their published "
+            "assignment until a dispatcher changes it"
+        },
+    )
+
+
+@blp.route("/runs", strict_slashes=False)
+class Runs(MethodView):
+    @requires(*STAFF)
+    @blp.response(200, RunSummarySchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self) -> Any:
+        """List dispatch runs, newest first"""
+        return select(DispatchRun).order_by(DispatchRun.id.desc())
+
+    @requires(*STAFF)
+    @blp.arguments(RunRequestSchema)
+    @blp.response(202, RunSummarySchema)
+    def post(self, data: dict[str, Any]) -> DispatchRun:
+        """Start an optimizer run in the background; poll it for progress and the proposal"""
+        first_day = data.pop("first_day", None) or (
+            utcnow().astimezone(local_zone()).date() + dt.timedelta(days=1)
+        )
+        request = dispatching.RunRequest(
+            first_day=first_day,
+            days=data["days"],
+            technician_ids=tuple(data["technician_ids"]),
+            visit_ids=tuple(data["visit_ids"]),
+            kinds=tuple(data["kinds"]),
+            time_limit_s=data["time_limit_s"],
+        )
+        run = dispatching.create_run(db.session, request, user_id=current_user().id)
+        db.session.commit()
+        enqueue(settings(), run_dispatch, run.id, settings().time_zone, long_running=True)
+        return run
+
+
+@blp.route("/runs/<int:run_id>")
+class RunById(MethodView):
+    @requires(*STAFF)
+    @blp.response(200, RunSchema)
+    def get(self, run_id: int) -> DispatchRun:
+        """A run: status and progress while it runs, then the proposal with its diff"""
+        return get_or_404(db.session, DispatchRun, run_id)
+
+
+@blp.route("/runs/<int:run_id>/publish")
+class PublishRun(MethodView):
+    @requires(*STAFF)
+    @blp.response(200, PublishResultSchema)
+    def post(self, run_id: int) -> dict[str, Any]:
+        """Publish a proposal in one transaction (409 if any of its visits changed since)"""
+        run = get_or_404(db.session, DispatchRun, run_id)
+        result = dispatching.publish_run(
+            db.session, run, user_id=current_user().id, tz=local_zone()
+        )
+        db.session.commit()
+        return {
+            "run": result.run,
+            "updated_visit_ids": result.updated,
+            "kept_visit_ids": result.kept,
+        }

@@ -1,0 +1,59 @@
+"""The dispatch run job: solve in the background, reporting progress on the run row."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+
+from app.database import utcnow
+from app.jobs import unit_of_work
+from app.models import DispatchRun, RunStatus
+from app.services.dispatching import ProgressWriter, RunRequest, compute_proposal, store_proposal
+
+log = logging.getLogger(__name__)
+
+
+def run_dispatch(run_id: int, time_zone: str) -> None:
+    """Solve dispatch run `run_id` and store its proposal (or its failure) on the run."""
+    with unit_of_work() as session:
+        run = session.get(DispatchRun, run_id)
+        if run is None or run.status != RunStatus.QUEUED:
+            log.warning("dispatch run %s is not queued; skipping", run_id)
+            return
+        run.status, run.started_at, run.phase = RunStatus.RUNNING, utcnow(), "precheck"
+        request = RunRequest.from_params(run.params)
+    try:
+        # The solve reads in one session; results are written in another, so progress
+        # updates committed meanwhile never conflict with a long-open transaction.
+        with unit_of_work() as session:
+            versions, proposal = compute_proposal(
+                session, request, ZoneInfo(time_zone), ProgressWriter(_progress(run_id))
+            )
+        with unit_of_work() as session:
+            store_proposal(session.get(DispatchRun, run_id), versions, proposal)
+        log.info(
+            "dispatch run %s done: %s assigned, %s unassigned",
+            run_id,
+            proposal["kpis"]["assigned"],
+            proposal["kpis"]["unassigned"],
+        )
+    except Exception as exc:
+        log.exception("dispatch run %s failed", run_id)
+        with unit_of_work() as session:
+            run = session.get(DispatchRun, run_id)
+            run.status, run.phase, run.finished_at = RunStatus.FAILED, "failed", utcnow()
+            run.error = f"{type(exc).__name__}: {exc}"
+        raise
+
+
+def _progress(run_id: int):
+    def commit(phase: str, best_cost: float | None, solutions: int) -> None:
+        values = {"phase": phase, "solutions_found": solutions}
+        if best_cost is not None:
+            values["best_cost"] = best_cost
+        with unit_of_work() as session:
+            session.execute(update(DispatchRun).where(DispatchRun.id == run_id).values(**values))
+
+    return commit
