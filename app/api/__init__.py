@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from app.api import auth, checklists, customers, staff, visits
+from app.api import (
+    auth,
+    checklists,
+    complaints,
+    customers,
+    customers_record,
+    photos,
+    ratings,
+    staff,
+    visits,
+)
 
 
 def register_blueprints(api: Api) -> None:
@@ -20,5 +30,9 @@ def register_blueprints(api: Api) -> None:
         staff.technicians,
         visits.blp,
         checklists.blp,
+        photos.blp,
+        customers_record.blp,
+        complaints.blp,
+        ratings.blp,
     ):
         api.register_blueprint(blueprint)

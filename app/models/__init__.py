@@ -1,6 +1,20 @@
 """All mapped models, imported here so the metadata is complete."""
 
 from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
+from app.models.feedback import (
+    Complaint,
+    ComplaintStage,
+    ComplaintStep,
+    FollowUpLink,
+    MessageStatus,
+    OutboxMessage,
+    PhotoBlob,
+    RateCounter,
+    Rating,
+    RatingLink,
+    RepairOutcome,
+    UploadSession,
+)
 from app.models.technicians import Depot, Skill, Technician, TechnicianSkill
 from app.models.users import AuthToken, Role, User
 from app.models.visits import (
@@ -22,20 +36,32 @@ __all__ = [
     "AuthToken",
     "ChecklistAnswer",
     "ChecklistTemplate",
+    "Complaint",
+    "ComplaintStage",
+    "ComplaintStep",
     "Customer",
     "CustomerTier",
     "Depot",
+    "FollowUpLink",
     "LockState",
+    "MessageStatus",
     "Order",
     "OrderStage",
+    "OutboxMessage",
     "Photo",
+    "PhotoBlob",
     "PhotoKind",
+    "RateCounter",
+    "Rating",
+    "RatingLink",
+    "RepairOutcome",
     "Role",
     "Signature",
     "Site",
     "Skill",
     "Technician",
     "TechnicianSkill",
+    "UploadSession",
     "User",
     "Visit",
     "VisitKind",
