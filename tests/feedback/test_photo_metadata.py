@@ -24,9 +24,7 @@ def test_metadata_before_bytes_shows_pending_then_the_photo_once_bytes_arrive(
     assert after["taken_at"] == "2026-11-20T02:30:00+00:00"
 
 
-def test_bytes_before_metadata_are_found_when_the_metadata_arrives(
-    on_site_visit, attach, upload
-):
+def test_bytes_before_metadata_are_found_when_the_metadata_arrives(on_site_visit, attach, upload):
     visit = on_site_visit()
     data = image_bytes(gps=(31.2, 121.5))
     upload(data)
@@ -89,9 +87,7 @@ def test_another_technicians_photo_answers_404(on_site_visit, attach, client, lo
     stranger = TechnicianFactory(with_user=True)
     response = client.get(f"/api/v1/photos/{photo['id']}", headers=login(stranger.user))
     assert response.status_code == 404
-    listed = client.get(
-        f"/api/v1/visits/{photo['visit_id']}/photos", headers=login(stranger.user)
-    )
+    listed = client.get(f"/api/v1/visits/{photo['visit_id']}/photos", headers=login(stranger.user))
     assert listed.status_code == 404
 
 

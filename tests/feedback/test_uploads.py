@@ -46,9 +46,7 @@ def test_an_upload_in_one_chunk_stores_the_blob_under_its_hash(upload, session, 
     assert stored.read_bytes() == data
 
 
-def test_an_upload_cut_midway_resumes_from_the_offset_the_server_has(
-    client, tech_headers, session
-):
+def test_an_upload_cut_midway_resumes_from_the_offset_the_server_has(client, tech_headers, session):
     data = image_bytes(size=(300, 200))
     upload_id = _start(client, tech_headers, data).json["id"]
     assert _put(client, tech_headers, upload_id, 0, data[:1000]).json["offset"] == 1000
@@ -135,8 +133,11 @@ def _png_bomb(width: int, height: int) -> bytes:
     raw = zlib.compress(b"\x00" * (1 + width // 8) * min(height, 64), 9)
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(
-            ">I", zlib.crc32(kind + body) & 0xFFFFFFFF
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
         )
 
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
@@ -152,9 +153,7 @@ def test_a_decompression_bomb_is_refused(upload, session):
     assert session.get(models.PhotoBlob, hashlib.sha256(bomb).hexdigest()) is None
 
 
-def test_an_upload_over_the_size_limit_is_refused_before_any_byte(
-    client, tech_headers, settings
-):
+def test_an_upload_over_the_size_limit_is_refused_before_any_byte(client, tech_headers, settings):
     response = client.post(
         "/api/v1/uploads",
         json={"sha256": "a" * 64, "size": settings.photo_max_bytes + 1},
