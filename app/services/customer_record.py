@@ -214,7 +214,7 @@ class _Grouped:
                 select(Technician.id, Technician.name).where(
                     Technician.id.in_(select(Visit.technician_id).where(Visit.id.in_(ids)))
                 )
-            ).tuples()
+            ).all()
         )
 
     def entry(self, visit: Visit) -> VisitEntry:

@@ -64,9 +64,7 @@ def test_confirming_an_order_twice_creates_one_install(client, as_dispatcher, se
             headers=as_dispatcher,
         )
         assert response.status_code == 200, response.json
-    installs = session.scalars(
-        select(models.Visit).where(models.Visit.order_id == order.id)
-    ).all()
+    installs = session.scalars(select(models.Visit).where(models.Visit.order_id == order.id)).all()
     assert len(installs) == 1
 
 
@@ -88,9 +86,7 @@ def test_a_completed_repair_issues_a_rating_link(
     visit = on_site_visit(models.VisitKind.REPAIR)
     fulfil(visit)
     complete(visit)
-    assert session.scalar(
-        select(models.RatingLink).where(models.RatingLink.visit_id == visit.id)
-    )
+    assert session.scalar(select(models.RatingLink).where(models.RatingLink.visit_id == visit.id))
 
 
 def test_a_completed_measure_issues_no_rating_link(
@@ -102,9 +98,7 @@ def test_a_completed_measure_issues_no_rating_link(
     assert session.scalar(select(models.RatingLink)) is None
 
 
-def test_rules_fire_when_a_sync_push_completes_the_visit(
-    templates, on_site_visit, fulfil, session
-):
+def test_rules_fire_when_a_sync_push_completes_the_visit(templates, on_site_visit, fulfil, session):
     visit = on_site_visit(models.VisitKind.INSTALL)
     fulfil(visit)
     complete_visit(session, visit, actor_user_id=None, source="sync")
