@@ -48,6 +48,26 @@ class Settings:
     sync_scope_days_ahead: int = 7
     tombstone_retention_days: int = 60
     rating_link_ttl_days: int = 14
+    # Photos: the largest upload accepted, and the most pixels a decoded image may have
+    # (a guard against decompression bombs); open upload sessions expire after a while.
+    photo_max_bytes: int = 15 * 1024 * 1024
+    photo_max_pixels: int = 40_000_000
+    upload_session_ttl_hours: int = 72
+    thumbnail_px: int = 320
+    # Where customers reach this server: rating links are built on it.
+    public_base_url: str = "http://127.0.0.1:5000"
+    # Rating pages: requests per client address per minute.
+    rating_rate_limit_per_min: int = 30
+    # Outgoing messages: "log" writes them to the log, "smtp" sends e-mail.
+    message_sender: str = "log"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "no-reply@fieldservice.local"
+    smtp_starttls: bool = False
+    # Who owns complaints opened automatically; empty means the first active admin.
+    complaint_owner_email: str | None = None
     log_level: str = "INFO"
     # The service area's time zone: calendar dates in queries and demo data are read in it.
     time_zone: str = "Asia/Shanghai"
@@ -73,6 +93,24 @@ class Settings:
                 env, "TOMBSTONE_RETENTION_DAYS", cls.tombstone_retention_days
             ),
             rating_link_ttl_days=_int(env, "RATING_LINK_TTL_DAYS", cls.rating_link_ttl_days),
+            photo_max_bytes=_int(env, "PHOTO_MAX_BYTES", cls.photo_max_bytes),
+            photo_max_pixels=_int(env, "PHOTO_MAX_PIXELS", cls.photo_max_pixels),
+            upload_session_ttl_hours=_int(
+                env, "UPLOAD_SESSION_TTL_HOURS", cls.upload_session_ttl_hours
+            ),
+            thumbnail_px=_int(env, "THUMBNAIL_PX", cls.thumbnail_px),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or cls.public_base_url).rstrip("/"),
+            rating_rate_limit_per_min=_int(
+                env, "RATING_RATE_LIMIT_PER_MIN", cls.rating_rate_limit_per_min
+            ),
+            message_sender=env.get("MESSAGE_SENDER") or cls.message_sender,
+            smtp_host=env.get("SMTP_HOST") or cls.smtp_host,
+            smtp_port=_int(env, "SMTP_PORT", cls.smtp_port),
+            smtp_user=env.get("SMTP_USER") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
+            smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            complaint_owner_email=env.get("COMPLAINT_OWNER_EMAIL") or None,
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
         )
@@ -103,3 +141,7 @@ class Settings:
             )
         if self.access_token_ttl_s <= 0 or self.device_token_ttl_s <= 0:
             raise ConfigError("token lifetimes must be positive")
+        if self.message_sender not in ("log", "smtp"):
+            raise ConfigError("MESSAGE_SENDER must be 'log' or 'smtp'")
+        if self.photo_max_bytes <= 0 or self.photo_max_pixels <= 0:
+            raise ConfigError("photo limits must be positive")

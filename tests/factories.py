@@ -163,3 +163,86 @@ class VisitFactory(Base):
             self.required_skills.append(models.VisitSkill(skill_id=found[code].id, min_level=level))
         if create and extracted:
             _session().commit()
+
+
+def checklist_templates() -> list[models.ChecklistTemplate]:
+    """The demo's checklist templates (measure, install, repair), saved."""
+    from app.demo import CHECKLISTS
+
+    session = _session()
+    templates = [
+        models.ChecklistTemplate(kind=kind, name=f"{kind.value} checklist", items=items)
+        for kind, items in CHECKLISTS.items()
+    ]
+    session.add_all(templates)
+    session.commit()
+    return templates
+
+
+class PhotoFactory(Base):
+    class Meta:
+        model = models.Photo
+
+    id = factory.Faker("uuid4")
+    visit_id = factory.LazyFunction(lambda: VisitFactory().id)
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    kind = models.PhotoKind.AFTER
+    caption = None
+
+
+class SignatureFactory(Base):
+    class Meta:
+        model = models.Signature
+
+    id = factory.Faker("uuid4")
+    visit_id = factory.LazyFunction(lambda: VisitFactory().id)
+    signer_name = "Wang Fang"
+    sha256 = None
+
+
+class AnswerFactory(Base):
+    class Meta:
+        model = models.ChecklistAnswer
+
+    visit_id = factory.LazyFunction(lambda: VisitFactory().id)
+    item_key = "items_installed"
+    value = "wardrobe"
+
+
+def image_bytes(
+    fmt: str = "JPEG",
+    size: tuple[int, int] = (64, 48),
+    *,
+    taken: str | None = None,
+    offset: str | None = None,
+    gps: tuple[float, float] | None = None,
+    color: tuple[int, int, int] = (200, 120, 40),
+) -> bytes:
+    """A small real image, optionally with EXIF capture time ("YYYY:MM:DD HH:MM:SS") and GPS."""
+    import io
+
+    from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational
+
+    image = Image.new("RGB", size, color)
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken
+        if offset:
+            exif.get_ifd(0x8769)[0x9011] = offset
+    if gps:
+        lat, lon = gps
+        info = exif.get_ifd(0x8825)
+
+        def dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
+            value = abs(value)
+            degrees = int(value)
+            minutes = int((value - degrees) * 60)
+            seconds = round(((value - degrees) * 60 - minutes) * 60 * 1000)
+            return IFDRational(degrees), IFDRational(minutes), IFDRational(seconds, 1000)
+
+        info[1], info[2] = ("N" if lat >= 0 else "S"), dms(lat)
+        info[3], info[4] = ("E" if lon >= 0 else "W"), dms(lon)
+    out = io.BytesIO()
+    image.save(out, fmt, **({"exif": exif} if fmt == "JPEG" and (taken or gps) else {}))
+    return out.getvalue()

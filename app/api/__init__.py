@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from app.api import auth, checklists, customers, dispatch, staff, visits
+from app.api import (
+    auth,
+    checklists,
+    complaints,
+    customers,
+    customers_record,
+    dispatch,
+    photos,
+    ratings,
+    staff,
+    visits,
+)
 
 
 def register_blueprints(api: Api) -> None:
@@ -21,5 +32,9 @@ def register_blueprints(api: Api) -> None:
         visits.blp,
         checklists.blp,
         dispatch.blp,
+        photos.blp,
+        customers_record.blp,
+        complaints.blp,
+        ratings.blp,
     ):
         api.register_blueprint(blueprint)

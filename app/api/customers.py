@@ -17,6 +17,7 @@ from app.api.security import ANY_ROLE, STAFF, current_user, requires
 from app.database import db
 from app.models import Customer, CustomerTier, Order, OrderStage, Site
 from app.services import access
+from app.services.orders import set_order_stage
 from app.services.records import apply_changes, delete_record, get_or_404
 
 customers = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -221,7 +222,11 @@ class OrderById(MethodView):
         order = get_or_404(db.session, Order, order_id)
         check_update(order, data)
         access.check_order_links(db.session, {**_order_links(order), **data})
+        stage = data.pop("stage", None)
         apply_changes(order, data)
+        if stage is not None:
+            # Through the service, so the rules see the order move (e.g. confirmed -> install).
+            set_order_stage(db.session, order, stage, actor_user_id=current_user().id)
         db.session.commit()
         return order
 

@@ -2,6 +2,20 @@
 
 from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
 from app.models.dispatch import DispatchRun, RunStatus
+from app.models.feedback import (
+    Complaint,
+    ComplaintStage,
+    ComplaintStep,
+    FollowUpLink,
+    MessageStatus,
+    OutboxMessage,
+    PhotoBlob,
+    RateCounter,
+    Rating,
+    RatingLink,
+    RepairOutcome,
+    UploadSession,
+)
 from app.models.technicians import Depot, Skill, Technician, TechnicianSkill
 from app.models.users import AuthToken, Role, User
 from app.models.visits import (
@@ -23,15 +37,26 @@ __all__ = [
     "AuthToken",
     "ChecklistAnswer",
     "ChecklistTemplate",
+    "Complaint",
+    "ComplaintStage",
+    "ComplaintStep",
     "Customer",
     "CustomerTier",
     "Depot",
     "DispatchRun",
+    "FollowUpLink",
     "LockState",
+    "MessageStatus",
     "Order",
     "OrderStage",
+    "OutboxMessage",
     "Photo",
+    "PhotoBlob",
     "PhotoKind",
+    "RateCounter",
+    "Rating",
+    "RatingLink",
+    "RepairOutcome",
     "Role",
     "RunStatus",
     "Signature",
@@ -39,6 +64,7 @@ __all__ = [
     "Skill",
     "Technician",
     "TechnicianSkill",
+    "UploadSession",
     "User",
     "Visit",
     "VisitKind",

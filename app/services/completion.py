@@ -1,4 +1,8 @@
-"""Completing a visit: the required checklist answers and photos must be there first."""
+"""Completing a visit: the required checklist answers and photos must be there first.
+
+`complete_visit` is the one way to complete a visit (API transition or sync push alike): it
+records a repair's first-time fix and publishes `VisitCompleted`, which the rules react to.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
+from app.events import VisitCompleted, publish
 from app.models import (
     ChecklistAnswer,
     ChecklistTemplate,
+    FollowUpLink,
     Photo,
+    RepairOutcome,
     Signature,
     Visit,
+    VisitKind,
     VisitStatus,
 )
 from app.services.visits import change_status
@@ -81,6 +89,25 @@ def _item_gap(
     value = answers.get(item["key"])
     if value is None or (isinstance(value, str) and not value.strip()):
         return "needs an answer"
+    if kind == "boolean" and as_bool(value) is None:
+        return "needs yes or no"
+    if kind == "choice" and item.get("choices") and value not in item["choices"]:
+        return "needs one of: " + ", ".join(item["choices"])
+    return None
+
+
+def as_bool(value: Any) -> bool | None:
+    """A yes/no answer as a boolean (phones send true/false, "yes"/"no" or 1/0)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value) if value in (0, 1) else None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("yes", "true", "1", "y", "是"):
+            return True
+        if text in ("no", "false", "0", "n", "否"):
+            return False
     return None
 
 
@@ -119,4 +146,49 @@ def complete_visit(
         source=source,
         device_time=device_time,
     )
+    if visit.kind == VisitKind.REPAIR:
+        record_repair_outcome(session, visit)
+    publish(
+        session,
+        VisitCompleted(
+            visit_id=visit.id,
+            kind=str(visit.kind),
+            customer_id=visit.customer_id,
+            order_id=visit.order_id,
+            actor_user_id=actor_user_id,
+            source=source,
+        ),
+    )
     return visit
+
+
+FIXED_ITEM_KEY = "fixed"
+
+
+def record_repair_outcome(session: Session, visit: Visit) -> RepairOutcome | None:
+    """Keep whether a completed repair fixed the fault, and whether that was the first time."""
+    answer = session.scalar(
+        select(ChecklistAnswer.value).where(
+            ChecklistAnswer.visit_id == visit.id, ChecklistAnswer.item_key == FIXED_ITEM_KEY
+        )
+    )
+    fixed = as_bool(answer)
+    if fixed is None:
+        # A repair template without the `fixed` question: nothing to measure.
+        return None
+    is_follow_up = (
+        session.scalar(
+            select(func.count())
+            .select_from(FollowUpLink)
+            .where(FollowUpLink.follow_up_visit_id == visit.id)
+        )
+        or 0
+    ) > 0
+    outcome = session.get(RepairOutcome, visit.id) or RepairOutcome(visit_id=visit.id)
+    outcome.customer_id = visit.customer_id
+    outcome.fixed = fixed
+    outcome.is_follow_up = is_follow_up
+    outcome.first_time_fix = fixed and not is_follow_up
+    session.add(outcome)
+    session.flush()
+    return outcome

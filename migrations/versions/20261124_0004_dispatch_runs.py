@@ -1,7 +1,7 @@
 """dispatch runs
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-24 21:29:09.412173
 """
 
@@ -11,7 +11,7 @@ import app.database
 
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,311 @@
+"""The public rating pages: `GET/POST /r/<token>`, mobile-first, Chinese or English, no JavaScript.
+
+The token is the only credential. Expired, forged and unknown links get a friendly page; a
+link already used shows the verdict given, which the customer may change until it expires.
+Requests are rate-limited per client address.
+"""
+
+# ruff: noqa: RUF001 - Chinese text uses full-width punctuation on purpose
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, make_response, render_template, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.api.photos import thumbnail_response
+from app.api.security import public
+from app.api.settings import local_zone, settings
+from app.database import db
+from app.errors import NotFound, ValidationFailed
+from app.models import Photo, PhotoBlob, PhotoKind, Technician, Visit
+from app.services import rate_limit
+from app.services import ratings as rating_service
+from app.services.ratings import LinkState, LinkUnusable, LinkView, Verdict
+
+blp = Blueprint("rating_pages", __name__, url_prefix="/r", description="Customer rating pages")
+
+LANGUAGES = ("zh", "en")
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Rate your visit",
+        "intro": "Thank you for choosing us. How did our visit go?",
+        "kind_measure": "Measuring visit",
+        "kind_install": "Installation",
+        "kind_repair": "Repair",
+        "technician": "Technician",
+        "date": "Date",
+        "after_photos": "Photos of the finished work",
+        "csat": "How satisfied are you with this visit?",
+        "csat_low": "Very unhappy",
+        "csat_high": "Very happy",
+        "nps": "How likely are you to recommend us to a friend? (0–10)",
+        "nps_low": "Not at all likely",
+        "nps_high": "Extremely likely",
+        "comment": "Anything you would like to tell us?",
+        "submit": "Send my rating",
+        "update": "Change my rating",
+        "already": "You rated this visit already. You can change your answer until {date}.",
+        "thanks_title": "Thank you!",
+        "thanks": "Your rating has been received.",
+        "thanks_sorry": "We are sorry the visit did not meet your expectations. "
+        "Our customer care team will contact you shortly.",
+        "change": "Change my answer",
+        "expired_title": "This link has expired",
+        "expired": "Rating links are valid for a limited time. If you would like to tell us "
+        "something, please contact our customer service.",
+        "invalid_title": "This link is not valid",
+        "invalid": "Please check that you opened the full link from our message.",
+        "limited_title": "Too many requests",
+        "limited": "Please wait a minute and try again.",
+        "error_csat": "Please choose 1 to 5 stars.",
+        "error_nps": "Please choose a number from 0 to 10.",
+        "error_comment": "Please keep the comment under 2000 characters.",
+        "switch": "中文",
+        "stars": "{n} stars",
+    },
+    "zh": {
+        "title": "评价本次服务",
+        "intro": "感谢您的信任。本次上门服务如何？",
+        "kind_measure": "上门测量",
+        "kind_install": "安装",
+        "kind_repair": "维修",
+        "technician": "服务师傅",
+        "date": "日期",
+        "after_photos": "完工照片",
+        "csat": "您对本次服务满意吗？",
+        "csat_low": "非常不满意",
+        "csat_high": "非常满意",
+        "nps": "您有多大可能向朋友推荐我们？（0–10）",
+        "nps_low": "完全不可能",
+        "nps_high": "非常可能",
+        "comment": "还有什么想告诉我们的吗？",
+        "submit": "提交评价",
+        "update": "修改评价",
+        "already": "您已评价过本次服务，{date}前可以修改。",
+        "thanks_title": "谢谢！",
+        "thanks": "我们已收到您的评价。",
+        "thanks_sorry": "很抱歉本次服务未能让您满意，客服专员会尽快与您联系。",
+        "change": "修改评价",
+        "expired_title": "链接已过期",
+        "expired": "评价链接有一定的有效期。如有任何意见，请联系我们的客服。",
+        "invalid_title": "链接无效",
+        "invalid": "请确认您打开的是短信或邮件中的完整链接。",
+        "limited_title": "请求过于频繁",
+        "limited": "请稍等一分钟后再试。",
+        "error_csat": "请选择1到5颗星。",
+        "error_nps": "请选择0到10之间的数字。",
+        "error_comment": "留言请不要超过2000字。",
+        "switch": "English",
+        "stars": "{n}星",
+    },
+}
+
+
+def language() -> str:
+    """The page language: `?lang=` or the form's choice, else the browser's Accept-Language."""
+    chosen = request.values.get("lang", "")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(["zh", "zh-CN", "zh-TW", "en"], default="en")
+    return "zh" if best.lower().startswith("zh") else "en"
+
+
+@dataclass(frozen=True)
+class PhotoCard:
+    url: str
+    caption: str | None
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    lang = context.pop("lang", None) or language()
+    other = "en" if lang == "zh" else "zh"
+    html = render_template(
+        f"rating/{template}.html",
+        t=TEXTS[lang],
+        lang=lang,
+        other_lang=other,
+        switch_url=f"{request.path}?lang={other}",
+        **context,
+    )
+    response = make_response(html, status)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'"
+    )
+    return response
+
+
+def _limited() -> Response | None:
+    current = settings()
+    verdict = rate_limit.hit(
+        db.session,
+        current,
+        f"rating:{request.remote_addr or 'unknown'}",
+        limit=current.rating_rate_limit_per_min,
+    )
+    if verdict.allowed:
+        return None
+    db.session.commit()
+    response = _page("notice", 429, heading="limited_title", message="limited")
+    response.headers["Retry-After"] = str(verdict.retry_after_s)
+    return response
+
+
+def _notice_for(view: LinkView) -> Response:
+    if view.state == LinkState.EXPIRED:
+        return _page("notice", 410, heading="expired_title", message="expired")
+    return _page("notice", 404, heading="invalid_title", message="invalid")
+
+
+def _visit_context(view: LinkView, token: str) -> dict[str, Any]:
+    visit: Visit = view.visit  # type: ignore[assignment]
+    technician = db.session.get(Technician, visit.technician_id) if visit.technician_id else None
+    done_at = visit.status_changed_at.astimezone(local_zone())
+    after = db.session.scalars(
+        select(Photo)
+        .join(PhotoBlob, PhotoBlob.sha256 == Photo.sha256)
+        .where(Photo.visit_id == visit.id, Photo.kind == PhotoKind.AFTER)
+        .order_by(Photo.created_at)
+        .limit(6)
+    ).all()
+    return {
+        "token": token,
+        "kind": str(visit.kind),
+        "date": done_at.strftime("%Y-%m-%d"),
+        "technician": _first_name(technician.name) if technician else None,
+        "photos": [PhotoCard(f"/r/{token}/photos/{p.id}", p.caption) for p in after],
+        "expires": view.link.expires_at.astimezone(local_zone()).strftime("%Y-%m-%d")
+        if view.link
+        else "",
+    }
+
+
+def _first_name(full_name: str) -> str:
+    # Demo and customer-facing names are "Surname Given"; the customer sees only the given name.
+    parts = full_name.split()
+    return parts[-1] if len(parts) > 1 else full_name
+
+
+@blp.route("/<token>")
+class RatingPage(MethodView):
+    @public
+    @blp.response(200, description="The rating form (HTML)")
+    def get(self, token: str) -> Response:
+        """The rating page of a visit (HTML; friendly pages for expired or invalid links)"""
+        limited = _limited()
+        if limited is not None:
+            return limited
+        current = settings()
+        view = rating_service.resolve(db.session, current, token)
+        db.session.commit()
+        if view.state in (LinkState.INVALID, LinkState.EXPIRED):
+            return _notice_for(view)
+        rating = view.rating
+        form = {
+            "csat": rating.csat if rating else None,
+            "nps": rating.nps if rating else None,
+            "comment": rating.comment if rating else "",
+        }
+        return _page(
+            "form", already=rating is not None, form=form, errors={}, **_visit_context(view, token)
+        )
+
+    @public
+    @blp.response(200, description="The thank-you page (HTML)")
+    def post(self, token: str) -> Response:
+        """Submit or change the verdict (an HTML form post)"""
+        limited = _limited()
+        if limited is not None:
+            return limited
+        current = settings()
+        lang = language()
+        form, errors = _read_form()
+        if not errors:
+            try:
+                rating = rating_service.submit(
+                    db.session,
+                    current,
+                    token,
+                    Verdict(form["csat"], form["nps"], form["comment"], lang),
+                )
+                db.session.commit()
+            except LinkUnusable as unusable:
+                db.session.rollback()
+                return _notice_for(LinkView(unusable.state))
+            except ValidationFailed as invalid:
+                db.session.rollback()
+                errors = {name: f"error_{name}" for name in invalid.fields}
+            except IntegrityError:
+                # Two submissions raced for the first verdict: the other one won; show it.
+                db.session.rollback()
+                errors = {"csat": "error_csat"}
+            else:
+                return _page(
+                    "thanks",
+                    lang=lang,
+                    token=token,
+                    sorry=rating.is_negative,
+                )
+        view = rating_service.resolve(db.session, current, token)
+        db.session.commit()
+        if view.state in (LinkState.INVALID, LinkState.EXPIRED):
+            return _notice_for(view)
+        return _page(
+            "form",
+            422,
+            lang=lang,
+            already=view.rating is not None,
+            form=form,
+            errors=errors,
+            **_visit_context(view, token),
+        )
+
+
+def _read_form() -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    form: dict[str, Any] = {"comment": (request.form.get("comment") or "").strip()}
+    form["csat"] = _whole(request.form.get("csat"))
+    if form["csat"] is None or not 1 <= form["csat"] <= 5:
+        errors["csat"] = "error_csat"
+    raw_nps = request.form.get("nps")
+    form["nps"] = _whole(raw_nps) if raw_nps not in (None, "") else None
+    if raw_nps not in (None, "") and (form["nps"] is None or not 0 <= form["nps"] <= 10):
+        errors["nps"] = "error_nps"
+    if len(form["comment"]) > 2000:
+        errors["comment"] = "error_comment"
+    return form, errors
+
+
+def _whole(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+@blp.route("/<token>/photos/<photo_id>")
+class RatingPhoto(MethodView):
+    @public
+    @blp.response(200, description="A thumbnail of an after-photo of the rated visit")
+    def get(self, token: str, photo_id: str) -> Response:
+        """A thumbnail of one of the visit's after-photos, for the rating page"""
+        view = rating_service.resolve(db.session, settings(), token)
+        db.session.commit()
+        if view.state in (LinkState.INVALID, LinkState.EXPIRED) or view.link is None:
+            raise NotFound("no such photo")
+        photo = db.session.get(Photo, photo_id)
+        if photo is None or photo.visit_id != view.link.visit_id or photo.kind != PhotoKind.AFTER:
+            raise NotFound("no such photo")
+        blob = db.session.get(PhotoBlob, photo.sha256)
+        if blob is None:
+            raise NotFound("no such photo")
+        return thumbnail_response(blob)

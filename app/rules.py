@@ -1,0 +1,198 @@
+"""The automations, in one place: each rule reacts to a domain event in the same transaction.
+
+- measure completed                → the order moves to design
+- order confirmed                  → an install visit is created (unscheduled, after the measure)
+- install or repair completed      → a rating link is issued and sent through the outbox
+- CSAT ≤ 2 or NPS ≤ 6              → a complaint is opened and assigned; the customer is tagged
+- repair not fixed the first time  → a follow-up repair visit with the original SLA
+
+Rules never import the HTTP layer; they read the running app's settings when there is one
+(a request, including a sync push), else the environment (a worker).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.events import OrderStageChanged, RatingSubmitted, VisitCompleted, subscribe
+from app.models import (
+    Customer,
+    FollowUpLink,
+    Order,
+    OrderStage,
+    Rating,
+    RepairOutcome,
+    Skill,
+    Visit,
+    VisitKind,
+    VisitStatus,
+)
+from app.services import complaints, ratings
+from app.services.customer_record import refresh_tags
+from app.services.orders import set_order_stage
+from app.services.visits import create_visit
+
+log = logging.getLogger(__name__)
+
+# Production takes time: an install is not planned sooner than this after its measure.
+INSTALL_LEAD_DAYS = 7
+INSTALL_DURATION_MIN = 180
+INSTALL_SKILLS = {
+    "kitchen": ("install_cabinet", 2),
+    "bathroom": ("install_cabinet", 1),
+    "wardrobe": ("install_wardrobe", 2),
+    "bedroom": ("install_wardrobe", 1),
+    "study": ("install_wardrobe", 1),
+}
+_STAGES_BEFORE_DESIGN = (OrderStage.LEAD, OrderStage.MEASURE)
+
+
+def settings() -> Settings:
+    """The running app's settings, else the environment's."""
+    try:
+        from flask import current_app, has_app_context
+
+        if has_app_context():
+            return current_app.extensions["settings"]
+    except ImportError:  # pragma: no cover - flask is always installed with the app
+        pass
+    return Settings.from_env()
+
+
+@subscribe(VisitCompleted)
+def measure_completed_moves_order_to_design(session: Session, event: VisitCompleted) -> None:
+    """A finished measure hands the order to the designers."""
+    if event.kind != VisitKind.MEASURE or event.order_id is None:
+        return
+    order = session.get(Order, event.order_id)
+    if order is not None and order.stage in _STAGES_BEFORE_DESIGN:
+        set_order_stage(session, order, OrderStage.DESIGN, actor_user_id=event.actor_user_id)
+
+
+@subscribe(VisitCompleted)
+def completed_install_or_repair_sends_rating_link(session: Session, event: VisitCompleted) -> None:
+    """The customer is asked for a verdict on every install and repair."""
+    if event.kind not in (VisitKind.INSTALL, VisitKind.REPAIR):
+        return
+    visit = session.get(Visit, event.visit_id)
+    if visit is None:
+        return
+    current = settings()
+    link, created = ratings.issue_link(session, current, visit)
+    if created and not ratings.send_link(session, current, link):
+        log.info("customer %s has no e-mail or phone; rating link not sent", visit.customer_id)
+
+
+@subscribe(VisitCompleted)
+def unfixed_repair_gets_follow_up(session: Session, event: VisitCompleted) -> None:
+    """A repair that did not fix the fault is followed by another, under the original SLA."""
+    if event.kind != VisitKind.REPAIR:
+        return
+    outcome = session.get(RepairOutcome, event.visit_id)
+    if outcome is None or outcome.fixed:
+        return
+    original = session.get(Visit, event.visit_id)
+    if original is None or session.scalar(
+        select(FollowUpLink.id).where(FollowUpLink.original_visit_id == original.id)
+    ):
+        return
+    follow_up = create_visit(
+        session,
+        {
+            "kind": VisitKind.REPAIR,
+            "customer_id": original.customer_id,
+            "site_id": original.site_id,
+            "order_id": original.order_id,
+            "duration_min": original.duration_min,
+            "sla_due": original.sla_due,
+            "sla_hard": original.sla_hard,
+            "priority": min(original.priority, 2),
+            "description": f"Follow-up of repair visit {original.id}: not fixed on the first visit",
+            "required_skills": [
+                {"code": s.skill.code, "min_level": s.min_level} for s in original.required_skills
+            ],
+        },
+        actor_user_id=None,
+    )
+    session.add(
+        FollowUpLink(
+            original_visit_id=original.id, follow_up_visit_id=follow_up.id, reason="not_fixed"
+        )
+    )
+    session.flush()
+
+
+@subscribe(OrderStageChanged)
+def confirmed_order_gets_install_visit(session: Session, event: OrderStageChanged) -> None:
+    """A confirmed design becomes an unscheduled install visit that waits for the measure."""
+    if event.to_stage != OrderStage.CONFIRMED:
+        return
+    order = session.get(Order, event.order_id)
+    if order is None:
+        return
+    existing = session.scalar(
+        select(Visit.id).where(
+            Visit.order_id == order.id,
+            Visit.kind == VisitKind.INSTALL,
+            Visit.status != VisitStatus.CANCELLED,
+        )
+    )
+    if existing is not None:
+        return
+    site_id = order.site_id or _first_site_id(session, order.customer_id)
+    if site_id is None:
+        log.warning("order %s has no site; no install visit created", order.id)
+        return
+    measure_id = session.scalar(
+        select(Visit.id)
+        .where(Visit.order_id == order.id, Visit.kind == VisitKind.MEASURE)
+        .order_by(Visit.status != VisitStatus.COMPLETED, Visit.status_changed_at.desc())
+        .limit(1)
+    )
+    create_visit(
+        session,
+        {
+            "kind": VisitKind.INSTALL,
+            "customer_id": order.customer_id,
+            "site_id": site_id,
+            "order_id": order.id,
+            "duration_min": INSTALL_DURATION_MIN,
+            "depends_on_visit_id": measure_id,
+            "depends_min_days": INSTALL_LEAD_DAYS if measure_id else 0,
+            "description": f"Install for the {order.product_line} order",
+            "required_skills": _install_skills(session, order.product_line),
+        },
+        actor_user_id=event.actor_user_id,
+    )
+
+
+def _first_site_id(session: Session, customer_id: int) -> int | None:
+    customer = session.get(Customer, customer_id)
+    return customer.sites[0].id if customer and customer.sites else None
+
+
+def _install_skills(session: Session, product_line: str) -> list[dict[str, object]]:
+    wanted = INSTALL_SKILLS.get(product_line)
+    if wanted is None or session.scalar(select(Skill.id).where(Skill.code == wanted[0])) is None:
+        return []
+    return [{"code": wanted[0], "min_level": wanted[1]}]
+
+
+@subscribe(RatingSubmitted)
+def verdict_retags_customer(session: Session, event: RatingSubmitted) -> None:
+    """Promoter, detractor and churn-risk tags follow the customer's verdicts."""
+    customer = session.get(Customer, event.customer_id)
+    if customer is not None:
+        refresh_tags(session, customer)
+
+
+@subscribe(RatingSubmitted)
+def negative_verdict_opens_complaint(session: Session, event: RatingSubmitted) -> None:
+    """CSAT ≤ 2 or NPS ≤ 6 opens a complaint (once per verdict), assigned to its owner."""
+    rating = session.get(Rating, event.rating_id)
+    if rating is not None and rating.is_negative:
+        complaints.open_for_rating(session, settings(), rating)

@@ -1,0 +1,593 @@
+"""Photo bytes: content-addressed storage, resumable uploads, image checks, EXIF and thumbnails.
+
+Photo *metadata* (`Photo` rows: visit, kind, caption) and photo *bytes* (`PhotoBlob` rows plus
+the stored file) meet only through the SHA-256, so either may arrive first. A photo whose
+bytes have not arrived is "pending"; nothing is lost while the phone retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import os
+import re
+import tempfile
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.database import utcnow
+from app.errors import AppError, Conflict, NotFound, ValidationFailed
+from app.events import after_commit
+from app.models import Photo, PhotoBlob, PhotoKind, Signature, UploadSession, Visit
+
+log = logging.getLogger(__name__)
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+_DATETIME_ORIGINAL = 0x9003
+_OFFSET_TIME_ORIGINAL = 0x9011
+_DATETIME = 0x0132
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+
+
+class HashMismatch(ValidationFailed):
+    code = "hash_mismatch"
+
+
+class NotAnImage(ValidationFailed):
+    code = "not_an_image"
+
+
+# --- storage -------------------------------------------------------------------------------
+
+
+class BlobStore(Protocol):
+    """Where verified bytes live, addressed by their SHA-256."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def open(self, key: str) -> IO[bytes]: ...
+
+    def put_file(self, key: str, source: Path) -> None: ...
+
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+
+    def partial_path(self, upload_id: str) -> Path: ...
+
+
+class LocalDiskStore:
+    """Blobs as files under `root/blobs/ab/cd/<sha256>`, written atomically (temp + rename)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{64}(\.thumb\.jpg)?", key):
+            raise ValueError(f"not a blob key: {key!r}")
+        return self.root / "blobs" / key[:2] / key[2:4] / key
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            return self.path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise NotFound(f"blob {key[:12]}… is not stored") from exc
+
+    def put_file(self, key: str, source: Path) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with source.open("rb") as src:
+            self._write_atomically(target, lambda out: _copy(src, out))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._write_atomically(target, lambda out: out.write(data))
+
+    def partial_path(self, upload_id: str) -> Path:
+        folder = self.root / "partial"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / str(uuid.UUID(upload_id))
+
+    @staticmethod
+    def _write_atomically(target: Path, write: Callable[[IO[bytes]], Any]) -> None:
+        # Readers see either no file or the whole file, never a torn one.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write(out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _copy(src: IO[bytes], out: IO[bytes]) -> None:
+    while chunk := src.read(1024 * 1024):
+        out.write(chunk)
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The configured blob store (local disk under the upload folder)."""
+    return LocalDiskStore(settings.upload_folder)
+
+
+def thumbnail_key(sha256: str) -> str:
+    return f"{sha256}.thumb.jpg"
+
+
+# --- image checks --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What the bytes say about themselves."""
+
+    content_type: str
+    width: int
+    height: int
+    taken_at: dt.datetime | None
+    gps_lat: float | None
+    gps_lon: float | None
+
+
+def inspect_image(path: Path, settings: Settings) -> ImageFacts:
+    """Check the file is a real, reasonably sized image and read its EXIF capture facts."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                fmt = image.format or ""
+                width, height = image.size
+                if width * height > settings.photo_max_pixels:
+                    raise NotAnImage(
+                        f"the image is {width}x{height} pixels; at most "
+                        f"{settings.photo_max_pixels} pixels are accepted",
+                        code="image_too_large",
+                    )
+                image.verify()
+            if fmt not in ALLOWED_FORMATS:
+                raise NotAnImage(f"{fmt or 'this'} images are not accepted; send JPEG, PNG or WebP")
+            with Image.open(path) as image:
+                image.load()
+                exif = image.getexif()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise NotAnImage(
+            "the image decompresses to too many pixels", code="image_too_large"
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise NotAnImage("the file is not a readable image") from exc
+    taken_at = _exif_time(exif, ZoneInfo(settings.time_zone))
+    lat, lon = _exif_gps(exif)
+    return ImageFacts(ALLOWED_FORMATS[fmt], width, height, taken_at, lat, lon)
+
+
+def _exif_time(exif: Image.Exif, zone: ZoneInfo) -> dt.datetime | None:
+    sub = exif.get_ifd(_EXIF_IFD)
+    raw = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    if not raw:
+        return None
+    try:
+        naive = dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    offset = str(sub.get(_OFFSET_TIME_ORIGINAL) or "").strip("\x00 ")
+    if re.fullmatch(r"[+-]\d\d:\d\d", offset):
+        sign = 1 if offset[0] == "+" else -1
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        tz: dt.tzinfo = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+    else:
+        # Cameras without an offset tag record local wall-clock time: read it in the service zone.
+        tz = zone
+    return naive.replace(tzinfo=tz).astimezone(dt.UTC)
+
+
+def _exif_gps(exif: Image.Exif) -> tuple[float | None, float | None]:
+    gps = exif.get_ifd(_GPS_IFD)
+    try:
+        lat = _degrees(gps[2], gps.get(1, "N"), "S")
+        lon = _degrees(gps[4], gps.get(3, "E"), "W")
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
+        return None, None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None, None
+    return round(lat, 7), round(lon, 7)
+
+
+def _degrees(dms: Any, ref: Any, negative_ref: str) -> float:
+    degrees, minutes, seconds = (float(part) for part in dms)
+    value = degrees + minutes / 60 + seconds / 3600
+    ref = ref.decode() if isinstance(ref, bytes) else str(ref)
+    return -value if ref.strip("\x00 ").upper() == negative_ref else value
+
+
+# --- resumable uploads ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadState:
+    """Where an upload stands: the client sends the bytes from `offset` on."""
+
+    id: str | None
+    sha256: str
+    size: int
+    offset: int
+    complete: bool
+    expires_at: dt.datetime | None
+
+
+def _state(upload: UploadSession) -> UploadState:
+    return UploadState(
+        upload.id,
+        upload.sha256,
+        upload.size,
+        upload.received,
+        upload.completed_at is not None,
+        upload.expires_at,
+    )
+
+
+def start_upload(
+    session: Session, settings: Settings, *, sha256: str, size: int, user_id: int | None
+) -> UploadState:
+    """Open (or resume) an upload of the blob `sha256`; an already stored blob is complete."""
+    sha256 = check_sha256(sha256)
+    if size <= 0:
+        raise ValidationFailed("size must be positive", fields={"size": ["must be positive"]})
+    if size > settings.photo_max_bytes:
+        raise PayloadTooLarge(
+            f"photos are limited to {settings.photo_max_bytes} bytes",
+            details={"max_bytes": settings.photo_max_bytes},
+        )
+    blob = session.get(PhotoBlob, sha256)
+    if blob is not None:
+        return UploadState(None, sha256, blob.size, blob.size, True, None)
+    now = utcnow()
+    existing = session.scalar(
+        select(UploadSession)
+        .where(
+            UploadSession.sha256 == sha256,
+            UploadSession.size == size,
+            UploadSession.completed_at.is_(None),
+            UploadSession.expires_at > now,
+        )
+        .order_by(UploadSession.received.desc())
+        .limit(1)
+    )
+    if existing is not None:
+        return _state(existing)
+    upload = UploadSession(
+        id=str(uuid.uuid4()),
+        sha256=sha256,
+        size=size,
+        received=0,
+        user_id=user_id,
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=settings.upload_session_ttl_hours),
+    )
+    session.add(upload)
+    session.flush()
+    return _state(upload)
+
+
+def upload_state(session: Session, upload_id: str) -> UploadState:
+    """The current state of an upload (what the server already has)."""
+    return _state(_upload(session, upload_id))
+
+
+def _upload(session: Session, upload_id: str, *, lock: bool = False) -> UploadSession:
+    try:
+        uuid.UUID(upload_id)
+    except ValueError as exc:
+        raise NotFound(f"upload {upload_id} does not exist") from exc
+    stmt = select(UploadSession).where(UploadSession.id == upload_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    upload = session.scalar(stmt)
+    if upload is None:
+        raise NotFound(f"upload {upload_id} does not exist")
+    return upload
+
+
+def append_chunk(
+    session: Session,
+    settings: Settings,
+    upload_id: str,
+    *,
+    offset: int,
+    data: bytes,
+    user_id: int | None,
+) -> UploadState:
+    """Append a chunk at `offset`; the last chunk verifies and stores the blob.
+
+    A chunk at the wrong offset is refused with the offset the server has, so the client
+    resumes from there after a cut.
+    """
+    upload = _upload(session, upload_id, lock=True)
+    if upload.completed_at is not None:
+        return _state(upload)
+    if upload.expires_at <= utcnow():
+        raise NotFound(f"upload {upload_id} has expired; start a new one", code="upload_expired")
+    store = blob_store(settings)
+    partial = store.partial_path(upload.id)
+    on_disk = partial.stat().st_size if partial.exists() else 0
+    # The file may hold bytes of a chunk whose transaction failed: trust the database.
+    if on_disk != upload.received:
+        with partial.open("ab") as out:
+            out.truncate(upload.received)
+    if offset != upload.received:
+        raise Conflict(
+            f"upload {upload_id} is at offset {upload.received}, the chunk starts at {offset}",
+            code="offset_mismatch",
+            details={"offset": upload.received},
+        )
+    if upload.received + len(data) > upload.size:
+        raise ValidationFailed(
+            f"the chunk goes past the declared size of {upload.size} bytes",
+            code="upload_too_long",
+            details={"offset": upload.received},
+        )
+    with partial.open("ab") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    upload.received += len(data)
+    if upload.received == upload.size:
+        _finish(session, settings, upload, partial, user_id=user_id)
+    session.flush()
+    return _state(upload)
+
+
+def _finish(
+    session: Session,
+    settings: Settings,
+    upload: UploadSession,
+    partial: Path,
+    *,
+    user_id: int | None,
+) -> None:
+    actual = file_sha256(partial)
+    if actual != upload.sha256:
+        # Bad bytes are thrown away; the client starts again from offset 0.
+        partial.unlink(missing_ok=True)
+        upload.received = 0
+        session.flush()
+        raise HashMismatch(
+            "the uploaded bytes do not match the declared SHA-256; upload again from offset 0",
+            details={"expected": upload.sha256, "actual": actual, "offset": 0},
+        )
+    try:
+        facts = inspect_image(partial, settings)
+    except AppError:
+        partial.unlink(missing_ok=True)
+        upload.received = 0
+        session.flush()
+        raise
+    store_blob(session, settings, upload.sha256, partial, facts, user_id=user_id)
+    partial.unlink(missing_ok=True)
+    upload.completed_at = utcnow()
+
+
+def store_blob(
+    session: Session,
+    settings: Settings,
+    sha256: str,
+    source: Path,
+    facts: ImageFacts,
+    *,
+    user_id: int | None,
+) -> PhotoBlob:
+    """Keep verified bytes, record their facts, fill pending photos and queue the thumbnail."""
+    store = blob_store(settings)
+    if not store.exists(sha256):
+        store.put_file(sha256, source)
+    blob = session.get(PhotoBlob, sha256)
+    if blob is None:
+        blob = PhotoBlob(
+            sha256=sha256,
+            size=source.stat().st_size,
+            content_type=facts.content_type,
+            width=facts.width,
+            height=facts.height,
+            taken_at=facts.taken_at,
+            gps_lat=facts.gps_lat,
+            gps_lon=facts.gps_lon,
+            thumbnail_ready=False,
+            uploaded_by_user_id=user_id,
+        )
+        session.add(blob)
+    for photo in session.scalars(select(Photo).where(Photo.sha256 == sha256)):
+        _fill_from_blob(photo, blob)
+    session.flush()
+    schedule_thumbnail(session, settings, sha256)
+    return blob
+
+
+def schedule_thumbnail(session: Session, settings: Settings, sha256: str) -> None:
+    """Make the thumbnail in a background job once this transaction has committed."""
+    from app.jobs import enqueue
+    from app.jobs.photos import make_thumbnail
+
+    after_commit(
+        session,
+        lambda: enqueue(settings, make_thumbnail, sha256, settings.upload_folder),
+        key=f"thumbnail:{sha256}",
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as src:
+        while chunk := src.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_sha256(value: str) -> str:
+    """A lower-case hex SHA-256, or ValidationFailed."""
+    value = (value or "").strip().lower()
+    if not SHA256_RE.match(value):
+        raise ValidationFailed(
+            "sha256 must be 64 hexadecimal characters", fields={"sha256": ["not a SHA-256"]}
+        )
+    return value
+
+
+def render_thumbnail(store: BlobStore, sha256: str, size: int) -> bytes:
+    """A JPEG no larger than `size` pixels a side, upright per EXIF."""
+    with store.open(sha256) as src, Image.open(src) as image:
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail((size, size))
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=80)
+        return out.getvalue()
+
+
+def make_thumbnail(session: Session, settings: Settings, sha256: str) -> bool:
+    """Create and store the thumbnail of a stored blob; False when the blob is unknown."""
+    blob = session.get(PhotoBlob, sha256)
+    if blob is None:
+        return False
+    store = blob_store(settings)
+    if not store.exists(thumbnail_key(sha256)):
+        store.put_bytes(
+            thumbnail_key(sha256), render_thumbnail(store, sha256, settings.thumbnail_px)
+        )
+    blob.thumbnail_ready = True
+    session.flush()
+    return True
+
+
+# --- photo metadata ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhotoMetadata:
+    """What the phone says about a photo, possibly before its bytes arrive."""
+
+    id: str
+    visit_id: int
+    sha256: str
+    kind: PhotoKind = PhotoKind.OTHER
+    caption: str | None = None
+    checklist_item_key: str | None = None
+    taken_at: dt.datetime | None = None
+    device_time: dt.datetime | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+
+
+def attach_photo(session: Session, meta: PhotoMetadata, *, user_id: int | None) -> Photo:
+    """Record a photo's metadata; idempotent on its id, whether or not the bytes are here yet."""
+    try:
+        uuid.UUID(meta.id)
+    except ValueError as exc:
+        raise ValidationFailed("photo id must be a UUID", fields={"id": ["not a UUID"]}) from exc
+    sha256 = check_sha256(meta.sha256)
+    existing = session.get(Photo, meta.id)
+    if existing is not None:
+        if existing.visit_id != meta.visit_id or existing.sha256 != sha256:
+            raise Conflict(
+                f"photo {meta.id} is already attached to other bytes or another visit",
+                code="photo_id_reused",
+            )
+        return existing
+    if session.get(Visit, meta.visit_id) is None:
+        raise NotFound(f"visit {meta.visit_id} does not exist")
+    photo = Photo(
+        id=meta.id,
+        visit_id=meta.visit_id,
+        sha256=sha256,
+        kind=meta.kind,
+        caption=meta.caption,
+        checklist_item_key=meta.checklist_item_key,
+        uploaded_by_user_id=user_id,
+        device_time=meta.device_time,
+        taken_at=meta.taken_at,
+        gps_lat=meta.gps_lat,
+        gps_lon=meta.gps_lon,
+    )
+    session.add(photo)
+    blob = session.get(PhotoBlob, sha256)
+    if blob is not None:
+        _fill_from_blob(photo, blob)
+    session.flush()
+    return photo
+
+
+def _fill_from_blob(photo: Photo, blob: PhotoBlob) -> None:
+    # The phone's own values win; EXIF fills what it did not send.
+    if photo.taken_at is None:
+        photo.taken_at = blob.taken_at
+    if photo.gps_lat is None and photo.gps_lon is None:
+        photo.gps_lat, photo.gps_lon = blob.gps_lat, blob.gps_lon
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """A photo as shown to people: its metadata and whether its bytes arrived."""
+
+    photo: Photo
+    blob: PhotoBlob | None
+
+    @property
+    def status(self) -> str:
+        if self.blob is None:
+            return "pending"
+        return "ready" if self.blob.thumbnail_ready else "stored"
+
+
+def photos_of_visits(session: Session, visit_ids: list[int]) -> dict[int, list[PhotoView]]:
+    """Every photo of the given visits with its blob (None while pending), oldest first."""
+    if not visit_ids:
+        return {}
+    rows = session.execute(
+        select(Photo, PhotoBlob)
+        .outerjoin(PhotoBlob, PhotoBlob.sha256 == Photo.sha256)
+        .where(Photo.visit_id.in_(visit_ids))
+        .order_by(Photo.created_at, Photo.id)
+    )
+    grouped: dict[int, list[PhotoView]] = {}
+    for photo, blob in rows:
+        grouped.setdefault(photo.visit_id, []).append(PhotoView(photo, blob))
+    return grouped
+
+
+def pending_photos(session: Session, visit_id: int) -> list[Photo]:
+    """Photos of a visit whose bytes never arrived."""
+    return [v.photo for v in photos_of_visits(session, [visit_id]).get(visit_id, []) if not v.blob]
+
+
+def signature_blob(session: Session, signature: Signature) -> PhotoBlob | None:
+    return session.get(PhotoBlob, signature.sha256) if signature.sha256 else None
+
+
+def iter_blob(store: BlobStore, key: str) -> Iterator[bytes]:
+    """The stored bytes in chunks (for streaming responses)."""
+    with store.open(key) as src:
+        while chunk := src.read(256 * 1024):
+            yield chunk
