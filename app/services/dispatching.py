@@ -566,3 +566,65 @@ def _apply_assignment(
         )
         changed = True
     return changed
+
+
+# --- urgent insertion -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InsertionResult:
+    visit_id: int
+    assignment: dict[str, Any] | None
+    reasons: list[dict[str, Any]]
+    applied: bool
+
+
+def insert_urgent(
+    session: Session, visit: Visit, *, tz: ZoneInfo, apply: bool, user_id: int | None
+) -> InsertionResult:
+    """Fit one visit into its day's published plan without re-solving the rest.
+
+    Cheapest feasible insertion over every technician's published route, then a short local
+    improvement of that route (see `dispatch.insert_visit`); the other routes are untouched.
+    With `apply`, the visit is assigned at once.
+    """
+    if visit.status not in PLANNABLE:
+        raise Conflict(
+            f"visit {visit.id} is {visit.status}; only open visits can be inserted",
+            code="visit_not_plannable",
+        )
+    day = (visit.window_start or visit.sla_due or utcnow()).astimezone(tz).date()
+    snapshot = build_snapshot(session, RunRequest(first_day=day, days=1), tz)
+    key = str(visit.id)
+    others = [v for v in snapshot.problem.visits if v.id != key]
+    base = dispatch.Problem(
+        technicians=snapshot.problem.technicians,
+        visits=others,
+        horizon_start=day,
+        horizon_days=1,
+        settings=snapshot.problem.settings,
+    )
+    published = {k: v for k, v in snapshot.published.items() if k != key}
+    plan = dispatch.evaluate(base, published)
+    new_plan = dispatch.insert_visit(plan, base, _visit(session, visit, set()))
+    placed = new_plan.route_of(key)
+    if placed is None:
+        reasons = next((u.reasons for u in new_plan.unassigned if u.visit_id == key), [])
+        return InsertionResult(
+            visit.id,
+            None,
+            [{"code": r.code, "message": r.message, "details": _plain(r.details)} for r in reasons],
+            applied=False,
+        )
+    route, stop = placed
+    assignment = {
+        "visit_id": visit.id,
+        "technician_id": int(route.technician_id),
+        "day": route.day.isoformat(),
+        "planned_start": stop.start.astimezone(dt.UTC).isoformat(),
+        "sequence": [s.visit_id for s in route.stops].index(key),
+    }
+    if apply:
+        _apply_assignment(session, visit, assignment, utcnow().astimezone(tz).date(), user_id)
+        session.flush()
+    return InsertionResult(visit.id, assignment, [], applied=apply)
