@@ -12,18 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, make_response, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.api.fields import Strict, aware_datetime
 from app.api.photos import thumbnail_response
-from app.api.security import public
+from app.api.security import STAFF, public, requires
 from app.api.settings import local_zone, settings
 from app.database import db
 from app.errors import NotFound, ValidationFailed
-from app.models import Photo, PhotoBlob, PhotoKind, Technician, Visit
+from app.models import Photo, PhotoBlob, PhotoKind, Rating, RatingLink, Technician, Visit
 from app.services import rate_limit
 from app.services import ratings as rating_service
 from app.services.ratings import LinkState, LinkUnusable, LinkView, Verdict
@@ -309,3 +311,41 @@ class RatingPhoto(MethodView):
         if blob is None:
             raise NotFound("no such photo")
         return thumbnail_response(blob)
+
+
+links = Blueprint(
+    "rating_links",
+    __name__,
+    url_prefix="/api/v1/visits",
+    description="Rating links of completed visits (for staff)",
+)
+
+
+class RatingLinkSchema(Strict):
+    visit_id = ma.fields.Integer()
+    url = ma.fields.String(metadata={"description": "The customer's rating page"})
+    created_at = aware_datetime()
+    expires_at = aware_datetime()
+    first_opened_at = aware_datetime(allow_none=True)
+    rated = ma.fields.Boolean()
+
+
+@links.route("/<int:visit_id>/rating-link")
+class VisitRatingLink(MethodView):
+    @requires(*STAFF)
+    @links.response(200, RatingLinkSchema)
+    def get(self, visit_id: int) -> dict[str, Any]:
+        """The rating link issued when the visit was completed (404 if none was issued)"""
+        current = settings()
+        link = db.session.scalar(select(RatingLink).where(RatingLink.visit_id == visit_id))
+        if link is None:
+            raise NotFound(f"visit {visit_id} has no rating link")
+        rated = db.session.scalar(select(Rating.id).where(Rating.visit_id == visit_id))
+        return {
+            "visit_id": visit_id,
+            "url": rating_service.rating_url(current, rating_service.token_for(current, link)),
+            "created_at": link.created_at,
+            "expires_at": link.expires_at,
+            "first_opened_at": link.first_opened_at,
+            "rated": rated is not None,
+        }
