@@ -232,24 +232,15 @@ class RatingPage(MethodView):
         lang = language()
         form, errors = _read_form()
         if not errors:
+            verdict = Verdict(form["csat"], form["nps"], form["comment"], lang)
             try:
-                rating = rating_service.submit(
-                    db.session,
-                    current,
-                    token,
-                    Verdict(form["csat"], form["nps"], form["comment"], lang),
-                )
-                db.session.commit()
+                rating = _submit(token, verdict)
             except LinkUnusable as unusable:
                 db.session.rollback()
                 return _notice_for(LinkView(unusable.state))
             except ValidationFailed as invalid:
                 db.session.rollback()
                 errors = {name: f"error_{name}" for name in invalid.fields}
-            except IntegrityError:
-                # Two submissions raced for the first verdict: the other one won; show it.
-                db.session.rollback()
-                errors = {"csat": "error_csat"}
             else:
                 return _page(
                     "thanks",
@@ -270,6 +261,18 @@ class RatingPage(MethodView):
             errors=errors,
             **_visit_context(view, token),
         )
+
+
+def _submit(token: str, verdict: Verdict) -> Rating:
+    try:
+        rating = rating_service.submit(db.session, settings(), token, verdict)
+        db.session.commit()
+    except IntegrityError:
+        # A double tap raced for the first verdict; the other one won: this one edits it.
+        db.session.rollback()
+        rating = rating_service.submit(db.session, settings(), token, verdict)
+        db.session.commit()
+    return rating
 
 
 def _read_form() -> tuple[dict[str, Any], dict[str, str]]:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -417,7 +418,13 @@ def store_blob(
             thumbnail_ready=False,
             uploaded_by_user_id=user_id,
         )
-        session.add(blob)
+        try:
+            with session.begin_nested():
+                session.add(blob)
+        except IntegrityError:
+            # Two phones finished uploading the same bytes at once: the other row stands.
+            blob = session.get(PhotoBlob, sha256, populate_existing=True)
+            assert blob is not None
     for photo in session.scalars(select(Photo).where(Photo.sha256 == sha256)):
         _fill_from_blob(photo, blob)
     session.flush()
@@ -584,6 +591,21 @@ def pending_photos(session: Session, visit_id: int) -> list[Photo]:
 
 def signature_blob(session: Session, signature: Signature) -> PhotoBlob | None:
     return session.get(PhotoBlob, signature.sha256) if signature.sha256 else None
+
+
+def purge_expired_uploads(session: Session, settings: Settings) -> int:
+    """Forget uploads that expired unfinished, and their partial files."""
+    store = blob_store(settings)
+    expired = session.scalars(
+        select(UploadSession).where(
+            UploadSession.completed_at.is_(None), UploadSession.expires_at <= utcnow()
+        )
+    ).all()
+    for upload in expired:
+        store.partial_path(upload.id).unlink(missing_ok=True)
+        session.delete(upload)
+    session.flush()
+    return len(expired)
 
 
 def iter_blob(store: BlobStore, key: str) -> Iterator[bytes]:

@@ -223,3 +223,22 @@ def test_with_redis_the_thumbnail_is_made_by_an_rq_worker(session, settings, red
     session.expire_all()
     assert session.get(models.PhotoBlob, digest).thumbnail_ready is True
     jobs.delete(delete_jobs=True)
+
+
+def test_uploads_that_expired_unfinished_are_purged_with_their_partial_file(
+    client, tech_headers, session, settings
+):
+    from app.services.photos import purge_expired_uploads
+
+    data = image_bytes()
+    upload_id = _start(client, tech_headers, data).json["id"]
+    _put(client, tech_headers, upload_id, 0, data[:100])
+    row = session.get(models.UploadSession, upload_id)
+    row.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    session.commit()
+    partial = LocalDiskStore(settings.upload_folder).partial_path(upload_id)
+    assert partial.exists()
+    assert purge_expired_uploads(session, settings) == 1
+    session.commit()
+    assert not partial.exists()
+    assert session.get(models.UploadSession, upload_id) is None
