@@ -63,15 +63,25 @@ class NotAnImage(ValidationFailed):
 class BlobStore(Protocol):
     """Where verified bytes live, addressed by their SHA-256."""
 
-    def exists(self, key: str) -> bool: ...
+    def exists(self, key: str) -> bool:
+        """Whether the blob is stored."""
+        ...
 
-    def open(self, key: str) -> IO[bytes]: ...
+    def open(self, key: str) -> IO[bytes]:
+        """The stored bytes, for reading; NotFound when absent."""
+        ...
 
-    def put_file(self, key: str, source: Path) -> None: ...
+    def put_file(self, key: str, source: Path) -> None:
+        """Store a file's bytes under `key`, atomically."""
+        ...
 
-    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Store bytes under `key`, atomically."""
+        ...
 
-    def partial_path(self, upload_id: str) -> Path: ...
+    def partial_path(self, upload_id: str) -> Path:
+        """The local file collecting an unfinished upload's chunks."""
+        ...
 
 
 class LocalDiskStore:
@@ -81,6 +91,7 @@ class LocalDiskStore:
         self.root = Path(root)
 
     def path(self, key: str) -> Path:
+        """The file of a blob key."""
         if not re.fullmatch(r"[0-9a-f]{64}(\.thumb\.jpg)?", key):
             raise ValueError(f"not a blob key: {key!r}")
         return self.root / "blobs" / key[:2] / key[2:4] / key
@@ -136,6 +147,7 @@ def blob_store(settings: Settings) -> BlobStore:
 
 
 def thumbnail_key(sha256: str) -> str:
+    """The blob key of a photo's thumbnail."""
     return f"{sha256}.thumb.jpg"
 
 
@@ -445,6 +457,7 @@ def schedule_thumbnail(session: Session, settings: Settings, sha256: str) -> Non
 
 
 def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
     with path.open("rb") as src:
         while chunk := src.read(1024 * 1024):
@@ -563,6 +576,7 @@ class PhotoView:
 
     @property
     def status(self) -> str:
+        """pending (no bytes yet), stored, or ready (thumbnail made)."""
         if self.blob is None:
             return "pending"
         return "ready" if self.blob.thumbnail_ready else "stored"
@@ -590,6 +604,7 @@ def pending_photos(session: Session, visit_id: int) -> list[Photo]:
 
 
 def signature_blob(session: Session, signature: Signature) -> PhotoBlob | None:
+    """The stored image of a signature, if its bytes arrived."""
     return session.get(PhotoBlob, signature.sha256) if signature.sha256 else None
 
 
