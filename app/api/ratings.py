@@ -222,6 +222,25 @@ class RatingPage(MethodView):
         )
 
     @public
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["csat"],
+                        "properties": {
+                            "csat": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "nps": {"type": "integer", "minimum": 0, "maximum": 10},
+                            "comment": {"type": "string", "maxLength": 2000},
+                            "lang": {"type": "string", "enum": list(LANGUAGES)},
+                        },
+                    }
+                }
+            },
+        }
+    )
     @blp.response(200, description="The thank-you page (HTML)")
     def post(self, token: str) -> Response:
         """Submit or change the verdict (an HTML form post)"""
