@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app import events, models
-from app.services.completion import complete_visit
 from app.events import after_commit
+from app.services.completion import complete_visit
 from app.services.outbox import (
     MAX_ATTEMPTS,
     Draft,
