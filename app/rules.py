@@ -110,7 +110,7 @@ def unfixed_repair_gets_follow_up(session: Session, event: VisitCompleted) -> No
             "duration_min": original.duration_min,
             "sla_due": original.sla_due,
             "sla_hard": original.sla_hard,
-            "priority": min(original.priority, 2),
+            "priority": original.priority,
             "description": f"Follow-up of repair visit {original.id}: not fixed on the first visit",
             "required_skills": [
                 {"code": s.skill.code, "min_level": s.min_level} for s in original.required_skills

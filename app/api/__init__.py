@@ -36,5 +36,6 @@ def register_blueprints(api: Api) -> None:
         customers_record.blp,
         complaints.blp,
         ratings.blp,
+        ratings.links,
     ):
         api.register_blueprint(blueprint)
