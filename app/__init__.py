@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request, send_from_directory
 
-from app.config import INSTANCE_DIR, PROJECT_ROOT, Settings
+from app.config import INSTANCE_DIR, PROJECT_ROOT, Settings, activate
 from app.database import db
 
 log = logging.getLogger("app")
@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(_flask_config(settings))
     app.extensions["settings"] = settings
+    activate(settings)
 
     db.configure(settings.database_url)
     app.teardown_appcontext(_remove_session)
