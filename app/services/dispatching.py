@@ -347,9 +347,28 @@ def compute_proposal(
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """Solve a run's problem; returns the visit versions read and the proposal document."""
     snapshot = build_snapshot(session, request, tz)
-    plan = dispatch.solve(snapshot.problem, progress=progress)
-    published = dispatch.evaluate(snapshot.problem, snapshot.published)
+    if not any(t.shifts for t in snapshot.problem.technicians):
+        plan = published = nobody_on_duty(snapshot.problem)
+    else:
+        plan = dispatch.solve(snapshot.problem, progress=progress)
+        published = dispatch.evaluate(snapshot.problem, snapshot.published)
     return snapshot.visit_versions, proposal_document(snapshot, plan, published)
+
+
+def nobody_on_duty(problem: dispatch.Problem) -> dispatch.Plan:
+    """The plan when no selected technician works in the horizon: every visit explained."""
+    last = problem.horizon_start + dt.timedelta(days=problem.horizon_days - 1)
+    reason = dispatch.Reason(
+        "no_technician_on_duty",
+        f"No selected technician works between {problem.horizon_start} and {last}.",
+    )
+    unassigned = [dispatch.Unassigned(v.id, [reason]) for v in problem.visits]
+    with_sla = sum(1 for v in problem.visits if v.sla_due is not None)
+    kpis = dispatch.Kpis(
+        travel_km=0.0, travel_min=0, utilisation=0.0, on_time_share=1.0, sla_misses=with_sla,
+        assigned=0, unassigned=len(unassigned),
+    )
+    return dispatch.Plan(routes=[], unassigned=unassigned, kpis=kpis, status="no_technicians")
 
 
 def store_proposal(

@@ -227,3 +227,14 @@ def test_locking_a_visit_to_nobody_is_refused(client, session, as_dispatcher):
     )
     assert response.status_code == 422
     assert "lock" in response.json["errors"]
+
+
+def test_a_run_with_nobody_on_duty_explains_every_visit(session, crew):
+    techs, visits = crew
+    for tech in techs:
+        tech.shift_pattern = {}
+    session.commit()
+    run = solve(session)
+    assert run.status == RunStatus.SUCCEEDED
+    codes = {u["reasons"][0]["code"] for u in run.proposal["unassigned"]}
+    assert codes == {"no_technician_on_duty"}
