@@ -210,6 +210,7 @@ class SolverSettings:
     break_exact_max_nodes: int = 150  # measured: exact breaks slow the search on 500 visits
     workers: int = 1  # >1: partition into zones solved in parallel processes
     travel_cost: str = "time"  # "time" or "distance" as arc cost
+    construction: str = "insertion"  # "insertion" (own greedy, then search) or "ortools"
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -218,6 +219,8 @@ class SolverSettings:
             raise ValueError("break_mode must be exact, reserve or auto")
         if self.travel_cost not in ("time", "distance"):
             raise ValueError("travel_cost must be time or distance")
+        if self.construction not in ("insertion", "ortools"):
+            raise ValueError("construction must be insertion or ortools")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
 
