@@ -36,6 +36,7 @@ class SearchConfig:
     sisr_removed: int = 10
     improve_perturbed: bool = True
     log_search: bool = False
+    mandatory: bool = False  # ignore drop penalties: every node must be served (may find nothing)
     # extra RoutingSearchParameters fields as (dotted name, value), e.g.
     # ("local_search_operators.use_cross_exchange", 1) for BOOL_TRUE
     overrides: tuple[tuple[str, object], ...] = ()
@@ -268,6 +269,9 @@ def solve_core(
     """Solve a core problem once; stops at ``cfg.time_limit_s`` with the best solution found."""
     if progress is not None:
         progress("build", 0)
+    if cfg.mandatory:
+        problem = replace(problem, nodes={n: replace(node, penalty=None)
+                                          for n, node in problem.nodes.items()})
     model = _Model(problem)
     if progress is not None:
         progress("construct", 0)
