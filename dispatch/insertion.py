@@ -6,7 +6,7 @@ import itertools
 from dataclasses import replace
 
 from dispatch import explain
-from dispatch.core import CoreProblem, _earliest_in_windows, schedule
+from dispatch.core import CoreProblem, earliest_in_windows, schedule
 from dispatch.model import Plan, Problem, Unassigned, Visit
 from dispatch.translate import Translation, build, plan_from_routes
 from dispatch.travel import MatrixProvider
@@ -118,7 +118,7 @@ def _candidates(core: CoreProblem, state: _RouteState, v: int, node: int):
     for k in range(len(path) - 1):
         p, q = path[k], path[k + 1]
         arrive = state.depart[k] + int(time[p, node])
-        start = _earliest_in_windows(arrive, n.windows)
+        start = earliest_in_windows(arrive, n.windows)
         if start is None:
             continue
         if start + n.service + int(time[node, q]) > state.latest[k]:

@@ -202,7 +202,9 @@ class SolverSettings:
     first_solution: str = "LOCAL_CHEAPEST_INSERTION"  # an OR-Tools FirstSolutionStrategy name
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"  # an OR-Tools LocalSearchMetaheuristic name
     gls_lambda: float | None = None
-    seed: int = 0  # changes the search path deterministically (ties/ordering), not wall time
+    # seeds the zone partition; OR-Tools' search is repeatable only for equal work done, and a
+    # time limit cuts it at a machine-dependent point
+    seed: int = 0
     time_lock_tolerance_min: int = 15
     drop_penalty_base: int = 1_000_000  # per priority step; must dominate any route's cost
     lateness_cost_per_min: int = 100  # multiplied by priority for soft SLA lateness

@@ -352,7 +352,9 @@ def solve(
     ``progress(phase, best_cost)`` is called with phases "precheck", "build", "construct",
     "search" (on every improving solution) and "explain". With ``settings.workers > 1`` the city
     is partitioned into zones solved in parallel processes (see ``dispatch.zones``).
-    Every visit not in a route is in ``plan.unassigned`` with at least one reason.
+    Every visit not in a route is in ``plan.unassigned`` with at least one reason. The call may
+    overrun the limit by the final greedy repair and the explanations (about a second per 500
+    visits on one core).
     """
     settings = settings or problem.settings
     if time_limit_s is not None:
