@@ -230,7 +230,7 @@ def test_locking_a_visit_to_nobody_is_refused(client, session, as_dispatcher):
 
 
 def test_a_run_with_nobody_on_duty_explains_every_visit(session, crew):
-    techs, visits = crew
+    techs, _ = crew
     for tech in techs:
         tech.shift_pattern = {}
     session.commit()
