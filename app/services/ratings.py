@@ -69,7 +69,9 @@ def _nonce_of(settings: Settings, token: str) -> str | None:
     nonce, _, mac = (token or "").partition(".")
     if not nonce or len(nonce) > 32 or not mac:
         return None
-    return nonce if hmac.compare_digest(mac, _mac(settings, nonce)) else None
+    # Compare bytes: compare_digest refuses non-ASCII str, and a forged token may carry any.
+    expected = _mac(settings, nonce).encode()
+    return nonce if hmac.compare_digest(mac.encode(), expected) else None
 
 
 def issue_link(session: Session, settings: Settings, visit: Visit) -> tuple[RatingLink, bool]:

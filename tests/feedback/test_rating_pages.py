@@ -189,3 +189,9 @@ def test_a_visit_without_a_rating_link_answers_404(client, as_dispatcher, sessio
 
     response = client.get(f"/api/v1/visits/{VisitFactory().id}/rating-link", headers=as_dispatcher)
     assert response.status_code == 404
+
+
+def test_a_forged_token_with_non_ascii_characters_gets_the_friendly_page(client, session):
+    response = client.post("/r/0.%C2%80", data={"csat": "1"})
+    assert response.status_code == 404
+    assert b"<html" in response.data.lower()
