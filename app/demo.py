@@ -26,10 +26,9 @@ from app.models import (
     Visit,
     VisitKind,
     VisitStatus,
-    VisitStatusChange,
 )
 from app.services.accounts import create_user
-from app.services.visits import set_required_skills, set_technician_skills
+from app.services.visits import record_creation, set_required_skills, set_technician_skills
 
 TZ = ZoneInfo("Asia/Shanghai")
 ADMIN = ("admin@demo.fieldservice.local", "admin-demo-2026")
@@ -386,16 +385,6 @@ def _visits(
         set_required_skills(session, visit, skills)
         visits.append(visit)
     session.flush()
-    session.add_all(
-        VisitStatusChange(
-            visit_id=v.id,
-            from_status=None,
-            to_status=VisitStatus.NEW,
-            actor_user_id=None,
-            source="seed",
-            at=now,
-        )
-        for v in visits
-    )
-    session.flush()
+    for visit in visits:
+        record_creation(session, visit, actor_user_id=None, source="seed")
     return visits

@@ -175,18 +175,25 @@ def create_visit(session: Session, data: dict[str, Any], *, actor_user_id: int |
     check_lock(visit)
     session.add(visit)
     session.flush()
-    session.add(
-        VisitStatusChange(
-            visit_id=visit.id,
-            from_status=None,
-            to_status=VisitStatus.NEW,
-            actor_user_id=actor_user_id,
-            source="api",
-            at=visit.status_changed_at,
-        )
-    )
-    session.flush()
+    record_creation(session, visit, actor_user_id=actor_user_id, source="api")
     return visit
+
+
+def record_creation(
+    session: Session, visit: Visit, *, actor_user_id: int | None, source: str
+) -> VisitStatusChange:
+    """Start a new visit's status history (the first entry has no `from_status`)."""
+    change = VisitStatusChange(
+        visit_id=visit.id,
+        from_status=None,
+        to_status=visit.status,
+        actor_user_id=actor_user_id,
+        source=source,
+        at=visit.status_changed_at,
+    )
+    session.add(change)
+    session.flush()
+    return change
 
 
 def update_visit(session: Session, visit: Visit, data: dict[str, Any]) -> Visit:
