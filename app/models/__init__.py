@@ -1,6 +1,15 @@
 """All mapped models, imported here so the metadata is complete."""
 
 from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
+from app.models.sync import (
+    Device,
+    MutationReceipt,
+    SyncChange,
+    SyncHorizon,
+    VisitAssignment,
+    VisitReview,
+    install_change_recording,
+)
 from app.models.technicians import Depot, Skill, Technician, TechnicianSkill
 from app.models.users import AuthToken, Role, User
 from app.models.visits import (
@@ -25,7 +34,9 @@ __all__ = [
     "Customer",
     "CustomerTier",
     "Depot",
+    "Device",
     "LockState",
+    "MutationReceipt",
     "Order",
     "OrderStage",
     "Photo",
@@ -34,13 +45,20 @@ __all__ = [
     "Signature",
     "Site",
     "Skill",
+    "SyncChange",
+    "SyncHorizon",
     "Technician",
     "TechnicianSkill",
     "User",
     "Visit",
+    "VisitAssignment",
     "VisitKind",
     "VisitNote",
+    "VisitReview",
     "VisitSkill",
     "VisitStatus",
     "VisitStatusChange",
 ]
+
+# Syncable writes feed the change log through every session, whoever opens it.
+install_change_recording()
