@@ -169,3 +169,22 @@ def as_dispatcher(dispatcher: Any, login: Any) -> dict[str, str]:
 @pytest.fixture
 def as_admin(admin: Any, login: Any) -> dict[str, str]:
     return login(admin)
+
+
+@pytest.fixture
+def phone(client: FlaskClient, login: Any) -> Any:
+    """phone(user) -> a registered reference sync client for that technician, in-process."""
+    from sync.client import LocalStore, SyncClient
+    from tests.sync.phones import FlaskTransport
+
+    def _phone(user: Any, *, store: Any = None, device_id: str | None = None) -> SyncClient:
+        token = login(user)["Authorization"].removeprefix("Bearer ")
+        return SyncClient.register(
+            store or LocalStore(),
+            FlaskTransport(client),
+            token,
+            device_id=device_id,
+            sleep=lambda _s: None,
+        )
+
+    return _phone

@@ -1,0 +1,54 @@
+"""Phones for tests: the reference client over the Flask test client, and the server's view of a
+technician's scope to compare their stores with."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.database import db
+from sync import records, scope
+from sync.client import TransportError
+
+
+class FlaskTransport:
+    """The client's transport, in-process; can drop requests or their answers on demand."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.calls: list[str] = []
+        self.fail_next_requests = 0  # the request never reaches the server
+        self.lose_next_responses = 0  # the server handles it, the answer is lost
+        self.fail_after: int | None = None  # every request after this many raises
+
+    def post(self, path: str, body: dict[str, Any], token: str | None) -> tuple[int, dict]:
+        if self.fail_after is not None and len(self.calls) >= self.fail_after:
+            raise TransportError("connection lost")
+        self.calls.append(path)
+        if self.fail_next_requests:
+            self.fail_next_requests -= 1
+            raise TransportError("no signal")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.client.post(path, json=body, headers=headers)
+        if self.lose_next_responses:
+            self.lose_next_responses -= 1
+            raise TransportError("answer lost")
+        return response.status_code, response.get_json()
+
+
+def server_scope(
+    session: Session, technician_id: int, settings: Settings
+) -> dict[tuple[str, str], Any]:
+    """What the technician's phone must hold right now, as the store keeps it."""
+    session.expire_all()
+    keys = scope.scope_keys(session, technician_id, settings)
+    out: dict[tuple[str, str], Any] = {}
+    for entity, record in records.trees(session, keys):
+        wire = records.serialize(entity, record)
+        out[(entity, str(wire["id"]))] = json.loads(json.dumps(wire["data"], sort_keys=True))
+    db.session.commit()
+    return out
