@@ -52,3 +52,26 @@ def server_scope(
         out[(entity, str(wire["id"]))] = json.loads(json.dumps(wire["data"], sort_keys=True))
     db.session.commit()
     return out
+
+
+def push_raw(device: Any, mutations: list[dict[str, Any]]) -> tuple[int, dict]:
+    """Send one push batch exactly as given, bypassing the client's outbox."""
+    body = {**device._envelope(), "mutations": mutations}
+    return device.transport.post("/mobile/v1/sync/push", body, device.token)
+
+
+def mutation(mutation_id: int, name: str, *, device_time: str | None = None, **args: Any) -> dict:
+    """One wire mutation."""
+    return {
+        "id": mutation_id,
+        "name": name,
+        "args": args,
+        "base_version": None,
+        "device_time": device_time or "2026-11-24T09:00:00+08:00",
+    }
+
+
+def new_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
