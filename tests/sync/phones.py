@@ -24,6 +24,7 @@ class FlaskTransport:
         self.fail_next_requests = 0  # the request never reaches the server
         self.lose_next_responses = 0  # the server handles it, the answer is lost
         self.fail_after: int | None = None  # every request after this many raises
+        self.pushes: list[dict[str, Any]] = []  # every push body sent, for replaying later
 
     def post(self, path: str, body: dict[str, Any], token: str | None) -> tuple[int, dict]:
         if self.fail_after is not None and len(self.calls) >= self.fail_after:
@@ -32,6 +33,8 @@ class FlaskTransport:
         if self.fail_next_requests:
             self.fail_next_requests -= 1
             raise TransportError("no signal")
+        if path.endswith("/push"):
+            self.pushes.append(json.loads(json.dumps(body)))
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = self.client.post(path, json=body, headers=headers)
         if self.lose_next_responses:
