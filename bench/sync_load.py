@@ -1,0 +1,239 @@
+"""50 simulated phones against the app under gunicorn and PostgreSQL, over loopback HTTP.
+
+    .venv/bin/python bench/sync_load.py [--devices 50] [--seconds 60] [--port 8765]
+
+Each phone registers, then loops: queue two notes and a checklist answer, sync (push, then pull
+until up to date), think 0.2-1 s. Reports requests/s, p50/p95 latency, errors, and lost writes
+(notes acknowledged to a phone but missing on the server, or stored twice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import text  # noqa: E402
+from sync_common import (  # noqa: E402
+    PASSWORD,
+    drop_database,
+    percentile,
+    scratch_database,
+    seed_technician,
+)
+
+DB_NAME = "fieldservice_bench_sync_load"
+
+
+class TimedTransport:
+    """HttpTransport that records every request's latency and status."""
+
+    def __init__(self, base_url: str, log: list[tuple[float, int]], lock: threading.Lock) -> None:
+        from sync.client import HttpTransport
+
+        self.http = HttpTransport(base_url, timeout_s=60)
+        self.log = log
+        self.lock = lock
+
+    def post(self, path: str, body: dict[str, Any], token: str | None) -> tuple[int, dict]:
+        started = time.perf_counter()
+        try:
+            status, payload = self.http.post(path, body, token)
+        except Exception:
+            with self.lock:
+                self.log.append(((time.perf_counter() - started) * 1000, 0))
+            raise
+        with self.lock:
+            self.log.append(((time.perf_counter() - started) * 1000, status))
+        return status, payload
+
+
+def seed(url: str, devices: int) -> list[list[int]]:
+    from app.database import db
+
+    db.configure(url)
+    visit_ids: list[list[int]] = []
+    with db.unit_of_work() as session:
+        for n in range(devices):
+            technician = seed_technician(session, n, visits=10, notes_per_visit=1)
+            visit_ids.append(
+                [
+                    v
+                    for (v,) in session.execute(
+                        text("SELECT id FROM visits WHERE technician_id = :t"), {"t": technician.id}
+                    )
+                ]
+            )
+        from app.models import ChecklistTemplate, VisitKind
+
+        session.add(
+            ChecklistTemplate(
+                kind=VisitKind.MEASURE,
+                name="Measure",
+                items=[{"key": "remarks", "label": "Remarks", "type": "text", "required": False}],
+            )
+        )
+    db.dispose()
+    return visit_ids
+
+
+def phone_loop(
+    n: int,
+    base_url: str,
+    visits: list[int],
+    until: float,
+    log: list,
+    lock,
+    sent_notes: dict,
+    errors: list,
+) -> None:
+    from sync.client import LocalStore, SyncClient
+
+    transport = TimedTransport(base_url, log, lock)
+    _status, body = transport.post(
+        "/api/v1/auth/token", {"email": f"tech{n}@bench.example", "password": PASSWORD}, None
+    )
+    phone = SyncClient.register(
+        LocalStore(),
+        transport,
+        body["access_token"],
+        device_id=f"bench-phone-{n:04d}",
+        backoff_s=0.2,
+    )
+    rng = random.Random(n)
+    notes: list[str] = []
+    while time.monotonic() < until:
+        visit_id = rng.choice(visits)
+        for _ in range(2):
+            note_id = str(uuid.uuid4())
+            phone.record("visit.add_note", visit_id=visit_id, note_id=note_id, body="done")
+            notes.append(note_id)
+        phone.record(
+            "checklist.set_answer",
+            visit_id=visit_id,
+            item_key="remarks",
+            value=f"ok {rng.random():.3f}",
+        )
+        try:
+            report = phone.sync()
+            if report.rejected:
+                errors.append(f"phone {n}: rejected {report.rejected[:1]}")
+        except Exception as exc:
+            errors.append(f"phone {n}: {exc}")
+        time.sleep(rng.uniform(0.2, 1.0))
+    try:
+        phone.sync()  # flush the outbox before counting
+    except Exception as exc:
+        errors.append(f"phone {n} final: {exc}")
+    acked = {
+        mutation_id for mutation_id, r in phone.store.results().items() if r["outcome"] == "applied"
+    }
+    sent_notes[n] = (notes, phone.store.outbox_size(), len(acked))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    url = scratch_database(DB_NAME)
+    visit_ids = seed(url, args.devices)
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "APP_ENV": "development"}
+    env.pop("REDIS_URL", None)
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--timeout",
+            "120",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{args.port}"
+    try:
+        _wait_for(base_url)
+        log: list[tuple[float, int]] = []
+        lock = threading.Lock()
+        sent: dict[int, Any] = {}
+        errors: list[str] = []
+        until = time.monotonic() + args.seconds
+        started = time.perf_counter()
+        threads = [
+            threading.Thread(
+                target=phone_loop, args=(n, base_url, visit_ids[n], until, log, lock, sent, errors)
+            )
+            for n in range(args.devices)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    from app.database import db
+
+    db.configure(url)
+    with db.engine.connect() as conn:
+        stored = {r[0] for r in conn.execute(text("SELECT id FROM visit_notes"))}
+        note_rows = conn.execute(text("SELECT count(*) FROM visit_notes")).scalar()
+    db.dispose()
+    drop_database(DB_NAME)
+
+    all_notes = [note for notes, _, _ in sent.values() for note in notes]
+    lost = [note for note in all_notes if note not in stored]
+    unpushed = sum(left for _, left, _ in sent.values())
+    latencies = [ms for ms, _ in log]
+    failures = [status for _, status in log if status not in (200, 201)]
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"devices {args.devices}, {elapsed:.1f} s, requests {len(log)}"
+        f" ({len(log) / elapsed:.1f} req/s)"
+    )
+    print(f"latency p50 {percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms")
+    print(f"error responses {len(failures)} {sorted(set(failures))}, sync errors {len(errors)}")
+    for line in errors[:5]:
+        print("  ", line)
+    print(
+        f"notes written offline {len(all_notes)}, stored {note_rows - args.devices * 10},"
+        f" lost {len(lost)}, left unpushed {unpushed}"
+    )
+
+
+def _wait_for(base_url: str) -> None:
+    import requests
+
+    for _ in range(100):
+        try:
+            requests.get(base_url + "/api/openapi.json", timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+if __name__ == "__main__":
+    main()
