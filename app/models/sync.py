@@ -27,7 +27,7 @@ class SyncChange(Base):
     """One create/update/delete of a syncable record, positioned by a commit-serialised counter.
 
     `seq` is NULL while the writing transaction is open; it is assigned just before commit under
-    a transaction-level advisory lock, so positions follow commit order (see `sync.feed`).
+    a transaction-level advisory lock, so positions follow commit order (`position_changes`).
     `scope_key` names the scope unit the record belongs to: `v:<visit id>` for a visit and its
     children, `c:`/`s:`/`o:` for customers, sites, orders, and `t` for checklist templates.
     """
@@ -36,7 +36,7 @@ class SyncChange(Base):
     __table_args__ = (
         # Pull reads "changes of these scope units after this position": one index range per unit.
         Index("ix_sync_changes_scope_key_seq", "scope_key", "seq"),
-        Index("ix_sync_changes_seq", "seq"),
+        Index("ix_sync_changes_seq", "seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(
@@ -249,7 +249,10 @@ def _record_changes(session: Any, _flush_context: Any) -> None:
         position_changes(session)
 
 
-_POSITION_SQL = """
+POSITION_SEQUENCE = "sync_change_position"
+
+# SQLite: one writer at a time, so MAX(seq) read inside the write transaction is current.
+_SQLITE_POSITION_SQL = """
 UPDATE sync_changes SET seq = numbered.seq
 FROM (
     SELECT id,
@@ -264,18 +267,43 @@ WHERE sync_changes.id = numbered.id
 def position_changes(session: Any) -> None:
     """Give this transaction's feed rows their positions: the commit-serialised counter.
 
-    The transaction-level advisory lock is held until COMMIT, so the next writer can only read
-    MAX(seq) after this one is visible: positions are handed out in commit order, and a reader
-    never sees position n+1 before position n. (SQLite has a single writer and needs no lock.)
+    PostgreSQL: take the transaction-level advisory lock, then draw positions from a sequence.
+    The lock is held until COMMIT, so the next writer draws its positions only after this one is
+    visible: positions follow commit order, and a reader never sees position n+1 committed while
+    n is still pending. A sequence (not MAX(seq)) keeps this true for writers in any isolation
+    level. SQLite has a single writer and needs neither.
     """
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
+    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy.types import BigInteger as Big
 
     if not session.info.pop("sync_unpositioned", False):
         return
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-    connection.execute(text(_POSITION_SQL))
+    if connection.dialect.name != "postgresql":
+        connection.execute(text(_SQLITE_POSITION_SQL))
+        session.info["sync_positioned"] = True
+        return
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    ids = (
+        connection.execute(text("SELECT id FROM sync_changes WHERE seq IS NULL ORDER BY id"))
+        .scalars()
+        .all()
+    )
+    if ids:
+        positions = sorted(
+            connection.execute(
+                text(f"SELECT nextval('{POSITION_SEQUENCE}') FROM generate_series(1, :n)"),
+                {"n": len(ids)},
+            ).scalars()
+        )
+        connection.execute(
+            text(
+                "UPDATE sync_changes SET seq = p.seq FROM unnest(:ids, :seqs) AS p(id, seq) "
+                "WHERE sync_changes.id = p.id"
+            ).bindparams(bindparam("ids", type_=ARRAY(Big)), bindparam("seqs", type_=ARRAY(Big))),
+            {"ids": list(ids), "seqs": positions},
+        )
     session.info["sync_positioned"] = True
 
 

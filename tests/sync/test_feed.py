@@ -87,6 +87,23 @@ def test_feed_positions_follow_commit_order_when_an_earlier_transaction_commits_
     assert positions[str(first.id)] > positions[str(second.id)]
 
 
+def test_a_repeatable_read_writer_still_gets_a_later_position(session, technician):
+    first, second = assigned_visit(technician), assigned_visit(technician)
+    early, late = db.session_factory(), db.session_factory()
+    try:
+        early.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        early.get(Visit, first.id)  # its snapshot is taken here, before the other commit
+        late.get(Visit, second.id).description = "committed in between"
+        late.commit()
+        early.get(Visit, first.id).description = "old snapshot, later commit"
+        early.commit()
+    finally:
+        early.close()
+        late.close()
+    seq = {r.record_id: r.seq for r in _feed(session, entity="visit") if r.seq}
+    assert seq[str(first.id)] > seq[str(second.id)]
+
+
 def test_a_writer_waits_for_the_positioned_writer_to_commit(session, technician):
     first, second = assigned_visit(technician), assigned_visit(technician)
     early, late = db.session_factory(), db.session_factory()
