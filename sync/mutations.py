@@ -107,6 +107,10 @@ class _NoteArgs(_Args):
     body = ma.fields.String(required=True, validate=validate.Length(1, 10000))
 
 
+class _IncompleteArgs(_Args):
+    reason = ma.fields.String(required=True, validate=validate.Length(1, 2000))
+
+
 class _AnswerArgs(_Args):
     item_key = ma.fields.String(required=True, validate=validate.Length(1, 80))
     value = ma.fields.Raw(required=True, allow_none=True)
@@ -158,6 +162,10 @@ def _complete(ctx: Context, visit: Visit, _args: dict[str, Any]) -> Any:
     return fieldwork.complete(ctx.session, visit, ctx.actor)
 
 
+def _mark_incomplete(ctx: Context, visit: Visit, args: dict[str, Any]) -> Any:
+    return fieldwork.mark_incomplete(ctx.session, visit, args["reason"], ctx.actor)
+
+
 def _add_note(ctx: Context, visit: Visit, args: dict[str, Any]) -> Any:
     return fieldwork.add_note(ctx.session, visit, args["note_id"], args["body"], ctx.actor)
 
@@ -193,6 +201,7 @@ MUTATIONS: dict[str, Spec] = {
     "visit.start_travel": Spec(_Args, _start_travel, False),
     "visit.arrive": Spec(_Args, _arrive, False),
     "visit.complete": Spec(_Args, _complete, False),
+    "visit.mark_incomplete": Spec(_IncompleteArgs, _mark_incomplete, False),
     "visit.add_note": Spec(_NoteArgs, _add_note, True),
     "checklist.set_answer": Spec(_AnswerArgs, _set_answer, False),
     "photo.attach": Spec(_PhotoArgs, _attach_photo, True),
@@ -302,8 +311,13 @@ def _run(ctx: Context, spec: Spec, args: dict[str, Any]) -> Outcome:
         raise NotFound(f"visit {args['visit_id']} does not exist")
     reason = _review_reason(ctx, visit)
     if reason is None:
+        seen_version = visit.version
         changed = spec.handler(ctx, visit, args)
         details: dict[str, Any] = {"visit_version": visit.version}
+        base = ctx.mutation.base_version
+        if base is not None and base != seen_version:
+            # Merge by field: the phone's fields went onto a visit others changed meanwhile.
+            details["merged_over_version"] = seen_version
         if changed is False:
             details["unchanged"] = True
         return Outcome(APPLIED, details=details)

@@ -8,6 +8,7 @@ signatures are append-only records keyed by ids the phone generated, so replays 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,32 @@ def complete(session: Session, visit: Visit, actor: Actor) -> bool:
         source=actor.source,
         device_time=actor.device_time,
     )
+    return True
+
+
+def mark_incomplete(session: Session, visit: Visit, reason: str, actor: Actor) -> bool:
+    """The work could not be finished on site; the reason is kept as a note."""
+    if visit.status == VisitStatus.INCOMPLETE:
+        return False
+    advance(session, visit, VisitStatus.ON_SITE, actor)
+    change_status(
+        session,
+        visit,
+        VisitStatus.INCOMPLETE,
+        actor_user_id=actor.user_id,
+        source=actor.source,
+        device_time=actor.device_time,
+    )
+    session.add(
+        VisitNote(
+            id=str(uuid.uuid4()),
+            visit_id=visit.id,
+            author_user_id=actor.user_id,
+            body=f"Incomplete: {reason}",
+            device_time=actor.device_time,
+        )
+    )
+    session.flush()
     return True
 
 

@@ -279,3 +279,37 @@ def test_a_database_fault_answers_503_and_acknowledges_nothing(
     assert body["code"] == "temporarily_unavailable"
     assert _count(session, MutationReceipt) == 0
     assert _visit(session, visit.id).status == VisitStatus.DISPATCHED
+
+
+def test_a_visit_that_cannot_be_finished_is_marked_incomplete_with_its_reason(
+    session, phone, technician
+):
+    visit = assigned_visit(technician, status=VisitStatus.ON_SITE)
+    device = phone(technician.user)
+    _status, body = push_raw(
+        device, [mutation(1, "visit.mark_incomplete", visit_id=visit.id, reason="wall not dry")]
+    )
+    assert body["results"][0]["outcome"] == "applied"
+    assert _visit(session, visit.id).status == VisitStatus.INCOMPLETE
+    assert "wall not dry" in session.scalars(select(VisitNote.body)).one()
+
+
+def test_a_stale_base_version_is_merged_by_field_not_refused(
+    client, session, phone, technician, as_dispatcher
+):
+    visit = assigned_visit(technician)
+    device = phone(technician.user)
+    response = client.patch(
+        f"/api/v1/visits/{visit.id}",
+        json={"priority": 5, "version": visit.version},
+        headers=as_dispatcher,
+    )
+    assert response.status_code == 200
+    _status, body = push_raw(
+        device,
+        [{**mutation(1, "visit.start_travel", visit_id=visit.id), "base_version": visit.version}],
+    )
+    result = body["results"][0]
+    assert result["outcome"] == "applied"
+    assert result["details"]["merged_over_version"] == visit.version + 1
+    assert _visit(session, visit.id).priority == 5
