@@ -21,7 +21,7 @@ import marshmallow as ma
 from marshmallow import validate
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import AppError, Conflict, NotFound
@@ -218,14 +218,16 @@ def push(session: Session, device: Device, user_id: int, mutations: list[Mutatio
         session, device, [m.id for m in mutations if m.id <= device.last_acked_mutation_id]
     )
     _check_batch(device, mutations, receipts)
+    acked = device.last_acked_mutation_id
     results: list[dict[str, Any]] = []
+    new_receipts: list[MutationReceipt] = []
     for mutation in mutations:
-        if mutation.id <= device.last_acked_mutation_id:
+        if mutation.id <= acked:
             results.append(receipts[mutation.id].result)
             continue
         outcome = _apply(session, device, user_id, mutation)
         result = {"id": mutation.id, "name": mutation.name, **_outcome_dict(outcome)}
-        session.add(
+        new_receipts.append(
             MutationReceipt(
                 device_pk=device.id,
                 mutation_id=mutation.id,
@@ -236,8 +238,11 @@ def push(session: Session, device: Device, user_id: int, mutations: list[Mutatio
                 device_time=mutation.device_time,
             )
         )
-        device.last_acked_mutation_id = mutation.id
         results.append(result)
+    if new_receipts:
+        # Written once for the batch, in the same transaction as the work they acknowledge.
+        session.add_all(new_receipts)
+        device.last_acked_mutation_id = new_receipts[-1].mutation_id
     session.flush()
     return PushResult(results=results, last_acked_mutation_id=device.last_acked_mutation_id)
 
@@ -306,7 +311,10 @@ def _apply(session: Session, device: Device, user_id: int, mutation: Mutation) -
 
 
 def _run(ctx: Context, spec: Spec, args: dict[str, Any]) -> Outcome:
-    visit = ctx.session.get(Visit, args["visit_id"], with_for_update=True)
+    # Locked so a concurrent back-office write waits instead of failing the version check.
+    visit = ctx.session.get(
+        Visit, args["visit_id"], with_for_update=True, options=[lazyload(Visit.required_skills)]
+    )
     if visit is None:
         raise NotFound(f"visit {args['visit_id']} does not exist")
     reason = _review_reason(ctx, visit)

@@ -273,9 +273,7 @@ def position_changes(session: Any) -> None:
     n is still pending. A sequence (not MAX(seq)) keeps this true for writers in any isolation
     level. SQLite has a single writer and needs neither.
     """
-    from sqlalchemy import bindparam, text
-    from sqlalchemy.dialects.postgresql import ARRAY
-    from sqlalchemy.types import BigInteger as Big
+    from sqlalchemy import text
 
     if not session.info.pop("sync_unpositioned", False):
         return
@@ -285,25 +283,10 @@ def position_changes(session: Any) -> None:
         session.info["sync_positioned"] = True
         return
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-    ids = (
-        connection.execute(text("SELECT id FROM sync_changes WHERE seq IS NULL ORDER BY id"))
-        .scalars()
-        .all()
+    # Rows of one transaction become visible together, so their order among themselves is moot.
+    connection.execute(
+        text(f"UPDATE sync_changes SET seq = nextval('{POSITION_SEQUENCE}') WHERE seq IS NULL")
     )
-    if ids:
-        positions = sorted(
-            connection.execute(
-                text(f"SELECT nextval('{POSITION_SEQUENCE}') FROM generate_series(1, :n)"),
-                {"n": len(ids)},
-            ).scalars()
-        )
-        connection.execute(
-            text(
-                "UPDATE sync_changes SET seq = p.seq FROM unnest(:ids, :seqs) AS p(id, seq) "
-                "WHERE sync_changes.id = p.id"
-            ).bindparams(bindparam("ids", type_=ARRAY(Big)), bindparam("seqs", type_=ARRAY(Big))),
-            {"ids": list(ids), "seqs": positions},
-        )
     session.info["sync_positioned"] = True
 
 
