@@ -48,6 +48,10 @@ def add_history(rows: int, start: int) -> None:
 
     with db.engine.begin() as conn:
         conn.execute(text(HISTORY_SQL), {"start": start, "stop": start + rows - 1})
+        # Positions were written directly: move the position sequence past them.
+        conn.execute(
+            text("SELECT setval('sync_change_position', :last)"), {"last": start + rows - 1}
+        )
         conn.execute(text("ANALYZE sync_changes"))
 
 
