@@ -11,6 +11,7 @@ import platform
 import sys
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -63,13 +64,21 @@ def make_phone(app, technician_no: int):
     return SyncClient.register(LocalStore(), transport, token, page_limit=500, push_batch=100)
 
 
-def bench_pull(history_rows: int, pulls: int) -> dict[str, float]:
-    """Delta pull latency for a 200-record scope after `history_rows` rows of others' history."""
-    from app.database import db
-    from app.models import Visit
+@dataclass
+class PullSetup:
+    name: str
+    url: str
+    phone: object
+    visit_ids: list[int]
+    timings: list[float] = field(default_factory=list)
 
-    url = scratch_database(DB_NAME)
-    app = build_app(url)
+
+def prepare_pull(app, name: str, history_rows: int) -> PullSetup:
+    """A database with `history_rows` rows of others' history, then a 200-record scope."""
+    from app.database import db
+
+    url = scratch_database(name)
+    db.configure(url)
     add_history(history_rows, 1)
     with db.unit_of_work() as session:
         technician = seed_technician(session, 1, visits=40, notes_per_visit=2)  # 200 records
@@ -82,18 +91,35 @@ def bench_pull(history_rows: int, pulls: int) -> dict[str, float]:
     phone = make_phone(app, 1)
     phone.sync()
     assert len(phone.store.records()) >= 200, len(phone.store.records())
-    timings = []
-    for n in range(pulls):
-        with db.unit_of_work() as session:  # five changes land in the scope between pulls
-            for visit_id in visit_ids[(n * 5) % 40 : (n * 5) % 40 + 5]:
-                session.get(Visit, visit_id).description = f"change {n}"
-        started = time.perf_counter()
-        report = phone.pull_all()
-        timings.append((time.perf_counter() - started) * 1000)
-        assert report.upserts == 5, report
+    return PullSetup(name, url, phone, visit_ids)
+
+
+def bench_pull(pulls: int, rounds: int = 10) -> tuple[PullSetup, PullSetup]:
+    """Delta pull latency at 10k and 1M rows of history, measured in alternating rounds so
+    that noise from a shared machine hits both alike."""
+    from app.database import db
+    from app.models import Visit
+
+    app = build_app(scratch_database(DB_NAME + "_boot"))
+    small = prepare_pull(app, DB_NAME + "_10k", 10_000)
+    large = prepare_pull(app, DB_NAME + "_1m", 1_000_000)
+    for round_no in range(rounds):
+        for setup in (small, large):
+            db.configure(setup.url)
+            setup.phone.pull_all()  # warm the new connection
+            for k in range(pulls // rounds):
+                n = round_no * 1000 + k
+                with db.unit_of_work() as session:  # five changes land between pulls
+                    for visit_id in setup.visit_ids[(n * 5) % 40 : (n * 5) % 40 + 5]:
+                        session.get(Visit, visit_id).description = f"change {n}"
+                started = time.perf_counter()
+                report = setup.phone.pull_all()
+                setup.timings.append((time.perf_counter() - started) * 1000)
+                assert report.upserts == 5, report
     db.dispose()
-    drop_database(DB_NAME)
-    return {"p50": percentile(timings, 50), "p95": percentile(timings, 95)}
+    for name in ("_boot", "_10k", "_1m"):
+        drop_database(DB_NAME + name)
+    return small, large
 
 
 def bench_first_sync_and_push() -> dict[str, float]:
@@ -145,11 +171,17 @@ def main() -> None:
     parser.add_argument("--pulls", type=int, default=200)
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
-    small = bench_pull(10_000, args.pulls)
-    print(f"pull, 10k history:  p50 {small['p50']:.1f} ms  p95 {small['p95']:.1f} ms")
-    large = bench_pull(1_000_000, args.pulls)
-    print(f"pull, 1M history:   p50 {large['p50']:.1f} ms  p95 {large['p95']:.1f} ms")
-    ratio_50, ratio_95 = large["p50"] / small["p50"], large["p95"] / small["p95"]
+    small, large = bench_pull(args.pulls)
+    figures = {}
+    for label, setup in (("10k", small), ("1M", large)):
+        figures[label] = (percentile(setup.timings, 50), percentile(setup.timings, 95))
+        p50, p95 = figures[label]
+        print(
+            f"pull, {label} history ({len(setup.timings)} pulls):"
+            f" p50 {p50:.1f} ms  p95 {p95:.1f} ms"
+        )
+    ratio_50 = figures["1M"][0] / figures["10k"][0]
+    ratio_95 = figures["1M"][1] / figures["10k"][1]
     print(f"ratio 1M/10k: p50 {ratio_50:.2f}  p95 {ratio_95:.2f}")
     other = bench_first_sync_and_push()
     print(

@@ -1,10 +1,11 @@
 """50 simulated phones against the app under gunicorn and PostgreSQL, over loopback HTTP.
 
-    .venv/bin/python bench/sync_load.py [--devices 50] [--seconds 60] [--port 8765]
+    .venv/bin/python bench/sync_load.py [--devices 50] [--seconds 60] [--think 0.2 1.0]
 
 Each phone registers, then loops: queue two notes and a checklist answer, sync (push, then pull
-until up to date), think 0.2-1 s. Reports requests/s, p50/p95 latency, errors, and lost writes
-(notes acknowledged to a phone but missing on the server, or stored twice).
+until up to date), think (uniformly 0.2-1 s by default: far more often than a real phone).
+Reports requests/s, p50/p95 latency, errors, and lost writes (notes written on a phone but
+missing on the server).
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def phone_loop(
     lock,
     sent_notes: dict,
     errors: list,
+    think: tuple[float, float],
 ) -> None:
     from sync.client import LocalStore, SyncClient
 
@@ -132,7 +134,7 @@ def phone_loop(
                 errors.append(f"phone {n}: rejected {report.rejected[:1]}")
         except Exception as exc:
             errors.append(f"phone {n}: {exc}")
-        time.sleep(rng.uniform(0.2, 1.0))
+        time.sleep(rng.uniform(*think))
     try:
         phone.sync()  # flush the outbox before counting
     except Exception as exc:
@@ -148,6 +150,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--think", type=float, nargs=2, default=(0.2, 1.0), metavar=("MIN", "MAX"))
     args = parser.parse_args()
 
     url = scratch_database(DB_NAME)
@@ -181,7 +184,8 @@ def main() -> None:
         started = time.perf_counter()
         threads = [
             threading.Thread(
-                target=phone_loop, args=(n, base_url, visit_ids[n], until, log, lock, sent, errors)
+                target=phone_loop,
+                args=(n, base_url, visit_ids[n], until, log, lock, sent, errors, tuple(args.think)),
             )
             for n in range(args.devices)
         ]
