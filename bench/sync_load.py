@@ -14,11 +14,14 @@ import argparse
 import os
 import platform
 import random
+import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +44,9 @@ DB_NAME = "fieldservice_bench_sync_load"
 class TimedTransport:
     """HttpTransport that records every request's latency and status."""
 
-    def __init__(self, base_url: str, log: list[tuple[float, int]], lock: threading.Lock) -> None:
+    def __init__(
+        self, base_url: str, log: list[tuple[float, int, str]], lock: threading.Lock
+    ) -> None:
         from sync.client import HttpTransport
 
         self.http = HttpTransport(base_url, timeout_s=60)
@@ -54,10 +59,10 @@ class TimedTransport:
             status, payload = self.http.post(path, body, token)
         except Exception:
             with self.lock:
-                self.log.append(((time.perf_counter() - started) * 1000, 0))
+                self.log.append(((time.perf_counter() - started) * 1000, 0, path))
             raise
         with self.lock:
-            self.log.append(((time.perf_counter() - started) * 1000, status))
+            self.log.append(((time.perf_counter() - started) * 1000, status, path))
         return status, payload
 
 
@@ -145,18 +150,53 @@ def phone_loop(
     sent_notes[n] = (notes, phone.store.outbox_size(), len(acked))
 
 
+def run_group(
+    numbers: list[int],
+    base_url: str,
+    visit_ids: list[list[int]],
+    until_wall: float,
+    think: tuple[float, float],
+) -> tuple[list, dict, list]:
+    """One load-generator process: a thread per phone (processes keep the GIL out of the way)."""
+    log: list[tuple[float, int, str]] = []
+    lock = threading.Lock()
+    sent: dict[int, Any] = {}
+    errors: list[str] = []
+    until = time.monotonic() + (until_wall - time.time())
+    threads = [
+        threading.Thread(
+            target=phone_loop,
+            args=(n, base_url, visit_ids[n], until, log, lock, sent, errors, think),
+        )
+        for n in numbers
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return log, sent, errors
+
+
+def server_times(path: Path) -> list[float]:
+    """Request durations the app logged itself (time inside the gunicorn worker)."""
+    pattern = re.compile(r"-> \d+ in ([\d.]+) ms")
+    return [float(m.group(1)) for m in map(pattern.search, path.read_text().splitlines()) if m]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--think", type=float, nargs=2, default=(0.2, 1.0), metavar=("MIN", "MAX"))
+    parser.add_argument("--processes", type=int, default=5, help="load-generator processes")
     args = parser.parse_args()
 
     url = scratch_database(DB_NAME)
     visit_ids = seed(url, args.devices)
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "APP_ENV": "development"}
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "INFO", "APP_ENV": "development"}
     env.pop("REDIS_URL", None)
+    server_log = Path(tempfile.gettempdir()) / f"sync_load_{os.getpid()}.log"
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -171,28 +211,27 @@ def main() -> None:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=server_log.open("w"),
     )
     base_url = f"http://127.0.0.1:{args.port}"
     try:
         _wait_for(base_url)
-        log: list[tuple[float, int]] = []
-        lock = threading.Lock()
+        log: list[tuple[float, int, str]] = []
         sent: dict[int, Any] = {}
         errors: list[str] = []
-        until = time.monotonic() + args.seconds
+        until_wall = time.time() + args.seconds
         started = time.perf_counter()
-        threads = [
-            threading.Thread(
-                target=phone_loop,
-                args=(n, base_url, visit_ids[n], until, log, lock, sent, errors, tuple(args.think)),
-            )
-            for n in range(args.devices)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        groups = [list(range(args.devices))[k :: args.processes] for k in range(args.processes)]
+        with ProcessPoolExecutor(args.processes) as pool:
+            futures = [
+                pool.submit(run_group, g, base_url, visit_ids, until_wall, tuple(args.think))
+                for g in groups
+            ]
+            for future in futures:
+                group_log, group_sent, group_errors = future.result()
+                log += group_log
+                sent.update(group_sent)
+                errors += group_errors
         elapsed = time.perf_counter() - started
     finally:
         server.terminate()
@@ -210,14 +249,27 @@ def main() -> None:
     all_notes = [note for notes, _, _ in sent.values() for note in notes]
     lost = [note for note in all_notes if note not in stored]
     unpushed = sum(left for _, left, _ in sent.values())
-    latencies = [ms for ms, _ in log]
-    failures = [status for _, status in log if status not in (200, 201)]
+    latencies = [ms for ms, _, _ in log]
+    failures = [status for _, status, _ in log if status not in (200, 201)]
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(
-        f"devices {args.devices}, {elapsed:.1f} s, requests {len(log)}"
+        f"devices {args.devices} in {args.processes} processes, think {args.think[0]}-"
+        f"{args.think[1]} s, {elapsed:.1f} s, requests {len(log)}"
         f" ({len(log) / elapsed:.1f} req/s)"
     )
     print(f"latency p50 {percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms")
+    for path in ("/mobile/v1/sync/push", "/mobile/v1/sync/pull"):
+        times = [ms for ms, _, p in log if p == path]
+        print(
+            f"  {path}: {len(times)} requests, p50 {percentile(times, 50):.0f} ms,"
+            f" p95 {percentile(times, 95):.0f} ms"
+        )
+    inside = server_times(server_log)
+    print(
+        f"inside the app: p50 {percentile(inside, 50):.0f} ms, p95 {percentile(inside, 95):.0f} ms"
+        f" ({len(inside)} requests logged)"
+    )
+    server_log.unlink()
     print(f"error responses {len(failures)} {sorted(set(failures))}, sync errors {len(errors)}")
     for line in errors[:5]:
         print("  ", line)
