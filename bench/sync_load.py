@@ -45,7 +45,7 @@ class TimedTransport:
     """HttpTransport that records every request's latency and status."""
 
     def __init__(
-        self, base_url: str, log: list[tuple[float, int, str]], lock: threading.Lock
+        self, base_url: str, log: list[tuple[float, int, str, float]], lock: threading.Lock
     ) -> None:
         from sync.client import HttpTransport
 
@@ -59,10 +59,10 @@ class TimedTransport:
             status, payload = self.http.post(path, body, token)
         except Exception:
             with self.lock:
-                self.log.append(((time.perf_counter() - started) * 1000, 0, path))
+                self.log.append(((time.perf_counter() - started) * 1000, 0, path, time.time()))
             raise
         with self.lock:
-            self.log.append(((time.perf_counter() - started) * 1000, status, path))
+            self.log.append(((time.perf_counter() - started) * 1000, status, path, time.time()))
         return status, payload
 
 
@@ -158,7 +158,7 @@ def run_group(
     think: tuple[float, float],
 ) -> tuple[list, dict, list]:
     """One load-generator process: a thread per phone (processes keep the GIL out of the way)."""
-    log: list[tuple[float, int, str]] = []
+    log: list[tuple[float, int, str, float]] = []
     lock = threading.Lock()
     sent: dict[int, Any] = {}
     errors: list[str] = []
@@ -190,6 +190,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--think", type=float, nargs=2, default=(0.2, 1.0), metavar=("MIN", "MAX"))
     parser.add_argument("--processes", type=int, default=5, help="load-generator processes")
+    parser.add_argument(
+        "--warmup", type=float, default=10.0, help="seconds left out of steady state"
+    )
     args = parser.parse_args()
 
     url = scratch_database(DB_NAME)
@@ -216,7 +219,7 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{args.port}"
     try:
         _wait_for(base_url)
-        log: list[tuple[float, int, str]] = []
+        log: list[tuple[float, int, str, float]] = []
         sent: dict[int, Any] = {}
         errors: list[str] = []
         until_wall = time.time() + args.seconds
@@ -249,8 +252,11 @@ def main() -> None:
     all_notes = [note for notes, _, _ in sent.values() for note in notes]
     lost = [note for note in all_notes if note not in stored]
     unpushed = sum(left for _, left, _ in sent.values())
-    latencies = [ms for ms, _, _ in log]
-    failures = [status for _, status, _ in log if status not in (200, 201)]
+    latencies = [entry[0] for entry in log]
+    failures = [entry[1] for entry in log if entry[1] not in (200, 201)]
+    # Steady state: leave out the first seconds (50 sign-ins hashing passwords, first syncs).
+    steady_from = min(entry[3] for entry in log) + args.warmup
+    steady = [entry for entry in log if entry[3] >= steady_from]
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(
         f"devices {args.devices} in {args.processes} processes, think {args.think[0]}-"
@@ -258,8 +264,13 @@ def main() -> None:
         f" ({len(log) / elapsed:.1f} req/s)"
     )
     print(f"latency p50 {percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms")
+    print(
+        f"steady state (after {args.warmup} s): {len(steady)} requests,"
+        f" p50 {percentile([e[0] for e in steady], 50):.0f} ms,"
+        f" p95 {percentile([e[0] for e in steady], 95):.0f} ms"
+    )
     for path in ("/mobile/v1/sync/push", "/mobile/v1/sync/pull"):
-        times = [ms for ms, _, p in log if p == path]
+        times = [e[0] for e in steady if e[2] == path]
         print(
             f"  {path}: {len(times)} requests, p50 {percentile(times, 50):.0f} ms,"
             f" p95 {percentile(times, 95):.0f} ms"
