@@ -313,3 +313,19 @@ def test_a_stale_base_version_is_merged_by_field_not_refused(
     assert result["outcome"] == "applied"
     assert result["details"]["merged_over_version"] == visit.version + 1
     assert _visit(session, visit.id).priority == 5
+
+
+def test_a_note_id_reused_for_other_text_is_rejected_as_taken(session, phone, technician):
+    visit = assigned_visit(technician)
+    device = phone(technician.user)
+    note_id = new_id()
+    _status, body = push_raw(
+        device,
+        [
+            mutation(1, "visit.add_note", visit_id=visit.id, note_id=note_id, body="first"),
+            mutation(2, "visit.add_note", visit_id=visit.id, note_id=note_id, body="other"),
+        ],
+    )
+    assert [r["outcome"] for r in body["results"]] == ["applied", "rejected"]
+    assert body["results"][1]["code"] == "id_taken"
+    assert session.get(VisitNote, note_id).body == "first"
