@@ -113,6 +113,10 @@ class VisitReview(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[dt.datetime | None]
+    resolved_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    resolution: Mapped[str | None] = mapped_column(String(500))
 
     device: Mapped[Device | None] = relationship()
 

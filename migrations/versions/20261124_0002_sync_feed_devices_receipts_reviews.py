@@ -91,7 +91,10 @@ def upgrade():
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('resolved_at', app.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('resolution', sa.String(length=500), nullable=True),
     sa.ForeignKeyConstraint(['device_pk'], ['devices.id'], name=op.f('fk_visit_reviews_device_pk_devices'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['resolved_by_user_id'], ['users.id'], name=op.f('fk_visit_reviews_resolved_by_user_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['technician_id'], ['technicians.id'], name=op.f('fk_visit_reviews_technician_id_technicians'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_reviews_visit_id_visits'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_reviews'))
