@@ -172,13 +172,16 @@ def as_admin(admin: Any, login: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def phone(client: FlaskClient, login: Any) -> Any:
+def phone(client: FlaskClient) -> Any:
     """phone(user) -> a registered reference sync client for that technician, in-process."""
+    from app.services.accounts import issue_token
     from sync.client import LocalStore, SyncClient
     from tests.sync.phones import FlaskTransport
 
     def _phone(user: Any, *, store: Any = None, device_id: str | None = None) -> SyncClient:
-        token = login(user)["Authorization"].removeprefix("Bearer ")
+        # A sign-in token straight from the service: password hashing is not under test here.
+        token, _ = issue_token(db.session, db.session.get(models.User, user.id), ttl_s=3600)
+        db.session.commit()
         return SyncClient.register(
             store or LocalStore(),
             FlaskTransport(client),
