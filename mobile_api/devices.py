@@ -10,11 +10,11 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from app.api.fields import Strict, aware_datetime
-from app.api.security import current_user, requires
+from app.api.security import ANY_ROLE, current_user, requires
 from app.api.settings import settings
 from app.database import db
 from app.models import Role
-from sync.devices import register_device
+from sync.devices import register_device, retire_device
 
 blp = Blueprint(
     "mobile_devices", __name__, url_prefix="/mobile/v1/devices", description="Mobile: devices"
@@ -65,3 +65,13 @@ class Devices(MethodView):
             "technician_id": device.technician_id,
             "last_acked_mutation_id": device.last_acked_mutation_id,
         }
+
+
+@blp.route("/<string:device_id>")
+class DeviceById(MethodView):
+    @requires(*ANY_ROLE)
+    @blp.response(204)
+    def delete(self, device_id: str) -> None:
+        """Retire a phone (lost or replaced): every token bound to it stops working"""
+        retire_device(db.session, current_user(), device_id)
+        db.session.commit()

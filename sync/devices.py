@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, Forbidden
-from app.models import AuthToken, Device, Technician, User
+from app.database import utcnow
+from app.errors import Conflict, Forbidden, NotFound
+from app.models import AuthToken, Device, Role, Technician, User
 from app.services.accounts import issue_token
 
 
@@ -47,8 +48,33 @@ def register_device(
     device.name = name
     device.platform = platform
     session.flush()
+    # One live token per phone: registering again retires the previous ones.
+    revoke_device_tokens(session, device_id)
     raw, token = issue_token(session, user, ttl_s=ttl_s, device_id=device_id)
     return Registration(device=device, access_token=raw, token=token)
+
+
+def revoke_device_tokens(session: Session, device_id: str) -> int:
+    """Revoke every live token bound to the device (a lost phone, or a re-registration)."""
+    now = utcnow()
+    tokens = session.scalars(
+        select(AuthToken).where(AuthToken.device_id == device_id, AuthToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return len(tokens)
+
+
+def retire_device(session: Session, user: User, device_id: str) -> Device:
+    """Cut a phone off: its tokens stop working; staff may retire any, a technician their own."""
+    device = session.scalar(select(Device).where(Device.device_id == device_id))
+    if device is None or (
+        user.role == Role.TECHNICIAN and device.technician_id != technician_of(session, user).id
+    ):
+        raise NotFound(f"device {device_id} does not exist")
+    revoke_device_tokens(session, device_id)
+    return device
 
 
 def bound_device(

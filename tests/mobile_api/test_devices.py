@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.models import AuthToken, Role
+from app.models import AuthToken
 from app.services.accounts import token_digest
 from tests.factories import TechnicianFactory, assigned_visit
 from tests.sync.phones import mutation, new_id, push_raw
@@ -94,10 +94,45 @@ def test_a_technician_cannot_push_to_another_technicians_visit(session, phone):
 def test_every_mobile_endpoint_is_documented_and_declares_its_roles(app, client):
     spec = client.get("/api/openapi.json").json
     mobile = {path for path in spec["paths"] if path.startswith("/mobile/v1/")}
-    assert mobile == {"/mobile/v1/devices", "/mobile/v1/sync/pull", "/mobile/v1/sync/push"}
+    assert mobile == {
+        "/mobile/v1/devices",
+        "/mobile/v1/devices/{device_id}",
+        "/mobile/v1/sync/pull",
+        "/mobile/v1/sync/push",
+    }
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/mobile/"):
             view = app.view_functions[rule.endpoint]
-            for method in ("post",):
-                handler = getattr(view.view_class, method)
-                assert handler._roles == frozenset({Role.TECHNICIAN}), rule.rule
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                handler = getattr(view.view_class, method.lower())
+                assert handler._roles, rule.rule
+
+
+def test_registering_again_retires_the_previous_device_token(client, phone, technician):
+    first = phone(technician.user, device_id="phone-0003")
+    again = phone(technician.user, device_id="phone-0003")
+    old = client.post(
+        "/mobile/v1/sync/pull",
+        json={"device_id": "phone-0003", **ENVELOPE},
+        headers={"Authorization": f"Bearer {first.token}"},
+    )
+    assert old.status_code == 401
+    assert again.sync().pulled_pages == 1
+
+
+def test_a_retired_phone_can_no_longer_sync(client, phone, technician, as_dispatcher):
+    device = phone(technician.user)
+    response = client.delete(f"/mobile/v1/devices/{device.device_id}", headers=as_dispatcher)
+    assert response.status_code == 204
+    status, _body = device.transport.post(
+        "/mobile/v1/sync/pull", {"device_id": device.device_id, **ENVELOPE}, device.token
+    )
+    assert status == 401
+
+
+def test_a_technician_cannot_retire_another_technicians_phone(client, phone, login):
+    owner = TechnicianFactory(with_user=True)
+    other = TechnicianFactory(with_user=True)
+    device = phone(owner.user)
+    response = client.delete(f"/mobile/v1/devices/{device.device_id}", headers=login(other.user))
+    assert response.status_code == 404
