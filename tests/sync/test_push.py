@@ -329,3 +329,32 @@ def test_a_note_id_reused_for_other_text_is_rejected_as_taken(session, phone, te
     assert [r["outcome"] for r in body["results"]] == ["applied", "rejected"]
     assert body["results"][1]["code"] == "id_taken"
     assert session.get(VisitNote, note_id).body == "first"
+
+
+def test_the_same_batch_sent_twice_at_once_is_applied_once(app, session, phone, technician):
+    import threading
+
+    visit = assigned_visit(technician)
+    device = phone(technician.user)
+    batch = [
+        mutation(n, "visit.add_note", visit_id=visit.id, note_id=new_id(), body=f"note {n}")
+        for n in range(1, 21)
+    ]
+    body = {**device._envelope(), "mutations": batch}
+    answers: list = []
+
+    def send() -> None:
+        response = app.test_client().post(
+            "/mobile/v1/sync/push", json=body, headers={"Authorization": f"Bearer {device.token}"}
+        )
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [status for status, _ in answers] == [200, 200]
+    assert answers[0][1] == answers[1][1]
+    assert _count(session, VisitNote) == 20
+    assert _count(session, MutationReceipt) == 20
