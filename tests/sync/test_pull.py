@@ -172,3 +172,13 @@ def test_the_client_retries_503_answers_with_backoff(session, phone, technician,
     assert len(waits) == 2
     assert waits[1] >= waits[0]  # exponential: each wait at least as long as the last
     assert device.store.records()
+
+
+def test_a_pull_records_when_the_device_was_last_seen(session, phone, technician):
+    from app.models import Device
+
+    device = phone(technician.user)
+    device.pull_all()
+    session.expire_all()
+    seen = session.query(Device).filter_by(device_id=device.device_id).one().last_seen
+    assert seen is not None
