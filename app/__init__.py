@@ -38,6 +38,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque token"}
     )
     register_blueprints(api)
+
+    from mobile_api import register as register_mobile_api
+
+    register_mobile_api(api)
     register_error_handlers(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     _register_docs_assets(app)

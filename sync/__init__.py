@@ -1,1 +1,5 @@
-"""Offline delta sync protocol: change feed, cursors, scope, mutations, conflict rules."""
+"""Offline delta sync for technician phones: change feed, scope, pull, push, reference client.
+
+Speaks to the database (SQLAlchemy, `app.models`, `app.services`) and never to HTTP: the
+`mobile_api` package wraps it in endpoints.
+"""

@@ -180,3 +180,25 @@ def as_dispatcher(dispatcher: Any, login: Any) -> dict[str, str]:
 @pytest.fixture
 def as_admin(admin: Any, login: Any) -> dict[str, str]:
     return login(admin)
+
+
+@pytest.fixture
+def phone(client: FlaskClient) -> Any:
+    """phone(user) -> a registered reference sync client for that technician, in-process."""
+    from app.services.accounts import issue_token
+    from sync.client import LocalStore, SyncClient
+    from tests.sync.phones import FlaskTransport
+
+    def _phone(user: Any, *, store: Any = None, device_id: str | None = None) -> SyncClient:
+        # A sign-in token straight from the service: password hashing is not under test here.
+        token, _ = issue_token(db.session, db.session.get(models.User, user.id), ttl_s=3600)
+        db.session.commit()
+        return SyncClient.register(
+            store or LocalStore(),
+            FlaskTransport(client),
+            token,
+            device_id=device_id,
+            sleep=lambda _s: None,
+        )
+
+    return _phone

@@ -246,3 +246,24 @@ def image_bytes(
     out = io.BytesIO()
     image.save(out, fmt, **({"exif": exif} if fmt == "JPEG" and (taken or gps) else {}))
     return out.getvalue()
+
+
+class ChecklistTemplateFactory(Base):
+    class Meta:
+        model = models.ChecklistTemplate
+
+    kind = models.VisitKind.MEASURE
+    name = factory.Sequence(lambda n: f"Checklist {n}")
+    items = factory.LazyFunction(
+        lambda: [
+            {"key": "room_width_cm", "label": "Room width", "type": "number", "required": True},
+            {"key": "remarks", "label": "Remarks", "type": "text", "required": False},
+        ]
+    )
+    active = True
+
+
+def assigned_visit(technician: models.Technician, **overrides: Any) -> models.Visit:
+    """A dispatched visit assigned to `technician`, tomorrow morning (inside the sync scope)."""
+    overrides.setdefault("status", models.VisitStatus.DISPATCHED)
+    return VisitFactory(technician=technician, **overrides)

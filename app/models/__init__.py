@@ -16,6 +16,15 @@ from app.models.feedback import (
     RepairOutcome,
     UploadSession,
 )
+from app.models.sync import (
+    Device,
+    MutationReceipt,
+    SyncChange,
+    SyncHorizon,
+    VisitAssignment,
+    VisitReview,
+    install_change_recording,
+)
 from app.models.technicians import Depot, Skill, Technician, TechnicianSkill
 from app.models.users import AuthToken, Role, User
 from app.models.visits import (
@@ -43,10 +52,12 @@ __all__ = [
     "Customer",
     "CustomerTier",
     "Depot",
+    "Device",
     "DispatchRun",
     "FollowUpLink",
     "LockState",
     "MessageStatus",
+    "MutationReceipt",
     "Order",
     "OrderStage",
     "OutboxMessage",
@@ -62,14 +73,21 @@ __all__ = [
     "Signature",
     "Site",
     "Skill",
+    "SyncChange",
+    "SyncHorizon",
     "Technician",
     "TechnicianSkill",
     "UploadSession",
     "User",
     "Visit",
+    "VisitAssignment",
     "VisitKind",
     "VisitNote",
+    "VisitReview",
     "VisitSkill",
     "VisitStatus",
     "VisitStatusChange",
 ]
+
+# Syncable writes feed the change log through every session, whoever opens it.
+install_change_recording()
