@@ -16,6 +16,7 @@ from app.models.feedback import (
     RepairOutcome,
     UploadSession,
 )
+from app.models.sla import AlertLevel, SlaAlert, SlaPolicy
 from app.models.technicians import Depot, Skill, Technician, TechnicianSkill
 from app.models.users import AuthToken, Role, User
 from app.models.visits import (
@@ -34,6 +35,7 @@ from app.models.visits import (
 )
 
 __all__ = [
+    "AlertLevel",
     "AuthToken",
     "ChecklistAnswer",
     "ChecklistTemplate",
@@ -62,6 +64,8 @@ __all__ = [
     "Signature",
     "Site",
     "Skill",
+    "SlaAlert",
+    "SlaPolicy",
     "Technician",
     "TechnicianSkill",
     "UploadSession",
