@@ -11,6 +11,7 @@ from app.api import (
     customers,
     customers_record,
     dispatch,
+    metrics,
     photos,
     ratings,
     staff,
@@ -36,5 +37,6 @@ def register_blueprints(api: Api) -> None:
         customers_record.blp,
         complaints.blp,
         ratings.blp,
+        metrics.blp,
     ):
         api.register_blueprint(blueprint)
