@@ -75,6 +75,8 @@ class Settings:
     sla_complaint_warn_min: int = 120
     sla_alert_email: str | None = None
     sla_check_interval_s: int = 300
+    # The optimizer's time limit offered by default when a run starts from the console.
+    console_run_seconds: int = 10
     log_level: str = "INFO"
     # The service area's time zone: calendar dates in queries and demo data are read in it.
     time_zone: str = "Asia/Shanghai"
@@ -122,6 +124,7 @@ class Settings:
             sla_complaint_warn_min=_int(env, "SLA_COMPLAINT_WARN_MIN", cls.sla_complaint_warn_min),
             sla_alert_email=env.get("SLA_ALERT_EMAIL") or None,
             sla_check_interval_s=_int(env, "SLA_CHECK_INTERVAL", cls.sla_check_interval_s),
+            console_run_seconds=_int(env, "CONSOLE_RUN_SECONDS", cls.console_run_seconds),
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
         )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.config import Settings
 from app.database import utcnow
@@ -279,6 +279,7 @@ def published_routes(session: Session, day: dt.date, tz: ZoneInfo) -> dict[int, 
             Visit.status.in_(ON_ROUTE),
         )
         .order_by(Visit.technician_id, Visit.planned_start, Visit.id)
+        .options(selectinload(Visit.site))
     )
     routes: dict[int, list[Visit]] = {}
     for visit in rows:
@@ -353,7 +354,13 @@ def run_check(session: Session, settings: Settings, now: dt.datetime | None = No
     result = CheckResult()
     projections = project_day(session, now.astimezone(tz).date(), tz, now, settings.sla_travel_kmh)
     policies = active_policies(session)
-    visits = list(session.scalars(select(Visit).where(Visit.status.in_(OPEN_STATUSES))))
+    visits = list(
+        session.scalars(
+            select(Visit)
+            .where(Visit.status.in_(OPEN_STATUSES))
+            .options(selectinload(Visit.customer))
+        )
+    )
     progress = progress_of(session, [v.id for v in visits])
     existing = _existing_alerts(session)
     for visit in visits:
