@@ -363,6 +363,7 @@ def visit_page(visit_id: int) -> str:
         history=history,
         qualified=qualified,
         others=[t for t in technicians if t not in qualified],
+        board_day=day,
         move_date=start.date().isoformat(),
         move_time=start.strftime("%H:%M"),
         locks=list(LockState)[:-1],
