@@ -219,8 +219,9 @@ def build_board(
     }
     clocks = _clock_states(session, list(visits.values()), day, tz, now, speed_kmh)
     flags = _flags(session, visits)
-    day_start = dt.datetime.combine(day, dt.time(DAY_START_H), tzinfo=tz)
-    span = (DAY_END_H - DAY_START_H) * 60
+    first_h, last_h = _hours(plan, visits, tz)
+    day_start = dt.datetime.combine(day, dt.time(first_h), tzinfo=tz)
+    span = (last_h - first_h) * 60
     by_tech: dict[int, list[tuple[Visit, dt.datetime]]] = {}
     for visit_id, placement in plan.items():
         if visit_id in visits:
@@ -260,13 +261,28 @@ def build_board(
         rows=rows,
         waiting=sorted(waiting, key=lambda w: (w.priority, w.visit_id)),
         map=_map(rows, depots.values(), visits, technicians, [visits[v] for v in waiting_visits]),
-        hours=[
-            (f"{h:02d}:00", _pct((h - DAY_START_H) * 60, span))
-            for h in range(DAY_START_H, DAY_END_H)
-        ],
+        hours=[(f"{h:02d}:00", _pct((h - first_h) * 60, span)) for h in range(first_h, last_h)],
         alerts=_alert_views(session),
         now_pct=now_pct,
     )
+
+
+def _hours(
+    plan: Mapping[int, Placement], visits: Mapping[int, Visit], tz: ZoneInfo
+) -> tuple[int, int]:
+    """The hours the timeline spans: the working day, widened to show every planned visit."""
+    first_h, last_h = DAY_START_H, DAY_END_H
+    for visit_id, placement in plan.items():
+        if visit_id not in visits:
+            continue
+        start = placement.start.astimezone(tz)
+        end = start + dt.timedelta(minutes=visits[visit_id].duration_min)
+        first_h = min(first_h, start.hour)
+        if end.date() != start.date():
+            last_h = 24
+        else:
+            last_h = max(last_h, end.hour + (1 if end.minute else 0))
+    return first_h, last_h
 
 
 def _pct(minutes: float, span: float) -> float:
