@@ -246,3 +246,52 @@ def image_bytes(
     out = io.BytesIO()
     image.save(out, fmt, **({"exif": exif} if fmt == "JPEG" and (taken or gps) else {}))
     return out.getvalue()
+
+
+class SlaPolicyFactory(Base):
+    """A catch-all policy by default: 1 day to respond, 2 days to resolve."""
+
+    class Meta:
+        model = models.SlaPolicy
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+    kind = None
+    priority = None
+    tier = None
+    response_min = 24 * 60
+    resolution_min = 48 * 60
+    warn_before_min = 60
+    active = True
+
+
+class RatingFactory(Base):
+    """A rating; pass visit_id and customer_id."""
+
+    class Meta:
+        model = models.Rating
+
+    csat = 5
+    nps = 10
+    language = "en"
+
+
+class RepairOutcomeFactory(Base):
+    """A repair's outcome; pass visit_id and customer_id."""
+
+    class Meta:
+        model = models.RepairOutcome
+
+    fixed = True
+    is_follow_up = False
+    first_time_fix = factory.SelfAttribute("fixed")
+
+
+class ComplaintFactory(Base):
+    """A complaint; pass customer_id (and visit_id)."""
+
+    class Meta:
+        model = models.Complaint
+
+    summary = "Unhappy"
+    source = "manual"
+    stage = models.ComplaintStage.REPORTED
