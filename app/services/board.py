@@ -397,7 +397,7 @@ def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list
         .order_by(DispatchRun.id.desc())
         .limit(1)
     )
-    if run is None or not wanted:
+    if run is None or run.proposal is None or not wanted:
         return {}
     return {
         u["visit_id"]: [(r["code"], r["message"]) for r in u["reasons"]]
