@@ -234,3 +234,26 @@ def live_server(app: Flask, session: Session) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def wait_for_background_runs(timeout_s: float = 60) -> None:
+    """Let optimizer runs started in threads finish before the tables are emptied under them."""
+    import time
+
+    from sqlalchemy import func, select
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Session(db.engine) as fresh:
+            busy = fresh.scalar(
+                select(func.count())
+                .select_from(models.DispatchRun)
+                .where(
+                    models.DispatchRun.status.in_(
+                        (models.RunStatus.QUEUED, models.RunStatus.RUNNING)
+                    )
+                )
+            )
+        if not busy:
+            return
+        time.sleep(0.1)

@@ -69,7 +69,7 @@ def _app_error(error: AppError) -> Any:
     if auth.wants_json():
         return error_response(error.status, error.code, error.message, error.fields, error.details)
     if request.method == "POST" and error.status not in (401, 403):
-        flash(error.message, "conflict" if error.status == 409 else "error")
+        flash(_say(error), "conflict" if error.status == 409 else "error")
         return redirect(_back())
     return render_template("console/error.html", error=error), error.status
 
@@ -79,6 +79,16 @@ def _stale(_error: StaleDataError) -> Any:
     return _app_error(
         AppError("someone else changed this visit meanwhile; reload and retry", code="conflict")
     )
+
+
+def _say(error: AppError) -> str:
+    """The error's message, naming the visits a stale proposal trips over."""
+    changed = error.details.get("changed_visit_ids", []) + error.details.get(
+        "deleted_visit_ids", []
+    )
+    if not changed:
+        return error.message
+    return f"{error.message} (visit {', '.join(f'#{v}' for v in changed)})."
 
 
 def _back() -> str:

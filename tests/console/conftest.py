@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import models
 from tests import factories
+from tests.conftest import wait_for_background_runs
 from tests.factories import DepotFactory, SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
 
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -86,3 +87,10 @@ def crew(session: Session) -> Crew:
         for i in range(3)
     ]
     return Crew(depot, technicians, visits)
+
+
+@pytest.fixture(autouse=True)
+def _settle_runs(session: Session) -> Iterator[None]:
+    """Runs started from the console solve in threads: wait for them before cleaning up."""
+    yield
+    wait_for_background_runs()
