@@ -196,3 +196,29 @@ def test_registering_the_scheduled_check_twice_keeps_one_periodic_job(settings, 
     finally:
         scheduler.cancel(SLA_JOB_ID)
         Redis.from_url(redis_url).delete(f"rq:job:{SLA_JOB_ID}")
+
+
+def test_the_scheduled_check_reaches_a_worker_and_runs(session, settings, redis_url, route):
+    from rq import SimpleWorker
+
+    from app.jobs import queue
+
+    _, _, following = route
+    following.sla_due = utcnow() - dt.timedelta(minutes=1)
+    session.commit()
+    isolated = settings.replace(redis_url=redis_url, rq_queue="sla-run-test")
+    scheduler = scheduler_for(isolated)
+    work = queue(isolated)
+    try:
+        register_periodic_jobs(scheduler, isolated)
+        scheduler.enqueue_jobs()
+        SimpleWorker([work], connection=work.connection, serializer=work.serializer).work(
+            burst=True
+        )
+        assert session.scalar(select(SlaAlert.subject_id).where(SlaAlert.level == "breach")) == (
+            following.id
+        )
+    finally:
+        scheduler.cancel(SLA_JOB_ID)
+        work.empty()
+        Redis.from_url(redis_url).delete(f"rq:job:{SLA_JOB_ID}")
