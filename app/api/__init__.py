@@ -14,6 +14,7 @@ from app.api import (
     metrics,
     photos,
     ratings,
+    sla,
     staff,
     visits,
 )
@@ -38,5 +39,6 @@ def register_blueprints(api: Api) -> None:
         complaints.blp,
         ratings.blp,
         metrics.blp,
+        sla.blp,
     ):
         api.register_blueprint(blueprint)

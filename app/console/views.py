@@ -187,7 +187,14 @@ def board_page() -> str:
         # Without a scheduler, opening the board is what keeps the SLA clocks acting.
         sla.run_check(db.session, current, now)
         db.session.commit()
-    view = board.build_board(db.session, day, local_zone(), now, speed_kmh=current.sla_travel_kmh)
+    view = board.build_board(
+        db.session,
+        day,
+        local_zone(),
+        now,
+        speed_kmh=current.sla_travel_kmh,
+        complaint_warn_min=current.sla_complaint_warn_min,
+    )
     runs = db.session.scalars(select(DispatchRun).order_by(DispatchRun.id.desc()).limit(5)).all()
     return render_template(
         "console/board.html",
@@ -413,7 +420,7 @@ def lock_visit(visit_id: int) -> BaseResponse:
 
 @console.post("/visits/<int:visit_id>/move")
 @page(*STAFF)
-def move_visit(visit_id: int) -> BaseResponse:
+def move_visit(visit_id: int) -> Any:
     """Move a visit to a technician and time; refused with the reason when it does not fit."""
     visit = _visit_for_edit(visit_id)
     form = request.form
@@ -434,9 +441,10 @@ def move_visit(visit_id: int) -> BaseResponse:
         now=utcnow(),
     )
     db.session.commit()
-    flash(
-        f"Visit {visit.id} moved to {visit.technician.name} at {start:%a %d %b %H:%M}.", "success"
-    )
+    message = f"Visit {visit.id} moved to {visit.technician.name} at {start:%a %d %b %H:%M}."
+    flash(message, "success")
+    if auth.wants_json():
+        return jsonify(visit_id=visit.id, technician_id=technician_id, message=message)
     return redirect(_back())
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, ValidationFailed
 from app.models import (
+    Complaint,
+    ComplaintStage,
+    Customer,
     Depot,
     DispatchRun,
     LockState,
@@ -141,6 +144,18 @@ class AlertView:
 
 
 @dataclass(frozen=True)
+class ComplaintClock:
+    """An open complaint and the clock of its current stage."""
+
+    complaint_id: int
+    customer_id: int
+    customer: str
+    stage: str
+    summary: str
+    clock: sla.Clock | None
+
+
+@dataclass(frozen=True)
 class Board:
     day: dt.date
     rows: list[Row]
@@ -149,6 +164,10 @@ class Board:
     hours: list[tuple[str, float]]
     alerts: list[AlertView]
     now_pct: float | None
+    complaints: list[ComplaintClock] = field(default_factory=list)
+    # Where the timeline starts (minutes after midnight) and how many minutes it spans.
+    first_minute: int = DAY_START_H * 60
+    span_minutes: int = (DAY_END_H - DAY_START_H) * 60
 
     @property
     def planned(self) -> int:
@@ -199,6 +218,7 @@ def build_board(
     plan: Mapping[int, Placement] | None = None,
     waiting_reasons: Mapping[int, list[tuple[str, str]]] | None = None,
     changes: Mapping[int, str] | None = None,
+    complaint_warn_min: int = 120,
 ) -> Board:
     """The board of a day for the published plan, or for `plan` (a proposal) when given."""
     plan = published_plan(session, day, tz) if plan is None else plan
@@ -264,6 +284,9 @@ def build_board(
         hours=[(f"{h:02d}:00", _pct((h - first_h) * 60, span)) for h in range(first_h, last_h)],
         alerts=_alert_views(session),
         now_pct=now_pct,
+        complaints=open_complaints(session, now, warn_before_min=complaint_warn_min),
+        first_minute=first_h * 60,
+        span_minutes=span,
     )
 
 
@@ -466,6 +489,30 @@ def _flags(session: Session, visits: Mapping[int, Visit]) -> dict[int, str]:
         if levels:
             flags[visit_id] = "breach" if "breach" in levels else "warning"
     return flags
+
+
+def open_complaints(
+    session: Session, now: dt.datetime, *, warn_before_min: int, limit: int = 10
+) -> list[ComplaintClock]:
+    """The open complaints due soonest, each with its stage clock."""
+    rows = session.execute(
+        select(Complaint, Customer.name)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(Complaint.stage != ComplaintStage.CLOSED)
+        .order_by(Complaint.due_at.is_(None), Complaint.due_at, Complaint.id)
+        .limit(limit)
+    )
+    return [
+        ComplaintClock(
+            c.id,
+            c.customer_id,
+            name,
+            str(c.stage),
+            c.summary,
+            sla.complaint_clock(c, now, warn_before_min),
+        )
+        for c, name in rows
+    ]
 
 
 def _alert_views(session: Session, limit: int = 12) -> list[AlertView]:

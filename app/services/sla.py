@@ -17,6 +17,7 @@ import enum
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.config import Settings
 from app.database import utcnow
+from app.errors import Conflict, ValidationFailed
 from app.models import (
     AlertLevel,
     Complaint,
@@ -493,3 +495,50 @@ def open_alerts(session: Session, subject: str, ids: Iterable[int]) -> dict[int,
     for alert in rows:
         found.setdefault(alert.subject_id, []).append(alert)
     return found
+
+
+# --- policies as records ----------------------------------------------------------------------
+
+POLICY_FIELDS = (
+    "name",
+    "kind",
+    "priority",
+    "tier",
+    "response_min",
+    "resolution_min",
+    "warn_before_min",
+    "active",
+)
+
+
+def save_policy(session: Session, policy: SlaPolicy, changes: dict[str, object]) -> SlaPolicy:
+    """Create or change a policy: targets must be consistent and each scope held by one policy."""
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    if policy.resolution_min < policy.response_min:
+        raise ValidationFailed(
+            "the resolution target cannot be shorter than the response target",
+            fields={"resolution_min": ["shorter than response_min"]},
+        )
+    clash = session.scalar(
+        select(SlaPolicy.id).where(
+            _same(SlaPolicy.kind, policy.kind),
+            _same(SlaPolicy.priority, policy.priority),
+            _same(SlaPolicy.tier, policy.tier),
+            SlaPolicy.id != (policy.id or 0),
+        )
+    )
+    if clash is not None:
+        raise Conflict(
+            f"policy {clash} already covers this kind, priority and tier",
+            code="policy_exists",
+            details={"policy_id": clash},
+        )
+    session.add(policy)
+    session.flush()
+    return policy
+
+
+def _same(column: Any, value: object) -> Any:
+    # NULL means "any" here, and two "any" scopes clash: compare NULL-safely.
+    return column.is_(None) if value is None else column == value

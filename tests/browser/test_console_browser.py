@@ -96,3 +96,39 @@ def test_a_dispatcher_reads_the_figures_and_downloads_csv(
     text = download.value.path().read_text()
     assert text.splitlines()[0] == "metric,week,slice,value,n"
     assert "Wang Wei" in text
+
+
+def test_a_dispatcher_drags_a_visit_onto_a_technician_and_sees_a_refusal_explained(
+    signed_in, live_server, shoot, day_to_plan, session
+):
+    from tests.factories import TechnicianFactory
+
+    page = signed_in
+    techs, visits = day_to_plan
+    installer = TechnicianFactory(skills={"install_cabinet": 3}, name="Zhao Installer")
+    page.goto(f"{live_server}/console/board?day={TOMORROW}")
+
+    def drop(visit, technician, fraction: float) -> None:
+        track = page.locator(f'.tl-row[data-technician="{technician.id}"] .tl-track')
+        box = track.bounding_box()
+        page.drag_and_drop(
+            f'#unassigned li[data-visit="{visit.id}"]',
+            f'.tl-row[data-technician="{technician.id}"] .tl-track',
+            target_position={"x": box["width"] * fraction, "y": box["height"] / 2},
+        )
+
+    drop(visits[0], installer, 0.25)
+    error = page.wait_for_selector("#move-error")
+    assert "lacks required skill" in error.text_content()
+    shoot("console-drag-refused")
+
+    # 07:00-20:00 spans 13 hours: a quarter of the way is about 10:15.
+    with page.expect_navigation():
+        drop(visits[0], techs[0], 0.25)
+    block = page.wait_for_selector(f"#b-visit-{visits[0].id}")
+    assert block.get_attribute("data-status") == "scheduled"
+    shoot("console-drag-moved")
+    session.expire_all()
+    moved = session.get(Visit, visits[0].id)
+    assert moved.technician_id == techs[0].id
+    assert moved.planned_start.astimezone(tomorrow_at(9).tzinfo).hour == 10

@@ -128,3 +128,17 @@ def test_the_board_runs_the_sla_check_when_jobs_run_inline(console, session, cre
     console.get(f"/console/board?day={TOMORROW}")
     session.expire_all()
     assert session.query(SlaAlert).filter_by(subject_id=crew.visits[0].id).one().level == "breach"
+
+
+def test_open_complaints_show_with_their_stage_clock(session):
+    from app.models import ComplaintStage
+    from tests.factories import ComplaintFactory, CustomerFactory
+
+    overdue = ComplaintFactory(
+        customer_id=CustomerFactory().id,
+        stage=ComplaintStage.ASSIGNED,
+        due_at=utcnow() - dt.timedelta(hours=1),
+    )
+    ComplaintFactory(customer_id=CustomerFactory().id, stage=ComplaintStage.CLOSED)
+    view = board.build_board(session, TOMORROW, TZ, utcnow(), speed_kmh=25)
+    assert [(c.complaint_id, c.clock.state) for c in view.complaints] == [(overdue.id, "breached")]

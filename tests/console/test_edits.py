@@ -116,3 +116,19 @@ def test_the_visit_page_links_to_the_customers_record(console, crew):
     record = console.get(f"/console/customers/{visit.customer_id}")
     assert record.status_code == 200
     assert visit.customer.name in record.text
+
+
+def test_a_move_asked_by_a_script_answers_json(console, session, crew):
+    visit = crew.visits[0]
+    response = console.client.post(
+        f"/console/visits/{visit.id}/move",
+        data={
+            "csrf_token": console.csrf,
+            "technician_id": crew.technicians[0].id,
+            "date": tomorrow_at(9).date().isoformat(),
+            "time": "10:00",
+        },
+        headers={"Accept": "application/json", "X-Requested-With": "fetch"},
+    )
+    assert response.status_code == 200
+    assert response.json["technician_id"] == crew.technicians[0].id

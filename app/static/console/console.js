@@ -50,6 +50,70 @@
         if (button) window.setTimeout(function () { button.disabled = true; }, 0);
       });
     });
-    window.consoleCsrf = csrf;
+    document.querySelectorAll(".timeline.editable").forEach(enableDragToMove);
   });
+
+  function showError(message) {
+    var main = document.querySelector("main");
+    var div = document.createElement("div");
+    div.className = "flash flash-error";
+    div.setAttribute("role", "alert");
+    div.id = "move-error";
+    div.textContent = message;
+    var old = document.getElementById("move-error");
+    if (old) old.remove();
+    main.insertBefore(div, main.firstChild);
+    window.scrollTo(0, 0);
+  }
+
+  // Drag a visit (a block, or an unassigned visit) onto a technician's row at a time.
+  function enableDragToMove(timeline) {
+    var first = Number(timeline.dataset.firstMinute);
+    var span = Number(timeline.dataset.spanMinutes);
+    var day = timeline.dataset.day;
+    document.querySelectorAll("[data-move]").forEach(function (item) {
+      item.addEventListener("dragstart", function (event) {
+        event.dataTransfer.setData("text/plain", item.dataset.move);
+        event.dataTransfer.effectAllowed = "move";
+      });
+    });
+    timeline.querySelectorAll(".tl-row").forEach(function (row) {
+      var track = row.querySelector(".tl-track");
+      track.addEventListener("dragover", function (event) {
+        event.preventDefault();
+        track.classList.add("drop-target");
+      });
+      track.addEventListener("dragleave", function () { track.classList.remove("drop-target"); });
+      track.addEventListener("drop", function (event) {
+        event.preventDefault();
+        track.classList.remove("drop-target");
+        var url = event.dataTransfer.getData("text/plain");
+        if (!url) return;
+        var rect = track.getBoundingClientRect();
+        var minute = first + Math.round(((event.clientX - rect.left) / rect.width) * span / 5) * 5;
+        moveVisit(url, row.dataset.technician, day, minute);
+      });
+    });
+  }
+
+  function moveVisit(url, technicianId, day, minute) {
+    var body = new FormData();
+    body.append("csrf_token", csrf());
+    body.append("technician_id", technicianId);
+    body.append("date", day);
+    body.append("time", String(Math.floor(minute / 60)).padStart(2, "0") + ":" +
+      String(minute % 60).padStart(2, "0"));
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-Requested-With": "fetch" }
+    })
+      .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+      .then(function (result) {
+        if (result.ok) { window.location.reload(); } else { showError(result.data.message); }
+      })
+      .catch(function () { showError("The move could not be sent; check the connection and retry."); });
+  }
+  window.consoleMoveVisit = moveVisit;
 })();
