@@ -686,7 +686,12 @@ def move_visit(
             code="visit_under_way",
         )
     technician = get_or_404(session, Technician, technician_id)
-    check_assignment(visit, technician)
+    try:
+        check_assignment(visit, technician)
+    except ValidationFailed as refused:
+        # Dispatchers know technicians by name, not by id.
+        message = refused.message.replace(f"technician {technician.id}", technician.name)
+        raise ValidationFailed(message, code=refused.code, fields=refused.fields) from None
     end = start + dt.timedelta(minutes=visit.duration_min)
     local = start.astimezone(tz)
     if (

@@ -28,8 +28,8 @@ def test_a_move_gives_the_visit_its_technician_and_time_and_schedules_it(session
 
 
 def test_a_move_to_a_technician_lacking_the_skill_is_refused_with_the_reason(session, crew):
-    installer = TechnicianFactory(skills={"install_cabinet": 3})
-    with pytest.raises(ValidationFailed, match="lacks required skill") as refused:
+    installer = TechnicianFactory(skills={"install_cabinet": 3}, name="Installer")
+    with pytest.raises(ValidationFailed, match="Installer lacks required skill") as refused:
         move(session, crew.visits[0], installer, tomorrow_at(10))
     assert refused.value.code == "skill_mismatch"
 
