@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, request, send_from_directory
+from werkzeug.routing import IntegerConverter
 
-from app.config import INSTANCE_DIR, PROJECT_ROOT, Settings
+from app.config import INSTANCE_DIR, PROJECT_ROOT, Settings, activate
 from app.database import db
 
 log = logging.getLogger("app")
@@ -21,7 +22,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(_flask_config(settings))
+    app.url_map.converters["int"] = RecordId
     app.extensions["settings"] = settings
+    activate(settings)
 
     db.configure(settings.database_url)
     app.teardown_appcontext(_remove_session)
@@ -54,6 +57,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         "inline" if settings.jobs_inline else f"rq queue {settings.rq_queue!r}",
     )
     return app
+
+
+class RecordId(IntegerConverter):
+    """Path ids fit a database integer; a larger one cannot name a record, so it is a 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _flask_config(settings: Settings) -> dict[str, Any]:

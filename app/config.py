@@ -161,3 +161,21 @@ class Settings:
             raise ConfigError("SLA_TRAVEL_KMH and SLA_CHECK_INTERVAL must be positive")
         if self.photo_max_bytes <= 0 or self.photo_max_pixels <= 0:
             raise ConfigError("photo limits must be positive")
+
+
+_active: Settings | None = None
+
+
+def activate(settings: Settings) -> None:
+    """Make `settings` the process's settings (the app factory does this once)."""
+    global _active
+    _active = settings
+
+
+def active_settings() -> Settings:
+    """The settings the process runs with: the app's, else read from the environment.
+
+    For code reached from several entry points (HTTP, sync push, jobs) that cannot be handed
+    settings explicitly, such as the rules reacting to domain events.
+    """
+    return _active if _active is not None else Settings.from_env()

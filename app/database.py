@@ -58,7 +58,9 @@ def utcnow() -> dt.datetime:
 def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys switched on."""
     if url.startswith("sqlite"):
-        options.setdefault("connect_args", {"check_same_thread": False})
+        # Background dispatch threads write progress while requests write too: wait for
+        # the lock rather than failing at once.
+        options.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     else:
         options.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **options)

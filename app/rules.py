@@ -6,7 +6,7 @@
 - CSAT ≤ 2 or NPS ≤ 6              → a complaint is opened and assigned; the customer is tagged
 - repair not fixed the first time  → a follow-up repair visit with the original SLA
 
-Rules never import the HTTP layer; they read the running app's settings when there is one
+Rules never import the HTTP layer; they read the settings the process runs with
 (a request, including a sync push), else the environment (a worker).
 """
 
@@ -17,7 +17,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.config import Settings, active_settings
 from app.events import OrderStageChanged, RatingSubmitted, VisitCompleted, subscribe
 from app.models import (
     Customer,
@@ -52,15 +52,8 @@ _STAGES_BEFORE_DESIGN = (OrderStage.LEAD, OrderStage.MEASURE)
 
 
 def settings() -> Settings:
-    """The running app's settings, else the environment's."""
-    try:
-        from flask import current_app, has_app_context
-
-        if has_app_context():
-            return current_app.extensions["settings"]
-    except ImportError:  # pragma: no cover - flask is always installed with the app
-        pass
-    return Settings.from_env()
+    """The settings the process runs with (see `app.config.active_settings`)."""
+    return active_settings()
 
 
 @subscribe(VisitCompleted)
@@ -110,7 +103,7 @@ def unfixed_repair_gets_follow_up(session: Session, event: VisitCompleted) -> No
             "duration_min": original.duration_min,
             "sla_due": original.sla_due,
             "sla_hard": original.sla_hard,
-            "priority": min(original.priority, 2),
+            "priority": original.priority,
             "description": f"Follow-up of repair visit {original.id}: not fixed on the first visit",
             "required_skills": [
                 {"code": s.skill.code, "min_level": s.min_level} for s in original.required_skills

@@ -106,7 +106,8 @@ class Schedule:
     back: int
 
 
-def _earliest_in_windows(t: int, windows: list[tuple[int, int]]) -> int | None:
+def earliest_in_windows(t: int, windows: list[tuple[int, int]]) -> int | None:
+    """First allowed start at or after ``t`` (None if every window has closed)."""
     if not windows:
         return t
     for lo, hi in windows:
@@ -135,7 +136,7 @@ def _forward(problem: CoreProblem, v: int, route: list[int], break_at: int | Non
             break
         n = problem.nodes[node]
         arrivals.append(t)
-        start = _earliest_in_windows(t, n.windows)
+        start = earliest_in_windows(t, n.windows)
         if start is None:
             return None
         starts.append(start)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dispatch.core import _earliest_in_windows, schedule
+from dispatch.core import earliest_in_windows, schedule
 from dispatch.model import Lock, Problem, Reason, Technician, Unassigned, Visit
 from dispatch.translate import UNREACHABLE_MIN, Translation
 
@@ -223,7 +223,7 @@ def _standalone_failure(tr: Translation, v: int, node: int, travel: int, who):
                 f"Visit {visit.id} with {tech.id} on {shift.day} would leave no room for the "
                 "break.", who)
     arrive = veh.earliest + travel
-    start = _earliest_in_windows(arrive, core.nodes[node].windows)
+    start = earliest_in_windows(arrive, core.nodes[node].windows)
     reach = tr.at(arrive)
     if visit.sla_hard and visit.sla_due is not None and arrive > tr.minutes(visit.sla_due):
         return ("sla_unreachable",

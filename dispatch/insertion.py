@@ -6,7 +6,7 @@ import itertools
 from dataclasses import replace
 
 from dispatch import explain
-from dispatch.core import CoreProblem, schedule
+from dispatch.core import CoreProblem, earliest_in_windows, schedule
 from dispatch.model import Plan, Problem, Unassigned, Visit
 from dispatch.translate import Translation, build, plan_from_routes
 from dispatch.travel import MatrixProvider
@@ -81,43 +81,107 @@ def _allowed_by_dependency(tr: Translation, routes: list[list[int]], node: int) 
     return {v for v in range(len(tr.vehicles)) if tr.day_index(v) >= day + dep.min_days_after}
 
 
+class _RouteState:
+    """Earliest starts and latest feasible starts of a route, for O(1) insertion checks."""
+
+    def __init__(self, core: CoreProblem, v: int, route: list[int]) -> None:
+        veh = core.vehicles[v]
+        self.route = route
+        self.path = [veh.start, *route, veh.end]
+        sched = schedule(core, v, route, ignore_break=True)
+        self.ok = sched is not None
+        if not self.ok:
+            return
+        # departure time from each path position (start depot, then each stop)
+        self.depart = [veh.earliest] + [
+            st + core.nodes[n].service for st, n in zip(sched.starts, route, strict=True)
+        ]
+        # latest arrival at each path position after the depot, walking backwards
+        latest = [0] * (len(route) + 1)
+        latest[-1] = veh.latest
+        for k in range(len(route) - 1, -1, -1):
+            node = route[k]
+            n = core.nodes[node]
+            hi = next((b for a, b in n.windows if a <= sched.starts[k] <= b), n.windows[-1][1])
+            nxt = self.path[k + 2]
+            latest[k] = min(hi, latest[k + 1] - int(core.time[node, nxt]) - n.service)
+        self.latest = latest
+        self.load = sum(core.nodes[n].demand for n in route)
+
+
+def _candidates(core: CoreProblem, state: _RouteState, v: int, node: int):
+    n = core.nodes[node]
+    veh = core.vehicles[v]
+    if veh.capacity is not None and state.load + n.demand > veh.capacity:
+        return
+    time, cost, path = core.time, core.cost, state.path
+    for k in range(len(path) - 1):
+        p, q = path[k], path[k + 1]
+        arrive = state.depart[k] + int(time[p, node])
+        start = earliest_in_windows(arrive, n.windows)
+        if start is None:
+            continue
+        if start + n.service + int(time[node, q]) > state.latest[k]:
+            continue
+        yield int(cost[p, node] + cost[node, q] - cost[p, q]), k
+
+
 def best_insertion(core: CoreProblem, routes: list[list[int]], node: int,
-                   allowed: set[int] | None = None) -> tuple[int, int, list[int]] | None:
-    """Cheapest feasible (added cost, vehicle, new route) for ``node``, or None."""
+                   allowed: set[int] | None = None,
+                   states: dict[int, _RouteState] | None = None,
+                   ) -> tuple[int, int, list[int]] | None:
+    """Cheapest feasible (added cost, vehicle, new route) for ``node``, or None.
+
+    Positions are screened in O(1) each against earliest/latest start times (ignoring the break),
+    then the cheapest ones are confirmed with a full timing that includes the break.
+    """
     vehicles = core.nodes[node].allowed_vehicles
     vehicles = range(len(core.vehicles)) if vehicles is None else vehicles
-    best = None
+    states = {} if states is None else states
+    options = []
     for v in vehicles:
         if allowed is not None and v not in allowed:
             continue
-        base = _route_cost(core, v, routes[v])
-        if base is None:
+        state = states.get(v)
+        if state is None or state.route is not routes[v]:
+            state = states[v] = _RouteState(core, v, routes[v])
+        if not state.ok:
             continue  # the route itself is no longer feasible; leave it alone
-        for k in range(len(routes[v]) + 1):
-            cand = [*routes[v][:k], node, *routes[v][k:]]
-            c = _route_cost(core, v, cand)
-            if c is not None and (best is None or c - base < best[0]):
-                best = (c - base, v, cand)
-    return best
+        options.extend((delta, v, k) for delta, k in _candidates(core, state, v, node))
+    options.sort()
+    for delta, v, k in options[:50]:
+        cand = [*routes[v][:k], node, *routes[v][k:]]
+        if schedule(core, v, cand) is not None:
+            return delta, v, cand
+    return None
 
 
 def repair(core: CoreProblem, routes: list[list[int]], dropped: list[int]) -> list[int]:
     """Greedily insert dropped nodes (most important first) where feasible; returns the rest.
 
     Routes are changed in place. Used after a time-limited search, whose last improvements on
-    big instances are often plain insertions the local search had not reached yet.
+    big instances are often plain insertions the local search had not reached yet, and as a
+    construction heuristic from empty routes.
     """
     rest = []
-    order = sorted(dropped, key=lambda n: -(core.nodes[n].penalty or 0))
     if core.dependencies:
         return dropped  # dependency-aware insertion is left to the search
+    order = sorted(dropped, key=lambda n: -(core.nodes[n].penalty or 0))
+    states: dict[int, _RouteState] = {}
     for node in order:
-        found = best_insertion(core, routes, node)
+        found = best_insertion(core, routes, node, states=states)
         if found is None:
             rest.append(node)
         else:
             routes[found[1]] = found[2]
     return rest
+
+
+def construct(core: CoreProblem) -> list[list[int]]:
+    """Initial routes by greedy cheapest insertion, most important visits first."""
+    routes: list[list[int]] = [[] for _ in core.vehicles]
+    repair(core, routes, list(core.nodes))
+    return routes
 
 
 def insert_visit(

@@ -202,7 +202,9 @@ class SolverSettings:
     first_solution: str = "LOCAL_CHEAPEST_INSERTION"  # an OR-Tools FirstSolutionStrategy name
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"  # an OR-Tools LocalSearchMetaheuristic name
     gls_lambda: float | None = None
-    seed: int = 0  # changes the search path deterministically (ties/ordering), not wall time
+    # seeds the zone partition; OR-Tools' search is repeatable only for equal work done, and a
+    # time limit cuts it at a machine-dependent point
+    seed: int = 0
     time_lock_tolerance_min: int = 15
     drop_penalty_base: int = 1_000_000  # per priority step; must dominate any route's cost
     lateness_cost_per_min: int = 100  # multiplied by priority for soft SLA lateness
@@ -210,6 +212,7 @@ class SolverSettings:
     break_exact_max_nodes: int = 150  # measured: exact breaks slow the search on 500 visits
     workers: int = 1  # >1: partition into zones solved in parallel processes
     travel_cost: str = "time"  # "time" or "distance" as arc cost
+    construction: str = "insertion"  # "insertion" (own greedy, then search) or "ortools"
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -218,6 +221,8 @@ class SolverSettings:
             raise ValueError("break_mode must be exact, reserve or auto")
         if self.travel_cost not in ("time", "distance"):
             raise ValueError("travel_cost must be time or distance")
+        if self.construction not in ("insertion", "ortools"):
+            raise ValueError("construction must be insertion or ortools")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
 

@@ -36,6 +36,10 @@ class SearchConfig:
     sisr_removed: int = 10
     improve_perturbed: bool = True
     log_search: bool = False
+    mandatory: bool = False  # ignore drop penalties: every node must be served (may find nothing)
+    # extra RoutingSearchParameters fields as (dotted name, value), e.g.
+    # ("local_search_operators.use_cross_exchange", 1) for BOOL_TRUE
+    overrides: tuple[tuple[str, object], ...] = ()
 
 
 def _search_parameters(cfg: SearchConfig) -> pywrapcp.DefaultRoutingSearchParameters:
@@ -52,6 +56,12 @@ def _search_parameters(cfg: SearchConfig) -> pywrapcp.DefaultRoutingSearchParame
         _configure_ils(params, cfg)
     params.time_limit.FromMilliseconds(max(1, int(cfg.time_limit_s * 1000)))
     params.log_search = cfg.log_search
+    for name, value in cfg.overrides:
+        *parents, leaf = name.split(".")
+        target = params
+        for part in parents:
+            target = getattr(target, part)
+        setattr(target, leaf, value)
     return params
 
 
@@ -259,6 +269,9 @@ def solve_core(
     """Solve a core problem once; stops at ``cfg.time_limit_s`` with the best solution found."""
     if progress is not None:
         progress("build", 0)
+    if cfg.mandatory:
+        problem = replace(problem, nodes={n: replace(node, penalty=None)
+                                          for n, node in problem.nodes.items()})
     model = _Model(problem)
     if progress is not None:
         progress("construct", 0)
@@ -306,6 +319,25 @@ def search_config(settings: SolverSettings) -> SearchConfig:
     )
 
 
+def _search(core: CoreProblem, settings: SolverSettings, progress) -> CoreSolution:
+    # local import: insertion builds on translate/explain, which build on this module's callers
+    from dispatch.insertion import construct, repair
+
+    t0 = time.perf_counter()
+    cfg = search_config(settings)
+    initial = None
+    if settings.construction == "insertion" and not core.dependencies:
+        if progress is not None:
+            progress("construct", 0)
+        initial = construct(core)
+        left = max(0.5, settings.time_limit_s - (time.perf_counter() - t0))
+        cfg = with_time_limit(cfg, left)
+    sol = solve_core(core, cfg, initial_routes=initial, progress=progress)
+    if sol.found and sol.dropped:
+        sol.dropped = repair(core, sol.routes, sol.dropped)
+    return sol
+
+
 def solve(
     problem: Problem,
     *,
@@ -320,7 +352,9 @@ def solve(
     ``progress(phase, best_cost)`` is called with phases "precheck", "build", "construct",
     "search" (on every improving solution) and "explain". With ``settings.workers > 1`` the city
     is partitioned into zones solved in parallel processes (see ``dispatch.zones``).
-    Every visit not in a route is in ``plan.unassigned`` with at least one reason.
+    Every visit not in a route is in ``plan.unassigned`` with at least one reason. The call may
+    overrun the limit by the final greedy repair and the explanations (about a second per 500
+    visits on one core).
     """
     settings = settings or problem.settings
     if time_limit_s is not None:
@@ -335,14 +369,7 @@ def solve(
         progress("precheck", 0)
     excluded = explain.precheck(problem)
     tr = translate.build(problem, provider, excluded)
-    if not tr.core.nodes:
-        sol = _empty_solution(tr.core)
-    else:
-        sol = solve_core(tr.core, search_config(settings), progress=progress)
-        if sol.found and sol.dropped:
-            from dispatch.insertion import repair  # local: insertion imports the plan tools
-
-            sol.dropped = repair(tr.core, sol.routes, sol.dropped)
+    sol = _search(tr.core, settings, progress) if tr.core.nodes else _empty_solution(tr.core)
     if progress is not None:
         progress("explain", sol.objective)
     unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]

@@ -201,11 +201,11 @@ def _node(visit: Visit, vehicles, minutes, settings, horizon: int) -> CoreNode:
     if visit.lock is Lock.IN_PROGRESS:
         t = minutes(visit.locked_start)
         windows = [(t, t)]
+    keeps_tech = visit.lock in (Lock.TECHNICIAN, Lock.TECHNICIAN_TIME, Lock.IN_PROGRESS)
     allowed = [
         i for i, (tech, shift) in enumerate(vehicles)
         if tech.has_skills(visit.required_skills)
-        and (visit.locked_technician_id is None or visit.lock is Lock.TIME
-             or tech.id == visit.locked_technician_id)
+        and (not keeps_tech or tech.id == visit.locked_technician_id)
         and _overlaps(windows, minutes(shift.start), minutes(shift.end))
     ]
     soft_due = None

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from dispatch.model import Plan, Problem
+from dispatch.model import Plan, Problem, Unassigned
 from dispatch.travel import MatrixProvider
 
 
@@ -50,44 +50,52 @@ def partition(problem: Problem, zones: int) -> list[Problem]:
 def _solve_zone(args) -> Plan:
     from dispatch.solver import solve
 
-    zone, provider = args
-    return solve(zone, provider=provider, settings=replace(zone.settings, workers=1))
+    zone, provider, limit = args
+    return solve(zone, provider=provider,
+                 settings=replace(zone.settings, workers=1, time_limit_s=limit))
 
 
 def merge(problem: Problem, plans: list[Plan], provider: MatrixProvider | None = None) -> Plan:
     """One plan from zone plans, re-inserting unassigned visits anywhere in the city."""
-    from dispatch.insertion import insert_visit
+    from dispatch.explain import audit, precheck
+    from dispatch.insertion import repair
     from dispatch.translate import build, plan_from_routes
 
-    tr = build(problem, provider, exact_breaks=False)
+    excluded = precheck(problem)
+    tr = build(problem, provider, excluded, exact_breaks=False)
     index = {(t.id, s.day): v for v, (t, s) in enumerate(tr.vehicles)}
     routes: list[list[int]] = [[] for _ in tr.vehicles]
     for plan in plans:
         for r in plan.routes:
             routes[index[(r.technician_id, r.day)]] = [tr.visit_node[s.visit_id] for s in r.stops]
-    unassigned = [u for p in plans for u in p.unassigned]
-    merged = plan_from_routes(tr, routes, unassigned)
-    # border repair: a visit a zone could not take may fit a neighbouring zone's technician
-    by_id = {v.id: v for v in problem.visits}
-    fixable = {"displaced_by_higher_priority", "no_capacity", "shift_too_short",
-               "window_conflict", "search_time_limit", "break_conflict", "sla_unreachable"}
-    order = sorted(merged.unassigned, key=lambda u: -by_id[u.visit_id].priority)
-    for u in order:
-        if any(r.code in fixable for r in u.reasons):
-            merged = insert_visit(merged, problem, by_id[u.visit_id], provider)
-    return merged
+    # border repair: a visit its zone could not take may fit a neighbouring zone's technician
+    dropped = [tr.visit_node[u.visit_id] for p in plans for u in p.unassigned
+               if u.visit_id in tr.visit_node]
+    dropped = repair(tr.core, routes, dropped)
+    unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
+    unassigned += audit(tr, routes, dropped)
+    return plan_from_routes(tr, routes, unassigned)
 
 
 def solve_by_zones(problem: Problem, provider: MatrixProvider | None = None,
                    progress=None) -> Plan:
-    """Partition into ``settings.workers`` zones, solve them in parallel, merge and repair."""
+    """Partition into ``settings.workers`` zones, solve them in parallel, merge and repair.
+
+    Zones run ``cpu_count()`` at a time; each gets a share of ``settings.time_limit_s`` so the
+    whole call stays near the limit.
+    """
     workers = problem.settings.workers
     zones = partition(problem, workers)
     if progress is not None:
         progress("zones", len(zones))
+    procs = min(len(zones), mp.cpu_count())
+    # zones run in rounds of `procs`; split the time limit so the whole fits in it, keeping
+    # 15% for merging and border repair
+    rounds = -(-len(zones) // procs)
+    limit = max(1.0, 0.85 * problem.settings.time_limit_s / rounds)
     ctx = mp.get_context("fork")
-    with ctx.Pool(min(workers, len(zones), mp.cpu_count())) as pool:
-        plans = pool.map(_solve_zone, [(z, provider) for z in zones])
+    with ctx.Pool(procs) as pool:
+        plans = pool.map(_solve_zone, [(z, provider, limit) for z in zones])
     if progress is not None:
         progress("repair", 0)
     return merge(problem, plans, provider)

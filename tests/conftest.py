@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from app import models
-from app.config import Settings
+from app.config import Settings, activate
 from app.database import Base, db
 from tests import factories
 
@@ -123,6 +123,7 @@ def session(app: Flask) -> Iterator[Session]:
     """
     # Other tests (migrations) bind the shared database object elsewhere; bind it back.
     db.configure(app.extensions["settings"].database_url)
+    activate(app.extensions["settings"])
     test_session = Session(db.engine, expire_on_commit=True)
     factories.bind(test_session)
     try:

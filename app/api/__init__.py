@@ -38,6 +38,7 @@ def register_blueprints(api: Api) -> None:
         customers_record.blp,
         complaints.blp,
         ratings.blp,
+        ratings.links,
         metrics.blp,
         sla.blp,
     ):

@@ -11,7 +11,7 @@ from marshmallow import validate
 from sqlalchemy import select
 
 from app.api.concurrency import check_update
-from app.api.fields import RecordSchema, Strict
+from app.api.fields import RecordSchema, Strict, patch_of
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, requires
 from app.database import db
@@ -45,7 +45,8 @@ class ChecklistTemplateSchema(RecordSchema):
 
     @ma.validates("items")
     def _unique_keys(self, items: list[dict[str, Any]], **_: Any) -> None:
-        keys = [item["key"] for item in items]
+        # Runs even when an item failed its own checks, so a key may be missing here.
+        keys = [item["key"] for item in items if "key" in item]
         if len(keys) != len(set(keys)):
             raise ma.ValidationError("item keys must be unique")
 
@@ -87,7 +88,7 @@ class TemplateById(MethodView):
         return get_or_404(db.session, ChecklistTemplate, template_id)
 
     @requires(*STAFF)
-    @blp.arguments(ChecklistTemplateSchema(partial=True))
+    @blp.arguments(patch_of(ChecklistTemplateSchema))
     @blp.response(200, ChecklistTemplateSchema)
     def patch(self, data: dict[str, Any], template_id: int) -> ChecklistTemplate:
         """Update a checklist template (send If-Match or `version`)"""

@@ -11,7 +11,7 @@ from marshmallow import validate
 from sqlalchemy import select
 
 from app.api.concurrency import check_update
-from app.api.fields import Latitude, ListQuery, Longitude, RecordSchema
+from app.api.fields import Latitude, ListQuery, Longitude, RecordSchema, patch_of
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, current_user, requires
 from app.database import db
@@ -101,7 +101,7 @@ class CustomerById(MethodView):
         return access.visible_customer(db.session, current_user(), customer_id)
 
     @requires(*STAFF)
-    @customers.arguments(CustomerSchema(partial=True))
+    @customers.arguments(patch_of(CustomerSchema))
     @customers.response(200, CustomerSchema)
     def patch(self, data: dict[str, Any], customer_id: int) -> Customer:
         """Update a customer (send If-Match or `version`)"""
@@ -156,7 +156,7 @@ class SiteById(MethodView):
         return access.visible_site(db.session, current_user(), site_id)
 
     @requires(*STAFF)
-    @sites.arguments(SiteSchema(partial=True))
+    @sites.arguments(patch_of(SiteSchema))
     @sites.response(200, SiteSchema)
     def patch(self, data: dict[str, Any], site_id: int) -> Site:
         """Update a site (send If-Match or `version`)"""
@@ -215,7 +215,7 @@ class OrderById(MethodView):
         return access.visible_order(db.session, current_user(), order_id)
 
     @requires(*STAFF)
-    @orders.arguments(OrderSchema(partial=True))
+    @orders.arguments(patch_of(OrderSchema))
     @orders.response(200, OrderSchema)
     def patch(self, data: dict[str, Any], order_id: int) -> Order:
         """Update an order, e.g. move its stage (send If-Match or `version`)"""

@@ -18,7 +18,7 @@ from app.api.settings import local_zone, settings
 from app.database import db, utcnow
 from app.jobs import enqueue
 from app.jobs.dispatching import run_dispatch
-from app.models import DispatchRun
+from app.models import DispatchRun, Visit
 from app.services import dispatching
 from app.services.records import get_or_404
 
@@ -137,3 +137,32 @@ class PublishRun(MethodView):
             "updated_visit_ids": result.updated,
             "kept_visit_ids": result.kept,
         }
+
+
+class InsertionRequestSchema(Strict):
+    visit_id = ma.fields.Integer(required=True)
+    apply = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Assign the visit at once"}
+    )
+
+
+class InsertionResultSchema(Strict):
+    visit_id = ma.fields.Integer()
+    assignment = ma.fields.Dict(allow_none=True)
+    reasons = ma.fields.List(ma.fields.Dict())
+    applied = ma.fields.Boolean()
+
+
+@blp.route("/insertions")
+class Insertions(MethodView):
+    @requires(*STAFF)
+    @blp.arguments(InsertionRequestSchema)
+    @blp.response(200, InsertionResultSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Fit one urgent visit into its day's published plan (cheapest insertion, no re-solve)"""
+        visit = get_or_404(db.session, Visit, data["visit_id"])
+        result = dispatching.insert_urgent(
+            db.session, visit, tz=local_zone(), apply=data["apply"], user_id=current_user().id
+        )
+        db.session.commit()
+        return result

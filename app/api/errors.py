@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, jsonify, request
 from flask_smorest import Api
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -55,13 +55,23 @@ def error_response(
 ) -> tuple[Response, int]:
     """Build an error response in the one format."""
     body: dict[str, Any] = {"status": status, "code": code, "message": message}
-    body["errors"] = errors or {}
+    body["errors"] = _string_keys(errors or {})
     if details:
         body["details"] = details
     response = jsonify(body)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response, status
+
+
+def _string_keys(value: Any) -> Any:
+    # Marshmallow keys list items by index (ints) beside field names (strings); JSON objects
+    # need string keys, and mixing the two would break sorted serialisation.
+    if isinstance(value, dict):
+        return {str(key): _string_keys(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_string_keys(item) for item in value]
+    return value
 
 
 def _flatten_locations(messages: dict[str, Any]) -> dict[str, Any]:
@@ -114,6 +124,27 @@ def register_error_handlers(app: Flask) -> None:
     def _stale(error: StaleDataError) -> tuple[Response, int]:
         return error_response(
             409, "version_conflict", "the record was changed by someone else; reload and retry"
+        )
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(error: Exception) -> tuple[Response, int]:
+        # A number too large for its column (or for SQLite) is the client's mistake.
+        log.info("out-of-range value in %s %s: %s", request.method, request.path, error)
+        return error_response(
+            422, "value_out_of_range", "a number in the request is out of range for its field"
+        )
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(error: IntegrityError) -> tuple[Response, int]:
+        # Services check what they can first; this catches races and what slipped through
+        # (e.g. two requests creating the same unique name at once). Nothing was committed.
+        log.warning("integrity error during %s %s: %s", request.method, request.path, error.orig)
+        return error_response(
+            409,
+            "conflict",
+            "the change conflicts with existing data (a unique value is taken or a "
+            "referenced record is missing)",
         )
 
     @app.errorhandler(OperationalError)

@@ -53,3 +53,12 @@ class SkillLevelSchema(Strict):
 
 class ListQuery(Strict):
     q = ma.fields.String(validate=validate.Length(1, 100), metadata={"description": "Text search"})
+
+
+def patch_of(schema_cls: type[ma.Schema]) -> ma.Schema:
+    """The schema for a PATCH: every top-level field optional, nested records still whole.
+
+    `partial=True` would also make the fields of nested items optional (a skill without its
+    code); naming the top-level fields keeps nested items checked in full.
+    """
+    return schema_cls(partial=tuple(schema_cls().load_fields))

@@ -129,6 +129,23 @@ class UploadById(MethodView):
         return photo_service.upload_state(db.session, upload_id)
 
     @requires(*ANY_ROLE)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
+        parameters=[
+            {
+                "in": "header",
+                "name": "Upload-Offset",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 0},
+                "description": "Where this chunk starts: the offset the server reported",
+            }
+        ],
+    )
     @blp.response(200, UploadStateSchema)
     @blp.alt_response(409, description="Wrong offset: details.offset says where to resume")
     @blp.alt_response(422, description="Hash mismatch or not an acceptable image")

@@ -12,18 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, make_response, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.api.fields import Strict, aware_datetime
 from app.api.photos import thumbnail_response
-from app.api.security import public
+from app.api.security import STAFF, public, requires
 from app.api.settings import local_zone, settings
 from app.database import db
 from app.errors import NotFound, ValidationFailed
-from app.models import Photo, PhotoBlob, PhotoKind, Technician, Visit
+from app.models import Photo, PhotoBlob, PhotoKind, Rating, RatingLink, Technician, Visit
 from app.services import rate_limit
 from app.services import ratings as rating_service
 from app.services.ratings import LinkState, LinkUnusable, LinkView, Verdict
@@ -220,6 +222,25 @@ class RatingPage(MethodView):
         )
 
     @public
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["csat"],
+                        "properties": {
+                            "csat": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "nps": {"type": "integer", "minimum": 0, "maximum": 10},
+                            "comment": {"type": "string", "maxLength": 2000},
+                            "lang": {"type": "string", "enum": list(LANGUAGES)},
+                        },
+                    }
+                }
+            },
+        }
+    )
     @blp.response(200, description="The thank-you page (HTML)")
     def post(self, token: str) -> Response:
         """Submit or change the verdict (an HTML form post)"""
@@ -230,24 +251,15 @@ class RatingPage(MethodView):
         lang = language()
         form, errors = _read_form()
         if not errors:
+            verdict = Verdict(form["csat"], form["nps"], form["comment"], lang)
             try:
-                rating = rating_service.submit(
-                    db.session,
-                    current,
-                    token,
-                    Verdict(form["csat"], form["nps"], form["comment"], lang),
-                )
-                db.session.commit()
+                rating = _submit(token, verdict)
             except LinkUnusable as unusable:
                 db.session.rollback()
                 return _notice_for(LinkView(unusable.state))
             except ValidationFailed as invalid:
                 db.session.rollback()
                 errors = {name: f"error_{name}" for name in invalid.fields}
-            except IntegrityError:
-                # Two submissions raced for the first verdict: the other one won; show it.
-                db.session.rollback()
-                errors = {"csat": "error_csat"}
             else:
                 return _page(
                     "thanks",
@@ -268,6 +280,18 @@ class RatingPage(MethodView):
             errors=errors,
             **_visit_context(view, token),
         )
+
+
+def _submit(token: str, verdict: Verdict) -> Rating:
+    try:
+        rating = rating_service.submit(db.session, settings(), token, verdict)
+        db.session.commit()
+    except IntegrityError:
+        # A double tap raced for the first verdict; the other one won: this one edits it.
+        db.session.rollback()
+        rating = rating_service.submit(db.session, settings(), token, verdict)
+        db.session.commit()
+    return rating
 
 
 def _read_form() -> tuple[dict[str, Any], dict[str, str]]:
@@ -309,3 +333,41 @@ class RatingPhoto(MethodView):
         if blob is None:
             raise NotFound("no such photo")
         return thumbnail_response(blob)
+
+
+links = Blueprint(
+    "rating_links",
+    __name__,
+    url_prefix="/api/v1/visits",
+    description="Rating links of completed visits (for staff)",
+)
+
+
+class RatingLinkSchema(Strict):
+    visit_id = ma.fields.Integer()
+    url = ma.fields.String(metadata={"description": "The customer's rating page"})
+    created_at = aware_datetime()
+    expires_at = aware_datetime()
+    first_opened_at = aware_datetime(allow_none=True)
+    rated = ma.fields.Boolean()
+
+
+@links.route("/<int:visit_id>/rating-link")
+class VisitRatingLink(MethodView):
+    @requires(*STAFF)
+    @links.response(200, RatingLinkSchema)
+    def get(self, visit_id: int) -> dict[str, Any]:
+        """The rating link issued when the visit was completed (404 if none was issued)"""
+        current = settings()
+        link = db.session.scalar(select(RatingLink).where(RatingLink.visit_id == visit_id))
+        if link is None:
+            raise NotFound(f"visit {visit_id} has no rating link")
+        rated = db.session.scalar(select(Rating.id).where(Rating.visit_id == visit_id))
+        return {
+            "visit_id": visit_id,
+            "url": rating_service.rating_url(current, rating_service.token_for(current, link)),
+            "created_at": link.created_at,
+            "expires_at": link.expires_at,
+            "first_opened_at": link.first_opened_at,
+            "rated": rated is not None,
+        }

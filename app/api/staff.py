@@ -12,7 +12,15 @@ from marshmallow import validate
 from sqlalchemy import select
 
 from app.api.concurrency import check_update
-from app.api.fields import Latitude, ListQuery, Longitude, RecordSchema, SkillLevelSchema, Strict
+from app.api.fields import (
+    Latitude,
+    ListQuery,
+    Longitude,
+    RecordSchema,
+    SkillLevelSchema,
+    Strict,
+    patch_of,
+)
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, current_user, requires
 from app.database import db
@@ -21,7 +29,7 @@ from app.models import Depot, Role, Skill, Technician, User
 from app.models.technicians import WEEKDAYS
 from app.services import accounts
 from app.services.access import technician_id_of
-from app.services.records import apply_changes, delete_record, get_or_404
+from app.services.records import apply_changes, delete_record, ensure_unique, get_or_404
 from app.services.visits import set_technician_skills
 
 users = Blueprint("users", __name__, url_prefix="/api/v1/users")
@@ -200,6 +208,7 @@ class Skills(MethodView):
     @skills.response(201, SkillSchema)
     def post(self, data: dict[str, Any]) -> Skill:
         """Create a skill"""
+        ensure_unique(db.session, Skill.code, data["code"], "code")
         skill = Skill(**data)
         db.session.add(skill)
         db.session.commit()
@@ -215,7 +224,7 @@ class SkillById(MethodView):
         return get_or_404(db.session, Skill, skill_id)
 
     @requires(*STAFF)
-    @skills.arguments(SkillSchema(partial=True))
+    @skills.arguments(patch_of(SkillSchema))
     @skills.response(200, SkillSchema)
     def patch(self, data: dict[str, Any], skill_id: int) -> Skill:
         """Rename a skill"""
@@ -245,6 +254,7 @@ class Depots(MethodView):
     @depots.response(201, DepotSchema)
     def post(self, data: dict[str, Any]) -> Depot:
         """Create a depot"""
+        ensure_unique(db.session, Depot.name, data["name"], "name")
         depot = Depot(**data)
         db.session.add(depot)
         db.session.commit()
@@ -260,7 +270,7 @@ class DepotById(MethodView):
         return get_or_404(db.session, Depot, depot_id)
 
     @requires(*STAFF)
-    @depots.arguments(DepotSchema(partial=True))
+    @depots.arguments(patch_of(DepotSchema))
     @depots.response(200, DepotSchema)
     def patch(self, data: dict[str, Any], depot_id: int) -> Depot:
         """Update a depot"""
@@ -324,7 +334,7 @@ class TechnicianById(MethodView):
         return get_or_404(db.session, Technician, technician_id)
 
     @requires(*STAFF)
-    @technicians.arguments(TechnicianSchema(partial=True))
+    @technicians.arguments(patch_of(TechnicianSchema))
     @technicians.response(200, TechnicianSchema)
     def patch(self, data: dict[str, Any], technician_id: int) -> Technician:
         """Update a technician (send If-Match or `version`)"""

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from app.api.concurrency import check_update
-from app.api.fields import ListQuery, RecordSchema, Strict, aware_datetime
+from app.api.fields import ListQuery, RecordSchema, Strict, aware_datetime, patch_of
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, current_user, requires
 from app.api.settings import local_zone
@@ -119,7 +119,7 @@ class VisitById(MethodView):
         return access.visible_visit(db.session, current_user(), visit_id)
 
     @requires(*STAFF)
-    @blp.arguments(VisitSchema(partial=True))
+    @blp.arguments(patch_of(VisitSchema))
     @blp.response(200, VisitSchema)
     def patch(self, data: dict[str, Any], visit_id: int) -> Visit:
         """Update a visit: schedule fields, assignment, lock (send If-Match or `version`)"""

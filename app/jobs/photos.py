@@ -20,3 +20,12 @@ def make_thumbnail(sha256: str, upload_folder: str | None = None) -> bool:
         made = photos.make_thumbnail(session, settings, sha256)
     log.info("thumbnail of %s: %s", sha256[:12], "ready" if made else "blob unknown")
     return made
+
+
+def purge_expired_uploads() -> int:
+    """Delete uploads that expired unfinished (run daily)."""
+    settings = Settings.from_env()
+    with unit_of_work() as session:
+        purged = photos.purge_expired_uploads(session, settings)
+    log.info("purged %d expired uploads", purged)
+    return purged

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, cast, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
@@ -81,8 +81,6 @@ def customer_search(query: dict[str, Any]) -> Select[tuple[Customer]]:
         stmt = stmt.where(Customer.tier == query["tier"])
     if "tag" in query:
         # Tags are a short JSON list; a text match on the serialised list is portable.
-        from sqlalchemy import String, cast
-
         stmt = stmt.where(cast(Customer.tags, String).contains(f'"{query["tag"]}"'))
     return stmt
 

@@ -210,4 +210,5 @@ def open_for_rating(session: Session, settings: Settings, rating: Rating) -> Com
 
 
 def is_overdue(complaint: Complaint, now: dt.datetime | None = None) -> bool:
+    """Whether the complaint's current stage is past its due time."""
     return complaint.due_at is not None and complaint.due_at < (now or utcnow())

@@ -38,6 +38,7 @@ class Missing:
     reason: str
 
     def as_dict(self) -> dict[str, str]:
+        """The form sent in an error's details."""
         return {"item_key": self.item_key, "label": self.label, "reason": self.reason}
 
 

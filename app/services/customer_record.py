@@ -218,6 +218,7 @@ class _Grouped:
         )
 
     def entry(self, visit: Visit) -> VisitEntry:
+        """The visit with its evidence."""
         return VisitEntry(
             visit=visit,
             technician_name=self.technicians.get(visit.technician_id),

@@ -347,9 +347,28 @@ def compute_proposal(
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """Solve a run's problem; returns the visit versions read and the proposal document."""
     snapshot = build_snapshot(session, request, tz)
-    plan = dispatch.solve(snapshot.problem, progress=progress)
-    published = dispatch.evaluate(snapshot.problem, snapshot.published)
+    if not any(t.shifts for t in snapshot.problem.technicians):
+        plan = published = nobody_on_duty(snapshot.problem)
+    else:
+        plan = dispatch.solve(snapshot.problem, progress=progress)
+        published = dispatch.evaluate(snapshot.problem, snapshot.published)
     return snapshot.visit_versions, proposal_document(snapshot, plan, published)
+
+
+def nobody_on_duty(problem: dispatch.Problem) -> dispatch.Plan:
+    """The plan when no selected technician works in the horizon: every visit explained."""
+    last = problem.horizon_start + dt.timedelta(days=problem.horizon_days - 1)
+    reason = dispatch.Reason(
+        "no_technician_on_duty",
+        f"No selected technician works between {problem.horizon_start} and {last}.",
+    )
+    unassigned = [dispatch.Unassigned(v.id, [reason]) for v in problem.visits]
+    with_sla = sum(1 for v in problem.visits if v.sla_due is not None)
+    kpis = dispatch.Kpis(
+        travel_km=0.0, travel_min=0, utilisation=0.0, on_time_share=1.0, sla_misses=with_sla,
+        assigned=0, unassigned=len(unassigned),
+    )
+    return dispatch.Plan(routes=[], unassigned=unassigned, kpis=kpis, status="no_technicians")
 
 
 def store_proposal(
@@ -566,3 +585,65 @@ def _apply_assignment(
         )
         changed = True
     return changed
+
+
+# --- urgent insertion -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InsertionResult:
+    visit_id: int
+    assignment: dict[str, Any] | None
+    reasons: list[dict[str, Any]]
+    applied: bool
+
+
+def insert_urgent(
+    session: Session, visit: Visit, *, tz: ZoneInfo, apply: bool, user_id: int | None
+) -> InsertionResult:
+    """Fit one visit into its day's published plan without re-solving the rest.
+
+    Cheapest feasible insertion over every technician's published route, then a short local
+    improvement of that route (see `dispatch.insert_visit`); the other routes are untouched.
+    With `apply`, the visit is assigned at once.
+    """
+    if visit.status not in PLANNABLE:
+        raise Conflict(
+            f"visit {visit.id} is {visit.status}; only open visits can be inserted",
+            code="visit_not_plannable",
+        )
+    day = (visit.window_start or visit.sla_due or utcnow()).astimezone(tz).date()
+    snapshot = build_snapshot(session, RunRequest(first_day=day, days=1), tz)
+    key = str(visit.id)
+    others = [v for v in snapshot.problem.visits if v.id != key]
+    base = dispatch.Problem(
+        technicians=snapshot.problem.technicians,
+        visits=others,
+        horizon_start=day,
+        horizon_days=1,
+        settings=snapshot.problem.settings,
+    )
+    published = {k: v for k, v in snapshot.published.items() if k != key}
+    plan = dispatch.evaluate(base, published)
+    new_plan = dispatch.insert_visit(plan, base, _visit(session, visit, set()))
+    placed = new_plan.route_of(key)
+    if placed is None:
+        reasons = next((u.reasons for u in new_plan.unassigned if u.visit_id == key), [])
+        return InsertionResult(
+            visit.id,
+            None,
+            [{"code": r.code, "message": r.message, "details": _plain(r.details)} for r in reasons],
+            applied=False,
+        )
+    route, stop = placed
+    assignment = {
+        "visit_id": visit.id,
+        "technician_id": int(route.technician_id),
+        "day": route.day.isoformat(),
+        "planned_start": stop.start.astimezone(dt.UTC).isoformat(),
+        "sequence": [s.visit_id for s in route.stops].index(key),
+    }
+    if apply:
+        _apply_assignment(session, visit, assignment, utcnow().astimezone(tz).date(), user_id)
+        session.flush()
+    return InsertionResult(visit.id, assignment, [], applied=apply)

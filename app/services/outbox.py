@@ -41,13 +41,16 @@ class Draft:
 class Sender(Protocol):
     """Delivers one message or raises."""
 
-    def send(self, message: OutboxMessage) -> None: ...
+    def send(self, message: OutboxMessage) -> None:
+        """Deliver the message or raise."""
+        ...
 
 
 class LoggingSender:
     """Writes messages to the log: the default where no gateway is configured."""
 
     def send(self, message: OutboxMessage) -> None:
+        """Log the message in full."""
         log.info(
             "message %s via %s to %s: %s\n%s",
             message.id,
@@ -65,6 +68,7 @@ class SmtpSender:
         self.settings = settings
 
     def send(self, message: OutboxMessage) -> None:
+        """Send an e-mail message; other channels have no gateway here."""
         if message.channel != "email":
             raise RuntimeError(f"no gateway for {message.channel} messages")
         mail = EmailMessage()

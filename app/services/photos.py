@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -62,15 +63,25 @@ class NotAnImage(ValidationFailed):
 class BlobStore(Protocol):
     """Where verified bytes live, addressed by their SHA-256."""
 
-    def exists(self, key: str) -> bool: ...
+    def exists(self, key: str) -> bool:
+        """Whether the blob is stored."""
+        ...
 
-    def open(self, key: str) -> IO[bytes]: ...
+    def open(self, key: str) -> IO[bytes]:
+        """The stored bytes, for reading; NotFound when absent."""
+        ...
 
-    def put_file(self, key: str, source: Path) -> None: ...
+    def put_file(self, key: str, source: Path) -> None:
+        """Store a file's bytes under `key`, atomically."""
+        ...
 
-    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Store bytes under `key`, atomically."""
+        ...
 
-    def partial_path(self, upload_id: str) -> Path: ...
+    def partial_path(self, upload_id: str) -> Path:
+        """The local file collecting an unfinished upload's chunks."""
+        ...
 
 
 class LocalDiskStore:
@@ -80,6 +91,7 @@ class LocalDiskStore:
         self.root = Path(root)
 
     def path(self, key: str) -> Path:
+        """The file of a blob key."""
         if not re.fullmatch(r"[0-9a-f]{64}(\.thumb\.jpg)?", key):
             raise ValueError(f"not a blob key: {key!r}")
         return self.root / "blobs" / key[:2] / key[2:4] / key
@@ -135,6 +147,7 @@ def blob_store(settings: Settings) -> BlobStore:
 
 
 def thumbnail_key(sha256: str) -> str:
+    """The blob key of a photo's thumbnail."""
     return f"{sha256}.thumb.jpg"
 
 
@@ -417,7 +430,13 @@ def store_blob(
             thumbnail_ready=False,
             uploaded_by_user_id=user_id,
         )
-        session.add(blob)
+        try:
+            with session.begin_nested():
+                session.add(blob)
+        except IntegrityError:
+            # Two phones finished uploading the same bytes at once: the other row stands.
+            blob = session.get(PhotoBlob, sha256, populate_existing=True)
+            assert blob is not None
     for photo in session.scalars(select(Photo).where(Photo.sha256 == sha256)):
         _fill_from_blob(photo, blob)
     session.flush()
@@ -438,6 +457,7 @@ def schedule_thumbnail(session: Session, settings: Settings, sha256: str) -> Non
 
 
 def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
     with path.open("rb") as src:
         while chunk := src.read(1024 * 1024):
@@ -556,6 +576,7 @@ class PhotoView:
 
     @property
     def status(self) -> str:
+        """pending (no bytes yet), stored, or ready (thumbnail made)."""
         if self.blob is None:
             return "pending"
         return "ready" if self.blob.thumbnail_ready else "stored"
@@ -583,7 +604,23 @@ def pending_photos(session: Session, visit_id: int) -> list[Photo]:
 
 
 def signature_blob(session: Session, signature: Signature) -> PhotoBlob | None:
+    """The stored image of a signature, if its bytes arrived."""
     return session.get(PhotoBlob, signature.sha256) if signature.sha256 else None
+
+
+def purge_expired_uploads(session: Session, settings: Settings) -> int:
+    """Forget uploads that expired unfinished, and their partial files."""
+    store = blob_store(settings)
+    expired = session.scalars(
+        select(UploadSession).where(
+            UploadSession.completed_at.is_(None), UploadSession.expires_at <= utcnow()
+        )
+    ).all()
+    for upload in expired:
+        store.partial_path(upload.id).unlink(missing_ok=True)
+        session.delete(upload)
+    session.flush()
+    return len(expired)
 
 
 def iter_blob(store: BlobStore, key: str) -> Iterator[bytes]:

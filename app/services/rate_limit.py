@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,14 +75,3 @@ def _db_hit(session: Session, key: str, window: int, window_s: int) -> int:
     # Old windows are of no use; trim them as we go.
     session.execute(delete(RateCounter).where(RateCounter.window_start < window - window_s))
     return int(updated)
-
-
-def current_count(session: Session, key: str, window: int) -> int:
-    return (
-        session.scalar(
-            select(RateCounter.count).where(
-                RateCounter.key == key, RateCounter.window_start == window
-            )
-        )
-        or 0
-    )

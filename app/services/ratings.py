@@ -61,6 +61,7 @@ def token_for(settings: Settings, link: RatingLink) -> str:
 
 
 def rating_url(settings: Settings, token: str) -> str:
+    """The customer-facing URL of a rating token."""
     return f"{settings.public_base_url}/r/{token}"
 
 
@@ -154,6 +155,7 @@ class Verdict:
     language: str = "en"
 
     def check(self) -> None:
+        """Refuse out-of-range answers."""
         errors: dict[str, list[str]] = {}
         if not 1 <= self.csat <= 5:
             errors["csat"] = ["must be 1 to 5"]

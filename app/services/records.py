@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,16 @@ def get_or_404(session: Session, model: type[M], record_id: Any) -> M:
     if record is None:
         raise NotFoundError(f"{_label(model)} {record_id} does not exist")
     return record
+
+
+def ensure_unique(session: Session, column: Any, value: Any, field: str) -> None:
+    """Refuse a value already taken in a unique column, naming the field."""
+    if session.scalar(select(column).where(column == value).limit(1)) is not None:
+        raise Conflict(
+            f"{field} {value!r} is already taken",
+            code="already_exists",
+            fields={field: ["already taken"]},
+        )
 
 
 def check_version(record: Any, expected: int | None) -> None:

@@ -172,6 +172,7 @@ def create_visit(session: Session, data: dict[str, Any], *, actor_user_id: int |
     with session.no_autoflush:
         set_required_skills(session, visit, ((s["code"], s["min_level"]) for s in skills))
         _apply_visit_fields(session, visit, {**data, "required_skills": skills})
+    check_lock(visit)
     session.add(visit)
     session.flush()
     session.add(
@@ -207,8 +208,25 @@ def update_visit(session: Session, visit: Visit, data: dict[str, Any]) -> Visit:
             set_required_skills(session, visit, ((s["code"], s["min_level"]) for s in skills))
             data = {**data, "required_skills": skills}
         _apply_visit_fields(session, visit, data)
+    check_lock(visit)
     session.flush()
     return visit
+
+
+def check_lock(visit: Visit) -> None:
+    """A lock must have something to hold: a technician, a planned start, or both."""
+    needs_technician = visit.lock in (LockState.TECHNICIAN, LockState.TECHNICIAN_TIME)
+    needs_time = visit.lock in (LockState.TIME, LockState.TECHNICIAN_TIME)
+    if needs_technician and visit.technician_id is None:
+        raise ValidationFailed(
+            f"lock {visit.lock} needs an assigned technician",
+            fields={"lock": ["assign a technician before locking to it"]},
+        )
+    if needs_time and visit.planned_start is None:
+        raise ValidationFailed(
+            f"lock {visit.lock} needs a planned start",
+            fields={"lock": ["plan a start time before locking to it"]},
+        )
 
 
 def _apply_visit_fields(session: Session, visit: Visit, data: dict[str, Any]) -> None:

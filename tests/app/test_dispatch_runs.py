@@ -183,3 +183,58 @@ def test_an_empty_run_request_is_refused_with_field_errors(client, session, as_d
     response = client.post("/api/v1/dispatch/runs", json={"days": 40}, headers=as_dispatcher)
     assert response.status_code == 422
     assert "days" in response.json["errors"]
+
+
+def test_an_urgent_visit_is_fitted_into_the_published_day(client, session, crew, as_dispatcher):
+    run = solve(session)
+    client.post(f"/api/v1/dispatch/runs/{run.id}/publish", headers=as_dispatcher)
+    urgent = VisitFactory(
+        priority=5,
+        required_skills={"measure": 1},
+        window_start=tomorrow_at(13),
+        window_end=tomorrow_at(16),
+    )
+    response = client.post(
+        "/api/v1/dispatch/insertions",
+        json={"visit_id": urgent.id, "apply": True},
+        headers=as_dispatcher,
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["applied"] is True
+    session.expire_all()
+    placed = session.get(Visit, urgent.id)
+    assert placed.technician_id == response.json["assignment"]["technician_id"]
+    assert placed.status == VisitStatus.SCHEDULED
+
+
+def test_an_urgent_visit_nobody_can_do_gets_reasons(client, session, crew, as_dispatcher):
+    urgent = VisitFactory(
+        required_skills={"electrical": 3}, window_start=tomorrow_at(13), window_end=tomorrow_at(16)
+    )
+    response = client.post(
+        "/api/v1/dispatch/insertions", json={"visit_id": urgent.id}, headers=as_dispatcher
+    )
+    assert response.json["assignment"] is None
+    assert response.json["reasons"][0]["code"] == "no_skilled_technician"
+
+
+def test_locking_a_visit_to_nobody_is_refused(client, session, as_dispatcher):
+    visit = VisitFactory()
+    response = client.patch(
+        f"/api/v1/visits/{visit.id}",
+        json={"lock": "technician", "version": visit.version},
+        headers=as_dispatcher,
+    )
+    assert response.status_code == 422
+    assert "lock" in response.json["errors"]
+
+
+def test_a_run_with_nobody_on_duty_explains_every_visit(session, crew):
+    techs, _ = crew
+    for tech in techs:
+        tech.shift_pattern = {}
+    session.commit()
+    run = solve(session)
+    assert run.status == RunStatus.SUCCEEDED
+    codes = {u["reasons"][0]["code"] for u in run.proposal["unassigned"]}
+    assert codes == {"no_technician_on_duty"}

@@ -136,3 +136,48 @@ def test_missing_reference_is_a_404_and_writes_nothing(client, session, as_dispa
     )
     assert_error(response, 404, "not_found")
     assert count(session, Site) == 0
+
+
+def test_a_taken_unique_value_is_a_409_naming_the_field(client, session, as_dispatcher):
+    body = {"code": "measure", "name": "Measure"}
+    client.post("/api/v1/skills", json=body, headers=as_dispatcher)
+    response = client.post("/api/v1/skills", json=body, headers=as_dispatcher)
+    body = assert_error(response, 409, "already_exists")
+    assert "code" in body["errors"]
+
+
+def test_a_checklist_item_without_key_is_a_422_not_a_crash(client, session, as_dispatcher):
+    response = client.post(
+        "/api/v1/checklist-templates",
+        json={"kind": "repair", "name": "R", "items": [{"label": "x", "type": "text"}]},
+        headers=as_dispatcher,
+    )
+    body = assert_error(response, 422, "validation_error")
+    assert "items" in body["errors"]
+
+
+def test_an_id_too_large_for_the_database_is_a_404(client, session, as_dispatcher):
+    response = client.get("/api/v1/visits/22221216501893558272", headers=as_dispatcher)
+    assert_error(response, 404, "not_found")
+
+
+def test_a_page_number_out_of_range_is_a_422(client, session, as_dispatcher):
+    response = client.get("/api/v1/skills?page=10008470457222004736", headers=as_dispatcher)
+    assert_error(response, 422, "value_out_of_range")
+
+
+def test_a_reference_id_out_of_range_is_a_422(client, session, as_dispatcher):
+    response = client.post("/api/v1/sites", json={"customer_id": 2**40, "address": "x"},
+                           headers=as_dispatcher)
+    assert_error(response, 422, "value_out_of_range")
+
+
+def test_a_nested_item_stays_whole_in_a_patch(client, session, as_dispatcher):
+    from tests.factories import TechnicianFactory
+
+    tech = TechnicianFactory()
+    response = client.patch(f"/api/v1/technicians/{tech.id}",
+                            json={"skills": [{"level": 2}], "version": tech.version},
+                            headers=as_dispatcher)
+    body = assert_error(response, 422, "validation_error")
+    assert body["errors"]["skills"] == {"0": {"code": ["Missing data for required field."]}}

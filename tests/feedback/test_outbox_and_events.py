@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from app import models
+from app import events, models
 from app.events import after_commit
+from app.services.completion import complete_visit
 from app.services.outbox import (
     MAX_ATTEMPTS,
     Draft,
@@ -82,3 +84,19 @@ def test_after_commit_work_with_one_key_runs_once(session):
         after_commit(session, lambda n=n: ran.append(n), key="same")
     session.commit()
     assert len(ran) == 1
+
+
+def test_a_failing_rule_rolls_back_the_change_that_triggered_it(
+    templates, on_site_visit, fulfil, session, monkeypatch
+):
+    def broken(_session, _event):
+        raise RuntimeError("rule broke")
+
+    events.load_rules()
+    monkeypatch.setitem(events._handlers, events.VisitCompleted, [broken])
+    visit = on_site_visit(models.VisitKind.INSTALL)
+    fulfil(visit)
+    with pytest.raises(RuntimeError):
+        complete_visit(session, visit, actor_user_id=None)
+    session.rollback()
+    assert session.get(models.Visit, visit.id).status == models.VisitStatus.ON_SITE

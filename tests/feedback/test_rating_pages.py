@@ -169,3 +169,23 @@ def test_the_redis_counter_counts_when_redis_is_configured(session, settings, re
     ]
     assert verdicts == [1, 2]
     assert session.scalar(select(models.RateCounter)) is None
+
+
+def test_staff_can_read_the_rating_link_of_a_completed_visit(
+    client, as_dispatcher, completed_install, rating_token, settings
+):
+    response = client.get(
+        f"/api/v1/visits/{completed_install.id}/rating-link", headers=as_dispatcher
+    )
+    assert response.status_code == 200
+    assert response.json["url"] == (
+        f"{settings.public_base_url}/r/{rating_token(completed_install)}"
+    )
+    assert response.json["rated"] is False
+
+
+def test_a_visit_without_a_rating_link_answers_404(client, as_dispatcher, session):
+    from tests.factories import VisitFactory
+
+    response = client.get(f"/api/v1/visits/{VisitFactory().id}/rating-link", headers=as_dispatcher)
+    assert response.status_code == 404

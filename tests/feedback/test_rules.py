@@ -57,6 +57,7 @@ def test_a_confirmed_order_gets_an_unscheduled_install_after_its_measure(
 def test_confirming_an_order_twice_creates_one_install(client, as_dispatcher, session):
     order = OrderFactory(customer=SiteFactory().customer, stage=models.OrderStage.DESIGN)
     for stage in ("confirmed", "design", "confirmed"):
+        session.expire_all()  # the app wrote through its own session
         version = session.get(models.Order, order.id).version
         response = client.patch(
             f"/api/v1/orders/{order.id}",

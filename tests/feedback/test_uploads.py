@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 import struct
+import uuid
 import zlib
 from pathlib import Path
 
@@ -200,3 +201,44 @@ def test_a_thumbnail_is_made_by_the_background_job(upload, session, settings):
 def test_uploading_needs_a_login(client):
     response = client.post("/api/v1/uploads", json={"sha256": "a" * 64, "size": 10})
     assert response.status_code == 401
+
+
+def test_with_redis_the_thumbnail_is_made_by_an_rq_worker(session, settings, redis_url, tmp_path):
+    from rq import SimpleWorker
+
+    from app.jobs import connect, queue
+    from app.services.photos import inspect_image, store_blob
+
+    queued = settings.replace(redis_url=redis_url, rq_queue=f"test-thumbs-{uuid.uuid4().hex}")
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(image_bytes(size=(900, 600)))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    store_blob(session, queued, digest, source, inspect_image(source, queued), user_id=None)
+    session.commit()
+    assert session.get(models.PhotoBlob, digest).thumbnail_ready is False
+    connection = connect(queued)
+    jobs = queue(queued, connection)
+    assert jobs.count == 1
+    SimpleWorker([jobs], connection=connection, serializer=jobs.serializer).work(burst=True)
+    session.expire_all()
+    assert session.get(models.PhotoBlob, digest).thumbnail_ready is True
+    jobs.delete(delete_jobs=True)
+
+
+def test_uploads_that_expired_unfinished_are_purged_with_their_partial_file(
+    client, tech_headers, session, settings
+):
+    from app.services.photos import purge_expired_uploads
+
+    data = image_bytes()
+    upload_id = _start(client, tech_headers, data).json["id"]
+    _put(client, tech_headers, upload_id, 0, data[:100])
+    row = session.get(models.UploadSession, upload_id)
+    row.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    session.commit()
+    partial = LocalDiskStore(settings.upload_folder).partial_path(upload_id)
+    assert partial.exists()
+    assert purge_expired_uploads(session, settings) == 1
+    session.commit()
+    assert not partial.exists()
+    assert session.get(models.UploadSession, upload_id) is None
