@@ -10,7 +10,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq_scheduler import Scheduler
 
-from app.config import Settings
+from app.config import Settings, active_settings
 from app.jobs import connect, queue, unit_of_work
 from app.services.sla import run_check
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def check_sla() -> dict[str, int]:
     """Run one SLA check and commit what it raised; returns the counts."""
-    settings = Settings.from_env()
+    settings = active_settings()
     with unit_of_work() as session:
         result = run_check(session, settings)
         counts = {
