@@ -365,6 +365,7 @@ def run_check(session: Session, settings: Settings, now: dt.datetime | None = No
     )
     progress = progress_of(session, [v.id for v in visits])
     existing = _existing_alerts(session)
+    live: set[AlertKey] = set()
     for visit in visits:
         policy = policy_for(policies, visit.kind, visit.priority, visit.customer.tier)
         for c in visit_clocks(
@@ -374,51 +375,67 @@ def run_check(session: Session, settings: Settings, now: dt.datetime | None = No
             progress=progress.get(visit.id),
             projection=projections.get(visit.id),
         ):
-            _act(session, settings, result, existing, "visit", visit.id, c, _visit_label(visit))
+            key = _act(
+                session, settings, result, existing, "visit", visit.id, c, _visit_label(visit)
+            )
+            live.add(key)
         result.checked_visits += 1
     complaints = session.scalars(select(Complaint).where(Complaint.stage != ComplaintStage.CLOSED))
     for complaint in complaints:
         c = complaint_clock(complaint, now, settings.sla_complaint_warn_min)
         if c is not None:
             label = f"complaint {complaint.id} ({complaint.stage})"
-            _act(session, settings, result, existing, "complaint", complaint.id, c, label)
+            live.add(_act(session, settings, result, existing, "complaint", complaint.id, c, label))
         result.checked_complaints += 1
+    _settle(existing, live, now)
     session.flush()
     return result
+
+
+def _settle(existing: dict[AlertKey, SlaAlert], live: set[AlertKey], now: dt.datetime) -> None:
+    """Resolve alerts whose condition is over (done, closed, on track); reopen those back."""
+    for key, alert in existing.items():
+        if key in live:
+            alert.resolved_at = None
+        elif alert.resolved_at is None:
+            alert.resolved_at = now
 
 
 def _visit_label(visit: Visit) -> str:
     return f"{visit.kind} visit {visit.id} for {visit.customer.name}"
 
 
-def _existing_alerts(session: Session) -> set[tuple[str, int, str, str]]:
-    rows = session.execute(
-        select(SlaAlert.subject, SlaAlert.subject_id, SlaAlert.target, SlaAlert.level)
-    )
-    return {(s, i, t, str(level)) for s, i, t, level in rows}
+AlertKey = tuple[str, int, str, str] | None
+
+
+def _existing_alerts(session: Session) -> dict[AlertKey, SlaAlert]:
+    return {
+        (a.subject, a.subject_id, a.target, str(a.level)): a
+        for a in session.scalars(select(SlaAlert))
+    }
 
 
 def _act(
     session: Session,
     settings: Settings,
     result: CheckResult,
-    existing: set[tuple[str, int, str, str]],
+    existing: dict[AlertKey, SlaAlert],
     subject: str,
     subject_id: int,
     c: Clock,
     label: str,
-) -> None:
+) -> AlertKey:
+    """Raise the clock's alert unless raised before; returns the alert's key (None: no alert)."""
     if c.state == ClockState.BREACHED:
         level = AlertLevel.BREACH
     elif c.state == ClockState.WARNING and (c.projected_miss or subject == "complaint"):
         # A visit on track only nears its due time; warn when it is projected to miss it.
         level = AlertLevel.WARNING
     else:
-        return
+        return None
     key = (subject, subject_id, c.target, str(level))
     if key in existing:
-        return
-    existing.add(key)
+        return key
     alert = SlaAlert(
         subject=subject,
         subject_id=subject_id,
@@ -430,11 +447,13 @@ def _act(
         created_at=utcnow(),
     )
     session.add(alert)
+    existing[key] = alert
     if level == AlertLevel.BREACH:
         result.breaches.append(alert)
         _escalate(session, settings, alert)
     else:
         result.warnings.append(alert)
+    return key
 
 
 def _message(label: str, c: Clock, level: AlertLevel, tz: ZoneInfo) -> str:

@@ -222,3 +222,17 @@ def test_the_scheduled_check_reaches_a_worker_and_runs(session, settings, redis_
         scheduler.cancel(SLA_JOB_ID)
         work.empty()
         Redis.from_url(redis_url).delete(f"rq:job:{SLA_JOB_ID}")
+
+
+def test_an_alert_is_resolved_once_its_visit_is_done(session, settings, route):
+    _, _, following = route
+    UserFactory()
+    following.sla_due = minutes(-5)
+    session.commit()
+    sla.run_check(session, settings, NOW)
+    session.commit()
+    following.status = VisitStatus.CANCELLED
+    session.commit()
+    sla.run_check(session, settings, NOW + dt.timedelta(minutes=5))
+    session.commit()
+    assert session.scalar(select(SlaAlert.resolved_at)) == NOW + dt.timedelta(minutes=5)
