@@ -571,9 +571,11 @@ def _history(
                             rating_id=rating.id,
                             source="rating",
                             summary=f"Unhappy with the {kind.value} visit",
-                            stage=ComplaintStage.CLOSED,
+                            # Last week's complaints are still being worked on.
+                            stage=ComplaintStage.ASSIGNED if week == 1 else ComplaintStage.CLOSED,
+                            due_at=done + dt.timedelta(days=4) if week == 1 else None,
                             created_at=done + dt.timedelta(hours=4),
-                            closed_at=done + dt.timedelta(days=3),
+                            closed_at=None if week == 1 else done + dt.timedelta(days=3),
                         )
                     )
     session.flush()

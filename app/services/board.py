@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -267,6 +267,8 @@ def build_board(
             )
         )
     rows = [r for r in rows if r.blocks] + [r for r in rows if not r.blocks and r.working]
+    # Busy technicians first, each with a colour of its own as far as the palette goes.
+    rows = [replace(r, colour=ROUTE_COLOURS[i % len(ROUTE_COLOURS)]) for i, r in enumerate(rows)]
     waiting = [
         _waiting_item(visits[vid], reasons, clocks, tz) for vid, reasons in waiting_visits.items()
     ]
