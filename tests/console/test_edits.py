@@ -132,3 +132,16 @@ def test_a_move_asked_by_a_script_answers_json(console, session, crew):
     )
     assert response.status_code == 200
     assert response.json["technician_id"] == crew.technicians[0].id
+
+
+def test_the_customer_record_shows_ratings_and_photos(console, session, crew):
+    from app.models import VisitStatus as Status
+    from tests.factories import PhotoFactory, RatingFactory, VisitFactory
+
+    visit = VisitFactory(site=crew.visits[0].site, status=Status.COMPLETED)
+    RatingFactory(visit_id=visit.id, customer_id=visit.customer_id, csat=2, comment="Late again")
+    PhotoFactory(visit_id=visit.id)
+    page = console.get(f"/console/customers/{visit.customer_id}").text
+    assert "Rated 2/5" in page
+    assert "Late again" in page
+    assert "after photo (not uploaded yet)" in page
