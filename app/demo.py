@@ -224,13 +224,21 @@ class DemoSummary:
     visits: int
     first_day: dt.date
     last_day: dt.date
+    history_weeks: int = 0
+    under_way_today: bool = False
 
     def describe(self) -> str:
+        extras = []
+        if self.history_weeks:
+            extras.append(f"{self.history_weeks} past weeks of completed, rated visits")
+        if self.under_way_today:
+            extras.append("3 routes under way today")
         return "\n".join(
             [
                 f"Seeded Shanghai demo: {self.depots} depots, {self.technicians} technicians, "
                 f"{self.customers} customers, {self.visits} open visits "
-                f"from {self.first_day} to {self.last_day}.",
+                f"from {self.first_day} to {self.last_day}"
+                + (f"; plus {' and '.join(extras)}." if extras else "."),
                 f"  admin:       {ADMIN[0]} / {ADMIN[1]}",
                 f"  dispatcher:  {DISPATCHER[0]} / {DISPATCHER[1]}",
                 f"  technicians: tech01@demo.fieldservice.local .. tech40@... / "
@@ -297,7 +305,14 @@ def seed_demo_data(
     if under_way_today:
         _under_way_today(session, customers, technicians)
     return DemoSummary(
-        len(depots), len(technicians), len(customers), len(visits), days[0], days[-1]
+        len(depots),
+        len(technicians),
+        len(customers),
+        len(visits),
+        days[0],
+        days[-1],
+        history_weeks,
+        under_way_today,
     )
 
 
