@@ -45,6 +45,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     _register_docs_assets(app)
+
+    from app.console import register_console
+
+    register_console(app)
     _register_request_guards(app, settings)
 
     from app.cli import register_commands
@@ -71,6 +75,9 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
     return {
         "SECRET_KEY": settings.secret_key,
         "MAX_CONTENT_LENGTH": settings.max_content_length,
+        # The console's session cookie: never sent on cross-site requests, HTTPS-only in production.
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.is_production,
         "API_TITLE": "Field Service API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

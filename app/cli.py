@@ -1,4 +1,5 @@
-"""Command-line commands: `flask seed-demo`, `flask create-user`, `flask rq-worker`."""
+"""Command-line commands: `flask seed-demo`, `flask create-user`, `flask rq-worker`,
+`flask sla-check`, `flask schedule-jobs`."""
 
 from __future__ import annotations
 
@@ -13,12 +14,20 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(rq_worker)
+    app.cli.add_command(sla_check)
+    app.cli.add_command(schedule_jobs)
 
 
 @click.command("seed-demo")
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data)")
 @click.option("--start", "start_day", default=None, help="First working day (YYYY-MM-DD)")
-def seed_demo(seed: int, start_day: str | None) -> None:
+@click.option(
+    "--today/--no-today",
+    default=True,
+    show_default=True,
+    help="Also seed a few routes under way today (SLA warnings show on the board)",
+)
+def seed_demo(seed: int, start_day: str | None, today: bool) -> None:
     """Fill an empty database with a reproducible Shanghai demo dataset."""
     import datetime as dt
 
@@ -27,7 +36,13 @@ def seed_demo(seed: int, start_day: str | None) -> None:
 
     first = dt.date.fromisoformat(start_day) if start_day else None
     try:
-        summary = seed_demo_data(db.session, seed=seed, first_day=first)
+        summary = seed_demo_data(
+            db.session,
+            seed=seed,
+            first_day=first,
+            under_way_today=today,
+            history_weeks=8 if today else 0,
+        )
     except AppError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
@@ -65,3 +80,35 @@ def rq_worker(burst: bool) -> None:
         serializer=queue(settings, connection).serializer,
     )
     worker.work(burst=burst)
+
+
+@click.command("sla-check")
+def sla_check() -> None:
+    """Run the SLA check once: re-time today's routes, warn, escalate breaches."""
+    from app.services.sla import run_check
+
+    result = run_check(db.session, current_app.extensions["settings"])
+    db.session.commit()
+    click.echo(
+        f"checked {result.checked_visits} visits and {result.checked_complaints} complaints: "
+        f"{len(result.warnings)} new warnings, {len(result.breaches)} new breaches"
+    )
+
+
+@click.command("schedule-jobs")
+@click.option("--run", "run_scheduler", is_flag=True, help="Also run the scheduler loop")
+def schedule_jobs(run_scheduler: bool) -> None:
+    """Register the periodic jobs (the SLA check) with rq-scheduler (needs REDIS_URL)."""
+    from app.jobs.sla import register_periodic_jobs, scheduler_for
+
+    settings = current_app.extensions["settings"]
+    if settings.redis_url is None:
+        raise click.ClickException(
+            "REDIS_URL is not set: run `flask sla-check` from cron instead (the board also "
+            "runs the check when it loads)"
+        )
+    scheduler = scheduler_for(settings)
+    for job in register_periodic_jobs(scheduler, settings):
+        click.echo(f"scheduled {job.func_name} every {job.meta.get('interval')} s as {job.id}")
+    if run_scheduler:
+        scheduler.run()

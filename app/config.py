@@ -68,6 +68,15 @@ class Settings:
     smtp_starttls: bool = False
     # Who owns complaints opened automatically; empty means the first active admin.
     complaint_owner_email: str | None = None
+    # SLA check: average city driving speed for re-timing routes, how long before a complaint
+    # stage is due it turns to warning, who is told of breaches (empty: active dispatchers),
+    # and how often the scheduled check runs.
+    sla_travel_kmh: int = 25
+    sla_complaint_warn_min: int = 120
+    sla_alert_email: str | None = None
+    sla_check_interval_s: int = 300
+    # The optimizer's time limit offered by default when a run starts from the console.
+    console_run_seconds: int = 10
     log_level: str = "INFO"
     # The service area's time zone: calendar dates in queries and demo data are read in it.
     time_zone: str = "Asia/Shanghai"
@@ -111,6 +120,11 @@ class Settings:
             smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
             smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
             complaint_owner_email=env.get("COMPLAINT_OWNER_EMAIL") or None,
+            sla_travel_kmh=_int(env, "SLA_TRAVEL_KMH", cls.sla_travel_kmh),
+            sla_complaint_warn_min=_int(env, "SLA_COMPLAINT_WARN_MIN", cls.sla_complaint_warn_min),
+            sla_alert_email=env.get("SLA_ALERT_EMAIL") or None,
+            sla_check_interval_s=_int(env, "SLA_CHECK_INTERVAL", cls.sla_check_interval_s),
+            console_run_seconds=_int(env, "CONSOLE_RUN_SECONDS", cls.console_run_seconds),
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
         )
@@ -143,6 +157,8 @@ class Settings:
             raise ConfigError("token lifetimes must be positive")
         if self.message_sender not in ("log", "smtp"):
             raise ConfigError("MESSAGE_SENDER must be 'log' or 'smtp'")
+        if self.sla_travel_kmh <= 0 or self.sla_check_interval_s <= 0:
+            raise ConfigError("SLA_TRAVEL_KMH and SLA_CHECK_INTERVAL must be positive")
         if self.photo_max_bytes <= 0 or self.photo_max_pixels <= 0:
             raise ConfigError("photo limits must be positive")
 

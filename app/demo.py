@@ -14,18 +14,24 @@ from app.database import utcnow
 from app.errors import Conflict
 from app.models import (
     ChecklistTemplate,
+    Complaint,
+    ComplaintStage,
     Customer,
     CustomerTier,
     Depot,
     Order,
     OrderStage,
+    Rating,
+    RepairOutcome,
     Role,
     Site,
     Skill,
+    SlaPolicy,
     Technician,
     Visit,
     VisitKind,
     VisitStatus,
+    VisitStatusChange,
 )
 from app.services.accounts import create_user
 from app.services.visits import record_creation, set_required_skills, set_technician_skills
@@ -163,6 +169,53 @@ CHECKLISTS = {
 }
 
 
+_DAY = 24 * 60
+# Response (request → on site) and resolution (request → done) targets, in minutes.
+SLA_POLICIES = (
+    {"name": "Default", "response_min": 7 * _DAY, "resolution_min": 14 * _DAY},
+    {
+        "name": "Measure",
+        "kind": VisitKind.MEASURE,
+        "response_min": 5 * _DAY,
+        "resolution_min": 5 * _DAY,
+    },
+    {
+        "name": "Install",
+        "kind": VisitKind.INSTALL,
+        "response_min": 10 * _DAY,
+        "resolution_min": 14 * _DAY,
+    },
+    {
+        "name": "Repair",
+        "kind": VisitKind.REPAIR,
+        "response_min": 3 * _DAY,
+        "resolution_min": 4 * _DAY,
+    },
+    {
+        "name": "Repair, urgent",
+        "kind": VisitKind.REPAIR,
+        "priority": 1,
+        "response_min": 2 * _DAY,
+        "resolution_min": 3 * _DAY,
+    },
+    {
+        "name": "Repair, gold",
+        "kind": VisitKind.REPAIR,
+        "tier": CustomerTier.GOLD,
+        "response_min": 2 * _DAY,
+        "resolution_min": 3 * _DAY,
+    },
+    {
+        "name": "Repair, VIP",
+        "kind": VisitKind.REPAIR,
+        "tier": CustomerTier.VIP,
+        "response_min": _DAY,
+        "resolution_min": 2 * _DAY,
+        "warn_before_min": 120,
+    },
+)
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     depots: int
@@ -171,13 +224,21 @@ class DemoSummary:
     visits: int
     first_day: dt.date
     last_day: dt.date
+    history_weeks: int = 0
+    under_way_today: bool = False
 
     def describe(self) -> str:
+        extras = []
+        if self.history_weeks:
+            extras.append(f"{self.history_weeks} past weeks of completed, rated visits")
+        if self.under_way_today:
+            extras.append("3 routes under way today")
         return "\n".join(
             [
                 f"Seeded Shanghai demo: {self.depots} depots, {self.technicians} technicians, "
                 f"{self.customers} customers, {self.visits} open visits "
-                f"from {self.first_day} to {self.last_day}.",
+                f"from {self.first_day} to {self.last_day}"
+                + (f"; plus {' and '.join(extras)}." if extras else "."),
                 f"  admin:       {ADMIN[0]} / {ADMIN[1]}",
                 f"  dispatcher:  {DISPATCHER[0]} / {DISPATCHER[1]}",
                 f"  technicians: tech01@demo.fieldservice.local .. tech40@... / "
@@ -198,9 +259,19 @@ def working_days(first: dt.date, count: int) -> list[dt.date]:
 
 
 def seed_demo_data(
-    session: Session, *, seed: int = 2026, first_day: dt.date | None = None
+    session: Session,
+    *,
+    seed: int = 2026,
+    first_day: dt.date | None = None,
+    under_way_today: bool = False,
+    history_weeks: int = 0,
 ) -> DemoSummary:
-    """Create the demo dataset in an empty database; same seed and day, same data."""
+    """Create the demo dataset in an empty database; same seed and day, same data.
+
+    `under_way_today` adds three routes in progress today (one visit projected to miss its SLA,
+    one already breached); `history_weeks` adds that many past weeks of completed, rated visits
+    so the satisfaction figures have something to show.
+    """
     if session.scalar(select(func.count()).select_from(Customer)):
         raise Conflict("the database already holds customers; seed an empty database")
     rng = random.Random(seed)
@@ -225,11 +296,23 @@ def seed_demo_data(
         )
     session.flush()
 
+    session.add_all(SlaPolicy(**policy) for policy in SLA_POLICIES)
     technicians = _technicians(session, rng, depots)
     customers = _customers(session, rng)
     visits = _visits(session, rng, customers, days)
+    if history_weeks:
+        _history(session, random.Random(seed + 1), customers, technicians, history_weeks)
+    if under_way_today:
+        _under_way_today(session, customers, technicians)
     return DemoSummary(
-        len(depots), len(technicians), len(customers), len(visits), days[0], days[-1]
+        len(depots),
+        len(technicians),
+        len(customers),
+        len(visits),
+        days[0],
+        days[-1],
+        history_weeks,
+        under_way_today,
     )
 
 
@@ -388,3 +471,199 @@ def _visits(
     for visit in visits:
         record_creation(session, visit, actor_user_id=None, source="seed")
     return visits
+
+
+# Which technicians (by seeding order) can do each kind of visit.
+_DOERS = {
+    VisitKind.MEASURE: range(0, 12),
+    VisitKind.INSTALL: range(12, 30),
+    VisitKind.REPAIR: range(30, 40),
+}
+
+
+def _history(
+    session: Session,
+    rng: random.Random,
+    customers: list[Customer],
+    technicians: list[Technician],
+    weeks: int,
+) -> None:
+    """Completed visits over the past weeks, with ratings, repair outcomes and complaints."""
+    today = utcnow().astimezone(TZ).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    # Some technicians please customers more than others: the figures should show it.
+    skill = {t.id: rng.uniform(0.55, 0.95) for t in technicians}
+    for week in range(weeks, 0, -1):
+        for _ in range(rng.randrange(20, 32)):
+            kind = rng.choices(list(VisitKind), weights=(35, 40, 25))[0]
+            technician = technicians[rng.choice(_DOERS[kind])]
+            customer = rng.choice(customers)
+            day = monday - dt.timedelta(weeks=week) + dt.timedelta(days=rng.randrange(5))
+            on_site = dt.datetime.combine(day, dt.time(rng.randrange(9, 16)), tzinfo=TZ)
+            duration = rng.choice(_DURATIONS[kind])
+            done = on_site + dt.timedelta(minutes=duration + rng.randrange(-10, 40))
+            created = on_site - dt.timedelta(hours=rng.randrange(6, 24 * 6))
+            order = Order(
+                customer=customer,
+                site=customer.sites[0],
+                product_line=rng.choice(PRODUCT_LINES),
+                stage=OrderStage.INSTALLED,
+            )
+            sla_days = {VisitKind.REPAIR: 3, VisitKind.MEASURE: 4, VisitKind.INSTALL: 10}[kind]
+            visit = Visit(
+                kind=kind,
+                customer=customer,
+                site=customer.sites[0],
+                order=order,
+                duration_min=duration,
+                priority=3,
+                technician_id=technician.id,
+                planned_start=on_site,
+                sla_due=created + dt.timedelta(days=sla_days),
+                status=VisitStatus.COMPLETED,
+                status_changed_at=done,
+                created_at=created,
+                description=f"{kind.value.title()} visit (history)",
+            )
+            session.add(visit)
+            session.flush()
+            session.add_all(
+                VisitStatusChange(
+                    visit_id=visit.id,
+                    from_status=before,
+                    to_status=after,
+                    actor_user_id=None,
+                    source="seed",
+                    at=at,
+                )
+                for before, after, at in (
+                    (None, VisitStatus.NEW, created),
+                    (VisitStatus.DISPATCHED, VisitStatus.ON_SITE, on_site),
+                    (VisitStatus.ON_SITE, VisitStatus.COMPLETED, done),
+                )
+            )
+            happy = rng.random() < skill[technician.id]
+            if kind == VisitKind.REPAIR:
+                fixed = rng.random() < skill[technician.id] + 0.05
+                session.add(
+                    RepairOutcome(
+                        visit_id=visit.id,
+                        customer_id=customer.id,
+                        fixed=fixed,
+                        is_follow_up=False,
+                        first_time_fix=fixed,
+                        recorded_at=done,
+                    )
+                )
+            if rng.random() < 0.7:
+                csat = rng.choice((4, 5, 5)) if happy else rng.choice((1, 2, 3, 3))
+                nps = rng.choice((9, 10, 8)) if happy else rng.choice((3, 5, 6, 7))
+                rating = Rating(
+                    visit_id=visit.id,
+                    customer_id=customer.id,
+                    csat=csat,
+                    nps=nps,
+                    language="zh",
+                    created_at=done + dt.timedelta(hours=3),
+                )
+                session.add(rating)
+                if csat <= 2:
+                    session.flush()
+                    session.add(
+                        Complaint(
+                            customer_id=customer.id,
+                            visit_id=visit.id,
+                            rating_id=rating.id,
+                            source="rating",
+                            summary=f"Unhappy with the {kind.value} visit",
+                            # Last week's complaints are still being worked on.
+                            stage=ComplaintStage.ASSIGNED if week == 1 else ComplaintStage.CLOSED,
+                            due_at=done + dt.timedelta(days=4) if week == 1 else None,
+                            created_at=done + dt.timedelta(hours=4),
+                            closed_at=None if week == 1 else done + dt.timedelta(days=3),
+                        )
+                    )
+    session.flush()
+
+
+def _under_way_today(
+    session: Session, customers: list[Customer], technicians: list[Technician]
+) -> None:
+    """Three routes in progress now: one visit projected to miss its SLA, one past it."""
+    now = utcnow().replace(second=0, microsecond=0)
+    minutes = lambda m: now + dt.timedelta(minutes=m)  # noqa: E731 - a local shorthand
+    plan = (
+        # technician index, kind, status, planned start, duration, SLA due, events (status, at)
+        (
+            0,
+            VisitKind.MEASURE,
+            VisitStatus.COMPLETED,
+            -150,
+            60,
+            None,
+            ((VisitStatus.ON_SITE, -150), (VisitStatus.COMPLETED, -90)),
+        ),
+        (0, VisitKind.MEASURE, VisitStatus.ON_SITE, -45, 60, None, ((VisitStatus.ON_SITE, -40),)),
+        (0, VisitKind.MEASURE, VisitStatus.DISPATCHED, 40, 60, 70, ()),
+        (30, VisitKind.REPAIR, VisitStatus.EN_ROUTE, -30, 60, -10, ((VisitStatus.EN_ROUTE, -20),)),
+        (30, VisitKind.REPAIR, VisitStatus.DISPATCHED, 120, 60, 24 * 60, ()),
+        (
+            12,
+            VisitKind.INSTALL,
+            VisitStatus.ON_SITE,
+            -60,
+            180,
+            8 * 60,
+            ((VisitStatus.ON_SITE, -60),),
+        ),
+        (12, VisitKind.INSTALL, VisitStatus.DISPATCHED, 150, 120, 10 * 60, ()),
+    )
+    for number, (tech, kind, status, start, duration, due, events) in enumerate(plan):
+        customer = customers[-1 - number]
+        technician = technicians[tech]
+        site = customer.sites[0]
+        # Close to the technician's home, so the day is believable.
+        site.lat = round(technician.home_lat + 0.01 * (number % 3) - 0.01, 6)
+        site.lon = round(technician.home_lon + 0.012 * (number % 2), 6)
+        visit = Visit(
+            kind=kind,
+            customer=customer,
+            site=site,
+            duration_min=duration,
+            window_start=minutes(start - 60),
+            window_end=minutes(start + duration + 120),
+            sla_due=minutes(due) if due is not None else None,
+            priority=2,
+            technician_id=technician.id,
+            planned_start=minutes(start),
+            status=status,
+            status_changed_at=minutes(events[-1][1]) if events else now,
+            created_at=now - dt.timedelta(days=1),
+            description=f"{kind.value.title()} visit under way today",
+        )
+        session.add(visit)
+        set_required_skills(session, visit, _KIND_SKILLS.get(kind, [("install_cabinet", 1)]))
+        session.flush()
+        session.add(
+            VisitStatusChange(
+                visit_id=visit.id,
+                from_status=None,
+                to_status=VisitStatus.NEW,
+                actor_user_id=None,
+                source="seed",
+                at=now - dt.timedelta(days=1),
+            )
+        )
+        previous = [VisitStatus.DISPATCHED] + [to for to, _ in events]
+        session.add_all(
+            VisitStatusChange(
+                visit_id=visit.id,
+                from_status=before,
+                to_status=to,
+                actor_user_id=technician.user_id,
+                source="phone",
+                at=minutes(at),
+            )
+            for before, (to, at) in zip(previous, events, strict=False)
+        )
+    session.flush()

@@ -8,8 +8,11 @@ message saying how to start it.
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from app import models
 from app.config import Settings, activate
@@ -202,3 +206,77 @@ def phone(client: FlaskClient) -> Any:
         )
 
     return _phone
+
+
+# --- a real browser on a real port (rating pages, console) ---------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    """Debian's Chromium, installed with apt when missing (never Playwright's own download)."""
+    if not CHROMIUM.exists():
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        result = subprocess.run(
+            "apt-get update && apt-get install -y chromium",
+            shell=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+        if result.returncode != 0 or not CHROMIUM.exists():
+            pytest.fail(
+                f"could not install chromium with apt-get (exit {result.returncode}):\n"
+                f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
+                pytrace=False,
+            )
+    return CHROMIUM
+
+
+@pytest.fixture
+def live_server(app: Flask, session: Session) -> Iterator[str]:
+    """The app served on a real loopback port in a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def wait_for_background_runs(timeout_s: float = 60) -> None:
+    """Let optimizer runs started in threads finish before the tables are emptied under them."""
+    import time
+
+    from sqlalchemy import func, select
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Session(db.engine) as fresh:
+            busy = fresh.scalar(
+                select(func.count())
+                .select_from(models.DispatchRun)
+                .where(
+                    models.DispatchRun.status.in_(
+                        (models.RunStatus.QUEUED, models.RunStatus.RUNNING)
+                    )
+                )
+            )
+        if not busy:
+            return
+        time.sleep(0.1)

@@ -267,3 +267,52 @@ def assigned_visit(technician: models.Technician, **overrides: Any) -> models.Vi
     """A dispatched visit assigned to `technician`, tomorrow morning (inside the sync scope)."""
     overrides.setdefault("status", models.VisitStatus.DISPATCHED)
     return VisitFactory(technician=technician, **overrides)
+
+
+class SlaPolicyFactory(Base):
+    """A catch-all policy by default: 1 day to respond, 2 days to resolve."""
+
+    class Meta:
+        model = models.SlaPolicy
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+    kind = None
+    priority = None
+    tier = None
+    response_min = 24 * 60
+    resolution_min = 48 * 60
+    warn_before_min = 60
+    active = True
+
+
+class RatingFactory(Base):
+    """A rating; pass visit_id and customer_id."""
+
+    class Meta:
+        model = models.Rating
+
+    csat = 5
+    nps = 10
+    language = "en"
+
+
+class RepairOutcomeFactory(Base):
+    """A repair's outcome; pass visit_id and customer_id."""
+
+    class Meta:
+        model = models.RepairOutcome
+
+    fixed = True
+    is_follow_up = False
+    first_time_fix = factory.SelfAttribute("fixed")
+
+
+class ComplaintFactory(Base):
+    """A complaint; pass customer_id (and visit_id)."""
+
+    class Meta:
+        model = models.Complaint
+
+    summary = "Unhappy"
+    source = "manual"
+    stage = models.ComplaintStage.REPORTED

@@ -11,8 +11,10 @@ from app.api import (
     customers,
     customers_record,
     dispatch,
+    metrics,
     photos,
     ratings,
+    sla,
     staff,
     visits,
 )
@@ -37,5 +39,7 @@ def register_blueprints(api: Api) -> None:
         complaints.blp,
         ratings.blp,
         ratings.links,
+        metrics.blp,
+        sla.blp,
     ):
         api.register_blueprint(blueprint)

@@ -16,6 +16,7 @@ from app.models.feedback import (
     RepairOutcome,
     UploadSession,
 )
+from app.models.sla import AlertLevel, SlaAlert, SlaPolicy
 from app.models.sync import (
     Device,
     MutationReceipt,
@@ -43,6 +44,7 @@ from app.models.visits import (
 )
 
 __all__ = [
+    "AlertLevel",
     "AuthToken",
     "ChecklistAnswer",
     "ChecklistTemplate",
@@ -73,6 +75,8 @@ __all__ = [
     "Signature",
     "Site",
     "Skill",
+    "SlaAlert",
+    "SlaPolicy",
     "SyncChange",
     "SyncHorizon",
     "Technician",

@@ -365,8 +365,13 @@ def nobody_on_duty(problem: dispatch.Problem) -> dispatch.Plan:
     unassigned = [dispatch.Unassigned(v.id, [reason]) for v in problem.visits]
     with_sla = sum(1 for v in problem.visits if v.sla_due is not None)
     kpis = dispatch.Kpis(
-        travel_km=0.0, travel_min=0, utilisation=0.0, on_time_share=1.0, sla_misses=with_sla,
-        assigned=0, unassigned=len(unassigned),
+        travel_km=0.0,
+        travel_min=0,
+        utilisation=0.0,
+        on_time_share=1.0,
+        sla_misses=with_sla,
+        assigned=0,
+        unassigned=len(unassigned),
     )
     return dispatch.Plan(routes=[], unassigned=unassigned, kpis=kpis, status="no_technicians")
 

@@ -23,19 +23,36 @@ def near(dlat_km: float, dlon_km: float = 0.0) -> tuple[float, float]:
     return (DEPOT[0] + dlat_km / 111.0, DEPOT[1] + dlon_km / 95.0)
 
 
-def shift(day: date = DAY, start: int = 8, end: int = 17, brk: Break | None = None,
-          location=DEPOT, max_work: int | None = None) -> Shift:
+def shift(
+    day: date = DAY,
+    start: int = 8,
+    end: int = 17,
+    brk: Break | None = None,
+    location=DEPOT,
+    max_work: int | None = None,
+) -> Shift:
     return Shift(day, at(start, day=day), at(end, day=day), location, location, brk, max_work)
 
 
 def tech(tid: str, skills: dict[str, int] | None = None, shifts=None, **kw) -> Technician:
-    return Technician(tid, skills if skills is not None else {"repair": 1},
-                      shifts if shifts is not None else [shift()], **kw)
+    return Technician(
+        tid,
+        skills if skills is not None else {"repair": 1},
+        shifts if shifts is not None else [shift()],
+        **kw,
+    )
 
 
 def visit(vid: str, loc=None, duration: int = 30, skills=None, windows=None, **kw) -> Visit:
-    return Visit(vid, kw.pop("kind", "repair"), near(1) if loc is None else loc, duration,
-                 skills if skills is not None else {"repair": 1}, windows or [], **kw)
+    return Visit(
+        vid,
+        kw.pop("kind", "repair"),
+        near(1) if loc is None else loc,
+        duration,
+        skills if skills is not None else {"repair": 1},
+        windows or [],
+        **kw,
+    )
 
 
 def problem(techs, visits, days: int = 1, time_limit_s: float = 1.0, **settings) -> Problem:

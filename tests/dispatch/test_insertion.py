@@ -10,8 +10,17 @@ from tests.dispatch.conftest import at, near, problem, tech, visit
 
 
 def test_new_visit_goes_to_the_cheapest_feasible_route(check_plan):
-    techs = [tech("north", shifts=[tech("x").shifts[0].__class__(
-        tech("x").shifts[0].day, at(8), at(17), near(10), near(10))]), tech("south")]
+    techs = [
+        tech(
+            "north",
+            shifts=[
+                tech("x")
+                .shifts[0]
+                .__class__(tech("x").shifts[0].day, at(8), at(17), near(10), near(10))
+            ],
+        ),
+        tech("south"),
+    ]
     prob = problem(techs, [visit("a", near(10.5)), visit("b", near(0.5))])
     plan = solve(prob)
     new = visit("c", near(10.2))

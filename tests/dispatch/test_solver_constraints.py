@@ -13,8 +13,10 @@ from tests.dispatch.conftest import DAY, at, near, problem, shift, tech, visit
 def test_skill_x_visit_never_goes_to_technician_without_x(check_plan):
     # the glass technician lives far away, the plain one next door: skills must still win
     far = near(15, 15)
-    techs = [tech("plain", {"repair": 3}), tech("glazier", {"repair": 1, "glass": 2},
-                                                [shift(location=far)])]
+    techs = [
+        tech("plain", {"repair": 3}),
+        tech("glazier", {"repair": 1, "glass": 2}, [shift(location=far)]),
+    ]
     visits = [visit(f"g{i}", near(0.5 * i), skills={"glass": 1}) for i in range(4)]
     visits += [visit(f"r{i}", near(0.3 * i)) for i in range(3)]
     prob = problem(techs, visits)
@@ -27,8 +29,9 @@ def test_skill_x_visit_never_goes_to_technician_without_x(check_plan):
 
 
 def test_skill_level_below_required_is_not_enough():
-    prob = problem([tech("junior", {"install": 1})],
-                   [visit("v", skills={"install": 2}, kind="install")])
+    prob = problem(
+        [tech("junior", {"install": 1})], [visit("v", skills={"install": 2}, kind="install")]
+    )
     plan = solve(prob)
     assert [u.visit_id for u in plan.unassigned] == ["v"]
     assert plan.unassigned[0].reasons[0].code == "no_skilled_technician"
@@ -48,8 +51,10 @@ def test_service_starts_inside_one_of_several_time_windows(check_plan):
 
 
 def test_routes_stay_within_shift_and_max_work_minutes(check_plan):
-    techs = [tech("a", shifts=[shift(start=9, end=12)]),
-             tech("b", shifts=[shift(start=8, end=18, max_work=120)])]
+    techs = [
+        tech("a", shifts=[shift(start=9, end=12)]),
+        tech("b", shifts=[shift(start=8, end=18, max_work=120)]),
+    ]
     visits = [visit(f"v{i}", near(i % 3 + 1), duration=45) for i in range(10)]
     prob = problem(techs, visits)
     plan = solve(prob)
@@ -83,8 +88,7 @@ def test_technician_lock_keeps_the_technician(check_plan):
 
 def test_time_lock_keeps_start_within_tolerance(check_plan):
     v = visit("v", near(1), lock=Lock.TIME, locked_start=at(14))
-    prob = problem([tech("a"), tech("b")], [v, visit("w", near(2))],
-                   time_lock_tolerance_min=10)
+    prob = problem([tech("a"), tech("b")], [v, visit("w", near(2))], time_lock_tolerance_min=10)
     plan = solve(prob)
     check_plan(plan, prob)
     start = plan.route_of("v")[1].start
@@ -92,8 +96,9 @@ def test_time_lock_keeps_start_within_tolerance(check_plan):
 
 
 def test_technician_time_lock_keeps_both(check_plan):
-    v = visit("v", near(1), lock=Lock.TECHNICIAN_TIME, locked_technician_id="b",
-              locked_start=at(10, 30))
+    v = visit(
+        "v", near(1), lock=Lock.TECHNICIAN_TIME, locked_technician_id="b", locked_start=at(10, 30)
+    )
     prob = problem([tech("a"), tech("b")], [v], time_lock_tolerance_min=0)
     plan = solve(prob)
     check_plan(plan, prob)
@@ -106,8 +111,14 @@ def test_in_progress_visit_is_never_moved_and_route_starts_from_current_position
     here = near(5, 5)
     current = CurrentPosition(here, at(11))
     techs = [tech("busy", current=current), tech("idle")]
-    v = visit("doing", here, duration=60, lock=Lock.IN_PROGRESS, locked_technician_id="busy",
-              locked_start=at(10, 45))
+    v = visit(
+        "doing",
+        here,
+        duration=60,
+        lock=Lock.IN_PROGRESS,
+        locked_technician_id="busy",
+        locked_start=at(10, 45),
+    )
     others = [visit(f"n{i}", near(5 + 0.2 * i, 5)) for i in range(3)]
     prob = problem(techs, [v, *others])
     plan = solve(prob)
@@ -133,8 +144,9 @@ def test_dependent_visit_at_least_n_days_after_its_predecessor(check_plan):
     days = [DAY + timedelta(days=i) for i in range(4)]
     t = tech("a", {"measure": 1, "install": 1}, [shift(day=d) for d in days])
     measure = visit("m", near(1), skills={"measure": 1}, kind="measure")
-    install = visit("i", near(1), skills={"install": 1}, kind="install",
-                    depends_on=Dependency("m", 2))
+    install = visit(
+        "i", near(1), skills={"install": 1}, kind="install", depends_on=Dependency("m", 2)
+    )
     prob = problem([t], [install, measure], days=4)
     plan = solve(prob)
     check_plan(plan, prob)

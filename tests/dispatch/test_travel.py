@@ -44,9 +44,11 @@ class _Osrm(BaseHTTPRequestHandler):
 
     def do_GET(self):
         _Osrm.requests.append(self.path)
-        body = {"code": "Ok",
-                "durations": [[0, 600, None], [610, 0, 300], [900, 320, 0]],
-                "distances": [[0, 5000, None], [5100, 0, 2500], [7000, 2600, 0]]}
+        body = {
+            "code": "Ok",
+            "durations": [[0, 600, None], [610, 0, 300], [900, 320, 0]],
+            "distances": [[0, 5000, None], [5100, 0, 2500], [7000, 2600, 0]],
+        }
         data = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from app import models
 from app.config import Settings
 from app.services.ratings import token_for
 from tests import factories
+from tests.conftest import CHROMIUM_ARGS
 
 
 @pytest.fixture
@@ -155,55 +151,6 @@ def attach(client: FlaskClient, tech_headers: dict[str, str]) -> Callable[..., A
         return client.post(f"/api/v1/visits/{visit.id}/photos", json=body, headers=tech_headers)
 
     return post
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> Path:
-    """Debian's Chromium, installed with apt when missing (never Playwright's own download)."""
-    if not CHROMIUM.exists():
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        result = subprocess.run(
-            "apt-get update && apt-get install -y chromium",
-            shell=True,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            check=False,
-        )
-        if result.returncode != 0 or not CHROMIUM.exists():
-            pytest.fail(
-                f"could not install chromium with apt-get (exit {result.returncode}):\n"
-                f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
-                pytrace=False,
-            )
-    return CHROMIUM
-
-
-@pytest.fixture
-def live_server(app: Flask, session: Session) -> Iterator[str]:
-    """The app served on a real loopback port in a background thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture

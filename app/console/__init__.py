@@ -1,0 +1,17 @@
+"""The dispatcher console under /console: server-rendered pages with a little plain JavaScript.
+
+Dispatchers and admins sign in with their accounts (a signed session cookie); every form and
+fetch that changes something carries a CSRF token. Views stay thin: they call the same services
+as the API.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.console.views import console
+
+
+def register_console(app: Flask) -> None:
+    """Mount the console blueprint on the app."""
+    app.register_blueprint(console)

@@ -1,0 +1,523 @@
+"""Console pages: board, optimizer runs, visit and customer detail, figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.api.errors import error_response
+from app.api.settings import local_zone, settings
+from app.console import auth
+from app.console.auth import STAFF, page
+from app.console.charts import line_chart
+from app.database import db, utcnow
+from app.errors import AppError, NotAuthenticated, NotFound, ValidationFailed
+from app.jobs import enqueue
+from app.jobs.dispatching import run_dispatch
+from app.models import (
+    DispatchRun,
+    LockState,
+    Photo,
+    PhotoBlob,
+    RunStatus,
+    Technician,
+    Visit,
+    VisitStatusChange,
+)
+from app.services import accounts, board, dispatching, metrics, sla
+from app.services.customer_record import build_record
+from app.services.records import check_version, get_or_404
+
+STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
+
+console = Blueprint("console", __name__, url_prefix="/console")
+
+
+@console.app_template_global("csrf_token")
+def _csrf_token() -> str:
+    return auth.csrf_token()
+
+
+@console.app_template_filter("local")
+def _local(value: dt.datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
+    return value.astimezone(local_zone()).strftime(fmt) if value else "-"
+
+
+# --- errors: the one format for scripts, a friendly message for people -----------------------
+
+
+@console.errorhandler(AppError)
+def _app_error(error: AppError) -> Any:
+    db.session.rollback()
+    if auth.wants_json():
+        return error_response(error.status, error.code, error.message, error.fields, error.details)
+    if request.method == "POST" and error.status not in (401, 403):
+        flash(_say(error), "conflict" if error.status == 409 else "error")
+        return redirect(_back())
+    return render_template("console/error.html", error=error), error.status
+
+
+@console.errorhandler(StaleDataError)
+def _stale(_error: StaleDataError) -> Any:
+    return _app_error(
+        AppError("someone else changed this visit meanwhile; reload and retry", code="conflict")
+    )
+
+
+def _say(error: AppError) -> str:
+    """The error's message, naming the visits a stale proposal trips over."""
+    changed = error.details.get("changed_visit_ids", []) + error.details.get(
+        "deleted_visit_ids", []
+    )
+    if not changed:
+        return error.message
+    return f"{error.message} (visit {', '.join(f'#{v}' for v in changed)})."
+
+
+def _back() -> str:
+    """Where a form asked to return to (same-site paths only), else the board."""
+    target = request.form.get("next") or request.referrer or ""
+    parts = urlsplit(target)
+    if parts.netloc and parts.netloc != request.host:
+        target = ""
+    if parts.netloc:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target.startswith("//"):
+        return url_for("console.board_page")
+    return target
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+@console.route("/login", methods=["GET", "POST"])
+@auth.anonymous
+def login() -> Any:
+    """Sign in with email and password."""
+    error = None
+    if request.method == "POST":
+        auth.check_csrf()
+        try:
+            user = accounts.authenticate(
+                db.session, request.form.get("email", ""), request.form.get("password", "")
+            )
+        except NotAuthenticated:
+            error = "Wrong email or password."
+        else:
+            if user.role not in STAFF:
+                error = "The console is for dispatchers and admins."
+            else:
+                auth.sign_in(user)
+                return redirect(_safe_next(request.args.get("next")))
+    return render_template("console/login.html", error=error), 401 if error else 200
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/console") and not target.startswith("//"):
+        return target
+    return url_for("console.board_page")
+
+
+@console.post("/logout")
+@auth.anonymous
+def logout() -> BaseResponse:
+    """Sign out."""
+    auth.check_csrf()
+    auth.sign_out()
+    return redirect(url_for("console.login"))
+
+
+@console.get("/static/<path:filename>")
+@auth.anonymous
+def static_file(filename: str) -> Response:
+    """The console's stylesheet and script (served here: the machines have no internet)."""
+    return send_from_directory(STATIC, filename, max_age=300)
+
+
+@console.get("/")
+@page(*STAFF)
+def home() -> BaseResponse:
+    return redirect(url_for("console.board_page"))
+
+
+# --- the board -------------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return utcnow().astimezone(local_zone()).date()
+
+
+def _day_arg(name: str = "day") -> dt.date:
+    raw = request.args.get(name)
+    if not raw:
+        return _today()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"{raw!r} is not a date (YYYY-MM-DD)", fields={name: ["date"]}
+        ) from exc
+
+
+@console.get("/board")
+@page(*STAFF)
+def board_page() -> str:
+    """The day's board: a timeline per technician, the unassigned visits, the map."""
+    day = _day_arg()
+    now = utcnow()
+    current = settings()
+    if current.jobs_inline:
+        # Without a scheduler, opening the board is what keeps the SLA clocks acting.
+        try:
+            sla.run_check(db.session, current, now)
+            db.session.commit()
+        except IntegrityError:
+            # Another dispatcher's page raised the same alert a moment ago: theirs stands.
+            db.session.rollback()
+    view = board.build_board(
+        db.session,
+        day,
+        local_zone(),
+        now,
+        speed_kmh=current.sla_travel_kmh,
+        complaint_warn_min=current.sla_complaint_warn_min,
+    )
+    runs = db.session.scalars(select(DispatchRun).order_by(DispatchRun.id.desc()).limit(5)).all()
+    return render_template(
+        "console/board.html",
+        board=view,
+        runs=runs,
+        prev_day=day - dt.timedelta(days=1),
+        next_day=day + dt.timedelta(days=1),
+        today=_today(),
+        default_limit=current.console_run_seconds,
+    )
+
+
+# --- optimizer runs --------------------------------------------------------------------------
+
+
+def _start_run(params: dispatching.RunRequest) -> DispatchRun:
+    run = dispatching.create_run(db.session, params, user_id=auth.current_user().id)
+    db.session.commit()
+    enqueue(settings(), run_dispatch, run.id, settings().time_zone, long_running=True)
+    return run
+
+
+@console.post("/runs")
+@page(*STAFF)
+def start_run() -> Any:
+    """Start an optimizer run for a day."""
+    form = request.get_json(silent=True) if request.is_json else request.form
+    try:
+        first_day = dt.date.fromisoformat(form.get("day") or "")
+    except ValueError as exc:
+        raise ValidationFailed("choose the day to plan", fields={"day": ["date"]}) from exc
+    try:
+        limit = float(form.get("time_limit_s") or settings().console_run_seconds)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "the time limit is in seconds", fields={"time_limit_s": ["number"]}
+        ) from exc
+    if not 1 <= limit <= 600:
+        raise ValidationFailed(
+            "the time limit is 1 to 600 seconds", fields={"time_limit_s": ["1..600"]}
+        )
+    run = _start_run(dispatching.RunRequest(first_day=first_day, time_limit_s=limit))
+    if auth.wants_json():
+        return jsonify(id=run.id, url=url_for("console.run_page", run_id=run.id)), 202
+    return redirect(url_for("console.run_page", run_id=run.id))
+
+
+def progress_of(run: DispatchRun) -> dict[str, Any]:
+    """What the progress bar shows."""
+    elapsed = None
+    if run.started_at is not None:
+        elapsed = round(((run.finished_at or utcnow()) - run.started_at).total_seconds(), 1)
+    limit = float(run.params.get("time_limit_s", 10))
+    return {
+        "id": run.id,
+        "status": str(run.status),
+        "phase": run.phase,
+        "best_cost": run.best_cost,
+        "solutions_found": run.solutions_found,
+        "elapsed_s": elapsed,
+        "time_limit_s": limit,
+        "percent": 100 if run.finished_at else round(min(99, (elapsed or 0) / limit * 100)),
+        "done": run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.PUBLISHED),
+        "error": run.error,
+    }
+
+
+@console.get("/runs/<int:run_id>/progress")
+@page(*STAFF)
+def run_progress(run_id: int) -> Response:
+    """A run's progress as JSON (polled by the progress bar)."""
+    return jsonify(progress_of(get_or_404(db.session, DispatchRun, run_id)))
+
+
+@console.get("/runs/<int:run_id>")
+@page(*STAFF)
+def run_page(run_id: int) -> str:
+    """A run: its progress while it runs, then its proposal beside the published plan."""
+    run = get_or_404(db.session, DispatchRun, run_id)
+    day = dt.date.fromisoformat(run.params["first_day"])
+    context: dict[str, Any] = {"run": run, "day": day, "progress": progress_of(run)}
+    if run.proposal is not None:
+        tz, now, speed = local_zone(), utcnow(), settings().sla_travel_kmh
+        context.update(
+            published=board.build_board(db.session, day, tz, now, speed_kmh=speed),
+            proposed=board.build_board(
+                db.session,
+                day,
+                tz,
+                now,
+                speed_kmh=speed,
+                plan=board.proposed_plan(run, day),
+                waiting_reasons=board.proposal_reasons(run.proposal),
+                changes=board.change_marks(run.proposal),
+            ),
+            kpis=board.kpi_rows(run.proposal),
+            diff=board.diff_entries(db.session, run.proposal, tz),
+            assignments={a["visit_id"]: a for a in run.proposal["assignments"]},
+        )
+    return render_template("console/run.html", **context)
+
+
+@console.post("/runs/<int:run_id>/publish")
+@page(*STAFF)
+def publish_run(run_id: int) -> BaseResponse:
+    """Publish a proposal (refused when any of its visits changed since the run read them)."""
+    run = get_or_404(db.session, DispatchRun, run_id)
+    result = dispatching.publish_run(
+        db.session, run, user_id=auth.current_user().id, tz=local_zone()
+    )
+    db.session.commit()
+    flash(
+        f"Published run {run.id}: {len(result.updated)} visit(s) updated"
+        + (f", {len(result.kept)} kept as before" if result.kept else "")
+        + ".",
+        "success",
+    )
+    return redirect(url_for("console.board_page", day=run.params["first_day"]))
+
+
+@console.post("/runs/<int:run_id>/rerun")
+@page(*STAFF)
+def rerun(run_id: int) -> BaseResponse:
+    """Run the optimizer again with the same request (after edits made a proposal stale)."""
+    run = get_or_404(db.session, DispatchRun, run_id)
+    again = _start_run(dispatching.RunRequest.from_params(run.params))
+    return redirect(url_for("console.run_page", run_id=again.id))
+
+
+# --- visits ----------------------------------------------------------------------------------
+
+
+def _visit_for_edit(visit_id: int) -> Visit:
+    visit = get_or_404(db.session, Visit, visit_id)
+    raw = request.form.get("version")
+    if raw:
+        check_version(visit, int(raw))
+    return visit
+
+
+@console.get("/visits/<int:visit_id>")
+@page(*STAFF)
+def visit_page(visit_id: int) -> str:
+    """A visit: its facts, SLA clocks, history, lock and move forms."""
+    visit = get_or_404(db.session, Visit, visit_id)
+    now, tz = utcnow(), local_zone()
+    policy = sla.policy_for(
+        sla.active_policies(db.session), visit.kind, visit.priority, visit.customer.tier
+    )
+    day = (visit.planned_start or visit.window_start or now).astimezone(tz).date()
+    projection = (
+        sla.project_day(db.session, day, tz, now, settings().sla_travel_kmh).get(visit.id)
+        if day == _today()
+        else None
+    )
+    clocks = sla.visit_clocks(
+        visit,
+        policy,
+        now,
+        progress=sla.progress_of(db.session, [visit.id]).get(visit.id),
+        projection=projection,
+    )
+    history = db.session.scalars(
+        select(VisitStatusChange)
+        .where(VisitStatusChange.visit_id == visit.id)
+        .order_by(VisitStatusChange.id)
+    ).all()
+    technicians = db.session.scalars(
+        select(Technician).where(Technician.active.is_(True)).order_by(Technician.name)
+    ).all()
+    needs = {vs.skill.code: vs.min_level for vs in visit.required_skills}
+    qualified = [
+        t for t in technicians if all(t.skill_levels().get(c, 0) >= lv for c, lv in needs.items())
+    ]
+    start = (visit.planned_start or visit.window_start or now).astimezone(tz)
+    return render_template(
+        "console/visit.html",
+        visit=visit,
+        policy=policy,
+        clocks=clocks,
+        projection=projection,
+        alerts=sla.open_alerts(db.session, "visit", [visit.id]).get(visit.id, []),
+        history=history,
+        qualified=qualified,
+        others=[t for t in technicians if t not in qualified],
+        board_day=day,
+        move_date=start.date().isoformat(),
+        move_time=start.strftime("%H:%M"),
+        locks=list(LockState)[:-1],
+        next_url=request.args.get("next") or request.full_path.rstrip("?"),
+    )
+
+
+@console.post("/visits/<int:visit_id>/lock")
+@page(*STAFF)
+def lock_visit(visit_id: int) -> BaseResponse:
+    """Lock a visit to its technician, its time, both, or unlock it."""
+    visit = _visit_for_edit(visit_id)
+    try:
+        lock = LockState(request.form.get("lock", ""))
+    except ValueError as exc:
+        raise ValidationFailed("choose a lock", fields={"lock": ["unknown lock"]}) from exc
+    technician_id, start = request.form.get("technician_id"), request.form.get("planned_start")
+    if technician_id and start:
+        # Locking a proposed placement: the visit takes that technician and time, then the lock.
+        board.move_visit(
+            db.session,
+            visit,
+            int(technician_id),
+            dt.datetime.fromisoformat(start),
+            tz=local_zone(),
+            actor_user_id=auth.current_user().id,
+            now=utcnow(),
+            lock=lock,
+        )
+    else:
+        board.set_lock(db.session, visit, lock)
+    db.session.commit()
+    label = "unlocked" if lock == LockState.NONE else f"locked ({lock.value.replace('_', ' + ')})"
+    flash(f"Visit {visit.id} {label}.", "success")
+    return redirect(_back())
+
+
+@console.post("/visits/<int:visit_id>/move")
+@page(*STAFF)
+def move_visit(visit_id: int) -> Any:
+    """Move a visit to a technician and time; refused with the reason when it does not fit."""
+    visit = _visit_for_edit(visit_id)
+    form = request.form
+    try:
+        technician_id = int(form.get("technician_id", ""))
+        day = dt.date.fromisoformat(form.get("date", ""))
+        at = dt.time.fromisoformat(form.get("time", ""))
+    except ValueError as exc:
+        raise ValidationFailed("choose a technician, a day and a time") from exc
+    start = dt.datetime.combine(day, at, tzinfo=local_zone())
+    board.move_visit(
+        db.session,
+        visit,
+        technician_id,
+        start,
+        tz=local_zone(),
+        actor_user_id=auth.current_user().id,
+        now=utcnow(),
+    )
+    db.session.commit()
+    message = f"Visit {visit.id} moved to {visit.technician.name} at {start:%a %d %b %H:%M}."
+    flash(message, "success")
+    if auth.wants_json():
+        return jsonify(visit_id=visit.id, technician_id=technician_id, message=message)
+    return redirect(_back())
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+@console.get("/customers/<int:customer_id>")
+@page(*STAFF)
+def customer_page(customer_id: int) -> str:
+    """The customer's record: visits with photos and signatures, ratings, complaints."""
+    return render_template("console/customer.html", record=build_record(db.session, customer_id))
+
+
+@console.get("/photos/<photo_id>/thumbnail")
+@page(*STAFF)
+def photo_thumbnail(photo_id: str) -> Response:
+    """A photo's thumbnail for the customer record."""
+    from app.api.photos import thumbnail_response
+
+    photo = get_or_404(db.session, Photo, photo_id)
+    blob = db.session.get(PhotoBlob, photo.sha256)
+    if blob is None:
+        raise NotFound(f"the bytes of photo {photo_id} have not arrived yet")
+    return thumbnail_response(blob)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _figure_args() -> tuple[str, dt.date, dt.date]:
+    by = request.args.get("by") or metrics.ALL
+    first, last = metrics.default_period(_today())
+    if request.args.get("from"):
+        first = _day_arg("from")
+    if request.args.get("to"):
+        last = _day_arg("to")
+    return by, first, last
+
+
+@console.get("/metrics")
+@page(*STAFF)
+def metrics_page() -> str:
+    """The satisfaction figures as SVG charts, sliced as asked, with CSV downloads."""
+    by, first, last = _figure_args()
+    series = [
+        metrics.compute(db.session, name, by=by, first_day=first, last_day=last, tz=local_zone())
+        for name in metrics.METRICS
+    ]
+    return render_template(
+        "console/metrics.html",
+        charts=[(s, line_chart(s)) for s in series],
+        by=by,
+        slices=metrics.SLICES,
+        first=first,
+        last=last,
+    )
+
+
+@console.get("/metrics/<metric>.csv")
+@page(*STAFF)
+def metric_csv(metric: str) -> Response:
+    """One figure as CSV (week, slice, value, n)."""
+    by, first, last = _figure_args()
+    series = metrics.compute(
+        db.session, metric, by=by, first_day=first, last_day=last, tz=local_zone()
+    )
+    return Response(
+        series.to_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{metric}-{by}-{first}-{last}.csv"'},
+    )

@@ -1,0 +1,119 @@
+// The console's script: the run progress bar and confirmations. Plain JavaScript, no build.
+(function () {
+  "use strict";
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function text(id, value) {
+    var el = document.getElementById(id);
+    if (el) el.textContent = value;
+  }
+
+  // Poll a run's progress until it is done, then reload to show the proposal.
+  function watchRun(panel) {
+    var url = panel.dataset.url;
+    var fill = document.getElementById("progress-fill");
+    function tick() {
+      fetch(url, { headers: { Accept: "application/json", "X-Requested-With": "fetch" }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          fill.style.width = p.percent + "%";
+          text("run-status", p.status);
+          text("run-phase", p.phase);
+          text("run-cost", p.best_cost === null ? "-" : Math.round(p.best_cost));
+          text("run-solutions", p.solutions_found);
+          text("run-elapsed", p.elapsed_s === null ? 0 : p.elapsed_s);
+          if (p.done) { window.location.reload(); } else { window.setTimeout(tick, 700); }
+        })
+        .catch(function () { window.setTimeout(tick, 2000); });
+    }
+    tick();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var panel = document.getElementById("progress");
+    if (panel && panel.dataset.done === "false") watchRun(panel);
+
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+    // One click per submit: a double click must not start two runs or publish twice.
+    document.querySelectorAll("form[method=post]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (event.defaultPrevented) return;
+        var button = form.querySelector("button[type=submit]");
+        if (button) window.setTimeout(function () { button.disabled = true; }, 0);
+      });
+    });
+    document.querySelectorAll(".timeline.editable").forEach(enableDragToMove);
+  });
+
+  function showError(message) {
+    var main = document.querySelector("main");
+    var div = document.createElement("div");
+    div.className = "flash flash-error";
+    div.setAttribute("role", "alert");
+    div.id = "move-error";
+    div.textContent = message;
+    var old = document.getElementById("move-error");
+    if (old) old.remove();
+    main.insertBefore(div, main.firstChild);
+    window.scrollTo(0, 0);
+  }
+
+  // Drag a visit (a block, or an unassigned visit) onto a technician's row at a time.
+  function enableDragToMove(timeline) {
+    var first = Number(timeline.dataset.firstMinute);
+    var span = Number(timeline.dataset.spanMinutes);
+    var day = timeline.dataset.day;
+    document.querySelectorAll("[data-move]").forEach(function (item) {
+      item.addEventListener("dragstart", function (event) {
+        event.dataTransfer.setData("text/plain", item.dataset.move);
+        event.dataTransfer.effectAllowed = "move";
+      });
+    });
+    timeline.querySelectorAll(".tl-row").forEach(function (row) {
+      var track = row.querySelector(".tl-track");
+      track.addEventListener("dragover", function (event) {
+        event.preventDefault();
+        track.classList.add("drop-target");
+      });
+      track.addEventListener("dragleave", function () { track.classList.remove("drop-target"); });
+      track.addEventListener("drop", function (event) {
+        event.preventDefault();
+        track.classList.remove("drop-target");
+        var url = event.dataTransfer.getData("text/plain");
+        if (!url) return;
+        var rect = track.getBoundingClientRect();
+        var minute = first + Math.round(((event.clientX - rect.left) / rect.width) * span / 5) * 5;
+        moveVisit(url, row.dataset.technician, day, minute);
+      });
+    });
+  }
+
+  function moveVisit(url, technicianId, day, minute) {
+    var body = new FormData();
+    body.append("csrf_token", csrf());
+    body.append("technician_id", technicianId);
+    body.append("date", day);
+    body.append("time", String(Math.floor(minute / 60)).padStart(2, "0") + ":" +
+      String(minute % 60).padStart(2, "0"));
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-Requested-With": "fetch" }
+    })
+      .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+      .then(function (result) {
+        if (result.ok) { window.location.reload(); } else { showError(result.data.message); }
+      })
+      .catch(function () { showError("The move could not be sent; check the connection and retry."); });
+  }
+  window.consoleMoveVisit = moveVisit;
+})();

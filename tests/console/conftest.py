@@ -1,0 +1,96 @@
+"""Fixtures for the console: a signed-in browser-like client, a small crew with visits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app import models
+from tests import factories
+from tests.conftest import wait_for_background_runs
+from tests.factories import DepotFactory, SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
+
+CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Console:
+    """A test client signed in to the console, with the session's CSRF token."""
+
+    client: FlaskClient
+    csrf: str
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return self.client.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
+
+    def post_json(self, path: str, body: dict[str, Any]) -> Any:
+        return self.client.post(
+            path, json=body, headers={"X-CSRF-Token": self.csrf, "Accept": "application/json"}
+        )
+
+
+@pytest.fixture
+def sign_in(app: Any, session: Session) -> Callable[[Any], Console]:
+    """sign_in(user) -> a fresh client signed in to the console as that user."""
+
+    def _sign_in(user: Any) -> Console:
+        client = app.test_client()
+        token = CSRF_FIELD.search(client.get("/console/login").text).group(1)
+        response = client.post(
+            "/console/login",
+            data={"email": user.email, "password": factories.PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code == 302, response.text
+        board = client.get("/console/board")
+        return Console(client, CSRF_META.search(board.text).group(1))
+
+    return _sign_in
+
+
+@pytest.fixture
+def console(sign_in: Callable[[Any], Console], dispatcher: Any) -> Console:
+    return sign_in(dispatcher)
+
+
+@dataclass
+class Crew:
+    depot: models.Depot
+    technicians: list[models.Technician]
+    visits: list[models.Visit]
+
+
+@pytest.fixture
+def crew(session: Session) -> Crew:
+    """Two measurers of one depot and three measure visits tomorrow (9:00-16:00 windows)."""
+    depot = DepotFactory(name="Pudong depot")
+    technicians = [
+        TechnicianFactory(skills={"measure": 2}, depot_id=depot.id, name=f"Measurer {i}")
+        for i in range(2)
+    ]
+    visits = [
+        VisitFactory(
+            site=SiteFactory(lat=31.23 + i * 0.01, lon=121.47),
+            required_skills={"measure": 1},
+            window_start=tomorrow_at(9),
+            window_end=tomorrow_at(16),
+        )
+        for i in range(3)
+    ]
+    return Crew(depot, technicians, visits)
+
+
+@pytest.fixture(autouse=True)
+def _settle_runs(session: Session) -> Iterator[None]:
+    """Runs started from the console solve in threads: wait for them before cleaning up."""
+    yield
+    wait_for_background_runs()

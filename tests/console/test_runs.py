@@ -1,0 +1,104 @@
+"""Optimizer runs from the console: start, progress, proposal beside the plan, publish."""
+
+from sqlalchemy import select
+
+from app.jobs.dispatching import run_dispatch
+from app.models import DispatchRun, LockState, RunStatus, Visit
+from app.services.dispatching import RunRequest, create_run
+from tests.factories import tomorrow_at
+
+TOMORROW = tomorrow_at(9).date()
+
+
+def finished_run(session):
+    run = create_run(session, RunRequest(first_day=TOMORROW, time_limit_s=1), user_id=None)
+    session.commit()
+    run_dispatch(run.id, "Asia/Shanghai")
+    session.expire_all()
+    return session.get(DispatchRun, run.id)
+
+
+def test_starting_a_run_answers_202_with_where_to_watch_it(console, session, crew):
+    response = console.post_json("/console/runs", {"day": TOMORROW.isoformat(), "time_limit_s": 1})
+    assert response.status_code == 202
+    run = session.scalar(select(DispatchRun))
+    assert response.json["url"] == f"/console/runs/{run.id}"
+    assert run.params["first_day"] == TOMORROW.isoformat()
+
+
+def test_progress_reports_phase_cost_and_elapsed_time(console, session, crew):
+    run = finished_run(session)
+    progress = console.get(f"/console/runs/{run.id}/progress").json
+    assert progress["done"] is True
+    assert progress["phase"] == "done"
+    assert progress["percent"] == 100
+    assert progress["time_limit_s"] == 1
+
+
+def test_the_run_page_shows_the_diff_and_kpi_deltas_beside_the_published_plan(
+    console, session, crew
+):
+    run = finished_run(session)
+    page = console.get(f"/console/runs/{run.id}").text
+    assert 'id="kpis"' in page
+    assert 'id="diff"' in page
+    assert "Published plan" in page
+    assert "Proposal" in page
+    for visit in crew.visits:
+        assert f'id="p-visit-{visit.id}"' in page
+
+
+def test_publishing_from_the_console_applies_the_proposal(console, session, crew):
+    run = finished_run(session)
+    response = console.post(f"/console/runs/{run.id}/publish")
+    assert response.headers["Location"] == f"/console/board?day={TOMORROW}"
+    session.expire_all()
+    assert session.get(DispatchRun, run.id).status == RunStatus.PUBLISHED
+    assert all(session.get(Visit, v.id).technician_id is not None for v in crew.visits)
+    board = console.get(f"/console/board?day={TOMORROW}").text
+    assert "Published run" in board
+
+
+def test_a_stale_proposal_is_refused_and_says_to_re_run(console, session, crew):
+    run = finished_run(session)
+    crew.visits[0].description = "changed meanwhile"
+    session.commit()
+    page = f"/console/runs/{run.id}"
+    console.post(f"{page}/publish", {"next": page})
+    shown = console.get(page).text
+    assert "changed since run" in shown
+    assert "re-run the optimizer" in shown
+    assert 'id="rerun"' in shown
+
+
+def test_a_stale_publish_asked_by_a_script_is_a_409_in_the_one_format(console, session, crew):
+    run = finished_run(session)
+    crew.visits[0].description = "changed meanwhile"
+    session.commit()
+    response = console.post_json(f"/console/runs/{run.id}/publish", {})
+    assert response.status_code == 409
+    assert response.json["code"] == "proposal_stale"
+
+
+def test_locking_a_proposed_placement_pins_the_visit_there(console, session, crew):
+    run = finished_run(session)
+    placed = run.proposal["assignments"][0]
+    console.post(
+        f"/console/visits/{placed['visit_id']}/lock",
+        {
+            "lock": "technician_time",
+            "technician_id": placed["technician_id"],
+            "planned_start": placed["planned_start"],
+        },
+    )
+    session.expire_all()
+    visit = session.get(Visit, placed["visit_id"])
+    assert (visit.technician_id, visit.lock) == (placed["technician_id"], LockState.TECHNICIAN_TIME)
+
+
+def test_re_running_starts_a_new_run_with_the_same_request(console, session, crew):
+    run = finished_run(session)
+    response = console.post(f"/console/runs/{run.id}/rerun")
+    again = session.scalar(select(DispatchRun).where(DispatchRun.id != run.id))
+    assert response.headers["Location"] == f"/console/runs/{again.id}"
+    assert again.params == run.params
