@@ -99,7 +99,7 @@ def sla_check() -> None:
 @click.option("--run", "run_scheduler", is_flag=True, help="Also run the scheduler loop")
 def schedule_jobs(run_scheduler: bool) -> None:
     """Register the periodic jobs (the SLA check) with rq-scheduler (needs REDIS_URL)."""
-    from app.jobs.sla import register_periodic_jobs, scheduler_for
+    from app.jobs.periodic import register_periodic_jobs, scheduler_for
 
     settings = current_app.extensions["settings"]
     if settings.redis_url is None:

@@ -26,7 +26,9 @@ from app.models import (
     VisitStatus,
 )
 from app.models.visits import FINAL_STATUSES, STATUS_ORDER
+from app.services import photos
 from app.services.completion import checklist_items, complete_visit
+from app.services.photos import PhotoMetadata
 from app.services.visits import change_status
 
 # The steps a technician walks through; dispatching is the dispatcher's.
@@ -198,13 +200,12 @@ def _check_answer_type(item: dict[str, Any], value: Any) -> None:
 def attach_photo(
     session: Session, visit: Visit, photo_id: str, data: dict[str, Any], actor: Actor
 ) -> Photo:
-    """Record a photo's metadata (the bytes are uploaded separately, addressed by SHA-256)."""
-    existing = session.get(Photo, photo_id)
-    if existing is not None:
-        if existing.visit_id != visit.id or existing.sha256 != data["sha256"]:
-            raise Conflict(f"photo id {photo_id} is already used", code="id_taken")
-        return existing
-    photo = Photo(
+    """Record a photo's metadata (the bytes are uploaded separately, addressed by SHA-256).
+
+    Delegates to the photo service, so metadata from a phone and from the back office follow
+    one set of rules (idempotent on the id; EXIF facts filled in when the bytes are here).
+    """
+    meta = PhotoMetadata(
         id=photo_id,
         visit_id=visit.id,
         sha256=data["sha256"],
@@ -212,14 +213,11 @@ def attach_photo(
         caption=data.get("caption"),
         checklist_item_key=data.get("checklist_item_key"),
         taken_at=data.get("taken_at"),
+        device_time=actor.device_time,
         gps_lat=data.get("gps_lat"),
         gps_lon=data.get("gps_lon"),
-        uploaded_by_user_id=actor.user_id,
-        device_time=actor.device_time,
     )
-    session.add(photo)
-    session.flush()
-    return photo
+    return photos.attach_photo(session, meta, user_id=actor.user_id)
 
 
 def capture_signature(

@@ -9,7 +9,8 @@ from redis import Redis
 from sqlalchemy import func, select
 
 from app.database import utcnow
-from app.jobs.sla import SLA_JOB_ID, check_sla, register_periodic_jobs, scheduler_for
+from app.jobs.periodic import PERIODIC_JOBS, register_periodic_jobs, scheduler_for
+from app.jobs.sla import SLA_JOB_ID, check_sla
 from app.models import (
     ComplaintStage,
     CustomerTier,
@@ -183,6 +184,24 @@ def test_the_check_job_commits_its_alerts(session, settings, route, monkeypatch)
     )
 
 
+def forget_periodic_jobs(scheduler, redis_url):
+    for periodic in PERIODIC_JOBS:
+        scheduler.cancel(periodic.job_id)
+        Redis.from_url(redis_url).delete(f"rq:job:{periodic.job_id}")
+
+
+def test_every_periodic_job_is_registered_once(settings, redis_url):
+    isolated = settings.replace(redis_url=redis_url, rq_queue="periodic-test")
+    scheduler = scheduler_for(isolated)
+    try:
+        register_periodic_jobs(scheduler, isolated)
+        register_periodic_jobs(scheduler, isolated)
+        ids = sorted(j.id for j in scheduler.get_jobs())
+        assert ids == sorted(p.job_id for p in PERIODIC_JOBS)
+    finally:
+        forget_periodic_jobs(scheduler, redis_url)
+
+
 def test_registering_the_scheduled_check_twice_keeps_one_periodic_job(settings, redis_url):
     isolated = settings.replace(redis_url=redis_url, rq_queue="sla-test", sla_check_interval_s=60)
     scheduler = scheduler_for(isolated)
@@ -194,8 +213,7 @@ def test_registering_the_scheduled_check_twice_keeps_one_periodic_job(settings, 
         assert jobs[0].meta["interval"] == 60
         assert jobs[0].func_name == "app.jobs.sla.check_sla"
     finally:
-        scheduler.cancel(SLA_JOB_ID)
-        Redis.from_url(redis_url).delete(f"rq:job:{SLA_JOB_ID}")
+        forget_periodic_jobs(scheduler, redis_url)
 
 
 def test_the_scheduled_check_reaches_a_worker_and_runs(session, settings, redis_url, route):
@@ -219,9 +237,8 @@ def test_the_scheduled_check_reaches_a_worker_and_runs(session, settings, redis_
             following.id
         )
     finally:
-        scheduler.cancel(SLA_JOB_ID)
+        forget_periodic_jobs(scheduler, redis_url)
         work.empty()
-        Redis.from_url(redis_url).delete(f"rq:job:{SLA_JOB_ID}")
 
 
 def test_an_alert_is_resolved_once_its_visit_is_done(session, settings, route):
