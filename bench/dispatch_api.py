@@ -11,6 +11,7 @@ import datetime as dt
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -62,7 +63,7 @@ def run_day(client, headers, time_limit: float) -> dict:
 
 
 def insert_urgent(client, headers, count: int) -> None:
-    seconds, placed = [], 0
+    seconds, placed, codes = [], 0, Counter()
     for i in range(count):
         visit = client.post("/api/v1/visits", headers=headers, json={
             "kind": "repair", "customer_id": 100 + i, "site_id": 100 + i, "priority": 5,
@@ -74,10 +75,12 @@ def insert_urgent(client, headers, count: int) -> None:
                              json={"visit_id": visit["id"], "apply": True}).json
         seconds.append(time.perf_counter() - started)
         placed += result["assignment"] is not None
+        codes.update(r["code"] for r in result["reasons"][:1])
     seconds.sort()
     print(f"urgent insertion over HTTP ({count} visits, applied one after another): "
           f"placed {placed}, median {statistics.median(seconds) * 1000:.0f} ms, "
-          f"p95 {seconds[int(0.95 * (len(seconds) - 1))] * 1000:.0f} ms")
+          f"p95 {seconds[int(0.95 * (len(seconds) - 1))] * 1000:.0f} ms; "
+          f"reasons of the others: {dict(codes) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,13 @@ def _validate_shift_pattern(pattern: dict[str, Any]) -> None:
                 )
 
 
+class StoredDate(ma.fields.Date):
+    """A date read from ISO text and stored as ISO text in a JSON column."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
 class TechnicianSchema(RecordSchema):
     user_id = ma.fields.Integer(allow_none=True)
     name = ma.fields.String(required=True, validate=validate.Length(1, 120))
@@ -101,7 +108,7 @@ class TechnicianSchema(RecordSchema):
         load_default=dict,
         validate=_validate_shift_pattern,
     )
-    days_off = ma.fields.List(ma.fields.Date(), load_default=list)
+    days_off = ma.fields.List(StoredDate(), load_default=list)
     active = ma.fields.Boolean(load_default=True)
     skills = ma.fields.List(ma.fields.Nested(SkillLevelSchema), load_default=list)
 

@@ -225,3 +225,10 @@ def test_depot_coordinates_are_range_checked(client, session, as_dispatcher):
         "/api/v1/depots", json={"name": "X", "lat": 100, "lon": 0}, headers=as_dispatcher
     )
     assert response.status_code == 422
+
+
+def test_a_technicians_days_off_read_back_as_dates(client, session, as_dispatcher):
+    body = {**NEW_RECORDS["technicians"](), "days_off": ["2026-12-25", "2026-12-24"]}
+    response = client.post("/api/v1/technicians", json=body, headers=as_dispatcher)
+    assert response.status_code == 201, response.json
+    assert response.json["days_off"] == ["2026-12-24", "2026-12-25"]
