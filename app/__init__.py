@@ -166,6 +166,8 @@ def _configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger().setLevel(settings.log_level)
+    # Alembic announces every plugin it loads at INFO; keep its migrations' own lines only.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _redact(url: str) -> str:
