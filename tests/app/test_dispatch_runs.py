@@ -238,3 +238,18 @@ def test_a_run_with_nobody_on_duty_explains_every_visit(session, crew):
     assert run.status == RunStatus.SUCCEEDED
     codes = {u["reasons"][0]["code"] for u in run.proposal["unassigned"]}
     assert codes == {"no_technician_on_duty"}
+
+
+def test_a_published_plan_reaches_the_technicians_phone(client, session, as_dispatcher, phone):
+    tech = TechnicianFactory(with_user=True, skills={"measure": 2})
+    visit = VisitFactory(required_skills={"measure": 1},
+                         window_start=tomorrow_at(9), window_end=tomorrow_at(16))
+    device = phone(tech.user)
+    device.sync()
+    assert ("visit", str(visit.id)) not in device.store.records()
+    run = solve(session)
+    client.post(f"/api/v1/dispatch/runs/{run.id}/publish", headers=as_dispatcher)
+    device.sync()
+    held = device.store.records()[("visit", str(visit.id))]
+    assert held["technician_id"] == tech.id
+    assert held["status"] == "scheduled"
