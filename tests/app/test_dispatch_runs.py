@@ -12,7 +12,12 @@ from app.jobs import enqueue, queue
 from app.jobs.dispatching import run_dispatch
 from app.models import DispatchRun, LockState, RunStatus, Visit, VisitStatus
 from app.services.dispatching import RunRequest, create_run
-from tests.factories import SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
+from tests.factories import (
+    TechnicianFactory,
+    VisitFactory,
+    measure_visits_tomorrow,
+    tomorrow_at,
+)
 
 TZ = "Asia/Shanghai"
 
@@ -21,15 +26,7 @@ TZ = "Asia/Shanghai"
 def crew(session):
     """Two measurers and three measure visits tomorrow morning in central Shanghai."""
     techs = [TechnicianFactory(skills={"measure": 2}) for _ in range(2)]
-    visits = [
-        VisitFactory(
-            site=SiteFactory(lat=31.23 + i * 0.01, lon=121.47),
-            required_skills={"measure": 1},
-            window_start=tomorrow_at(9),
-            window_end=tomorrow_at(16),
-        )
-        for i in range(3)
-    ]
+    visits = measure_visits_tomorrow(3)
     return techs, visits
 
 
@@ -242,8 +239,9 @@ def test_a_run_with_nobody_on_duty_explains_every_visit(session, crew):
 
 def test_a_published_plan_reaches_the_technicians_phone(client, session, as_dispatcher, phone):
     tech = TechnicianFactory(with_user=True, skills={"measure": 2})
-    visit = VisitFactory(required_skills={"measure": 1},
-                         window_start=tomorrow_at(9), window_end=tomorrow_at(16))
+    visit = VisitFactory(
+        required_skills={"measure": 1}, window_start=tomorrow_at(9), window_end=tomorrow_at(16)
+    )
     device = phone(tech.user)
     device.sync()
     assert ("visit", str(visit.id)) not in device.store.records()

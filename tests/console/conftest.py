@@ -14,7 +14,11 @@ from sqlalchemy.orm import Session
 from app import models
 from tests import factories
 from tests.conftest import wait_for_background_runs
-from tests.factories import DepotFactory, SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
+from tests.factories import (
+    DepotFactory,
+    TechnicianFactory,
+    measure_visits_tomorrow,
+)
 
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -77,15 +81,7 @@ def crew(session: Session) -> Crew:
         TechnicianFactory(skills={"measure": 2}, depot_id=depot.id, name=f"Measurer {i}")
         for i in range(2)
     ]
-    visits = [
-        VisitFactory(
-            site=SiteFactory(lat=31.23 + i * 0.01, lon=121.47),
-            required_skills={"measure": 1},
-            window_start=tomorrow_at(9),
-            window_end=tomorrow_at(16),
-        )
-        for i in range(3)
-    ]
+    visits = measure_visits_tomorrow(3)
     return Crew(depot, technicians, visits)
 
 
