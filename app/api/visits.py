@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from app.api.concurrency import check_update
+from app.api.concurrency import expected_version
 from app.api.fields import ListQuery, RecordSchema, Strict, aware_datetime, patch_of
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, current_user, requires
@@ -124,7 +124,7 @@ class VisitById(MethodView):
     def patch(self, data: dict[str, Any], visit_id: int) -> Visit:
         """Update a visit: schedule fields, assignment, lock (send If-Match or `version`)"""
         visit = get_or_404(db.session, Visit, visit_id)
-        check_update(visit, data)
+        visit_service.check_schedule_edit(visit, expected_version(data))
         visit_service.update_visit(db.session, visit, data)
         db.session.commit()
         return visit

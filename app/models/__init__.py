@@ -41,6 +41,7 @@ from app.models.visits import (
     VisitSkill,
     VisitStatus,
     VisitStatusChange,
+    install_schedule_tracking,
 )
 
 __all__ = [
@@ -93,5 +94,7 @@ __all__ = [
     "VisitStatusChange",
 ]
 
-# Syncable writes feed the change log through every session, whoever opens it.
+# Syncable writes feed the change log through every session, whoever opens it, and
+# back-office edits know which visit fields the dispatcher last changed.
 install_change_recording()
+install_schedule_tracking()

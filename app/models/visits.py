@@ -16,8 +16,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.database import Base, utcnow
 from app.models.base import Timestamped, Versioned, enum_column
@@ -101,6 +103,9 @@ class Visit(Versioned, Base):
     depends_on_visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
     depends_min_days: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str | None] = mapped_column(Text)
+    # The visit's version when a dispatcher-owned field last changed (see `note_schedule_edits`):
+    # a back-office edit based on an older version merges over technician-only changes.
+    schedule_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     customer: Mapped[Customer] = relationship()  # noqa: F821
     site: Mapped[Site] = relationship()  # noqa: F821
@@ -116,6 +121,49 @@ class Visit(Versioned, Base):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+# Fields the dispatcher owns; everything a phone changes (status through execution, notes,
+# answers, photos, signatures) is the technician's. See docs/sync.md, "Conflict rules".
+DISPATCHER_FIELDS = frozenset(
+    {
+        "kind",
+        "customer_id",
+        "site_id",
+        "order_id",
+        "duration_min",
+        "window_start",
+        "window_end",
+        "sla_due",
+        "sla_hard",
+        "priority",
+        "technician_id",
+        "planned_start",
+        "lock",
+        "depends_on_visit_id",
+        "depends_min_days",
+        "description",
+        "required_skills",
+    }
+)
+
+
+def note_schedule_edits(session: Session, _context: Any, _instances: Any) -> None:
+    """Before a flush, stamp visits whose dispatcher-owned fields change with their next version."""
+    for obj in session.dirty:
+        if isinstance(obj, Visit) and _schedule_changed(obj):
+            obj.schedule_version = obj.version + 1
+
+
+def _schedule_changed(visit: Visit) -> bool:
+    state = inspect(visit)
+    return any(state.attrs[name].history.has_changes() for name in DISPATCHER_FIELDS)
+
+
+def install_schedule_tracking() -> None:
+    """Register `note_schedule_edits` on every session (idempotent)."""
+    if not event.contains(Session, "before_flush", note_schedule_edits):
+        event.listen(Session, "before_flush", note_schedule_edits)
 
 
 class VisitSkill(Base):

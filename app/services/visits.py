@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.database import utcnow
-from app.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from app.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
 from app.models import (
     Customer,
     LockState,
@@ -218,6 +218,23 @@ def update_visit(session: Session, visit: Visit, data: dict[str, Any]) -> Visit:
     check_lock(visit)
     session.flush()
     return visit
+
+
+def check_schedule_edit(visit: Visit, expected_version: int) -> None:
+    """Refuse a back-office edit only if someone changed dispatcher-owned fields since its base.
+
+    Edits based on an older version merge over what the technician changed meanwhile (status,
+    notes, answers): different owners, different fields, so both survive.
+    """
+    if expected_version == visit.version:
+        return
+    if visit.schedule_version <= expected_version < visit.version:
+        return
+    raise VersionConflict(
+        f"visit {visit.id}'s schedule changed since version {expected_version} "
+        f"(now version {visit.version}); reload and retry",
+        details={"current_version": visit.version},
+    )
 
 
 def check_lock(visit: Visit) -> None:

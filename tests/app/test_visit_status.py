@@ -99,3 +99,34 @@ def test_a_closed_visit_cannot_be_edited(client, session, as_dispatcher):
     )
     assert response.status_code == 409
     assert response.json["code"] == "visit_closed"
+
+
+def test_a_dispatcher_edit_merges_over_a_technicians_progress_made_meanwhile(
+    client, session, as_dispatcher, technician, login
+):
+    visit = VisitFactory(technician_id=technician.id, status=VisitStatus.DISPATCHED)
+    seen = client.get(f"/api/v1/visits/{visit.id}", headers=as_dispatcher).json["version"]
+    transition(client, login(technician.user), visit.id, "en_route")
+    response = client.patch(f"/api/v1/visits/{visit.id}", json={"priority": 5, "version": seen},
+                            headers=as_dispatcher)
+    assert response.status_code == 200, response.json
+    assert (response.json["priority"], response.json["status"]) == (5, "en_route")
+
+
+def test_two_dispatchers_editing_the_schedule_from_one_version_conflict(
+    client, session, as_dispatcher
+):
+    visit = VisitFactory()
+    url = f"/api/v1/visits/{visit.id}"
+    first = client.patch(url, json={"priority": 5, "version": 1}, headers=as_dispatcher)
+    second = client.patch(url, json={"duration_min": 90, "version": 1}, headers=as_dispatcher)
+    assert (first.status_code, second.status_code) == (200, 409)
+
+
+def test_changing_required_skills_counts_as_a_schedule_change(client, session, as_dispatcher):
+    visit = VisitFactory(required_skills={"measure": 1})
+    url = f"/api/v1/visits/{visit.id}"
+    client.patch(url, json={"required_skills": [{"code": "measure", "min_level": 3}],
+                            "version": 1}, headers=as_dispatcher)
+    response = client.patch(url, json={"priority": 1, "version": 1}, headers=as_dispatcher)
+    assert response.status_code == 409
