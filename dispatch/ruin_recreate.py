@@ -1,0 +1,400 @@
+"""Ruin-and-recreate improvement of a core solution: slack induction by string removals (SISR).
+
+After Christiaens & Vanden Berghe, "Slack induction by string removals for vehicle routing
+problems" (Transportation Science, 2020): each iteration removes a few strings of consecutive
+stops from routes near a random seed stop, re-inserts every unserved node by cheapest feasible
+insertion in a randomised order (skipping each position with a small "blink" probability) and
+accepts the result by simulated annealing. Pure Python and numpy.
+
+Feasibility of an insertion is checked in O(1) per position from two arrays kept per route:
+the earliest departure from each stop and the latest start at each stop that keeps the rest of
+the route on time, plus the route load against the vehicle capacity. All positions of all
+routes are screened at once with numpy.
+
+What it handles, i.e. everything a :class:`~dispatch.core.CoreProblem` expresses except the
+features listed by :func:`unsupported_features`:
+
+- per-vehicle start and end points, earliest departure, latest return and capacity;
+- one service window per node (or none), service times, demands;
+- ``allowed_vehicles`` restrictions;
+- optional nodes with a drop penalty (dropping is allowed, at its penalty) and mandatory ones
+  (never dropped once served; unserved mandatory nodes count as a very large penalty);
+- ``fixed_vehicle_cost`` per used route.
+
+Not handled, so :func:`improve` returns its input unchanged when any is present: vehicle breaks,
+``max_span``, break minutes ``reserved`` from the shift, dependencies between nodes, nodes with
+several windows, and soft due times. Field-service problems usually have breaks, so today this
+search serves the VRPTW benchmark and break-free field-service problems.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from dispatch.core import CoreProblem, CoreSolution, schedule
+
+_INF = 1 << 50  # "no feasible position" and open windows; far above any real cost or time
+_MANDATORY = 10**12  # penalty counted for an unserved node that has no drop penalty
+
+
+@dataclass(frozen=True)
+class RuinRecreateConfig:
+    """Parameters of the SISR search (defaults from the paper, temperatures for short runs).
+
+    Temperatures are multiples of the average arc cost of the starting solution and fall
+    geometrically from ``t_start`` to ``t_end`` over the time limit.
+    """
+
+    avg_removed: float = 10.0  # average number of stops removed per iteration
+    max_string: int = 10  # longest removed string
+    split_rate: float = 0.5  # share of "split string" removals
+    split_depth: float = 0.01  # probability of stopping to grow the preserved substring
+    blink_rate: float = 0.01  # probability of skipping a position when inserting
+    t_start: float = 0.5
+    t_end: float = 0.01
+    neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
+    seed: int = 0
+
+
+def unsupported_features(problem: CoreProblem) -> list[str]:
+    """Features of ``problem`` this search cannot respect (empty: it may run)."""
+    found = []
+    if any(v.break_ is not None for v in problem.vehicles):
+        found.append("vehicle breaks")
+    if any(v.max_span is not None for v in problem.vehicles):
+        found.append("maximum route span")
+    if any(v.reserved for v in problem.vehicles):
+        found.append("reserved break minutes")
+    if problem.dependencies:
+        found.append("dependencies")
+    if any(len(n.windows) > 1 for n in problem.nodes.values()):
+        found.append("several windows per node")
+    if any(n.soft_due is not None and n.soft_cost > 0 for n in problem.nodes.values()):
+        found.append("soft due times")
+    return found
+
+
+class _State:
+    """Routes plus padded per-position arrays for vectorised insertion checks.
+
+    Row ``k`` describes vehicle ``k``; column ``i`` the arc from path position ``i`` to ``i + 1``
+    of ``[start, *route, end]``: its tail ``prev``, head ``nxt``, cost ``arc``, the earliest
+    departure ``depart`` from the tail and the latest start ``latest`` at the head.
+    """
+
+    def __init__(self, problem: CoreProblem, routes: list[list[int]]) -> None:
+        self.p = problem
+        size, k = problem.size, len(problem.vehicles)
+        self.time_l = problem.time.astype(np.int64).tolist()
+        self.cost_l = problem.cost.astype(np.int64).tolist()
+        self.time_a = np.ascontiguousarray(problem.time, dtype=np.int64)
+        self.cost_a = np.ascontiguousarray(problem.cost, dtype=np.int64)
+        self.time_t = np.ascontiguousarray(self.time_a.T)
+        self.cost_t = np.ascontiguousarray(self.cost_a.T)
+        self.ready = [-_INF] * size
+        self.due = [_INF] * size
+        self.service = [0] * size
+        self.demand = [0] * size
+        for node, n in problem.nodes.items():
+            if n.windows:
+                self.ready[node], self.due[node] = n.windows[0]
+            self.service[node], self.demand[node] = n.service, n.demand
+        self.capacity = [v.capacity if v.capacity is not None else _INF for v in problem.vehicles]
+        self.allowed = {
+            node: np.isin(np.arange(k), n.allowed_vehicles)
+            for node, n in problem.nodes.items() if n.allowed_vehicles is not None
+        }
+        self.penalty = {node: (n.penalty if n.penalty is not None else _MANDATORY)
+                        for node, n in problem.nodes.items()}
+        self.fixed = problem.fixed_vehicle_cost
+        self.routes = [list(r) for r in routes]
+        self.route_of = dict.fromkeys(problem.nodes, -1)
+        width = max(8, max((len(r) for r in routes), default=0) + 8)
+        self._alloc(k, width)
+        for v in range(k):
+            self.refresh(v)
+        self.absent = [n for n in problem.nodes if self.route_of[n] < 0]
+
+    def _alloc(self, k: int, width: int) -> None:
+        self.width = width
+        self.prev = np.zeros((k, width), dtype=np.int64)
+        self.nxt = np.zeros((k, width), dtype=np.int64)
+        self.arc = np.zeros((k, width), dtype=np.int64)
+        self.depart = np.zeros((k, width), dtype=np.int64)
+        self.latest = np.zeros((k, width), dtype=np.int64)
+        self.mask = np.zeros((k, width), dtype=bool)
+        self.load = np.zeros(k, dtype=np.int64)
+        self.route_cost = [0] * k
+
+    def refresh(self, v: int) -> None:
+        """Recompute vehicle ``v``'s row after its route changed."""
+        route, veh = self.routes[v], self.p.vehicles[v]
+        m = len(route)
+        if m + 1 > self.width:
+            self._grow(m + 8)
+        path = [veh.start, *route, veh.end]
+        tl, cl = self.time_l, self.cost_l
+        depart = [veh.earliest]
+        t = veh.earliest
+        for i, node in enumerate(route):
+            t = max(t + tl[path[i]][node], self.ready[node]) + self.service[node]
+            depart.append(t)
+            self.route_of[node] = v
+        latest = [0] * (m + 1)
+        latest[m] = veh.latest
+        for i in range(m - 1, -1, -1):
+            node = route[i]
+            latest[i] = min(self.due[node],
+                            latest[i + 1] - self.service[node] - tl[node][path[i + 2]])
+        arcs = [cl[a][b] for a, b in zip(path, path[1:], strict=False)]
+        row = slice(0, m + 1)
+        self.prev[v, row] = path[:-1]
+        self.nxt[v, row] = path[1:]
+        self.arc[v, row] = arcs
+        self.depart[v, row] = depart
+        self.latest[v, row] = latest
+        self.mask[v, :] = False
+        self.mask[v, row] = True
+        self.load[v] = sum(self.demand[n] for n in route)
+        self.route_cost[v] = (sum(arcs) + self.fixed) if route else 0
+
+    def _grow(self, width: int) -> None:
+        old = (self.prev, self.nxt, self.arc, self.depart, self.latest, self.mask)
+        k = len(self.routes)
+        cost = self.route_cost
+        self._alloc(k, width)
+        self.route_cost = cost
+        for new, arr in zip((self.prev, self.nxt, self.arc, self.depart, self.latest,
+                             self.mask), old, strict=True):
+            new[:, : arr.shape[1]] = arr
+
+    def objective(self) -> int:
+        """Arc costs, fixed costs of used vehicles and penalties of unserved nodes."""
+        return sum(self.route_cost) + sum(self.penalty[n] for n in self.absent)
+
+    def best_insertion(self, node: int, rng: np.random.Generator,
+                       blink: float) -> tuple[int, int, int] | None:
+        """Cheapest feasible (added cost, vehicle, position) for ``node``, with blinks."""
+        dem = self.demand[node]
+        rows = self.load + dem <= np.asarray(self.capacity)
+        allowed = self.allowed.get(node)
+        if allowed is not None:
+            rows &= allowed
+        if not rows.any():
+            return None
+        start = np.maximum(self.depart + self.time_t[node][self.prev], self.ready[node])
+        ok = self.mask & rows[:, None] & (start <= self.due[node])
+        ok &= start + (self.service[node] + self.time_a[node][self.nxt]) <= self.latest
+        if blink > 0:
+            ok &= rng.random(ok.shape) >= blink
+        delta = self.cost_t[node][self.prev] + self.cost_a[node][self.nxt] - self.arc
+        if self.fixed:
+            delta += np.where(self.mask[:, 1], 0, self.fixed)[:, None]
+        delta = np.where(ok, delta, _INF)
+        flat = int(delta.argmin())
+        v, pos = divmod(flat, self.width)
+        if delta[v, pos] >= _INF:
+            return None
+        return int(delta[v, pos]), v, pos
+
+    def insert(self, node: int, v: int, pos: int) -> None:
+        """Put ``node`` into route ``v`` before the stop at index ``pos``."""
+        self.routes[v].insert(pos, node)
+        self.refresh(v)
+
+    def remove(self, nodes: list[int]) -> None:
+        """Take ``nodes`` out of their routes and mark them absent."""
+        touched = set()
+        for node in nodes:
+            v = self.route_of[node]
+            self.routes[v].remove(node)
+            self.route_of[node] = -1
+            touched.add(v)
+            self.absent.append(node)
+        for v in touched:
+            self.refresh(v)
+
+    def snapshot(self) -> tuple:
+        """Everything needed to undo an iteration."""
+        return ([list(r) for r in self.routes], dict(self.route_of), list(self.absent),
+                list(self.route_cost), self.width,
+                *(a.copy() for a in (self.prev, self.nxt, self.arc, self.depart, self.latest,
+                                      self.mask, self.load)))
+
+    def restore(self, snap: tuple) -> None:
+        """Go back to a snapshot."""
+        (self.routes, self.route_of, self.absent, self.route_cost, self.width,
+         self.prev, self.nxt, self.arc, self.depart, self.latest, self.mask, self.load) = snap
+
+
+def _neighbours(problem: CoreProblem, count: int) -> dict[int, list[int]]:
+    """Each node's nearest other nodes by cost, itself first."""
+    nodes = np.array(sorted(problem.nodes))
+    sub = problem.cost[np.ix_(nodes, nodes)]
+    sym = sub + sub.T
+    order = np.argsort(sym, axis=1, kind="stable")[:, : count + 1]
+    result = {}
+    for i, node in enumerate(nodes.tolist()):
+        near = [int(nodes[j]) for j in order[i] if j != i]
+        result[node] = [node, *near[:count]]
+    return result
+
+
+def _string_to_remove(route: list[int], pos: int, length: int, cfg: RuinRecreateConfig,
+                      rng: np.random.Generator) -> list[int]:
+    """A string of ``length`` stops containing ``route[pos]`` (or a split string)."""
+    n = len(route)
+    if length < n and rng.random() < cfg.split_rate:
+        keep = 1
+        while length + keep < n and rng.random() > cfg.split_depth:
+            keep += 1
+        total = length + keep
+        first = int(rng.integers(max(0, pos - total + 1), min(pos, n - total) + 1))
+        block = route[first : first + total]
+        cut = int(rng.integers(0, length + 1))
+        return block[:cut] + block[cut + keep :]
+    first = int(rng.integers(max(0, pos - length + 1), min(pos, n - length) + 1))
+    return route[first : first + length]
+
+
+def _ruin(state: _State, near: dict[int, list[int]], cfg: RuinRecreateConfig,
+          rng: np.random.Generator) -> None:
+    """SISR removal: strings from up to k_s routes around a random served seed node."""
+    used = [r for r in state.routes if r]
+    if not used:
+        return
+    served = sum(len(r) for r in used)
+    ls_max = min(cfg.max_string, served / len(used))
+    ks_max = 4 * cfg.avg_removed / (1 + ls_max) - 1
+    ks = int(rng.uniform(1, ks_max + 1))
+    route = used[int(rng.integers(len(used)))]
+    seed = route[int(rng.integers(len(route)))]
+    ruined: set[int] = set()
+    removed: list[int] = []
+    for node in near[seed]:
+        if len(ruined) >= ks:
+            break
+        v = state.route_of[node]
+        if v < 0 or v in ruined:
+            continue
+        route = state.routes[v]
+        lt_max = min(len(route), ls_max)
+        length = int(rng.uniform(1, lt_max + 1))
+        removed += _string_to_remove(route, route.index(node), length, cfg, rng)
+        ruined.add(v)
+    state.remove(removed)
+
+
+def _recreate(state: _State, cfg: RuinRecreateConfig, rng: np.random.Generator,
+              far: dict[int, int]) -> None:
+    """Insert every absent node at its cheapest feasible position, in a randomised order."""
+    nodes = state.absent
+    rng.shuffle(nodes)
+    pick = rng.random() * 11
+    if pick < 4:
+        pass  # random order
+    elif pick < 8:
+        nodes.sort(key=lambda n: -state.demand[n])
+    elif pick < 10:
+        nodes.sort(key=lambda n: -far[n])
+    else:
+        nodes.sort(key=lambda n: far[n])
+    rest = []
+    for node in nodes:
+        found = state.best_insertion(node, rng, cfg.blink_rate)
+        if found is None:
+            rest.append(node)
+            continue
+        state.route_of[node] = found[1]
+        state.insert(node, found[1], found[2])
+    state.absent = rest
+
+
+def _average_arc(state: _State) -> float:
+    arcs = sum(len(r) + 1 for r in state.routes if r)
+    if not arcs:
+        return 1.0
+    return max(1.0, (sum(state.route_cost) - state.fixed * sum(1 for r in state.routes if r))
+               / arcs)
+
+
+def _solution(problem: CoreProblem, routes: list[list[int]], objective: int) -> CoreSolution:
+    starts, v_start, v_end = [], [], []
+    for v, route in enumerate(routes):
+        sched = schedule(problem, v, route)
+        if sched is None:
+            raise ValueError(f"route of vehicle {v} is not feasible")
+        starts.append(sched.starts)
+        v_start.append(sched.depart)
+        v_end.append(sched.back)
+    served = {n for r in routes for n in r}
+    dropped = [n for n in problem.nodes if n not in served]
+    return CoreSolution([list(r) for r in routes], starts, v_start, v_end,
+                        [None] * len(routes), dropped, objective)
+
+
+def is_feasible(problem: CoreProblem, routes: list[list[int]]) -> bool:
+    """Every route on time and within capacity, allowed vehicles respected, no node twice."""
+    seen: set[int] = set()
+    for v, route in enumerate(routes):
+        for node in route:
+            allowed = problem.nodes[node].allowed_vehicles
+            if node in seen or (allowed is not None and v not in allowed):
+                return False
+            seen.add(node)
+        if route and schedule(problem, v, route) is None:
+            return False
+    return True
+
+
+def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
+            cfg: RuinRecreateConfig | None = None) -> CoreSolution | None:
+    """Improve feasible ``routes`` (one list per vehicle) by SISR for ``time_limit_s`` seconds.
+
+    Returns the best solution found, never one with a higher objective than the input (arc
+    costs + fixed vehicle costs + penalties of unserved nodes). Returns None, without searching,
+    if the problem has a feature listed by :func:`unsupported_features` or the input routes are
+    not feasible. Empty input routes are allowed: the search then starts from its own greedy
+    insertion.
+    """
+    cfg = cfg or RuinRecreateConfig()
+    deadline = time.perf_counter() + time_limit_s
+    routes = [list(r) for r in routes]
+    if unsupported_features(problem) or not is_feasible(problem, routes):
+        return None
+    rng = np.random.default_rng(cfg.seed)
+    state = _State(problem, routes)
+    input_cost = state.objective()
+    near = _neighbours(problem, cfg.neighbours)
+    starts = {v.start for v in problem.vehicles}
+    far = {n: min(int(problem.cost[s, n]) for s in starts) for n in problem.nodes}
+    if state.absent:
+        _recreate(state, cfg, rng, far)
+    scale = _average_arc(state)
+    t_hi, t_lo = cfg.t_start * scale, cfg.t_end * scale
+    current = state.objective()
+    best, best_routes = current, [list(r) for r in state.routes]
+    t0 = time.perf_counter()
+    span = max(1e-9, deadline - t0)
+    while True:
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+        temperature = t_hi * (t_lo / t_hi) ** ((now - t0) / span)
+        snap = state.snapshot()
+        _ruin(state, near, cfg, rng)
+        _recreate(state, cfg, rng, far)
+        cost = state.objective()
+        if cost < current - temperature * math.log(rng.random() or 1e-300):
+            current = cost
+            if cost < best:
+                best, best_routes = cost, [list(r) for r in state.routes]
+        else:
+            state.restore(snap)
+    if best >= input_cost or not is_feasible(problem, best_routes):
+        return _solution(problem, routes, input_cost)
+    return _solution(problem, best_routes, best)
