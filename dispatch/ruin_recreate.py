@@ -29,6 +29,7 @@ search serves the VRPTW benchmark and break-free field-service problems.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -150,7 +151,7 @@ class _State:
             node = route[i]
             latest[i] = min(self.due[node],
                             latest[i + 1] - self.service[node] - tl[node][path[i + 2]])
-        arcs = [cl[a][b] for a, b in zip(path, path[1:], strict=False)]
+        arcs = [cl[a][b] for a, b in itertools.pairwise(path)]
         row = slice(0, m + 1)
         self.prev[v, row] = path[:-1]
         self.nxt[v, row] = path[1:]
