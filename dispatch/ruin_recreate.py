@@ -29,7 +29,6 @@ search serves the VRPTW benchmark and break-free field-service problems.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -57,6 +56,7 @@ class RuinRecreateConfig:
     blink_rate: float = 0.01  # probability of skipping a position when inserting
     t_start: float = 0.5
     t_end: float = 0.01
+    route_removal: float = 0.05  # share of iterations that also empty a whole (short) route
     neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
     seed: int = 0
 
@@ -82,9 +82,11 @@ def unsupported_features(problem: CoreProblem) -> list[str]:
 class _State:
     """Routes plus padded per-position arrays for vectorised insertion checks.
 
-    Row ``k`` describes vehicle ``k``; column ``i`` the arc from path position ``i`` to ``i + 1``
-    of ``[start, *route, end]``: its tail ``prev``, head ``nxt``, cost ``arc``, the earliest
-    departure ``depart`` from the tail and the latest start ``latest`` at the head.
+    ``data[f, k, i]`` describes position ``i`` of vehicle ``k``'s path ``[start, *route, end]``,
+    i.e. the arc from path node ``i`` to ``i + 1``, by field ``f``: its tail (``_PREV``), head
+    (``_NEXT``), cost (``_ARC``), the earliest departure from the tail (``_DEPART``) and the
+    latest service start at the head that keeps the rest of the route on time (``_LATEST``).
+    Columns beyond ``length[k]`` are stale and masked out.
     """
 
     def __init__(self, problem: CoreProblem, routes: list[list[int]]) -> None:
@@ -96,6 +98,7 @@ class _State:
         self.cost_a = np.ascontiguousarray(problem.cost, dtype=np.int64)
         self.time_t = np.ascontiguousarray(self.time_a.T)
         self.cost_t = np.ascontiguousarray(self.cost_a.T)
+        self.cost_is_time = bool(np.array_equal(self.time_a, self.cost_a))
         self.ready = [-_INF] * size
         self.due = [_INF] * size
         self.service = [0] * size
@@ -104,7 +107,8 @@ class _State:
             if n.windows:
                 self.ready[node], self.due[node] = n.windows[0]
             self.service[node], self.demand[node] = n.service, n.demand
-        self.capacity = [v.capacity if v.capacity is not None else _INF for v in problem.vehicles]
+        self.capacity = np.array([v.capacity if v.capacity is not None else _INF
+                                  for v in problem.vehicles], dtype=np.int64)
         self.allowed = {
             node: np.isin(np.arange(k), n.allowed_vehicles)
             for node, n in problem.nodes.items() if n.allowed_vehicles is not None
@@ -114,64 +118,56 @@ class _State:
         self.fixed = problem.fixed_vehicle_cost
         self.routes = [list(r) for r in routes]
         self.route_of = dict.fromkeys(problem.nodes, -1)
-        width = max(8, max((len(r) for r in routes), default=0) + 8)
-        self._alloc(k, width)
+        self.data = np.zeros((5, k, 8), dtype=np.int64)
+        self.cols = np.arange(8)
+        self.length = np.full(k, -1, dtype=np.int64)
+        self.load = np.zeros(k, dtype=np.int64)
+        self.route_cost = [0] * k
         for v in range(k):
             self.refresh(v)
         self.absent = [n for n in problem.nodes if self.route_of[n] < 0]
 
-    def _alloc(self, k: int, width: int) -> None:
-        self.width = width
-        self.prev = np.zeros((k, width), dtype=np.int64)
-        self.nxt = np.zeros((k, width), dtype=np.int64)
-        self.arc = np.zeros((k, width), dtype=np.int64)
-        self.depart = np.zeros((k, width), dtype=np.int64)
-        self.latest = np.zeros((k, width), dtype=np.int64)
-        self.mask = np.zeros((k, width), dtype=bool)
-        self.load = np.zeros(k, dtype=np.int64)
-        self.route_cost = [0] * k
+    def _grow(self, width: int) -> None:
+        data = np.zeros((5, self.data.shape[1], width), dtype=np.int64)
+        data[:, :, : self.data.shape[2]] = self.data
+        self.data, self.cols = data, np.arange(width)
 
     def refresh(self, v: int) -> None:
         """Recompute vehicle ``v``'s row after its route changed."""
         route, veh = self.routes[v], self.p.vehicles[v]
         m = len(route)
-        if m + 1 > self.width:
-            self._grow(m + 8)
-        path = [veh.start, *route, veh.end]
-        tl, cl = self.time_l, self.cost_l
-        depart = [veh.earliest]
+        if m + 1 > self.data.shape[2]:
+            self._grow(m + 16)
+        tl, cl, ready, due, service = self.time_l, self.cost_l, self.ready, self.due, self.service
+        route_of = self.route_of
+        tails = [veh.start, *route]
+        heads = [*route, veh.end]
         t = veh.earliest
-        for i, node in enumerate(route):
-            t = max(t + tl[path[i]][node], self.ready[node]) + self.service[node]
+        depart = [t]
+        a = veh.start
+        for node in route:
+            t += tl[a][node]
+            if t < ready[node]:
+                t = ready[node]
+            t += service[node]
             depart.append(t)
-            self.route_of[node] = v
+            route_of[node] = v
+            a = node
         latest = [0] * (m + 1)
-        latest[m] = veh.latest
+        lt = latest[m] = veh.latest
+        b = veh.end
         for i in range(m - 1, -1, -1):
             node = route[i]
-            latest[i] = min(self.due[node],
-                            latest[i + 1] - self.service[node] - tl[node][path[i + 2]])
-        arcs = [cl[a][b] for a, b in itertools.pairwise(path)]
-        row = slice(0, m + 1)
-        self.prev[v, row] = path[:-1]
-        self.nxt[v, row] = path[1:]
-        self.arc[v, row] = arcs
-        self.depart[v, row] = depart
-        self.latest[v, row] = latest
-        self.mask[v, :] = False
-        self.mask[v, row] = True
-        self.load[v] = sum(self.demand[n] for n in route)
+            lt -= service[node] + tl[node][b]
+            if due[node] < lt:
+                lt = due[node]
+            latest[i] = lt
+            b = node
+        arcs = [cl[a][b] for a, b in zip(tails, heads, strict=True)]
+        self.data[:, v, : m + 1] = (tails, heads, arcs, depart, latest)
+        self.length[v] = m
+        self.load[v] = sum(map(self.demand.__getitem__, route))
         self.route_cost[v] = (sum(arcs) + self.fixed) if route else 0
-
-    def _grow(self, width: int) -> None:
-        old = (self.prev, self.nxt, self.arc, self.depart, self.latest, self.mask)
-        k = len(self.routes)
-        cost = self.route_cost
-        self._alloc(k, width)
-        self.route_cost = cost
-        for new, arr in zip((self.prev, self.nxt, self.arc, self.depart, self.latest,
-                             self.mask), old, strict=True):
-            new[:, : arr.shape[1]] = arr
 
     def objective(self) -> int:
         """Arc costs, fixed costs of used vehicles and penalties of unserved nodes."""
@@ -179,28 +175,39 @@ class _State:
 
     def best_insertion(self, node: int, rng: np.random.Generator,
                        blink: float) -> tuple[int, int, int] | None:
-        """Cheapest feasible (added cost, vehicle, position) for ``node``, with blinks."""
-        dem = self.demand[node]
-        rows = self.load + dem <= np.asarray(self.capacity)
+        """Cheapest feasible (added cost, vehicle, position) for ``node``.
+
+        Each feasible position is skipped with probability ``blink``: the cheapest is taken
+        with probability 1 - blink, else the next cheapest with the same odds, and so on.
+        """
+        rows = self.load + self.demand[node] <= self.capacity
         allowed = self.allowed.get(node)
         if allowed is not None:
             rows &= allowed
         if not rows.any():
             return None
-        start = np.maximum(self.depart + self.time_t[node][self.prev], self.ready[node])
-        ok = self.mask & rows[:, None] & (start <= self.due[node])
-        ok &= start + (self.service[node] + self.time_a[node][self.nxt]) <= self.latest
-        if blink > 0:
-            ok &= rng.random(ok.shape) >= blink
-        delta = self.cost_t[node][self.prev] + self.cost_a[node][self.nxt] - self.arc
+        prev, nxt, arc, depart, latest = self.data
+        t_in, t_out = self.time_t[node][prev], self.time_a[node][nxt]
+        start = np.maximum(depart + t_in, self.ready[node])
+        ok = self.cols <= np.where(rows, self.length, -1)[:, None]
+        ok &= start <= self.due[node]
+        ok &= start + (self.service[node] + t_out) <= latest
+        if self.cost_is_time:
+            delta = t_in + t_out - arc
+        else:
+            delta = self.cost_t[node][prev] + self.cost_a[node][nxt] - arc
         if self.fixed:
-            delta += np.where(self.mask[:, 1], 0, self.fixed)[:, None]
-        delta = np.where(ok, delta, _INF)
-        flat = int(delta.argmin())
-        v, pos = divmod(flat, self.width)
-        if delta[v, pos] >= _INF:
-            return None
-        return int(delta[v, pos]), v, pos
+            delta += np.where(self.length == 0, self.fixed, 0)[:, None]
+        delta = np.where(ok, delta, _INF).ravel()
+        while True:
+            flat = int(delta.argmin())
+            if delta[flat] >= _INF:
+                return None
+            if blink <= 0 or rng.random() >= blink:
+                break
+            delta[flat] = _INF
+        v, pos = divmod(flat, self.data.shape[2])
+        return int(delta[flat]), v, pos
 
     def insert(self, node: int, v: int, pos: int) -> None:
         """Put ``node`` into route ``v`` before the stop at index ``pos``."""
@@ -222,14 +229,13 @@ class _State:
     def snapshot(self) -> tuple:
         """Everything needed to undo an iteration."""
         return ([list(r) for r in self.routes], dict(self.route_of), list(self.absent),
-                list(self.route_cost), self.width,
-                *(a.copy() for a in (self.prev, self.nxt, self.arc, self.depart, self.latest,
-                                      self.mask, self.load)))
+                list(self.route_cost), self.data.copy(), self.cols, self.length.copy(),
+                self.load.copy())
 
     def restore(self, snap: tuple) -> None:
         """Go back to a snapshot."""
-        (self.routes, self.route_of, self.absent, self.route_cost, self.width,
-         self.prev, self.nxt, self.arc, self.depart, self.latest, self.mask, self.load) = snap
+        (self.routes, self.route_of, self.absent, self.route_cost, self.data, self.cols,
+         self.length, self.load) = snap
 
 
 def _neighbours(problem: CoreProblem, count: int) -> dict[int, list[int]]:
@@ -287,7 +293,19 @@ def _ruin(state: _State, near: dict[int, list[int]], cfg: RuinRecreateConfig,
         length = int(rng.uniform(1, lt_max + 1))
         removed += _string_to_remove(route, route.index(node), length, cfg, rng)
         ruined.add(v)
+    if rng.random() < cfg.route_removal:
+        removed += _short_route(state, rng, ruined)
     state.remove(removed)
+
+
+def _short_route(state: _State, rng: np.random.Generator, ruined: set[int]) -> list[int]:
+    """All stops of the shorter of two random used routes not ruined yet (none if no such)."""
+    free = [v for v, r in enumerate(state.routes) if r and v not in ruined]
+    if not free:
+        return []
+    a, b = (free[int(rng.integers(len(free)))] for _ in range(2))
+    v = a if len(state.routes[a]) <= len(state.routes[b]) else b
+    return list(state.routes[v])
 
 
 def _recreate(state: _State, cfg: RuinRecreateConfig, rng: np.random.Generator,
