@@ -186,10 +186,11 @@ class _State:
             rows &= allowed
         if not rows.any():
             return None
-        prev, nxt, arc, depart, latest = self.data
+        width = int(self.length.max()) + 1  # columns beyond the longest route are padding
+        prev, nxt, arc, depart, latest = self.data[:, :, :width]
         t_in, t_out = self.time_t[node][prev], self.time_a[node][nxt]
         start = np.maximum(depart + t_in, self.ready[node])
-        ok = self.cols <= np.where(rows, self.length, -1)[:, None]
+        ok = self.cols[:width] <= np.where(rows, self.length, -1)[:, None]
         ok &= start <= self.due[node]
         ok &= start + (self.service[node] + t_out) <= latest
         if self.cost_is_time:
@@ -206,7 +207,7 @@ class _State:
             if blink <= 0 or rng.random() >= blink:
                 break
             delta[flat] = _INF
-        v, pos = divmod(flat, self.data.shape[2])
+        v, pos = divmod(flat, width)
         return int(delta[flat]), v, pos
 
     def insert(self, node: int, v: int, pos: int) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -41,7 +41,8 @@ class SearchConfig:
     # time limit it gets after the OR-Tools search, or the whole limit from its own construction
     ruin_recreate_share: float = 0.0
     ruin_recreate_only: bool = False
-    seed: int = 0
+    ruin_recreate: ruin_recreate.RuinRecreateConfig = field(
+        default_factory=ruin_recreate.RuinRecreateConfig)
     # extra RoutingSearchParameters fields as (dotted name, value), e.g.
     # ("local_search_operators.use_cross_exchange", 1) for BOOL_TRUE
     overrides: tuple[tuple[str, object], ...] = ()
@@ -285,7 +286,7 @@ def solve_core(
                                           for n, node in problem.nodes.items()})
     use_rr = (cfg.ruin_recreate_only or cfg.ruin_recreate_share > 0) and not (
         ruin_recreate.unsupported_features(problem))
-    rr_cfg = ruin_recreate.RuinRecreateConfig(seed=cfg.seed)
+    rr_cfg = cfg.ruin_recreate
     if use_rr and cfg.ruin_recreate_only:
         start = [list(r) for r in initial_routes] if initial_routes is not None else None
         if start is None or not ruin_recreate.is_feasible(problem, start):

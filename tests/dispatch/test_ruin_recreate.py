@@ -140,7 +140,8 @@ def test_infeasible_input_is_not_searched():
 
 @pytest.mark.parametrize("cfg", [
     SearchConfig(time_limit_s=1.0, ruin_recreate_share=0.6),
-    SearchConfig(time_limit_s=0.6, ruin_recreate_only=True, seed=3),
+    SearchConfig(time_limit_s=0.6, ruin_recreate_only=True,
+                 ruin_recreate=rr.RuinRecreateConfig(seed=3)),
 ])
 def test_solve_core_with_ruin_and_recreate_is_valid(cfg):
     inst = random_instance(4)
