@@ -116,6 +116,12 @@ class _State:
         self.penalty = {node: (n.penalty if n.penalty is not None else _MANDATORY)
                         for node, n in problem.nodes.items()}
         self.fixed = problem.fixed_vehicle_cost
+        # empty vehicles with the same signature are interchangeable: only one is tried
+        restricted = bool(self.allowed)
+        self.signature = [v if restricted else (veh.start, veh.end, veh.earliest, veh.latest,
+                                                veh.capacity)
+                          for v, veh in enumerate(problem.vehicles)]
+        self._rows: np.ndarray | None = None
         self.routes = [list(r) for r in routes]
         self.route_of = dict.fromkeys(problem.nodes, -1)
         self.data = np.zeros((5, k, 8), dtype=np.int64)
@@ -165,9 +171,24 @@ class _State:
             b = node
         arcs = [cl[a][b] for a, b in zip(tails, heads, strict=True)]
         self.data[:, v, : m + 1] = (tails, heads, arcs, depart, latest)
+        if (self.length[v] > 0) != (m > 0):
+            self._rows = None
         self.length[v] = m
         self.load[v] = sum(map(self.demand.__getitem__, route))
         self.route_cost[v] = (sum(arcs) + self.fixed) if route else 0
+
+    def candidate_rows(self) -> np.ndarray:
+        """Vehicles worth trying: every used one and one empty vehicle per signature."""
+        if self._rows is None:
+            seen, rows = set(), []
+            for v, route in enumerate(self.routes):
+                if route:
+                    rows.append(v)
+                elif self.signature[v] not in seen:
+                    seen.add(self.signature[v])
+                    rows.append(v)
+            self._rows = np.array(rows, dtype=np.int64)
+        return self._rows
 
     def objective(self) -> int:
         """Arc costs, fixed costs of used vehicles and penalties of unserved nodes."""
@@ -180,17 +201,19 @@ class _State:
         Each feasible position is skipped with probability ``blink``: the cheapest is taken
         with probability 1 - blink, else the next cheapest with the same odds, and so on.
         """
-        rows = self.load + self.demand[node] <= self.capacity
+        cand = self.candidate_rows()
+        length = self.length[cand]
+        rows = self.load[cand] + self.demand[node] <= self.capacity[cand]
         allowed = self.allowed.get(node)
         if allowed is not None:
-            rows &= allowed
+            rows &= allowed[cand]
         if not rows.any():
             return None
-        width = int(self.length.max()) + 1  # columns beyond the longest route are padding
-        prev, nxt, arc, depart, latest = self.data[:, :, :width]
+        width = int(length.max()) + 1  # columns beyond the longest route are padding
+        prev, nxt, arc, depart, latest = self.data[:, cand, :width]
         t_in, t_out = self.time_t[node][prev], self.time_a[node][nxt]
         start = np.maximum(depart + t_in, self.ready[node])
-        ok = self.cols[:width] <= np.where(rows, self.length, -1)[:, None]
+        ok = self.cols[:width] <= np.where(rows, length, -1)[:, None]
         ok &= start <= self.due[node]
         ok &= start + (self.service[node] + t_out) <= latest
         if self.cost_is_time:
@@ -198,7 +221,7 @@ class _State:
         else:
             delta = self.cost_t[node][prev] + self.cost_a[node][nxt] - arc
         if self.fixed:
-            delta += np.where(self.length == 0, self.fixed, 0)[:, None]
+            delta += np.where(length == 0, self.fixed, 0)[:, None]
         delta = np.where(ok, delta, _INF).ravel()
         while True:
             flat = int(delta.argmin())
@@ -207,13 +230,58 @@ class _State:
             if blink <= 0 or rng.random() >= blink:
                 break
             delta[flat] = _INF
-        v, pos = divmod(flat, width)
-        return int(delta[flat]), v, pos
+        row, pos = divmod(flat, width)
+        return int(delta[flat]), int(cand[row]), pos
 
     def insert(self, node: int, v: int, pos: int) -> None:
-        """Put ``node`` into route ``v`` before the stop at index ``pos``."""
-        self.routes[v].insert(pos, node)
-        self.refresh(v)
+        """Put ``node`` into route ``v`` before the stop at index ``pos``.
+
+        Only the departures after and the latest starts before the new stop are recomputed,
+        and each pass stops as soon as it meets an unchanged value.
+        """
+        route = self.routes[v]
+        route.insert(pos, node)
+        m = len(route)
+        if m == 1 or m + 1 > self.data.shape[2]:
+            self.refresh(v)
+            return
+        veh, tl, ready, due, service = (self.p.vehicles[v], self.time_l, self.ready, self.due,
+                                        self.service)
+        _, _, old_arc, old_dep, old_lat = self.data[:, v, :m].tolist()
+        depart = old_dep[: pos + 1]
+        t, a = depart[pos], (route[pos - 1] if pos else veh.start)
+        for i in range(pos, m):
+            b = route[i]
+            t += tl[a][b]
+            if t < ready[b]:
+                t = ready[b]
+            t += service[b]
+            if i > pos and t == old_dep[i]:
+                depart.extend(old_dep[i:])
+                break
+            depart.append(t)
+            a = b
+        latest = [0] * (pos + 1) + old_lat[pos:]
+        lt, b = latest[pos + 1], (route[pos + 1] if pos + 1 < m else veh.end)
+        for j in range(pos, -1, -1):
+            a = route[j]
+            lt -= service[a] + tl[a][b]
+            if due[a] < lt:
+                lt = due[a]
+            if j < pos and lt == old_lat[j]:
+                latest[: j + 1] = old_lat[: j + 1]
+                break
+            latest[j] = lt
+            b = a
+        tail = route[pos - 1] if pos else veh.start
+        head = route[pos + 1] if pos + 1 < m else veh.end
+        added = [self.cost_l[tail][node], self.cost_l[node][head]]
+        arcs = old_arc[:pos] + added + old_arc[pos + 1 :]
+        self.data[:, v, : m + 1] = ([veh.start, *route], [*route, veh.end], arcs, depart, latest)
+        self.length[v] = m
+        self.load[v] += self.demand[node]
+        self.route_cost[v] += added[0] + added[1] - old_arc[pos]
+        self.route_of[node] = v
 
     def remove(self, nodes: list[int]) -> None:
         """Take ``nodes`` out of their routes and mark them absent."""
@@ -237,6 +305,7 @@ class _State:
         """Go back to a snapshot."""
         (self.routes, self.route_of, self.absent, self.route_cost, self.data, self.cols,
          self.length, self.load) = snap
+        self._rows = None
 
 
 def _neighbours(problem: CoreProblem, count: int) -> dict[int, list[int]]:
