@@ -422,8 +422,10 @@ def _solution(problem: CoreProblem, routes: list[list[int]], objective: int) -> 
         v_end.append(sched.back)
     served = {n for r in routes for n in r}
     dropped = [n for n in problem.nodes if n not in served]
+    # like OR-Tools: a solution leaving out a mandatory node is no solution
+    found = all(problem.nodes[n].penalty is not None for n in dropped)
     return CoreSolution([list(r) for r in routes], starts, v_start, v_end,
-                        [None] * len(routes), dropped, objective)
+                        [None] * len(routes), dropped, objective, found=found)
 
 
 def is_feasible(problem: CoreProblem, routes: list[list[int]]) -> bool:
@@ -448,7 +450,7 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     costs + fixed vehicle costs + penalties of unserved nodes). Returns None, without searching,
     if the problem has a feature listed by :func:`unsupported_features` or the input routes are
     not feasible. Empty input routes are allowed: the search then starts from its own greedy
-    insertion.
+    insertion. ``found`` is False if a node without drop penalty is left unserved.
     """
     cfg = cfg or RuinRecreateConfig()
     deadline = time.perf_counter() + time_limit_s

@@ -301,9 +301,11 @@ def solve_core(
     sol = model.solve(with_time_limit(cfg, cfg.time_limit_s * (1 - share)), initial_routes,
                       progress)
     left = cfg.time_limit_s - (time.perf_counter() - t0)
-    if share > 0 and sol.found and left > 0.05:
-        better = ruin_recreate.improve(problem, sol.routes, left, rr_cfg)
-        if better is not None and better.objective < sol.objective:
+    if share > 0 and left > 0.05:
+        # from OR-Tools' solution, or from scratch if it found none in its share of the time
+        start = sol.routes if sol.found else [[] for _ in problem.vehicles]
+        better = ruin_recreate.improve(problem, start, left, rr_cfg)
+        if better is not None and (not sol.found or better.objective < sol.objective):
             sol = better
             if progress is not None:
                 progress("search", sol.objective)

@@ -148,3 +148,11 @@ def test_solve_core_with_ruin_and_recreate_is_valid(cfg):
     sol = solve_core(solomon.to_core(inst), cfg)
     res = solomon.check(inst, sol.routes)
     assert res.valid, res.errors
+
+
+def test_unserved_mandatory_node_means_not_found():
+    core = _mixed_problem()
+    nodes = {**core.nodes, 21: replace(core.nodes[21], penalty=None)}  # mandatory, unreachable
+    sol = rr.improve(replace(core, nodes=nodes), [[] for _ in core.vehicles], 0.2)
+    assert 21 in sol.dropped
+    assert not sol.found
