@@ -57,6 +57,7 @@ class RuinRecreateConfig:
     t_start: float = 0.5
     t_end: float = 0.01
     route_removal: float = 0.05  # share of iterations that also empty a whole (short) route
+    window_orders: bool = True  # also insert by window width and by window start
     neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
     seed: int = 0
 
@@ -378,20 +379,26 @@ def _short_route(state: _State, rng: np.random.Generator, ruined: set[int]) -> l
     return list(state.routes[v])
 
 
+# recreate orders: random, demand decreasing, far from depot first, close first, and (with
+# ``window_orders``) narrowest window first and earliest window first
+_ORDER_WEIGHTS = (4, 4, 2, 1, 2, 2)
+
+
 def _recreate(state: _State, cfg: RuinRecreateConfig, rng: np.random.Generator,
               far: dict[int, int]) -> None:
     """Insert every absent node at its cheapest feasible position, in a randomised order."""
     nodes = state.absent
     rng.shuffle(nodes)
-    pick = rng.random() * 11
-    if pick < 4:
-        pass  # random order
-    elif pick < 8:
-        nodes.sort(key=lambda n: -state.demand[n])
-    elif pick < 10:
-        nodes.sort(key=lambda n: -far[n])
-    else:
-        nodes.sort(key=lambda n: far[n])
+    weights = _ORDER_WEIGHTS if cfg.window_orders else _ORDER_WEIGHTS[:4]
+    pick = rng.random() * sum(weights)
+    keys = (None, lambda n: -state.demand[n], lambda n: -far[n], lambda n: far[n],
+            lambda n: state.due[n] - state.ready[n], lambda n: state.ready[n])
+    for weight, key in zip(weights, keys, strict=False):
+        if pick < weight:
+            if key is not None:
+                nodes.sort(key=key)
+            break
+        pick -= weight
     rest = []
     for node in nodes:
         found = state.best_insertion(node, rng, cfg.blink_rate)
