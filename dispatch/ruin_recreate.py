@@ -8,8 +8,8 @@ accepts the result by simulated annealing. Pure Python and numpy.
 
 Feasibility of an insertion is checked in O(1) per position from two arrays kept per route:
 the earliest departure from each stop and the latest start at each stop that keeps the rest of
-the route on time, plus the route load against the vehicle capacity. All positions of all
-routes are screened at once with numpy.
+the route on time, plus the route load against the vehicle capacity. All positions of all used
+routes (and of one empty vehicle of each kind) are screened at once with numpy.
 
 What it handles, i.e. everything a :class:`~dispatch.core.CoreProblem` expresses except the
 features listed by :func:`unsupported_features`:
@@ -18,13 +18,14 @@ features listed by :func:`unsupported_features`:
 - one service window per node (or none), service times, demands;
 - ``allowed_vehicles`` restrictions;
 - optional nodes with a drop penalty (dropping is allowed, at its penalty) and mandatory ones
-  (never dropped once served; unserved mandatory nodes count as a very large penalty);
+  (an unserved one counts 10^12, so a move that leaves one out is never accepted);
 - ``fixed_vehicle_cost`` per used route.
 
-Not handled, so :func:`improve` returns its input unchanged when any is present: vehicle breaks,
+Not handled, so :func:`improve` declines (returns None) when any is present: vehicle breaks,
 ``max_span``, break minutes ``reserved`` from the shift, dependencies between nodes, nodes with
-several windows, and soft due times. Field-service problems usually have breaks, so today this
-search serves the VRPTW benchmark and break-free field-service problems.
+several windows, and soft due times. ``dispatch.solver.solve_core`` runs it when a
+``SearchConfig`` asks for it (the Solomon benchmark engine does); the field-service ``solve()``
+does not yet, as its problems usually have breaks and several windows per visit.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ _MANDATORY = 10**12  # penalty counted for an unserved node that has no drop pen
 
 @dataclass(frozen=True)
 class RuinRecreateConfig:
-    """Parameters of the SISR search (defaults from the paper, temperatures for short runs).
+    """Parameters of the SISR search (removal and blink defaults from the paper).
 
     Temperatures are multiples of the average arc cost of the starting solution and fall
     geometrically from ``t_start`` to ``t_end`` over the time limit.
@@ -405,7 +406,6 @@ def _recreate(state: _State, cfg: RuinRecreateConfig, rng: np.random.Generator,
         if found is None:
             rest.append(node)
             continue
-        state.route_of[node] = found[1]
         state.insert(node, found[1], found[2])
     state.absent = rest
 
