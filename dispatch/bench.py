@@ -11,14 +11,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from dispatch import citygen, solomon
+from dispatch.ruin_recreate import RuinRecreateConfig
 from dispatch.solver import SearchConfig, solve, solve_core, solve_core_portfolio
 
-# Two complementary searches, one per core: insertion start with droppable customers never fails
-# on tight windows (R1/RC1); path-cheapest-arc with mandatory customers is often better on long
-# routes with wide windows (R2/RC2) but can find nothing on tight ones.
+# Two complementary searches, one per core, best valid kept. Both end in the SISR
+# ruin-and-recreate search (dispatch.ruin_recreate), from different starts for diversity:
+# OR-Tools (parallel cheapest insertion + GLS, customers droppable at a large penalty so it never
+# fails on tight windows) for the first fifth of the time, then SISR from its solution with a
+# warmer start temperature; and SISR alone from its own greedy insertion. These are the settings
+# of the results in docs/benchmarks.md.
 ENGINE = [
-    SearchConfig(first_solution="PARALLEL_CHEAPEST_INSERTION"),
-    SearchConfig(first_solution="PATH_CHEAPEST_ARC", mandatory=True),
+    SearchConfig(first_solution="PARALLEL_CHEAPEST_INSERTION", ruin_recreate_share=0.8,
+                 ruin_recreate=RuinRecreateConfig(seed=1, t_start=2.0, avg_removed=15)),
+    SearchConfig(ruin_recreate_only=True,
+                 ruin_recreate=RuinRecreateConfig(seed=2, avg_removed=15, t_start=0.5)),
 ]
 BASELINE = SearchConfig(first_solution="PATH_CHEAPEST_ARC", mandatory=True)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from dispatch import explain, translate
+from dispatch import explain, ruin_recreate, translate
 from dispatch.core import CoreProblem, CoreSolution
 from dispatch.model import Plan, Problem, SolverSettings, Unassigned
 from dispatch.travel import MatrixProvider
@@ -37,6 +37,12 @@ class SearchConfig:
     improve_perturbed: bool = True
     log_search: bool = False
     mandatory: bool = False  # ignore drop penalties: every node must be served (may find nothing)
+    # SISR ruin-and-recreate (dispatch.ruin_recreate) on problems it supports: the share of the
+    # time limit it gets after the OR-Tools search, or the whole limit from its own construction
+    ruin_recreate_share: float = 0.0
+    ruin_recreate_only: bool = False
+    ruin_recreate: ruin_recreate.RuinRecreateConfig = field(
+        default_factory=ruin_recreate.RuinRecreateConfig)
     # extra RoutingSearchParameters fields as (dotted name, value), e.g.
     # ("local_search_operators.use_cross_exchange", 1) for BOOL_TRUE
     overrides: tuple[tuple[str, object], ...] = ()
@@ -266,16 +272,44 @@ def solve_core(
     initial_routes: Sequence[Sequence[int]] | None = None,
     progress: ProgressCallback | None = None,
 ) -> CoreSolution:
-    """Solve a core problem once; stops at ``cfg.time_limit_s`` with the best solution found."""
+    """Solve a core problem once; stops at ``cfg.time_limit_s`` with the best solution found.
+
+    With ``cfg.ruin_recreate_only`` or ``cfg.ruin_recreate_share`` the SISR search of
+    :mod:`dispatch.ruin_recreate` takes all or the last part of the limit, if the problem has no
+    feature it cannot handle (otherwise OR-Tools gets the whole limit).
+    """
+    t0 = time.perf_counter()
     if progress is not None:
         progress("build", 0)
     if cfg.mandatory:
         problem = replace(problem, nodes={n: replace(node, penalty=None)
                                           for n, node in problem.nodes.items()})
+    use_rr = (cfg.ruin_recreate_only or cfg.ruin_recreate_share > 0) and not (
+        ruin_recreate.unsupported_features(problem))
+    rr_cfg = cfg.ruin_recreate
+    if use_rr and cfg.ruin_recreate_only:
+        start = [list(r) for r in initial_routes] if initial_routes is not None else None
+        if start is None or not ruin_recreate.is_feasible(problem, start):
+            start = [[] for _ in problem.vehicles]
+        sol = ruin_recreate.improve(problem, start, cfg.time_limit_s, rr_cfg)
+        if sol is not None:
+            return sol
+    share = cfg.ruin_recreate_share if use_rr else 0.0
     model = _Model(problem)
     if progress is not None:
         progress("construct", 0)
-    return model.solve(cfg, initial_routes, progress)
+    sol = model.solve(with_time_limit(cfg, cfg.time_limit_s * (1 - share)), initial_routes,
+                      progress)
+    left = cfg.time_limit_s - (time.perf_counter() - t0)
+    if share > 0 and left > 0.05:
+        # from OR-Tools' solution, or from scratch if it found none in its share of the time
+        start = sol.routes if sol.found else [[] for _ in problem.vehicles]
+        better = ruin_recreate.improve(problem, start, left, rr_cfg)
+        if better is not None and (not sol.found or better.objective < sol.objective):
+            sol = better
+            if progress is not None:
+                progress("search", sol.objective)
+    return sol
 
 
 def _solve_job(args) -> tuple[CoreSolution, float]:

@@ -1,0 +1,158 @@
+"""SISR ruin-and-recreate: always valid (independent checker), never worse, constraints kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from dispatch import ruin_recreate as rr
+from dispatch import solomon
+from dispatch.core import CoreNode, CoreProblem, CoreVehicle, schedule
+from dispatch.insertion import construct
+from dispatch.solver import SearchConfig, solve_core
+
+SHORT = 0.4  # seconds per search: enough for a few hundred iterations on 30 customers
+
+
+def random_instance(seed: int, customers: int = 30, vehicles: int = 8, capacity: int = 60,
+                    width: int = 60) -> solomon.SolomonInstance:
+    """A Solomon-style instance: random points, demands and windows of about ``width``."""
+    rng = np.random.default_rng(seed)
+    rows = [solomon.Customer(0, 50, 50, 0, 0, 400, 0)]
+    for i in range(1, customers + 1):
+        x, y = (int(v) for v in rng.integers(0, 101, 2))
+        reach = int(np.hypot(x - 50, y - 50)) + 1
+        ready = int(rng.integers(reach, 400 - 2 * reach - width - 10))
+        rows.append(solomon.Customer(i, x, y, int(rng.integers(1, 20)), ready, ready + width, 10))
+    return solomon.SolomonInstance(f"RAND{seed}", vehicles, capacity, rows)
+
+
+@pytest.fixture(params=[1, 2, 3])
+def instance(request) -> solomon.SolomonInstance:
+    return random_instance(request.param)
+
+
+def start_routes(core: CoreProblem) -> list[list[int]]:
+    """Feasible starting routes from the library's greedy insertion."""
+    routes = construct(core)
+    assert rr.is_feasible(core, routes)
+    return routes
+
+
+def test_improvement_is_valid_and_never_worse(instance):
+    core = solomon.to_core(instance)
+    routes = start_routes(core)
+    before = solomon.check(instance, routes)
+    sol = rr.improve(core, routes, SHORT, rr.RuinRecreateConfig(seed=7))
+    after = solomon.check(instance, sol.routes)
+    assert after.valid, after.errors
+    served_before = sum(len(r) for r in routes)
+    assert len(sol.dropped) <= len(core.nodes) - served_before
+    if before.valid:
+        assert after.distance <= before.distance
+
+
+def test_search_from_empty_routes_serves_everyone_validly(instance):
+    core = solomon.to_core(instance)
+    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT)
+    res = solomon.check(instance, sol.routes)
+    assert res.valid, res.errors
+    assert sol.dropped == []
+    assert sol.objective == round(res.distance * solomon.SCALE)
+
+
+def test_tight_capacity_and_windows_are_respected():
+    inst = random_instance(5, customers=40, vehicles=12, capacity=35, width=25)
+    core = solomon.to_core(inst)
+    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT)
+    served = [n for r in sol.routes for n in r]
+    assert sorted(served + sol.dropped) == sorted(core.nodes)
+    for v, route in enumerate(sol.routes):
+        assert sum(core.nodes[n].demand for n in route) <= inst.capacity
+        sched = schedule(core, v, route)
+        assert sched is not None
+        for node, start in zip(route, sched.starts, strict=True):
+            lo, hi = core.nodes[node].windows[0]
+            assert lo <= start <= hi
+    if not sol.dropped:
+        assert solomon.check(inst, sol.routes).valid
+
+
+def test_result_is_never_worse_than_a_good_input(instance):
+    core = solomon.to_core(instance)
+    good = rr.improve(core, [[] for _ in core.vehicles], SHORT, rr.RuinRecreateConfig(seed=1))
+    again = rr.improve(core, good.routes, 0.1, rr.RuinRecreateConfig(seed=2))
+    assert again.objective <= good.objective
+    assert solomon.check(instance, again.routes).valid
+
+
+def _mixed_problem() -> CoreProblem:
+    """Two depots, vehicles with different hours and capacities, restricted and optional nodes."""
+    rng = np.random.default_rng(11)
+    pts = rng.integers(0, 100, (22, 2))
+    dist = np.floor(np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))).astype(int)
+    nodes = {
+        n: CoreNode(service=5, windows=[(0, 400)] if n % 3 else [], demand=int(rng.integers(1, 6)),
+                    penalty=None if n % 4 else 500,
+                    allowed_vehicles=[0, 2] if n % 5 == 0 else None)
+        for n in range(2, 22)
+    }
+    nodes[21] = replace(nodes[21], windows=[(0, 1)], penalty=10)  # unreachable in time
+    vehicles = [CoreVehicle(0, 0, 0, 400, capacity=20), CoreVehicle(1, 1, 50, 350, capacity=15),
+                CoreVehicle(0, 1, 0, 500), CoreVehicle(1, 0, 0, 300, capacity=10)]
+    return CoreProblem(dist, dist * 2, nodes, vehicles, horizon=600, fixed_vehicle_cost=30)
+
+
+def test_allowed_vehicles_depots_and_penalties_are_respected():
+    core = _mixed_problem()
+    assert rr.unsupported_features(core) == []
+    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT)
+    assert rr.is_feasible(core, sol.routes)
+    assert 21 in sol.dropped
+    for v, route in enumerate(sol.routes):
+        for node in route:
+            allowed = core.nodes[node].allowed_vehicles
+            assert allowed is None or v in allowed
+    cost = sol.cost(core) + 30 * sum(1 for r in sol.routes if r)
+    penalties = sum(core.nodes[n].penalty for n in sol.dropped)
+    assert sol.objective == cost + penalties
+    assert all(core.nodes[n].penalty is not None for n in sol.dropped)
+
+
+def test_problems_with_unsupported_features_are_left_alone():
+    core = _mixed_problem()
+    core.vehicles[0] = replace(core.vehicles[0], break_=(100, 200, 30))
+    assert rr.unsupported_features(core) == ["vehicle breaks"]
+    assert rr.improve(core, [[] for _ in core.vehicles], SHORT) is None
+    two_windows = replace(core, vehicles=_mixed_problem().vehicles,
+                          nodes={**core.nodes, 2: replace(core.nodes[2],
+                                                           windows=[(0, 50), (100, 200)])})
+    assert rr.unsupported_features(two_windows) == ["several windows per node"]
+
+
+def test_infeasible_input_is_not_searched():
+    inst = random_instance(1)
+    core = solomon.to_core(inst)
+    assert rr.improve(core, [list(core.nodes)] + [[]] * 7, SHORT) is None
+
+
+@pytest.mark.parametrize("cfg", [
+    SearchConfig(time_limit_s=1.0, ruin_recreate_share=0.6),
+    SearchConfig(time_limit_s=0.6, ruin_recreate_only=True,
+                 ruin_recreate=rr.RuinRecreateConfig(seed=3)),
+])
+def test_solve_core_with_ruin_and_recreate_is_valid(cfg):
+    inst = random_instance(4)
+    sol = solve_core(solomon.to_core(inst), cfg)
+    res = solomon.check(inst, sol.routes)
+    assert res.valid, res.errors
+
+
+def test_unserved_mandatory_node_means_not_found():
+    core = _mixed_problem()
+    nodes = {**core.nodes, 21: replace(core.nodes[21], penalty=None)}  # mandatory, unreachable
+    sol = rr.improve(replace(core, nodes=nodes), [[] for _ in core.vehicles], 0.2)
+    assert 21 in sol.dropped
+    assert not sol.found
