@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.database import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
@@ -138,6 +138,7 @@ def search(
     """Visits matching a list query, limited to what `user` may see."""
     stmt = (
         select(Visit)
+        .options(selectinload(Visit.customer))  # the list shows each visit's customer name
         .where(visit_scope(session, user))
         .order_by(Visit.planned_start.is_(None), Visit.planned_start, Visit.id)
     )

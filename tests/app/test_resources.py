@@ -232,3 +232,24 @@ def test_a_technicians_days_off_read_back_as_dates(client, session, as_dispatche
     response = client.post("/api/v1/technicians", json=body, headers=as_dispatcher)
     assert response.status_code == 201, response.json
     assert response.json["days_off"] == ["2026-12-24", "2026-12-25"]
+
+
+def test_listing_visits_costs_the_same_queries_for_more_visits(client, session, as_dispatcher):
+    from sqlalchemy import event
+
+    from app.database import db
+
+    def queries_for_list() -> int:
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            client.get("/api/v1/visits?page_size=50", headers=as_dispatcher)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    VisitFactory.create_batch(2, required_skills={"measure": 1})
+    few = queries_for_list()
+    VisitFactory.create_batch(10, required_skills={"measure": 1})
+    assert queries_for_list() == few
