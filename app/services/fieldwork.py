@@ -130,11 +130,6 @@ def mark_incomplete(session: Session, visit: Visit, reason: str, actor: Actor) -
 
 def add_note(session: Session, visit: Visit, note_id: str, body: str, actor: Actor) -> VisitNote:
     """Append a note; replaying the same note id with the same text changes nothing."""
-    existing = session.get(VisitNote, note_id)
-    if existing is not None:
-        if existing.visit_id != visit.id or existing.body != body:
-            raise Conflict(f"note id {note_id} is already used", code="id_taken")
-        return existing
     note = VisitNote(
         id=note_id,
         visit_id=visit.id,
@@ -142,9 +137,24 @@ def add_note(session: Session, visit: Visit, note_id: str, body: str, actor: Act
         body=body,
         device_time=actor.device_time,
     )
-    session.add(note)
-    session.flush()
-    return note
+    return _append_once(session, note, same=("visit_id", "body"))
+
+
+def _append_once(session: Session, record: Any, *, same: tuple[str, ...]) -> Any:
+    """Add an append-only record keyed by a device-made UUID, once.
+
+    A replay with the same id and the same content returns the stored record; the same id
+    with other content is refused, so a retried push is harmless and a reused id is caught.
+    """
+    existing = session.get(type(record), record.id)
+    if existing is None:
+        session.add(record)
+        session.flush()
+        return record
+    if any(getattr(existing, name) != getattr(record, name) for name in same):
+        label = type(record).__name__.lower().removeprefix("visit")
+        raise Conflict(f"{label} id {record.id} is already used", code="id_taken")
+    return existing
 
 
 def set_answer(
@@ -228,12 +238,7 @@ def capture_signature(
     sha256: str | None,
     actor: Actor,
 ) -> Signature:
-    """Record the customer's signature on the visit."""
-    existing = session.get(Signature, signature_id)
-    if existing is not None:
-        if existing.visit_id != visit.id or existing.signer_name != signer_name:
-            raise Conflict(f"signature id {signature_id} is already used", code="id_taken")
-        return existing
+    """Record the customer's signature on the visit (once per signature id)."""
     signature = Signature(
         id=signature_id,
         visit_id=visit.id,
@@ -242,6 +247,4 @@ def capture_signature(
         captured_by_user_id=actor.user_id,
         device_time=actor.device_time,
     )
-    session.add(signature)
-    session.flush()
-    return signature
+    return _append_once(session, signature, same=("visit_id", "signer_name"))
