@@ -211,6 +211,8 @@ def phone(client: FlaskClient) -> Any:
 # --- a real browser on a real port (rating pages, console) ---------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Chinese pages must render as Chinese, not boxes, in screenshots.
+CJK_FONTS = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -225,11 +227,11 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    """Debian's Chromium, installed with apt when missing (never Playwright's own download)."""
-    if not CHROMIUM.exists():
+    """Debian's Chromium and CJK fonts, installed with apt when missing (never Playwright's own)."""
+    if not CHROMIUM.exists() or not CJK_FONTS.exists():
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         result = subprocess.run(
-            "apt-get update && apt-get install -y chromium",
+            "apt-get update && apt-get install -y chromium fonts-noto-cjk",
             shell=True,
             env=env,
             capture_output=True,
@@ -237,9 +239,10 @@ def chromium_path() -> Path:
             timeout=1200,
             check=False,
         )
-        if result.returncode != 0 or not CHROMIUM.exists():
+        if result.returncode != 0 or not CHROMIUM.exists() or not CJK_FONTS.exists():
             pytest.fail(
-                f"could not install chromium with apt-get (exit {result.returncode}):\n"
+                "could not install chromium and fonts-noto-cjk with apt-get "
+                f"(exit {result.returncode}):\n"
                 f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
                 pytrace=False,
             )
