@@ -9,6 +9,7 @@ Reason codes are stable (the app may translate them):
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from dispatch.core import earliest_in_windows, schedule
@@ -138,16 +139,24 @@ def _dependency_check(problem: Problem, visit: Visit, days) -> list[Reason]:
 
 
 def audit(tr: Translation, routes: list[list[int]], dropped: list[int],
-          search_stopped: bool = True) -> list[Unassigned]:
-    """Name the binding constraint for each dropped node against its best candidate routes."""
+          deadline: float | None = None) -> list[Unassigned]:
+    """Name the binding constraint for each dropped node against its best candidate routes.
+
+    Every check times routes with :func:`dispatch.core.schedule` on ``tr.core``, the day the
+    search planned. Past ``deadline`` (a ``time.perf_counter()`` value) the remaining nodes are
+    checked against their 3 nearest technician-days instead of 20.
+    """
     result = []
     for node in dropped:
         visit = tr.node_visit[node]
-        result.append(Unassigned(visit.id, _node_reasons(tr, routes, node, dropped)))
+        late = deadline is not None and time.perf_counter() > deadline
+        reasons = _node_reasons(tr, routes, node, dropped, 3 if late else MAX_CANDIDATES)
+        result.append(Unassigned(visit.id, reasons))
     return result
 
 
-def _node_reasons(tr: Translation, routes, node: int, dropped: list[int]) -> list[Reason]:
+def _node_reasons(tr: Translation, routes, node: int, dropped: list[int],
+                  count: int = MAX_CANDIDATES) -> list[Reason]:
     visit = tr.node_visit[node]
     dep = visit.depends_on
     if dep is not None and tr.visit_node.get(dep.visit_id) in dropped:
@@ -162,7 +171,7 @@ def _node_reasons(tr: Translation, routes, node: int, dropped: list[int]) -> lis
     # nearest technician-days first: they are the ones a dispatcher would try
     candidates = sorted(candidates, key=lambda v: tr.core.time[tr.core.vehicles[v].start, node])
     found: dict[str, Reason] = {}
-    for v in candidates[:MAX_CANDIDATES]:
+    for v in candidates[:count]:
         code, message, details = _classify(tr, routes[v], v, node)
         found.setdefault(code, Reason(code, message, details))
     ordered = sorted(found.values(), key=lambda r: _RANK[r.code])

@@ -350,6 +350,14 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
         elif took > 0.04 and batch > 1:
             batch //= 2
     stats.iterations = it
+    if it:
+        # the best solution's last recreate skipped positions by blinks: place what still fits
+        best_routes = search.best_routes()
+        search.load_routes(best_routes)
+        final = search.construct(best)
+        if final < best:
+            search.keep_best()
+            best = final
     stats.search_s = time.perf_counter() - t0 - stats.construct_s
     best_routes = search.best_routes()
     if best > input_cost or not is_feasible(problem, best_routes):
