@@ -208,18 +208,21 @@ def _timed_extras(v, path, m, e0, la1, node, veh, wlo, whi, tm):
 
 @njit(cache=True)
 def best_insertion(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm, cm, fixed,
-                   allowed, dep_ok, sig_seen, stamp, blink, maxlen, has_soft):
+                   allowed, dep_ok, sig_seen, stamp, blink, maxlen, has_soft, mod, failed):
     """Cheapest feasible (delta, vehicle, position) for visit ``u``; vehicle -1 if none.
 
     Empty vehicles are tried once per signature (interchangeable vehicles); each feasible
-    position is skipped with probability ``blink``.
+    position is skipped with probability ``blink``. Routes unchanged since ``u`` last found no
+    place (change clock ``failed``) are skipped: they still have none.
     """
     k = veh.shape[0]
     mu = node[u, MAT]
     sv, nw = node[u, SERVICE], node[u, NWIN]
     best, best_v, best_p = INF, -1, -1
+    u_close = whi[u, nw - 1]
+    u_open = wlo[u, 0] + sv
     for v in range(k):
-        if not allowed[u, v] or not dep_ok[v]:
+        if not allowed[u, v] or not dep_ok[v] or mod[v] <= failed:
             continue
         m = rlen[v]
         if m + 1 > maxlen:
@@ -234,8 +237,14 @@ def best_insertion(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, t
         blo, bhi, bdur = veh[v, BLO], veh[v, BHI], veh[v, BDUR]
         a = veh[v, START]
         for p in range(m + 1):
-            b = veh[v, END] if p == m else node[path[v, p], MAT]
             x0, x1 = e0[v, p], e1[v, p]
+            # departures only grow along the route: past the last window nothing fits
+            if (x0 if x0 < x1 else x1) > u_close:
+                break
+            # latest arrivals only grow too: before u could be served and leave, skip
+            if la0[v, p + 1] < u_open and la1[v, p + 1] < u_open:
+                continue
+            b = veh[v, END] if p == m else node[path[v, p], MAT]
             if p > 0:
                 a = node[path[v, p - 1], MAT]
             delta = cm[a, mu] + cm[mu, b] - cm[a, b]
@@ -301,6 +310,13 @@ def _span_ok(v, u, p, path, m, node, veh, wlo, whi, tm):
 
 
 @njit(cache=True)
+def _bump(v, mod):
+    """Mark route ``v`` changed (``mod[-1]`` is the change clock)."""
+    mod[-1] += 1
+    mod[v] = mod[-1]
+
+
+@njit(cache=True)
 def insert_at(u, v, p, path, rlen, route_of):
     """Put visit ``u`` into route ``v`` before position ``p`` (timing is refreshed by caller)."""
     m = rlen[v]
@@ -350,7 +366,7 @@ def _touch(v, it, path, rlen, bk_path, bk_len, bk_stamp, touched, nt):
 @njit(cache=True)
 def _remove(marks, nmark, it, path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent,
             nabs, node, veh, wlo, whi, tm, cm, fixed, has_soft, bk_path, bk_len, bk_stamp,
-            touched, nt, dep_ptr, dep_other, dep_kind, removed_flag, obj):
+            touched, nt, dep_ptr, dep_other, dep_kind, removed_flag, mod, fail_at, obj):
     """Take the marked visits (and served visits depending on them) out; returns objective."""
     # cascade: a visit whose predecessor leaves must leave too
     i = 0
@@ -381,6 +397,7 @@ def _remove(marks, nmark, it, path, rlen, e0, e1, la0, la1, load, rcost, route_o
             w += 1
         if changed:
             rlen[v] = w
+            _bump(v, mod)
             obj -= rcost[v]
             refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm,
                     fixed, has_soft)
@@ -388,6 +405,7 @@ def _remove(marks, nmark, it, path, rlen, e0, e1, la0, la1, load, rcost, route_o
     for i in range(nmark[0]):
         u = marks[i]
         removed_flag[u] = False
+        fail_at[u] = -1
         route_of[u] = -1
         absent[nabs[0]] = u
         nabs[0] += 1
@@ -519,7 +537,7 @@ def _room(u, path, rlen, node, veh, allowed, marks, nmark, removed_flag):
 def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
               absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
               dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp, bk_path,
-              bk_len, bk_stamp, touched, nt, dmask, keys, obj):
+              bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at, obj):
     """Insert every absent visit at its cheapest feasible position, in a randomised order."""
     n = nabs[0]
     if n == 0:
@@ -550,25 +568,31 @@ def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcos
             sec = np.random.random()
         keys[i] = node[u, CLASS] * 1e13 + sec + np.random.random() * 1e-3
     order = np.argsort(keys[:n])
+    calls[0] += n
     todo = absent[:n].copy()
     nabs[0] = 0
     has_deps = dep_ptr[-1] > 0
     for j in range(n):
         u = todo[order[j]]
+        failed = fail_at[u]
         if has_deps and dep_ptr[u + 1] > dep_ptr[u]:
             dep_mask(u, dmask, route_of, dep_ptr, dep_other, dep_gap, dep_kind, vday)
+            failed = -1
         else:
             dmask[:] = True
         stamp[0] += 1
         _, v, p = best_insertion(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi,
-                                     tm, cm, fixed, allowed, dmask, sig_seen, stamp[0], blink,
-                                     maxlen, has_soft)
+                                 tm, cm, fixed, allowed, dmask, sig_seen, stamp[0], blink,
+                                 maxlen, has_soft, mod, failed)
         if v < 0:
             absent[nabs[0]] = u
             nabs[0] += 1
+            fail_at[u] = mod[-1]
             continue
         _touch(v, it, path, rlen, bk_path, bk_len, bk_stamp, touched, nt)
         insert_at(u, v, p, path, rlen, route_of)
+        fail_at[u] = -1
+        _bump(v, mod)
         obj -= rcost[v]
         refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
                 has_soft)
@@ -587,9 +611,10 @@ def _rebuild_absent(route_of, absent, nabs):
 
 @njit(cache=True)
 def load_routes(src_path, src_len, path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent,
-                nabs, node, veh, wlo, whi, tm, cm, fixed, has_soft):
+                nabs, node, veh, wlo, whi, tm, cm, fixed, has_soft, mod, fail_at):
     """Make ``src`` the current solution; returns its objective."""
     route_of[:] = -1
+    fail_at[:] = -1
     obj = 0
     for v in range(veh.shape[0]):
         m = src_len[v]
@@ -597,6 +622,7 @@ def load_routes(src_path, src_len, path, rlen, e0, e1, la0, la1, load, rcost, ro
         rlen[v] = m
         for i in range(m):
             route_of[path[v, i]] = v
+        _bump(v, mod)
         refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
                 has_soft)
         obj += rcost[v]
@@ -626,7 +652,7 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
     after more iterations has seen every solution a shorter one saw.
     """
     (bk_path, bk_len, bk_stamp, touched, nt, marks, nmark, removed_flag, ruined, sig_seen,
-     stamp, dmask, keys) = work
+     stamp, dmask, keys, calls, mod, fail_at) = work
     avg_removed, max_string, split_rate, split_depth, blink, route_removal, room_rate = params
     k = veh.shape[0]
     for it in range(it_from, it_to):
@@ -637,7 +663,7 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
         if it == e_start and it > 0:
             cur_obj = load_routes(best_path, best_len, path, rlen, e0, e1, la0, la1, load, rcost,
                                   route_of, absent, nabs, node, veh, wlo, whi, tm, cm, fixed,
-                                  has_soft)
+                                  has_soft, mod, fail_at)
         frac = (it - e_start) / e_len
         temp = t_hi * (t_lo / t_hi) ** frac
         nt[0] = 0
@@ -648,12 +674,12 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
         new = _remove(marks, nmark, stamp_it, path, rlen, e0, e1, la0, la1, load, rcost,
                       route_of, absent, nabs, node, veh, wlo, whi, tm, cm, fixed, has_soft,
                       bk_path, bk_len, bk_stamp, touched, nt, dep_ptr, dep_other, dep_kind,
-                      removed_flag, cur_obj)
+                      removed_flag, mod, fail_at, cur_obj)
         new = _recreate(stamp_it, blink, order_weights, path, rlen, e0, e1, la0, la1, load,
                         rcost, route_of, absent, nabs, node, veh, wlo, whi, tm, cm, fixed,
                         allowed, far, dep_ptr, dep_other, dep_gap, dep_kind, vday, has_soft,
                         maxlen, sig_seen, stamp, bk_path, bk_len, bk_stamp, touched, nt, dmask,
-                        keys, new)
+                        keys, calls, mod, fail_at, new)
         u = np.random.random()
         if u <= 0.0:
             u = 1e-300
@@ -677,6 +703,7 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
                 rlen[v] = m
                 for i in range(m):
                     route_of[path[v, i]] = v
+                _bump(v, mod)
                 refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm,
                         cm, fixed, has_soft)
             _rebuild_absent(route_of, absent, nabs)
@@ -689,11 +716,12 @@ def construct(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs,
               has_soft, maxlen, work, obj):
     """Greedy insertion of every absent visit, most important and farthest first."""
     bk_path, bk_len, bk_stamp, touched, nt = work[:5]
-    sig_seen, stamp, dmask, keys = work[9:]
+    sig_seen, stamp, dmask, keys, calls, mod, fail_at = work[9:]
     weights = np.zeros(6)
     weights[2] = 1.0  # far first
     nt[0] = 0
     return _recreate(0, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
                      absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
                      dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
-                     bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, obj)
+                     bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
+                     obj)

@@ -200,7 +200,8 @@ class _Search:
             np.zeros(1, dtype=np.int64), np.zeros(max(n, 1), dtype=np.bool_),
             np.zeros(k, dtype=np.bool_), np.full(max(a.n_signatures, 1), -1, dtype=np.int64),
             np.zeros(1, dtype=np.int64), np.ones(k, dtype=np.bool_),
-            np.zeros(max(n, 1), dtype=np.float64),
+            np.zeros(max(n, 1), dtype=np.float64), np.zeros(1, dtype=np.int64),
+            np.zeros(k + 1, dtype=np.int64), np.full(max(n, 1), -1, dtype=np.int64),
         )
 
     def state(self) -> tuple:
@@ -218,7 +219,7 @@ class _Search:
             lens[v] = len(route)
         a = self.a
         obj = kn.load_routes(src, lens, *self.state(), a.node, a.veh, a.wlo, a.whi, a.tm, a.cm,
-                             a.fixed, a.has_soft)
+                             a.fixed, a.has_soft, self.work[14], self.work[15])
         if (self.rcost >= kn.INF).any():
             return None
         return int(obj)
@@ -350,6 +351,7 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
         elif took > 0.04 and batch > 1:
             batch //= 2
     stats.iterations = it
+    stats.insertions = int(search.work[13][0])
     if it:
         # the best solution's last recreate skipped positions by blinks: place what still fits
         best_routes = search.best_routes()
