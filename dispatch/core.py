@@ -179,20 +179,23 @@ def _forward(problem: CoreProblem, v: int, route: list[int], break_at: int | Non
     load = 0
     for k, node in enumerate([*route, veh.end]):
         travel = int(problem.time[prev, node])
+        here = t + travel  # when the technician reaches the place (lunch taken on site after)
         if break_at == k:
             brk = max(t, veh.break_[0])
             arrival = _leg_arrival(t, travel, veh.break_)
             if arrival is None:
                 return None
             t = arrival
+            if brk < here:  # lunch on the way: the drive ends after it
+                here = t
         else:
-            t += travel
+            t = here
         if k == len(route):
             if t > veh.latest + veh.reserved:
                 return None
             break
         n = problem.nodes[node]
-        arrivals.append(t)
+        arrivals.append(here)
         start = earliest_in_windows(t, n.windows)
         if start is None:
             return None

@@ -311,7 +311,7 @@ def _route(tr: Translation, v: int, route: list[int], sched: Schedule) -> Route:
         stops.append(Stop(
             visit_id=visit.id,
             arrival=tr.at(sched.arrivals[k]),
-            wait_min=max(0, start - sched.arrivals[k]),
+            wait_min=max(0, start - sched.arrivals[k] - _lunch_on_site(veh, sched, k)),
             start=tr.at(start),
             end=tr.at(start + visit.duration_min),
             slack_min=slack[k],
@@ -323,6 +323,13 @@ def _route(tr: Translation, v: int, route: list[int], sched: Schedule) -> Route:
     brk = tr.at(sched.break_start) if sched.break_start is not None else None
     return Route(tech.id, shift.day, tr.at(sched.depart), tr.at(sched.back), stops, brk,
                  round(km, 3), travel_min)
+
+
+def _lunch_on_site(veh, sched: Schedule, k: int) -> int:
+    # lunch taken at the customer while waiting is not waiting
+    if sched.break_before != k or veh.break_ is None:
+        return 0
+    return veh.break_[2] if sched.break_start >= sched.arrivals[k] else 0
 
 
 def _slack(tr: Translation, v: int, route: list[int], sched: Schedule) -> list[int]:
