@@ -144,13 +144,13 @@ def audit(tr: Translation, routes: list[list[int]], dropped: list[int],
 
     Every check times routes with :func:`dispatch.core.schedule` on ``tr.core``, the day the
     search planned. Past ``deadline`` (a ``time.perf_counter()`` value) the remaining nodes are
-    checked against their 3 nearest technician-days instead of 20.
+    checked against their nearest technician-day only.
     """
     result = []
     for node in dropped:
         visit = tr.node_visit[node]
         late = deadline is not None and time.perf_counter() > deadline
-        reasons = _node_reasons(tr, routes, node, dropped, 3 if late else MAX_CANDIDATES)
+        reasons = _node_reasons(tr, routes, node, dropped, 1 if late else MAX_CANDIDATES)
         result.append(Unassigned(visit.id, reasons))
     return result
 

@@ -27,10 +27,9 @@ def _route_cost(core: CoreProblem, v: int, route: list[int]) -> int | None:
 
 
 def _routes_from_plan(tr: Translation, plan: Plan, skip: str) -> list[list[int]]:
-    index = {(t.id, s.day): v for v, (t, s) in enumerate(tr.vehicles)}
     routes: list[list[int]] = [[] for _ in tr.vehicles]
     for route in plan.routes:
-        v = index.get((route.technician_id, route.day))
+        v = tr.vehicle_at(route.technician_id, route.day, route.start)
         if v is None:
             raise ValueError(f"plan route {route.technician_id}/{route.day} is not in the problem")
         routes[v] = [tr.visit_node[s.visit_id] for s in route.stops if s.visit_id != skip]

@@ -8,6 +8,7 @@ minutes from the horizon origin at its boundary only (see ``dispatch.solver``).
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -120,9 +121,11 @@ class Technician:
         for skill, level in self.skills.items():
             if level < 0:
                 raise ValueError(f"technician {self.id}: negative level for {skill}")
-        days = [s.day for s in self.shifts]
-        if len(days) != len(set(days)):
-            raise ValueError(f"technician {self.id} has two shifts on one day")
+        # several shifts on one day are allowed (split days); they must not overlap
+        ordered = sorted(self.shifts, key=lambda s: s.start)
+        for a, b in itertools.pairwise(ordered):
+            if b.start < a.end:
+                raise ValueError(f"technician {self.id} has overlapping shifts on {b.day}")
 
     def has_skills(self, required: dict[str, int]) -> bool:
         """True when every required skill is held at least at the required level."""

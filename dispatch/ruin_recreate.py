@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dispatch import kernels as kn
-from dispatch.core import CoreProblem, CoreSolution, schedule
+from dispatch.core import CoreNode, CoreProblem, CoreSolution, CoreVehicle, schedule
 
 MANDATORY = 10**15  # penalty counted for an unserved node that has no drop penalty
 _OPEN = 1 << 40  # window bound of a node without windows
@@ -365,3 +365,17 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     if best > input_cost or not is_feasible(problem, best_routes):
         return _solution(problem, routes, input_cost)
     return _solution(problem, best_routes, best)
+
+
+def warm() -> None:
+    """Load (or compile, on the first run of an install) every kernel on a tiny problem.
+
+    Numba caches the compiled code on disk; loading it takes about a second per process. A
+    long-lived worker calls this once at start so that no solve pays it inside its time limit.
+    """
+    cost = np.array([[0, 5, 5], [5, 0, 5], [5, 5, 0]], dtype=np.int64)
+    nodes = {1: CoreNode(10, [(0, 100), (200, 300)], penalty=100, soft_due=50, soft_cost=1),
+             2: CoreNode(10, [(0, 300)], penalty=100)}
+    vehicles = [CoreVehicle(0, 0, 0, 400, capacity=5, max_span=400, break_=(0, 200, 10))]
+    improve(CoreProblem(cost, cost, nodes, vehicles, 400), [[]], 10.0,
+            RuinRecreateConfig(max_iterations=2))

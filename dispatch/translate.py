@@ -69,6 +69,19 @@ class Translation:
         """Vehicle indices (technician-days) of one technician."""
         return [i for i, (t, _) in enumerate(self.vehicles) if t.id == tech_id]
 
+    def vehicle_at(self, tech_id: str, day, at: datetime) -> int | None:
+        """The vehicle (technician shift) of ``tech_id`` on ``day`` that contains ``at``.
+
+        A technician may work several shifts on one day; a route or an assignment belongs to
+        the one whose hours hold its start (the first of the day if none does).
+        """
+        options = [v for v, (t, s) in enumerate(self.vehicles) if t.id == tech_id and s.day == day]
+        for v in options:
+            shift = self.vehicles[v][1]
+            if shift.start <= at <= shift.end:
+                return v
+        return options[0] if options else None
+
     def day_index(self, v: int) -> int:
         """Horizon day index of vehicle ``v``."""
         return (self.vehicles[v][1].day - self.problem.horizon_start).days
@@ -355,9 +368,8 @@ def kpis(tr: Translation, routes: list[Route], unassigned: list[Unassigned]) -> 
     """Plan KPIs: travel, utilisation of used shifts, on-time share, SLA misses."""
     service = sum((s.end - s.start).total_seconds() / 60 for r in routes for s in r.stops)
     available = 0.0
-    shifts = {(t.id, s.day): s for t, s in tr.vehicles}
     for r in routes:
-        shift = shifts[(r.technician_id, r.day)]
+        shift = tr.vehicles[tr.vehicle_at(r.technician_id, r.day, r.start)][1]
         available += (shift.end - shift.start).total_seconds() / 60
     by_id = {v.id: v for v in tr.problem.visits}
     with_due = [s for r in routes for s in r.stops if by_id[s.visit_id].sla_due is not None]

@@ -33,9 +33,9 @@ class GridProvider:
     """Travel matrix of the grid rule (distance = minutes / 2 km)."""
 
     def matrix(self, points):
-        n = len(points)
-        minutes = np.array([[travel_min(points[i], points[j]) for j in range(n)]
-                            for i in range(n)], dtype=float)
+        km = np.array([_km(p) for p in points], dtype=float).reshape(-1, 2)
+        grid = np.abs(km[:, None, :] - km[None, :, :]).sum(axis=2)
+        minutes = np.round(MIN_PER_KM * grid)
         return minutes * 1000.0 / MIN_PER_KM, minutes * 60.0
 
 

@@ -8,9 +8,18 @@ from datetime import timedelta
 
 import pytest
 
-from dispatch import Break, CurrentPosition, Dependency, Lock, SolverSettings, solve, translate
+from dispatch import (
+    Break,
+    CurrentPosition,
+    Dependency,
+    Lock,
+    Shift,
+    SolverSettings,
+    solve,
+    translate,
+)
 from dispatch import ruin_recreate as rr
-from tests.dispatch.conftest import DAY, at, near, problem, shift, tech, visit
+from tests.dispatch.conftest import DAY, DEPOT, at, near, problem, shift, tech, visit
 from tests.dispatch.daycheck import GridProvider, check_plan_independently
 
 GRID = GridProvider()
@@ -187,7 +196,7 @@ def test_a_longer_time_limit_never_gives_a_worse_plan():
 @pytest.mark.parametrize("limit", [1.0])
 def test_the_time_limit_bounds_the_whole_solve(limit):
     prob = day_with_lunch(150)
-    solve(prob, provider=GRID, time_limit_s=0.3)  # compiled code loaded once per process
+    rr.warm()  # compiled code is loaded once per process
     t0 = time.perf_counter()
     solve(prob, provider=GRID, time_limit_s=limit)
     assert time.perf_counter() - t0 < limit + 0.25
@@ -204,3 +213,15 @@ def test_the_independent_checker_catches_a_lunch_in_a_visit_and_a_too_short_driv
     early = replace(route.stops[0], start=at(8, 30), end=at(12, 30))
     rushed = replace(plan, routes=[replace(route, stops=[early])])
     assert any("reach" in e for e in check_plan_independently(rushed, prob))
+
+
+def test_every_shift_of_a_split_day_is_used():
+    morning = shift(start=8, end=11)
+    evening = Shift(DAY, at(17), at(21), DEPOT, DEPOT)
+    t = tech("a", shifts=[morning, evening])
+    visits = [visit("early", near(1), duration=60, windows=[(at(8), at(10))]),
+              visit("late", near(1), duration=60, windows=[(at(18), at(20))])]
+    plan = solved(problem([t], visits))
+    assert not plan.unassigned
+    assert len(plan.routes) == 2
+    assert plan.route_of("late")[0].start >= at(17)
