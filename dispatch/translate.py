@@ -34,9 +34,25 @@ from dispatch.travel import GeodesicProvider, MatrixProvider
 UNREACHABLE_MIN = 10**6
 
 
-def priority_penalty(visit: Visit, base: int) -> int:
-    """Drop penalty: a factor 10 per priority step, so one important visit outweighs many minor."""
+MUST_DO_FACTOR = 10**5  # a must-do visit outweighs any number of others a route can hold
+
+
+def is_must_do(visit: Visit, horizon_end: datetime | None = None) -> bool:
+    """Priority 5, a hard SLA, or an SLA due before the end of the horizon ("due today")."""
+    if visit.priority >= 5 or visit.sla_hard:
+        return True
+    return visit.sla_due is not None and horizon_end is not None and visit.sla_due <= horizon_end
+
+
+def priority_penalty(visit: Visit, base: int, horizon_end: datetime | None = None) -> int:
+    """Drop penalty: a factor 10 per priority step, so one important visit outweighs many minor.
+
+    Must-do visits (:func:`is_must_do`) add ``base * 10**5`` on top, so the search leaves one
+    out only when no placement exists, displacing lower priorities otherwise.
+    """
     penalty = base * 10 ** (visit.priority - 1)
+    if is_must_do(visit, horizon_end):
+        penalty += base * MUST_DO_FACTOR
     if visit.lock is Lock.IN_PROGRESS:
         return base * 10**7
     if visit.lock is not Lock.NONE:
@@ -160,9 +176,10 @@ def build(
         for (tech, shift), s, e in zip(vehicles, starts, ends, strict=True)
     ]
     visit_node = {v.id: n for n, v in node_visit.items()}
+    horizon_end = origin + timedelta(days=problem.horizon_days)
     nodes = {}
     for node, visit in node_visit.items():
-        nodes[node] = _node(visit, vehicles, minutes, settings, horizon)
+        nodes[node] = _node(visit, vehicles, minutes, settings, horizon, horizon_end)
     vehicle_day = [(s.day - problem.horizon_start).days for _, s in vehicles]
     deps = []
     for node, visit in node_visit.items():
@@ -201,7 +218,8 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exac
     return veh
 
 
-def _node(visit: Visit, vehicles, minutes, settings, horizon: int) -> CoreNode:
+def _node(visit: Visit, vehicles, minutes, settings, horizon: int,
+          horizon_end: datetime) -> CoreNode:
     windows = sorted((minutes(a), minutes(b)) for a, b in visit.time_windows) or [(0, horizon)]
     windows = _merge(windows)
     if visit.sla_hard and visit.sla_due is not None:
@@ -228,7 +246,7 @@ def _node(visit: Visit, vehicles, minutes, settings, horizon: int) -> CoreNode:
         service=visit.duration_min,
         windows=windows,
         demand=visit.demand,
-        penalty=priority_penalty(visit, settings.drop_penalty_base),
+        penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end),
         allowed_vehicles=allowed,
         soft_due=soft_due,
         soft_cost=settings.lateness_cost_per_min * visit.priority,

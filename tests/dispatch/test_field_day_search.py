@@ -225,3 +225,12 @@ def test_every_shift_of_a_split_day_is_used():
     assert not plan.unassigned
     assert len(plan.routes) == 2
     assert plan.route_of("late")[0].start >= at(17)
+
+
+def test_a_visit_due_today_is_must_do_and_outranks_higher_priorities():
+    t = tech("a", shifts=[shift(start=9, end=12)])
+    others = [visit(f"p4_{i}", near(0.5 + 0.1 * i), duration=55, priority=4) for i in range(3)]
+    due = visit("due", near(0.2), duration=55, priority=2, sla_due=at(16))
+    plan = solved(problem([t], [*others, due]))
+    assert plan.route_of("due") is not None
+    assert len(plan.unassigned) == 1
