@@ -15,6 +15,7 @@ from dispatch import (
     Lock,
     Shift,
     SolverSettings,
+    insert_visit,
     solve,
     translate,
 )
@@ -234,3 +235,36 @@ def test_a_visit_due_today_is_must_do_and_outranks_higher_priorities():
     plan = solved(problem([t], [*others, due]))
     assert plan.route_of("due") is not None
     assert len(plan.unassigned) == 1
+
+
+def full_day():
+    # the only installer's morning is full of minor work; a second installer is far away
+    installer = tech("inst", {"install": 1}, [shift(start=8, end=12)])
+    minor = [visit(f"m{i}", near(0.5 + 0.2 * i), duration=50, skills={"install": 1},
+                   kind="install", priority=1, windows=[(at(8), at(12))]) for i in range(4)]
+    return problem([installer], minor)
+
+
+def test_insertion_refuses_an_urgent_visit_into_a_full_day_by_default():
+    prob = full_day()
+    plan = solved(prob)
+    assert not plan.unassigned
+    urgent = visit("urgent", near(1), duration=50, skills={"install": 1}, kind="install",
+                   priority=5)
+    after = insert_visit(plan, prob, urgent, provider=GRID)
+    assert [u.visit_id for u in after.unassigned] == ["urgent"]
+
+
+def test_insertion_with_displacement_moves_out_the_least_important_and_says_why():
+    prob = full_day()
+    plan = solved(prob)
+    urgent = visit("urgent", near(1), duration=50, skills={"install": 1}, kind="install",
+                   priority=5)
+    after = insert_visit(plan, prob, urgent, provider=GRID, displace=True)
+    full = replace(prob, visits=[*prob.visits, urgent])
+    assert not check_plan_independently(after, full)
+    assert after.route_of("urgent") is not None
+    (out,) = after.unassigned
+    reason = out.reasons[0]
+    assert reason.code == "displaced_by_higher_priority"
+    assert reason.details["by_visit_id"] == "urgent"
