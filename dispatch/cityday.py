@@ -39,6 +39,7 @@ from dispatch.model import (
     Visit,
 )
 from dispatch.travel import FixedMatrixProvider, MatrixProvider
+from dispatch.verify import BREAK, RouteSequence
 
 CST = timezone(timedelta(hours=8))
 DEFAULT_DAY = date(2026, 11, 25)
@@ -178,6 +179,17 @@ def to_check_plan(city: CityDay, plan: Plan) -> dict[str, Any]:
                        "steps": _steps(city, route, sec)})
     unassigned = [i for i, vid in enumerate(city.visit_ids) if vid not in served]
     return {"routes": routes, "unassigned": unassigned}
+
+
+def route_sequences(city: CityDay, plan: dict[str, Any]) -> list[RouteSequence]:
+    """The order of each route of a plan in check_city.py's format, for dispatch.verify."""
+    seqs = []
+    for r in plan["routes"]:
+        items = [BREAK if s["type"] == "break" else city.visit_ids[s["id"]]
+                 for s in r["steps"] if s["type"] in ("job", "break")]
+        seqs.append(RouteSequence(city.technician_ids[r["technician_index"]],
+                                  city.problem.horizon_start, items))
+    return seqs
 
 
 def _steps(city: CityDay, route: Route, sec) -> list[dict[str, Any]]:
