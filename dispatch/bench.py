@@ -36,32 +36,36 @@ ENGINE = [
 BASELINE = SearchConfig(first_solution="PATH_CHEAPEST_ARC", mandatory=True)
 
 
-def _run(inst: solomon.SolomonInstance, which: str, limit: float, workers: int):
+def _run(inst: solomon.SolomonInstance, which: str, limit: float):
     core = solomon.to_core(inst)
-    t0 = time.perf_counter()
-    if which == "engine":
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    if which.startswith("engine"):
+        # "engine1p": the first search alone in this process; "engine2p": both in parallel
+        workers = int(which[len("engine"):-1])
         configs = [replace(c, time_limit_s=limit) for c in ENGINE[:workers]]
         sol = solve_core_portfolio(core, configs)
     else:
         # plain OR-Tools: every customer mandatory, path-cheapest-arc then GLS
         sol = solve_core(core, replace(BASELINE, time_limit_s=limit))
-    elapsed = time.perf_counter() - t0
-    if not sol.found:
-        return None, elapsed
-    return sol.routes, elapsed
+    elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    return (sol.routes if sol.found else None), elapsed, cpu
 
 
 def cmd_solomon(args: argparse.Namespace) -> int:
-    """Run the engine and the plain baseline on Solomon-format files; print and save results."""
+    """Run the engine (one and/or two processes) and the plain baseline; print and save results."""
     bks = solomon.load_bks(args.bks) if args.bks else {}
     rows = []
-    solvers = ["engine"] if args.no_baseline else ["engine", "baseline"]
-    print(f"{'instance':10} {'solver':8} {'dist':>9} {'veh':>4} {'gap%':>7} {'time':>6} valid")
+    solvers = [f"engine{w}p" for w in args.workers]
+    if not args.no_baseline:
+        solvers.append("baseline")
+    print(f"{'instance':10} {'solver':9} {'dist':>9} {'veh':>4} {'gap%':>7} {'wall':>6} "
+          f"{'cpu':>6} valid")
     for path in args.files:
         inst = solomon.load(path)
         for which in solvers:
-            routes, elapsed = _run(inst, which, args.time_limit, args.workers)
-            row = {"instance": inst.name, "solver": which, "time_s": round(elapsed, 1)}
+            routes, elapsed, cpu = _run(inst, which, args.time_limit)
+            row = {"instance": inst.name, "solver": which, "time_s": round(elapsed, 1),
+                   "cpu_s": round(cpu, 1)}
             if routes is None:
                 row.update(distance=None, vehicles=None, gap_pct=None, valid=False)
             else:
@@ -70,8 +74,8 @@ def cmd_solomon(args: argparse.Namespace) -> int:
                 gap = 100 * (res.distance - best) / best if best else None
                 row.update(distance=round(res.distance, 1), vehicles=res.vehicles,
                            gap_pct=None if gap is None else round(gap, 2), valid=res.valid)
-                if args.routes and which == "engine":
-                    out = Path(args.routes)
+                if args.routes and which.startswith("engine"):
+                    out = Path(args.routes) / which
                     out.mkdir(parents=True, exist_ok=True)
                     (out / f"{inst.name}.sol").write_text(
                         solomon.format_routes(routes, res.distance))
@@ -90,8 +94,9 @@ def _print_row(row: dict) -> None:
     dist = "none" if row["distance"] is None else f"{row['distance']:.1f}"
     gap = "-" if row["gap_pct"] is None else f"{row['gap_pct']:.2f}"
     veh = "-" if row["vehicles"] is None else row["vehicles"]
-    print(f"{row['instance']:10} {row['solver']:8} {dist:>9} {veh!s:>4} {gap:>7} "
-          f"{row['time_s']:>6} {'valid' if row['valid'] else 'INVALID'}", flush=True)
+    print(f"{row['instance']:10} {row['solver']:9} {dist:>9} {veh!s:>4} {gap:>7} "
+          f"{row['time_s']:>6} {row['cpu_s']:>6} {'valid' if row['valid'] else 'INVALID'}",
+          flush=True)
 
 
 def _print_summary(rows: list[dict], solvers: list[str]) -> None:
@@ -104,8 +109,9 @@ def _print_summary(rows: list[dict], solvers: list[str]) -> None:
                 continue
             valid = [r for r in sel if r["valid"] and r["gap_pct"] is not None]
             avg = statistics.mean(r["gap_pct"] for r in valid) if valid else float("nan")
-            print(f"AVERAGE {which:8} {family:9}: valid {len(valid)}/{len(sel)}, "
-                  f"mean gap over valid {avg:.2f}%")
+            cpu = statistics.mean(r["cpu_s"] for r in sel)
+            print(f"AVERAGE {which:9} {family:9}: valid {len(valid)}/{len(sel)}, "
+                  f"mean gap over valid {avg:.2f}%, mean CPU {cpu:.1f} s")
 
 
 def _city_line(label: str, plan, elapsed: float, total: int) -> None:
@@ -315,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("files", nargs="+")
     s.add_argument("--bks")
     s.add_argument("--time-limit", type=float, default=10.0)
-    s.add_argument("--workers", type=int, default=2, help="parallel search processes (max 2)")
+    s.add_argument("--workers", type=int, nargs="+", default=[2],
+                   help="parallel search processes of the engine, one run per value (1 and/or 2)")
     s.add_argument("--csv")
     s.add_argument("--routes")
     s.add_argument("--no-baseline", action="store_true")
