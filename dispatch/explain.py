@@ -42,8 +42,13 @@ def precheck(problem: Problem) -> dict[str, list[Reason]]:
     """Reasons that make a visit impossible before any routing, keyed by visit id."""
     days = set(problem.days)
     found: dict[str, list[Reason]] = {}
+    skilled_by: dict[tuple, list[Technician]] = {}
     for visit in problem.visits:
-        reasons = _visit_checks(problem, visit, days)
+        key = tuple(sorted(visit.required_skills.items()))
+        if key not in skilled_by:
+            skilled_by[key] = [t for t in problem.technicians
+                               if t.has_skills(visit.required_skills)]
+        reasons = _visit_checks(problem, visit, days, skilled_by[key])
         if reasons:
             found[visit.id] = reasons
     # a visit whose predecessor cannot happen cannot happen either
@@ -63,10 +68,10 @@ def precheck(problem: Problem) -> dict[str, list[Reason]]:
     return found
 
 
-def _visit_checks(problem: Problem, visit: Visit, days) -> list[Reason]:
+def _visit_checks(problem: Problem, visit: Visit, days, skilled: list[Technician]
+                  ) -> list[Reason]:
     if visit.location is None:
         return [Reason("missing_location", f"Visit {visit.id} has no geocoded address.", {})]
-    skilled = [t for t in problem.technicians if t.has_skills(visit.required_skills)]
     if not skilled:
         return [_no_skill(problem.technicians, visit)]
     locked = visit.locked_technician_id

@@ -178,8 +178,9 @@ def build(
     visit_node = {v.id: n for n, v in node_visit.items()}
     horizon_end = origin + timedelta(days=problem.horizon_days)
     nodes = {}
+    fleet = _Fleet(vehicles, minutes)
     for node, visit in node_visit.items():
-        nodes[node] = _node(visit, vehicles, minutes, settings, horizon, horizon_end)
+        nodes[node] = _node(visit, fleet, minutes, settings, horizon, horizon_end)
     vehicle_day = [(s.day - problem.horizon_start).days for _, s in vehicles]
     deps = []
     for node, visit in node_visit.items():
@@ -218,7 +219,26 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exac
     return veh
 
 
-def _node(visit: Visit, vehicles, minutes, settings, horizon: int,
+class _Fleet:
+    """Vehicles (technician shifts) as arrays, with skill checks cached per requirement."""
+
+    def __init__(self, vehicles: list[tuple[Technician, Shift]], minutes) -> None:
+        self.vehicles = vehicles
+        self.tech_ids = np.array([t.id for t, _ in vehicles], dtype=object)
+        self.shift_start = np.array([minutes(s.start) for _, s in vehicles], dtype=np.int64)
+        self.shift_end = np.array([minutes(s.end) for _, s in vehicles], dtype=np.int64)
+        self._skilled: dict[tuple, np.ndarray] = {}
+
+    def skilled(self, required: dict[str, int]) -> np.ndarray:
+        """Which vehicles' technicians hold ``required`` (cached: few distinct requirements)."""
+        key = tuple(sorted(required.items()))
+        if key not in self._skilled:
+            self._skilled[key] = np.array([t.has_skills(required) for t, _ in self.vehicles],
+                                          dtype=bool)
+        return self._skilled[key]
+
+
+def _node(visit: Visit, fleet: _Fleet, minutes, settings, horizon: int,
           horizon_end: datetime) -> CoreNode:
     windows = sorted((minutes(a), minutes(b)) for a, b in visit.time_windows) or [(0, horizon)]
     windows = _merge(windows)
@@ -233,12 +253,13 @@ def _node(visit: Visit, vehicles, minutes, settings, horizon: int,
         t = minutes(visit.locked_start)
         windows = [(t, t)]
     keeps_tech = visit.lock in (Lock.TECHNICIAN, Lock.TECHNICIAN_TIME, Lock.IN_PROGRESS)
-    allowed = [
-        i for i, (tech, shift) in enumerate(vehicles)
-        if tech.has_skills(visit.required_skills)
-        and (not keeps_tech or tech.id == visit.locked_technician_id)
-        and _overlaps(windows, minutes(shift.start), minutes(shift.end))
-    ]
+    ok = fleet.skilled(visit.required_skills).copy()
+    if keeps_tech:
+        ok &= fleet.tech_ids == visit.locked_technician_id
+    overlap = np.zeros_like(ok)
+    for lo, hi in windows:
+        overlap |= (fleet.shift_start <= hi) & (fleet.shift_end >= lo)
+    allowed = np.flatnonzero(ok & overlap).tolist()
     soft_due = None
     if visit.sla_due is not None and not visit.sla_hard:
         soft_due = minutes(visit.sla_due)
@@ -261,10 +282,6 @@ def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((lo, hi))
     return merged
-
-
-def _overlaps(windows: list[tuple[int, int]], lo: int, hi: int) -> bool:
-    return any(a <= hi and b >= lo for a, b in windows)
 
 
 def _prefilter_dependency(nodes, before: int, after: int, gap: int, vehicle_day) -> None:
