@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from dispatch import explain
 from dispatch.core import CoreProblem, earliest_in_windows, schedule
-from dispatch.model import Plan, Problem, Unassigned, Visit
+from dispatch.model import Plan, Problem, Reason, Unassigned, Visit
 from dispatch.translate import Translation, build, plan_from_routes
 from dispatch.travel import MatrixProvider
 
@@ -27,10 +27,9 @@ def _route_cost(core: CoreProblem, v: int, route: list[int]) -> int | None:
 
 
 def _routes_from_plan(tr: Translation, plan: Plan, skip: str) -> list[list[int]]:
-    index = {(t.id, s.day): v for v, (t, s) in enumerate(tr.vehicles)}
     routes: list[list[int]] = [[] for _ in tr.vehicles]
     for route in plan.routes:
-        v = index.get((route.technician_id, route.day))
+        v = tr.vehicle_at(route.technician_id, route.day, route.start)
         if v is None:
             raise ValueError(f"plan route {route.technician_id}/{route.day} is not in the problem")
         routes[v] = [tr.visit_node[s.visit_id] for s in route.stops if s.visit_id != skip]
@@ -185,13 +184,18 @@ def construct(core: CoreProblem) -> list[list[int]]:
 
 
 def insert_visit(
-    plan: Plan, problem: Problem, visit: Visit, provider: MatrixProvider | None = None
+    plan: Plan, problem: Problem, visit: Visit, provider: MatrixProvider | None = None,
+    displace: bool = False,
 ) -> Plan:
     """Cheapest feasible insertion of ``visit`` into ``plan``, then relocate/2-opt on that route.
 
     ``problem`` is the problem the plan was made for; ``visit`` may be new or replace a visit with
     the same id (it is first taken out of its route). Other routes are kept as they are (times
-    are recomputed). If no route can take the visit it is returned in ``unassigned`` with reasons.
+    are recomputed). If no route can take the visit it is returned in ``unassigned`` with reasons
+    — unless ``displace`` is set: then lower-priority visits may move out of one route to make
+    room (the fewest and least important that do), each is re-inserted elsewhere when it fits,
+    and those that do not are returned unassigned with a ``displaced_by_higher_priority``
+    reason naming ``visit``.
     """
     visits = [v for v in problem.visits if v.id != visit.id] + [visit]
     problem = replace(problem, visits=visits)
@@ -208,9 +212,63 @@ def insert_visit(
     if by_dep is not None:
         allowed &= by_dep
     best = best_insertion(core, routes, node, allowed)
+    moved_out: list[int] = []
+    if best is None and displace:
+        found = _make_room(tr, routes, node, allowed)
+        if found is not None:
+            v, moved_out = found
+            routes[v] = [n for n in routes[v] if n not in moved_out]
+            best = best_insertion(core, routes, node, {v})
     if best is None:
         unassigned = explain.audit(tr, routes, [node])
         return plan_from_routes(tr, routes, [*previous, *unassigned])
     _, v, cand = best
     routes[v], _ = _improve(core, v, cand, _route_cost(core, v, cand))
-    return plan_from_routes(tr, routes, previous)
+    left_out = []
+    for out in sorted(moved_out, key=lambda n: -(core.nodes[n].penalty or 0)):
+        again = best_insertion(core, routes, out, set(core.nodes[out].allowed_vehicles or []))
+        if again is not None:
+            routes[again[1]] = again[2]
+        else:
+            left_out.append(_displaced(tr, out, visit, v))
+    return plan_from_routes(tr, routes, [*previous, *left_out])
+
+
+def _make_room(tr: Translation, routes: list[list[int]], node: int,
+               allowed: set[int]) -> tuple[int, list[int]] | None:
+    """The route and its lower-priority visits whose removal lets ``node`` in, cheapest first.
+
+    Cheapest: the least total drop penalty moved out, then the fewest visits. Per route the
+    single visits are tried first, then the lowest priorities in growing sets.
+    """
+    core = tr.core
+    priority = tr.node_visit[node].priority
+    penalty = {n: core.nodes[n].penalty or 0 for r in routes for n in r}
+    options = []
+    for v in sorted(allowed):
+        lower = sorted((n for n in routes[v] if tr.node_visit[n].priority < priority),
+                       key=lambda n: (penalty[n], n))
+        trials = [[n] for n in lower] + [lower[:k] for k in range(2, len(lower) + 1)]
+        for out in trials:
+            rest = [n for n in routes[v] if n not in out]
+            trial = [list(r) for r in routes]
+            trial[v] = rest
+            if best_insertion(core, trial, node, {v}) is not None:
+                options.append((sum(penalty[n] for n in out), len(out), v, out))
+                break
+    if not options:
+        return None
+    _, _, v, out = min(options, key=lambda o: o[:3])
+    return v, out
+
+
+def _displaced(tr: Translation, node: int, by: Visit, v: int) -> Unassigned:
+    visit = tr.node_visit[node]
+    tech, shift = tr.vehicles[v]
+    return Unassigned(visit.id, [Reason(
+        "displaced_by_higher_priority",
+        f"Visit {visit.id} (priority {visit.priority}) moved out of {tech.id}'s route on "
+        f"{shift.day} to make room for visit {by.id} (priority {by.priority}); no other route "
+        "can take it.",
+        {"technician_id": tech.id, "day": shift.day.isoformat(), "by_visit_id": by.id},
+    )])

@@ -121,15 +121,11 @@ def test_allowed_vehicles_depots_and_penalties_are_respected():
     assert all(core.nodes[n].penalty is not None for n in sol.dropped)
 
 
-def test_problems_with_unsupported_features_are_left_alone():
+def test_reserved_break_minutes_are_left_to_ortools():
     core = _mixed_problem()
-    core.vehicles[0] = replace(core.vehicles[0], break_=(100, 200, 30))
-    assert rr.unsupported_features(core) == ["vehicle breaks"]
+    core.vehicles[0] = replace(core.vehicles[0], break_=(100, 200, 30), reserved=30)
+    assert rr.unsupported_features(core) == ["reserved break minutes"]
     assert rr.improve(core, [[] for _ in core.vehicles], SHORT) is None
-    two_windows = replace(core, vehicles=_mixed_problem().vehicles,
-                          nodes={**core.nodes, 2: replace(core.nodes[2],
-                                                           windows=[(0, 50), (100, 200)])})
-    assert rr.unsupported_features(two_windows) == ["several windows per node"]
 
 
 def test_infeasible_input_is_not_searched():
