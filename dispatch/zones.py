@@ -282,6 +282,11 @@ def partition(problem: Problem, zones: int) -> list[Problem]:
     return [z.problem for z in split(problem, zones)]
 
 
+def zone_count(visits: int, workers: int, visits_per_zone: int) -> int:
+    """How many zones a day of ``visits`` gets: at least two, one per worker, and small zones."""
+    return max(2, workers, math.ceil(visits / max(1, visits_per_zone)))
+
+
 def zone_time_limit(total_s: float, zones: int, workers: int) -> float:
     """Seconds per zone so that all zones, run ``workers`` at a time, plus the repair fit."""
     rounds = math.ceil(zones / max(1, min(workers, zones)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,8 +59,8 @@ def split_run(run_id: int, request: RunRequest, time_zone: str) -> bool:
         return False
     jobs = queue(settings)
     workers = max(1, Worker.count(queue=jobs))
-    wanted = max(2, workers, math.ceil(len(problem.visits) / settings.zone_visits))
-    parts = zones.split(problem, wanted)
+    parts = zones.split(problem, zones.zone_count(len(problem.visits), workers,
+                                                  settings.zone_visits))
     if len(parts) < 2:
         return False
     zone_limit = zones.zone_time_limit(request.time_limit_s, len(parts), workers)
@@ -104,23 +103,32 @@ def _enqueue(settings: Settings, run_id: int, time_zone: str, snapshot: Snapshot
     )
 
 
-def solve_zone(run_id: int, zone: int, problem_data: dict[str, Any],
+def solve_zone(run_id: int | None, zone: int, problem_data: dict[str, Any],
                time_limit_s: float) -> dict[str, Any]:
-    """Solve one zone of run `run_id`; returns its routes and unplaced visits as JSON data."""
+    """Solve one zone; returns its routes, unplaced visits and CPU seconds as JSON data.
+
+    With a `run_id` the zone's progress is written to its `DispatchRunZone` row; without,
+    the job needs no database (benchmarks).
+    """
     problem = wire.problem_from_data(problem_data)
-    _zone_values(run_id, zone, phase="precheck", started_at=utcnow())
+    record = run_id is not None
+    if record:
+        _zone_values(run_id, zone, phase="precheck", started_at=utcnow())
     cpu0 = time.process_time()
     part = zones.Zone(zone, (0.0, 0.0), problem)
+    progress = ProgressWriter(_zone_progress(run_id, zone)) if record else None
     try:
-        plan = zones.solve_zone(part, time_limit_s, progress=ProgressWriter(_zone_progress(run_id,
-                                                                                          zone)))
+        plan = zones.solve_zone(part, time_limit_s, progress=progress)
     except Exception as exc:
-        _zone_values(run_id, zone, phase="failed", finished_at=utcnow(),
-                     error=f"{type(exc).__name__}: {exc}")
+        if record:
+            _zone_values(run_id, zone, phase="failed", finished_at=utcnow(),
+                         error=f"{type(exc).__name__}: {exc}")
         raise
-    _zone_values(run_id, zone, phase="done", placed=plan.placed, finished_at=utcnow(),
-                 cpu_s=round(time.process_time() - cpu0, 2))
-    return _zone_plan_data(plan)
+    cpu = round(time.process_time() - cpu0, 2)
+    if record:
+        _zone_values(run_id, zone, phase="done", placed=plan.placed, finished_at=utcnow(),
+                     cpu_s=cpu)
+    return {**zone_plan_data(plan), "cpu_s": cpu}
 
 
 def merge_zones(run_id: int, time_zone: str, snapshot_data: dict[str, Any],
@@ -191,7 +199,8 @@ def _started_at(run_id: int) -> dt.datetime:
 # --- data passed between jobs -----------------------------------------------------------------
 
 
-def _zone_plan_data(plan: zones.ZonePlan) -> dict[str, Any]:
+def zone_plan_data(plan: zones.ZonePlan) -> dict[str, Any]:
+    """A zone plan as JSON-ready data (a zone job's result)."""
     return {
         "zone": plan.zone,
         "routes": [{"technician_id": r.technician_id, "day": r.day.isoformat(),
@@ -201,7 +210,8 @@ def _zone_plan_data(plan: zones.ZonePlan) -> dict[str, Any]:
     }
 
 
-def _zone_plan_from(data: dict[str, Any]) -> zones.ZonePlan:
+def zone_plan_from(data: dict[str, Any]) -> zones.ZonePlan:
+    """The zone plan `zone_plan_data` described."""
     return zones.ZonePlan(
         zone=data["zone"],
         routes=tuple(zones.ZoneRoute(r["technician_id"], dt.date.fromisoformat(r["day"]),
@@ -219,7 +229,7 @@ def _zone_results(settings: Settings, job_ids: list[str]) -> list[zones.ZonePlan
         result = job.return_value()
         if job.get_status() != "finished" or result is None:
             raise RuntimeError(f"zone job {job_id} did not finish ({job.get_status()})")
-        plans.append(_zone_plan_from(result))
+        plans.append(zone_plan_from(result))
     return plans
 
 
