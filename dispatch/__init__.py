@@ -20,12 +20,18 @@ from dispatch.model import (
     Visit,
 )
 from dispatch.solver import solve
-from dispatch.travel import GeodesicProvider, MatrixProvider, OsrmTableProvider
+from dispatch.travel import (
+    FixedMatrixProvider,
+    GeodesicProvider,
+    MatrixProvider,
+    OsrmTableProvider,
+)
 
 __all__ = [
     "Break",
     "CurrentPosition",
     "Dependency",
+    "FixedMatrixProvider",
     "GeodesicProvider",
     "Kpis",
     "Lock",

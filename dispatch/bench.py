@@ -1,18 +1,25 @@
-"""Benchmarks: ``python -m dispatch.bench solomon|city|insertion ...`` (see ``--help``)."""
+"""Benchmarks: ``python -m dispatch.bench solomon|city|city-compare|insertion ...`` (``--help``)."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
+import json
+import resource
 import statistics
 import sys
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from dispatch import citygen, solomon
+from dispatch import baselines, cityday, citygen, solomon
 from dispatch.ruin_recreate import RuinRecreateConfig
 from dispatch.solver import SearchConfig, solve, solve_core, solve_core_portfolio
+from dispatch.travel import GeodesicProvider
+from dispatch.verify import Verdict, verify_plan, verify_sequences
 
 # Two complementary searches, one per core, best valid kept. Both end in the SISR
 # ruin-and-recreate search (dispatch.ruin_recreate), from different starts for diversity:
@@ -29,32 +36,36 @@ ENGINE = [
 BASELINE = SearchConfig(first_solution="PATH_CHEAPEST_ARC", mandatory=True)
 
 
-def _run(inst: solomon.SolomonInstance, which: str, limit: float, workers: int):
+def _run(inst: solomon.SolomonInstance, which: str, limit: float):
     core = solomon.to_core(inst)
-    t0 = time.perf_counter()
-    if which == "engine":
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    if which.startswith("engine"):
+        # "engine1p": the first search alone in this process; "engine2p": both in parallel
+        workers = int(which[len("engine"):-1])
         configs = [replace(c, time_limit_s=limit) for c in ENGINE[:workers]]
         sol = solve_core_portfolio(core, configs)
     else:
         # plain OR-Tools: every customer mandatory, path-cheapest-arc then GLS
         sol = solve_core(core, replace(BASELINE, time_limit_s=limit))
-    elapsed = time.perf_counter() - t0
-    if not sol.found:
-        return None, elapsed
-    return sol.routes, elapsed
+    elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    return (sol.routes if sol.found else None), elapsed, cpu
 
 
 def cmd_solomon(args: argparse.Namespace) -> int:
-    """Run the engine and the plain baseline on Solomon-format files; print and save results."""
+    """Run the engine (one and/or two processes) and the plain baseline; print and save results."""
     bks = solomon.load_bks(args.bks) if args.bks else {}
     rows = []
-    solvers = ["engine"] if args.no_baseline else ["engine", "baseline"]
-    print(f"{'instance':10} {'solver':8} {'dist':>9} {'veh':>4} {'gap%':>7} {'time':>6} valid")
+    solvers = [f"engine{w}p" for w in args.workers]
+    if not args.no_baseline:
+        solvers.append("baseline")
+    print(f"{'instance':10} {'solver':9} {'dist':>9} {'veh':>4} {'gap%':>7} {'wall':>6} "
+          f"{'cpu':>6} valid")
     for path in args.files:
         inst = solomon.load(path)
         for which in solvers:
-            routes, elapsed = _run(inst, which, args.time_limit, args.workers)
-            row = {"instance": inst.name, "solver": which, "time_s": round(elapsed, 1)}
+            routes, elapsed, cpu = _run(inst, which, args.time_limit)
+            row = {"instance": inst.name, "solver": which, "time_s": round(elapsed, 1),
+                   "cpu_s": round(cpu, 1)}
             if routes is None:
                 row.update(distance=None, vehicles=None, gap_pct=None, valid=False)
             else:
@@ -63,8 +74,8 @@ def cmd_solomon(args: argparse.Namespace) -> int:
                 gap = 100 * (res.distance - best) / best if best else None
                 row.update(distance=round(res.distance, 1), vehicles=res.vehicles,
                            gap_pct=None if gap is None else round(gap, 2), valid=res.valid)
-                if args.routes and which == "engine":
-                    out = Path(args.routes)
+                if args.routes and which.startswith("engine"):
+                    out = Path(args.routes) / which
                     out.mkdir(parents=True, exist_ok=True)
                     (out / f"{inst.name}.sol").write_text(
                         solomon.format_routes(routes, res.distance))
@@ -83,8 +94,9 @@ def _print_row(row: dict) -> None:
     dist = "none" if row["distance"] is None else f"{row['distance']:.1f}"
     gap = "-" if row["gap_pct"] is None else f"{row['gap_pct']:.2f}"
     veh = "-" if row["vehicles"] is None else row["vehicles"]
-    print(f"{row['instance']:10} {row['solver']:8} {dist:>9} {veh!s:>4} {gap:>7} "
-          f"{row['time_s']:>6} {'valid' if row['valid'] else 'INVALID'}", flush=True)
+    print(f"{row['instance']:10} {row['solver']:9} {dist:>9} {veh!s:>4} {gap:>7} "
+          f"{row['time_s']:>6} {row['cpu_s']:>6} {'valid' if row['valid'] else 'INVALID'}",
+          flush=True)
 
 
 def _print_summary(rows: list[dict], solvers: list[str]) -> None:
@@ -97,8 +109,9 @@ def _print_summary(rows: list[dict], solvers: list[str]) -> None:
                 continue
             valid = [r for r in sel if r["valid"] and r["gap_pct"] is not None]
             avg = statistics.mean(r["gap_pct"] for r in valid) if valid else float("nan")
-            print(f"AVERAGE {which:8} {family:9}: valid {len(valid)}/{len(sel)}, "
-                  f"mean gap over valid {avg:.2f}%")
+            cpu = statistics.mean(r["cpu_s"] for r in sel)
+            print(f"AVERAGE {which:9} {family:9}: valid {len(valid)}/{len(sel)}, "
+                  f"mean gap over valid {avg:.2f}%, mean CPU {cpu:.1f} s")
 
 
 def _city_line(label: str, plan, elapsed: float, total: int) -> None:
@@ -142,6 +155,164 @@ def cmd_insertion(args: argparse.Namespace) -> int:
     return 0
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process (all threads) and of its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+@dataclass
+class Measured:
+    """What one solver returned on one instance, with its wall and CPU seconds."""
+
+    plan: dict[str, Any] | None
+    wall_s: float
+    cpu_s: float
+    note: str = ""
+
+
+def measure(run: Callable[[], dict[str, Any] | None]) -> Measured:
+    """Run ``run`` and time it (wall and process CPU, threads and children included)."""
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    plan = run()
+    return Measured(plan, time.perf_counter() - t0, cpu_seconds() - c0)
+
+
+def city_instances(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The generated days (balanced, optionally over-booked) and the given city-day files."""
+    out = []
+    travel = GeodesicProvider(detour_factor=cityday.DETOUR, speed_kmh=cityday.SPEED_KMH)
+    for size in args.generated:
+        techs, visits = (int(x) for x in size.lower().split("x"))
+        day = citygen.generate(args.seed, techs, visits)
+        variants = [("", day)]
+        if args.overbooked:
+            variants.append(("_over", citygen.overbooked(day)))
+        for suffix, problem in variants:
+            name = f"gen{args.seed}_{len(problem.technicians)}x{visits}{suffix}"
+            out.append(cityday.instance_from_problem(problem, travel, name))
+    for path in args.files:
+        out.append(cityday.read(path))
+    return out
+
+
+def _check_city(path: str | None):
+    if not path or not Path(path).exists():
+        return None
+    spec = importlib.util.spec_from_file_location("check_city", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.validate
+
+
+def _run_solver(which: str, city: cityday.CityDay, args: argparse.Namespace
+                ) -> tuple[Measured, list[str]]:
+    inst = city.instance
+    extra: list[str] = []
+    if which == "ours":
+        holder = {}
+
+        def run():
+            plan = solve_problem(city, args.time_limit)
+            holder["plan"] = plan
+            return cityday.to_check_plan(city, plan)
+
+        m = measure(run)
+        # our plans also report times: check them too
+        extra = verify_plan(city.problem, holder["plan"], city.provider).errors
+        return m, extra
+    if which == "vroom":
+        try:
+            import vroom  # noqa: F401
+        except ImportError:
+            return Measured(None, 0, 0, "pyvroom not installed: pip install -e '.[bench]'"), []
+        return measure(lambda: baselines.solve_vroom(
+            inst, args.vroom_exploration, args.vroom_threads)), []
+    if which == "ortools":
+        def run():
+            plan = baselines.solve_ortools(inst, args.time_limit)
+            return plan if plan.pop("found", True) else None
+
+        m = measure(run)
+        if m.plan is None:
+            m.note = f"no solution in {args.time_limit:g} s"
+        return m, []
+    raise ValueError(f"unknown solver {which}")
+
+
+def solve_problem(city: cityday.CityDay, time_limit_s: float):
+    """Our planner on a city day, as the app calls it (one process)."""
+    return solve(city.problem, provider=city.provider, time_limit_s=time_limit_s)
+
+
+def _city_row(name: str, which: str, city: cityday.CityDay, m: Measured, verdict: Verdict | None,
+              extra: list[str], official: dict[str, Any] | None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "instance": name, "solver": which, "technicians": len(city.technician_ids),
+        "visits": len(city.visit_ids), "wall_s": round(m.wall_s, 1), "cpu_s": round(m.cpu_s, 1),
+        "note": m.note,
+    }
+    if verdict is not None:
+        errors = verdict.errors + extra
+        row.update(placed_pct=round(verdict.placed_pct, 1),
+                   weighted_pct=round(verdict.weighted_pct, 1),
+                   must_do=f"{verdict.must_do_served}/{verdict.must_do_total}",
+                   travel_h=round(verdict.travel_s / 3600, 1), valid=not errors,
+                   errors="; ".join(errors[:3]))
+    if official is not None:
+        row["check_city"] = "valid" if official["valid"] else "INVALID: " + "; ".join(
+            official["errors"][:3])
+    return row
+
+
+def _print_city_row(row: dict[str, Any]) -> None:
+    if "placed_pct" not in row:
+        print(f"{row['instance']:22} {row['solver']:8} {row['note']}  "
+              f"wall {row['wall_s']} s  cpu {row['cpu_s']} s", flush=True)
+        return
+    print(f"{row['instance']:22} {row['solver']:8} placed {row['placed_pct']:5.1f}%  "
+          f"weighted {row['weighted_pct']:5.1f}%  must-do {row['must_do']:>9}  "
+          f"travel {row['travel_h']:6.1f} h  wall {row['wall_s']:6.1f} s  "
+          f"cpu {row['cpu_s']:6.1f} s  {'valid' if row['valid'] else 'INVALID'}"
+          f"{'' if 'check_city' not in row else '  check_city ' + row['check_city']}"
+          f"{'  ' + row['errors'] if row['errors'] else ''}", flush=True)
+
+
+def cmd_city_compare(args: argparse.Namespace) -> int:
+    """Our planner, VROOM and plain OR-Tools on the same city days; every plan re-simulated."""
+    official = _check_city(args.check_city)
+    rows = []
+    out = Path(args.out) if args.out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    for inst in city_instances(args):
+        city = cityday.from_instance(inst)
+        name = inst.get("name", "city")
+        for which in args.solvers:
+            m, extra = _run_solver(which, city, args)
+            verdict = official_res = None
+            if m.plan is not None:
+                verdict = verify_sequences(city.problem, city.provider,
+                                           cityday.route_sequences(city, m.plan),
+                                           [city.visit_ids[i] for i in m.plan["unassigned"]])
+                if official is not None:
+                    official_res = official(inst, m.plan)
+                if out:
+                    (out / f"{name}.{which}.json").write_text(json.dumps(m.plan))
+            row = _city_row(name, which, city, m, verdict, extra, official_res)
+            rows.append(row)
+            _print_city_row(row)
+    if args.csv and rows:
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        with open(args.csv, "a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            if fh.tell() == 0:
+                writer.writeheader()
+            writer.writerows(rows)
+    return 0 if all(r.get("valid", True) for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m dispatch.bench")
@@ -150,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("files", nargs="+")
     s.add_argument("--bks")
     s.add_argument("--time-limit", type=float, default=10.0)
-    s.add_argument("--workers", type=int, default=2, help="parallel search processes (max 2)")
+    s.add_argument("--workers", type=int, nargs="+", default=[2],
+                   help="parallel search processes of the engine, one run per value (1 and/or 2)")
     s.add_argument("--csv")
     s.add_argument("--routes")
     s.add_argument("--no-baseline", action="store_true")
@@ -164,6 +336,24 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--zones", type=int, default=2)
     c.add_argument("--mode", choices=["whole", "zones", "both"], default="both")
     c.set_defaults(func=cmd_city)
+    cc = sub.add_parser("city-compare", help="our planner, VROOM and OR-Tools on city days")
+    cc.add_argument("files", nargs="*", help="city-day JSON files (../shared/bench/city/*.json)")
+    cc.add_argument("--generated", nargs="*", default=[], metavar="TECHSxVISITS",
+                    help="generated days, e.g. 30x150 90x500")
+    cc.add_argument("--overbooked", action="store_true",
+                    help="also the over-booked variant of each generated day (load 1.35)")
+    cc.add_argument("--seed", type=int, default=1)
+    cc.add_argument("--solvers", nargs="+", default=["ours", "vroom", "ortools"],
+                    choices=["ours", "vroom", "ortools"])
+    cc.add_argument("--time-limit", type=float, default=30.0,
+                    help="seconds for our planner and for OR-Tools")
+    cc.add_argument("--vroom-exploration", type=int, default=1)
+    cc.add_argument("--vroom-threads", type=int, default=2)
+    cc.add_argument("--check-city", default="../shared/bench/city/check_city.py",
+                    help="the standalone checker, run on every plan when present")
+    cc.add_argument("--csv", help="append the rows to this CSV file")
+    cc.add_argument("--out", help="write each plan as <instance>.<solver>.json here")
+    cc.set_defaults(func=cmd_city_compare)
     i = sub.add_parser("insertion", help="in-day insert_visit latency")
     i.add_argument("--techs", type=int, default=50)
     i.add_argument("--visits", type=int, default=500)

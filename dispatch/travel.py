@@ -88,6 +88,62 @@ class GeodesicProvider:
         return dist, dist / (self.speed_at(hour) / 3.6)
 
 
+class FixedMatrixProvider:
+    """Travel from a given matrix between known locations (a benchmark's or an imported table).
+
+    ``locations[i]`` is the point of row/column ``i``; points are matched on coordinates rounded to
+    1e-6 degrees, and a point that is not one of the locations raises ``KeyError`` (a fixed matrix
+    has no answer for it). Without ``distances_m`` the distance of each pair is its duration driven
+    at ``speed_kmh``, for the km figures of a plan.
+    """
+
+    def __init__(
+        self,
+        locations: Sequence[LatLon],
+        durations_s: Sequence[Sequence[float]] | np.ndarray,
+        distances_m: Sequence[Sequence[float]] | np.ndarray | None = None,
+        speed_kmh: float | None = None,
+    ) -> None:
+        dur = np.asarray(durations_s, dtype=float)
+        n = len(locations)
+        if dur.shape != (n, n):
+            raise ValueError(f"duration matrix has shape {dur.shape}, expected {(n, n)}")
+        if distances_m is None:
+            if speed_kmh is None or speed_kmh <= 0:
+                raise ValueError("without distances_m a positive speed_kmh is required")
+            dist = dur * (speed_kmh / 3.6)
+        else:
+            dist = np.asarray(distances_m, dtype=float)
+            if dist.shape != (n, n):
+                raise ValueError(f"distance matrix has shape {dist.shape}, expected {(n, n)}")
+        self._index: dict[tuple[float, float], int] = {}
+        for i, point in enumerate(locations):
+            key = _key(point)
+            j = self._index.setdefault(key, i)
+            same = np.array_equal(dur[i], dur[j]) and np.array_equal(dur[:, i], dur[:, j])
+            if j != i and not same:
+                raise ValueError(f"locations {j} and {i} share coordinates but not matrix rows")
+        self._dur = dur
+        self._dist = dist
+
+    def index_of(self, point: LatLon) -> int:
+        """Row of the matrix for ``point`` (KeyError if it is not a known location)."""
+        try:
+            return self._index[_key(point)]
+        except KeyError:
+            raise KeyError(f"point {point!r} is not a location of the fixed matrix") from None
+
+    def matrix(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (m) and duration (s) sub-matrices for ``points``, in their order."""
+        idx = np.array([self.index_of(p) for p in points], dtype=np.int64)
+        sub = np.ix_(idx, idx)
+        return self._dist[sub], self._dur[sub]
+
+
+def _key(point: LatLon) -> tuple[float, float]:
+    return (round(float(point[0]), 6), round(float(point[1]), 6))
+
+
 class OsrmTableProvider:
     """Road matrices from an OSRM-compatible ``/table/v1/driving`` endpoint.
 
