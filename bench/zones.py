@@ -1,9 +1,14 @@
 """A large generated day solved whole (one process) and by zones on 1 and 2 real rq workers.
 
-Usage: python bench/zones.py [--techs 90] [--visits 500] [--time-limit 30] [--workers 1 2]
+Usage: python bench/zones.py [--techs 90] [--visits 500] [--zone-limit 15]
+                             [--whole-limits 30 15] [--workers 1 2]
 Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/0); no database: the zone jobs are the
 app's `solve_zone` jobs without a run. Workers are `rq worker` processes started here on a
-queue of their own, before the clock starts. Reports placed share, priority-weighted share,
+queue of their own, before the clock starts. Every zone gets ``--zone-limit`` seconds whatever
+the number of workers, so the same work is done with 1 and 2 workers (the speed-up is the ratio
+of wall times); the whole day is solved at each of ``--whole-limits`` (e.g. the zones' total
+CPU budget and the wall time of 2 workers). Every plan is re-simulated by dispatch.verify.
+Reports placed share, priority-weighted share,
 travel hours, wall seconds and CPU seconds (this process plus every zone job).
 """
 
@@ -15,7 +20,6 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import replace
 
 from redis import Redis
 from rq import Queue, Worker
@@ -23,26 +27,25 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from app.jobs.zone_solve import solve_zone, zone_plan_from
-from dispatch import Plan, Problem, citygen, solve, wire, zones
+from dispatch import GeodesicProvider, Plan, Problem, citygen, solve, wire, zones
+from dispatch.verify import verify_plan
 
 VISITS_PER_ZONE = 250
 
 
 def line(label: str, problem: Problem, plan: Plan, wall: float, cpu: float,
          extra: str = "") -> None:
-    placed = {s.visit_id for r in plan.routes for s in r.stops}
-    weight = sum(v.priority for v in problem.visits)
-    weighted = sum(v.priority for v in problem.visits if v.id in placed)
-    must = [v for v in problem.visits if zones.is_must_do(v, problem.days[-1])]
-    print(f"| {label} | {100 * len(placed) / len(problem.visits):.1f} % | "
-          f"{100 * weighted / weight:.1f} % | {sum(v.id in placed for v in must)}/{len(must)} | "
-          f"{plan.kpis.travel_min / 60:.1f} | {wall:.1f} | {cpu:.1f} | {extra} |", flush=True)
+    v = verify_plan(problem, plan, GeodesicProvider())
+    valid = "valid" if v.valid else f"INVALID ({len(v.errors)} errors: {v.errors[:2]})"
+    print(f"| {label} | {v.placed_pct:.1f} % | {v.weighted_pct:.1f} % | "
+          f"{v.must_do_served}/{v.must_do_total} | {v.travel_s / 3600:.1f} | {wall:.1f} | "
+          f"{cpu:.1f} | {valid}{'; ' + extra if extra else ''} |", flush=True)
 
 
 def whole(problem: Problem, limit: float) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     plan = solve(problem, time_limit_s=limit)
-    line("whole day, 1 process", problem, plan, time.perf_counter() - t0,
+    line(f"whole day, 1 process, limit {limit:g} s", problem, plan, time.perf_counter() - t0,
          time.process_time() - c0)
 
 
@@ -58,7 +61,7 @@ def start_workers(count: int, redis_url: str, queue_name: str) -> list[subproces
     return procs
 
 
-def by_zones(problem: Problem, limit: float, workers: int, redis_url: str) -> None:
+def by_zones(problem: Problem, zone_limit: float, workers: int, redis_url: str) -> None:
     connection = Redis.from_url(redis_url)
     name = f"bench-zones-{uuid.uuid4().hex[:8]}"
     jobs = Queue(name, connection=connection, serializer=JSONSerializer, default_timeout=3600)
@@ -69,7 +72,6 @@ def by_zones(problem: Problem, limit: float, workers: int, redis_url: str) -> No
         t0, c0 = time.perf_counter(), time.process_time()
         parts = zones.split(problem, zones.zone_count(len(problem.visits), workers,
                                                       VISITS_PER_ZONE))
-        zone_limit = zones.zone_time_limit(limit, len(parts), workers)
         enqueued = [jobs.enqueue(solve_zone, None, p.index, wire.problem_to_data(p.problem),
                                  zone_limit) for p in parts]
         while True:
@@ -83,7 +85,7 @@ def by_zones(problem: Problem, limit: float, workers: int, redis_url: str) -> No
             time.sleep(0.1)
         results = [j.return_value() for j in fetched]
         solved = time.perf_counter() - t0
-        left = max(1.0, limit - solved)
+        left = max(1.0, zones.REPAIR_SHARE * zone_limit * len(parts))
         plan, report = zones.merge(problem, [zone_plan_from(r) for r in results], parts,
                                    time_limit_s=left)
         wall = time.perf_counter() - t0
@@ -104,21 +106,20 @@ def main() -> None:
     parser.add_argument("--techs", type=int, default=90)
     parser.add_argument("--visits", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--zone-limit", type=float, default=15.0)
+    parser.add_argument("--whole-limits", type=float, nargs="*", default=[30.0, 15.0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--no-whole", action="store_true")
     args = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     problem = citygen.generate(args.seed, args.techs, args.visits)
-    problem = replace(problem, settings=replace(problem.settings, time_limit_s=args.time_limit))
     print(f"{args.techs} technicians x {args.visits} visits, seed {args.seed}, "
-          f"limit {args.time_limit:g} s")
+          f"{args.zone_limit:g} s per zone")
     print("| solve | placed | priority-weighted | must-do | travel h | wall s | CPU s | notes |")
     print("|---|---|---|---|---|---|---|---|")
-    if not args.no_whole:
-        whole(problem, args.time_limit)
+    for limit in args.whole_limits:
+        whole(problem, limit)
     for workers in args.workers:
-        by_zones(problem, args.time_limit, workers, redis_url)
+        by_zones(problem, args.zone_limit, workers, redis_url)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ from datetime import date
 
 import numpy as np
 
+from dispatch import explain, translate
+from dispatch.core import CoreProblem, schedule
+from dispatch.insertion import best_insertion
 from dispatch.model import LatLon, Lock, Plan, Problem, Technician, Unassigned, Visit
 from dispatch.travel import MatrixProvider
 
@@ -309,30 +312,27 @@ def merge(
     feasible position of any route; then visits near a border (``zones`` given) move to a route
     of a neighbouring zone when that lowers the travel cost; then leftovers are tried again in
     the room freed. Every move keeps each route feasible (windows, shift, break, skills). The
-    repair stops at ``time_limit_s``; unplaced visits get their reasons as in :func:`solve`.
+    repair moves stop after ``time_limit_s`` (the translation before and the reasons of the
+    visits left unplaced after, as in :func:`solve`, come on top).
     """
-    from dispatch import explain, translate
-    from dispatch.insertion import best_insertion
-
     t0 = time.perf_counter()
-    deadline = t0 + time_limit_s
     excluded = explain.precheck(problem)
     tr = translate.build(problem, provider, excluded, exact_breaks=False)
+    deadline = time.perf_counter() + time_limit_s
     routes = _routes(tr, zone_plans)
     placed_before = {n for r in routes for n in r}
     leftovers = [n for n in tr.node_visit if n not in placed_before]
     states: dict = {}
     complete = True
-    leftovers, ok = _insert_leftovers(tr.core, routes, leftovers, deadline, best_insertion, states)
+    leftovers, ok = _insert_leftovers(tr.core, routes, leftovers, deadline, states)
     complete &= ok
     moved, border = 0, []
     if zones is not None and len(zones) > 1 and time.perf_counter() < deadline:
         border = _border_nodes(tr, zones)
-        moved, ok = _move_border(tr.core, routes, border, deadline, best_insertion, states)
+        moved, ok = _move_border(tr.core, routes, border, deadline, states)
         complete &= ok
         if moved and leftovers and time.perf_counter() < deadline:
-            leftovers, ok = _insert_leftovers(tr.core, routes, leftovers, deadline,
-                                              best_insertion, states)
+            leftovers, ok = _insert_leftovers(tr.core, routes, leftovers, deadline, states)
             complete &= ok
     unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
     unassigned += explain.audit(tr, routes, leftovers)
@@ -348,7 +348,7 @@ def merge(
     return plan, report
 
 
-def _routes(tr, zone_plans: Sequence[ZonePlan]) -> list[list[int]]:
+def _routes(tr: translate.Translation, zone_plans: Sequence[ZonePlan]) -> list[list[int]]:
     index = {(t.id, s.day): v for v, (t, s) in enumerate(tr.vehicles)}
     routes: list[list[int]] = [[] for _ in tr.vehicles]
     for zp in zone_plans:
@@ -361,8 +361,8 @@ def _routes(tr, zone_plans: Sequence[ZonePlan]) -> list[list[int]]:
     return routes
 
 
-def _insert_leftovers(core, routes, leftovers: list[int], deadline: float, best_insertion,
-                      states) -> tuple[list[int], bool]:
+def _insert_leftovers(core: CoreProblem, routes: list[list[int]], leftovers: list[int],
+                      deadline: float, states: dict) -> tuple[list[int], bool]:
     rest = []
     order = sorted(leftovers, key=lambda n: -(core.nodes[n].penalty or 0))
     for i, node in enumerate(order):
@@ -376,7 +376,7 @@ def _insert_leftovers(core, routes, leftovers: list[int], deadline: float, best_
     return rest, True
 
 
-def _border_nodes(tr, zones: Sequence[Zone]) -> list[tuple[int, list[int]]]:
+def _border_nodes(tr: translate.Translation, zones: Sequence[Zone]) -> list[tuple[int, list[int]]]:
     """Visits near a border with the vehicles of their own and the nearest other zone."""
     zone_of_tech = {t.id: z.index for z in zones for t in z.problem.technicians}
     vehicles_of: dict[int, list[int]] = {}
@@ -403,10 +403,9 @@ def _border_nodes(tr, zones: Sequence[Zone]) -> list[tuple[int, list[int]]]:
     return [(node, vehicles) for _, node, vehicles in found]
 
 
-def _move_border(core, routes, border, deadline: float, best_insertion,
-                 states) -> tuple[int, bool]:
-    from dispatch.core import schedule
-
+def _move_border(core: CoreProblem, routes: list[list[int]],
+                 border: list[tuple[int, list[int]]], deadline: float,
+                 states: dict) -> tuple[int, bool]:
     if core.dependencies:
         return 0, True  # a move could break a day offset between dependent visits
     where = {n: v for v, r in enumerate(routes) for n in r}
@@ -437,7 +436,7 @@ def _move_border(core, routes, border, deadline: float, best_insertion,
     return moved, True
 
 
-def _objective(core, routes: list[list[int]], dropped: list[int]) -> int:
+def _objective(core: CoreProblem, routes: list[list[int]], dropped: list[int]) -> int:
     total = 0
     for v, route in enumerate(routes):
         if route:

@@ -16,7 +16,7 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rq import Worker
+from rq import Retry, Worker
 from rq.job import Dependency, Job
 from sqlalchemy import update
 
@@ -84,7 +84,8 @@ def _enqueue(settings: Settings, run_id: int, time_zone: str, snapshot: Snapshot
     # enqueued after the rows are committed, so a worker always finds its row
     zone_jobs = [
         jobs.enqueue(solve_zone, run_id, part.index, wire.problem_to_data(part.problem),
-                     zone_limit, result_ttl=RESULT_TTL_S, failure_ttl=RESULT_TTL_S)
+                     zone_limit, result_ttl=RESULT_TTL_S, failure_ttl=RESULT_TTL_S,
+                     retry=Retry(max=1))  # a zone whose worker died runs again elsewhere
         for part in parts
     ]
     with unit_of_work() as session:
@@ -224,11 +225,12 @@ def zone_plan_from(data: dict[str, Any]) -> zones.ZonePlan:
 def _zone_results(settings: Settings, job_ids: list[str]) -> list[zones.ZonePlan]:
     jobs = queue(settings)
     plans = []
-    for job_id in job_ids:
+    for zone, job_id in enumerate(job_ids):
         job = Job.fetch(job_id, connection=jobs.connection, serializer=jobs.serializer)
         result = job.return_value()
         if job.get_status() != "finished" or result is None:
-            raise RuntimeError(f"zone job {job_id} did not finish ({job.get_status()})")
+            raise RuntimeError(f"zone {zone + 1} (job {job_id}) did not finish: "
+                               f"{job.get_status()}; re-run the optimizer")
         plans.append(zone_plan_from(result))
     return plans
 

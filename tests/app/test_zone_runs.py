@@ -14,8 +14,10 @@ import pytest
 from redis import Redis
 from rq import Worker
 
+from app.config import activate
 from app.jobs import enqueue, queue
 from app.jobs.dispatching import run_dispatch
+from app.jobs.zone_solve import split_run
 from app.models import DispatchRun, RunStatus, Technician, Visit
 from app.services.dispatching import RunRequest, create_run
 from tests.factories import SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
@@ -181,3 +183,19 @@ def test_a_large_day_is_solved_by_zones_on_separate_workers(
     assert_feasible(session, proposal)
     session.expire_all()
     assert session.get(DispatchRun, run.id).status == RunStatus.SUCCEEDED
+
+
+def test_a_day_below_the_split_size_is_solved_whole_even_with_redis(
+    session, settings, redis_url, two_districts
+):
+    request = RunRequest(first_day=tomorrow_at(9).date(), time_limit_s=1)
+    run = create_run(session, request, user_id=None)
+    session.commit()
+    try:
+        activate(settings.replace(redis_url=redis_url, rq_queue=f"test-{uuid.uuid4().hex}",
+                                  zone_split_min_visits=100))
+        assert split_run(run.id, request, TZ) is False
+        activate(settings.replace(zone_split_min_visits=10))
+        assert split_run(run.id, request, TZ) is False  # inline: no workers to split across
+    finally:
+        activate(settings)
