@@ -77,6 +77,11 @@ class Settings:
     sla_check_interval_s: int = 300
     # The optimizer's time limit offered by default when a run starts from the console.
     console_run_seconds: int = 10
+    # A run whose horizon has at least this many visits is split into zones solved by separate
+    # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with about
+    # zone_visits visits per zone and at least one zone per live worker.
+    zone_split_min_visits: int = 400
+    zone_visits: int = 250
     log_level: str = "INFO"
     # The service area's time zone: calendar dates in queries and demo data are read in it.
     time_zone: str = "Asia/Shanghai"
@@ -125,6 +130,8 @@ class Settings:
             sla_alert_email=env.get("SLA_ALERT_EMAIL") or None,
             sla_check_interval_s=_int(env, "SLA_CHECK_INTERVAL", cls.sla_check_interval_s),
             console_run_seconds=_int(env, "CONSOLE_RUN_SECONDS", cls.console_run_seconds),
+            zone_split_min_visits=_int(env, "ZONE_SPLIT_MIN_VISITS", cls.zone_split_min_visits),
+            zone_visits=_int(env, "ZONE_VISITS", cls.zone_visits),
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
         )
@@ -161,6 +168,8 @@ class Settings:
             raise ConfigError("SLA_TRAVEL_KMH and SLA_CHECK_INTERVAL must be positive")
         if self.photo_max_bytes <= 0 or self.photo_max_pixels <= 0:
             raise ConfigError("photo limits must be positive")
+        if self.zone_split_min_visits <= 0 or self.zone_visits <= 0:
+            raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")
 
 
 _active: Settings | None = None

@@ -1,101 +1,487 @@
-"""Solve a large city by zones: partition, solve zones in parallel processes, repair borders."""
+"""Solve a large day by zones: split it, solve the zones apart, merge, repair across borders.
+
+The pure part of scaling a day out. :func:`split` cuts a problem into geographic zones whose
+technicians can do their visits; each zone is solved on its own (in another process, or on
+another machine by the app's job queue); :func:`merge` joins the zone plans and runs the
+cross-border repair: visits no zone could place are inserted into any route, and visits near a
+border move to a neighbouring zone's route when that is cheaper. :func:`solve_by_zones` does all
+of it with local processes.
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
 import multiprocessing as mp
 import random
-from dataclasses import replace
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
-from dispatch.model import Plan, Problem, Unassigned
+from dispatch import explain, translate
+from dispatch.core import CoreProblem, schedule
+from dispatch.insertion import best_insertion
+from dispatch.model import LatLon, Lock, Plan, Problem, Technician, Unassigned, Visit
 from dispatch.travel import MatrixProvider
 
+ProgressCallback = Callable[[str, int], None]
 
-def _kmeans(points: np.ndarray, k: int, seed: int, rounds: int = 20) -> np.ndarray:
+# a visit counts as "near a border" when its own zone centre is at least this share of the
+# distance to the nearest other zone centre
+BORDER_RATIO = 0.7
+# capacity slack a zone may take beyond its fair share before visits spill to the next zone
+BALANCE_SLACK = 1.1
+# a rough travel allowance per visit (minutes) when comparing work with shift capacity
+TRAVEL_ALLOWANCE_MIN = 20
+# share of the time limit kept for merging and the border repair
+REPAIR_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One zone of a split day: its index, centre, and the sub-problem solved apart."""
+
+    index: int
+    centre: LatLon
+    problem: Problem
+
+
+@dataclass(frozen=True)
+class ZoneRoute:
+    """The visit order of one technician-day, as a zone solve left it."""
+
+    technician_id: str
+    day: date
+    visit_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ZonePlan:
+    """What a zone solve hands back: its routes and the visits it could not place."""
+
+    zone: int
+    routes: tuple[ZoneRoute, ...]
+    unplaced: tuple[str, ...]
+    objective: int = 0
+
+    @classmethod
+    def from_plan(cls, zone: int, plan: Plan) -> ZonePlan:
+        """The routes and unplaced visits of a zone's solved plan."""
+        routes = tuple(
+            ZoneRoute(r.technician_id, r.day, tuple(s.visit_id for s in r.stops))
+            for r in plan.routes
+        )
+        return cls(zone, routes, tuple(u.visit_id for u in plan.unassigned), plan.objective)
+
+    @property
+    def placed(self) -> int:
+        """Number of visits in the zone's routes."""
+        return sum(len(r.visit_ids) for r in self.routes)
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What the cross-border repair did."""
+
+    placed: int  # leftovers inserted into some route
+    moved: int  # border visits moved to another technician
+    border_visits: int  # border visits considered
+    seconds: float
+    complete: bool  # False when the time limit cut the repair short
+
+
+# --- splitting -------------------------------------------------------------------------------
+
+
+def _sq_dist(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    # planar distances on (lat, lon scaled by cos(lat)): enough to compare zones of one city
+    return ((points[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
+
+
+def _kmeans(points: np.ndarray, k: int, seed: int, rounds: int = 25) -> np.ndarray:
     rng = random.Random(seed)
-    centers = points[rng.sample(range(len(points)), k)]
+    unique = np.unique(points, axis=0)
+    if len(unique) <= k:
+        # fewer distinct start points than zones (technicians share depots): one zone each
+        return unique.copy()
+    centres = unique[rng.sample(range(len(unique)), k)].copy()
     for _ in range(rounds):
-        labels = np.argmin(((points[:, None, :] - centers[None, :, :]) ** 2).sum(-1), axis=1)
+        labels = np.argmin(_sq_dist(points, centres), axis=1)
         for c in range(k):
             if np.any(labels == c):
-                centers[c] = points[labels == c].mean(axis=0)
-    return centers
+                centres[c] = points[labels == c].mean(axis=0)
+    return centres
+
+
+def _balanced_labels(points: np.ndarray, centres: np.ndarray) -> list[int]:
+    """Nearest centre per point with at most ceil(n/k) points per centre, surest points first."""
+    k = len(centres)
+    room = [math.ceil(len(points) / k)] * k
+    d = _sq_dist(points, centres)
+    order = np.sort(d, axis=1)
+    regret = order[:, 1] - order[:, 0] if k > 1 else np.zeros(len(points))
+    labels = [0] * len(points)
+    for i in np.argsort(-regret, kind="stable"):
+        for c in np.argsort(d[i], kind="stable"):
+            if room[c] > 0:
+                room[c] -= 1
+                labels[int(i)] = int(c)
+                break
+    return labels
+
+
+def _capacity_min(tech: Technician, days: set[date]) -> float:
+    total = 0.0
+    for s in tech.shifts:
+        if s.day in days:
+            minutes = (s.end - s.start).total_seconds() / 60
+            total += minutes - (s.break_.duration_min if s.break_ else 0)
+    return total
+
+
+def _can_serve(tech: Technician, visit: Visit) -> bool:
+    if visit.lock in (Lock.TECHNICIAN, Lock.TECHNICIAN_TIME, Lock.IN_PROGRESS):
+        return tech.id == visit.locked_technician_id
+    if not tech.has_skills(visit.required_skills):
+        return False
+    if not visit.time_windows:
+        return bool(tech.shifts)
+    return any(a < s.end and b > s.start for s in tech.shifts for a, b in visit.time_windows)
+
+
+def _units(problem: Problem) -> list[list[Visit]]:
+    """Visits that must stay in one zone together: chains of dependent visits."""
+    by_id = {v.id: v for v in problem.visits}
+    parent = {v.id: v.id for v in problem.visits}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for v in problem.visits:
+        if v.depends_on is not None and v.depends_on.visit_id in by_id:
+            parent[root(v.id)] = root(v.depends_on.visit_id)
+    groups: dict[str, list[Visit]] = {}
+    for v in problem.visits:
+        groups.setdefault(root(v.id), []).append(v)
+    return list(groups.values())
+
+
+def is_must_do(visit: Visit, day: date) -> bool:
+    """Priority 5 with a hard SLA due by the end of ``day``: placed before anything else."""
+    return (visit.priority == 5 and visit.sla_hard and visit.sla_due is not None
+            and visit.sla_due.date() <= day)
+
+
+def split(problem: Problem, zones: int) -> list[Zone]:
+    """Cut ``problem`` into at most ``zones`` geographic zones that can do their own work.
+
+    Technicians are clustered on their first shift's start point (balanced counts). Visits go
+    to the nearest zone that has a technician able to do them (skills, shift overlapping a
+    window, lock) and room left: each zone takes about its share of the day's work in
+    proportion to its shift minutes, must-do visits and visits with one possible zone first.
+    Dependent visits stay together; a visit no zone can do (or without a location) goes to the
+    nearest zone, to be explained there. Every technician and visit is in exactly one zone.
+    """
+    techs = [t for t in problem.technicians if t.shifts]
+    idle = [t for t in problem.technicians if not t.shifts]
+    if not techs or zones <= 1:
+        return [Zone(0, _centre(problem), problem)]
+    mean_lat = _mean_lat(problem)
+    starts = np.array([_planar_at(t.shifts[0].start_location, mean_lat) for t in techs])
+    k = min(zones, len(techs))
+    if len(np.unique(starts, axis=0)) >= k:
+        centres = _kmeans(starts, k, problem.settings.seed)
+    else:
+        # technicians share a few depots: zones follow the visits, technicians spread evenly
+        located = [_planar_at(v.location, mean_lat) for v in problem.visits if v.location]
+        if len(located) < k:
+            return [Zone(0, _centre(problem), problem)]
+        centres = _kmeans(np.array(located), k, problem.settings.seed)
+    labels = _balanced_labels(starts, centres)
+    members = [[t for t, lab in zip(techs, labels, strict=True) if lab == c]
+               for c in range(len(centres))]
+    keep = [c for c in range(len(centres)) if members[c]]
+    members, centres = [members[c] for c in keep], centres[keep]
+    members[0].extend(idle)
+    visits = _assign_visits(problem, members, centres)
+    return [
+        Zone(c, _unplanar(centres[c], mean_lat),
+             replace(problem, technicians=members[c], visits=visits[c]))
+        for c in range(len(members))
+    ]
+
+
+def _assign_visits(problem: Problem, members: list[list[Technician]],
+                   centres: np.ndarray) -> list[list[Visit]]:
+    k = len(members)
+    days = set(problem.days)
+    capacity = np.array([sum(_capacity_min(t, days) for t in m) for m in members])
+    units = _units(problem)
+    work = [sum(v.duration_min + TRAVEL_ALLOWANCE_MIN for v in u) for u in units]
+    share = sum(work) / max(1.0, capacity.sum())
+    budget = capacity * share * BALANCE_SLACK
+    load = np.zeros(k)
+    mean_lat = _mean_lat(problem)
+    options, dist = [], []
+    for unit in units:
+        located = [v.location for v in unit if v.location is not None]
+        if located:
+            p = _planar_at(located[0], mean_lat)
+            d = ((centres - p) ** 2).sum(-1)
+        else:
+            d = np.arange(k, dtype=float)  # no location: zone 0, explained by the pre-check
+        able = [c for c in range(k) if all(any(_can_serve(t, v) for t in members[c])
+                                          for v in unit)]
+        options.append(sorted(able, key=lambda c: d[c]) or [int(np.argmin(d))])
+        dist.append(d)
+    last_day = problem.days[-1]
+
+    def urgency(i: int) -> tuple:
+        must = any(is_must_do(v, last_day) for v in units[i])
+        d, opts = dist[i], options[i]
+        regret = d[opts[1]] - d[opts[0]] if len(opts) > 1 else math.inf
+        return (not must, len(opts), -regret)
+
+    result: list[list[Visit]] = [[] for _ in range(k)]
+    for i in sorted(range(len(units)), key=urgency):
+        opts = options[i]
+        chosen = next((c for c in opts if load[c] + work[i] <= budget[c]), opts[0])
+        load[chosen] += work[i]
+        result[chosen].extend(units[i])
+    return result
+
+
+def _mean_lat(problem: Problem) -> float:
+    lats = [s.start_location[0] for t in problem.technicians for s in t.shifts[:1]]
+    return float(np.mean(lats)) if lats else 0.0
+
+
+def _planar_at(point: LatLon, mean_lat: float) -> np.ndarray:
+    return np.array([point[0], point[1] * math.cos(math.radians(mean_lat))])
+
+
+def _unplanar(centre: np.ndarray, mean_lat: float) -> LatLon:
+    scale = math.cos(math.radians(mean_lat))
+    return (round(float(centre[0]), 6), round(float(centre[1]) / scale, 6))
+
+
+def _centre(problem: Problem) -> LatLon:
+    points = [v.location for v in problem.visits if v.location is not None]
+    points += [s.start_location for t in problem.technicians for s in t.shifts]
+    if not points:
+        return (0.0, 0.0)
+    arr = np.array(points, dtype=float)
+    return (float(arr[:, 0].mean()), float(arr[:, 1].mean()))
 
 
 def partition(problem: Problem, zones: int) -> list[Problem]:
-    """Split technicians and visits into ``zones`` geographic zones (k-means on start points).
+    """The zone sub-problems of :func:`split` (without their centres)."""
+    return [z.problem for z in split(problem, zones)]
 
-    Technicians are clustered on their first shift's start, then visits go to the nearest zone
-    centre; visits without a location stay in zone 0 so they are still reported.
+
+def zone_count(visits: int, workers: int, visits_per_zone: int) -> int:
+    """How many zones a day of ``visits`` gets: at least two, one per worker, and small zones."""
+    return max(2, workers, math.ceil(visits / max(1, visits_per_zone)))
+
+
+def zone_time_limit(total_s: float, zones: int, workers: int) -> float:
+    """Seconds per zone so that all zones, run ``workers`` at a time, plus the repair fit."""
+    rounds = math.ceil(zones / max(1, min(workers, zones)))
+    return max(1.0, (1 - REPAIR_SHARE) * total_s / rounds)
+
+
+# --- merging and the border repair ------------------------------------------------------------
+
+
+def merge(
+    problem: Problem,
+    zone_plans: Sequence[ZonePlan],
+    zones: Sequence[Zone] | None = None,
+    provider: MatrixProvider | None = None,
+    time_limit_s: float = 5.0,
+) -> tuple[Plan, RepairReport]:
+    """One plan for the whole day from zone plans, after the cross-border repair.
+
+    Leftovers (visits a zone did not place, most important first) are inserted at the cheapest
+    feasible position of any route; then visits near a border (``zones`` given) move to a route
+    of a neighbouring zone when that lowers the travel cost; then leftovers are tried again in
+    the room freed. Every move keeps each route feasible (windows, shift, break, skills). The
+    repair moves stop after ``time_limit_s`` (the translation before and the reasons of the
+    visits left unplaced after, as in :func:`solve`, come on top).
     """
-    starts = np.array([t.shifts[0].start_location for t in problem.technicians if t.shifts])
-    techs = [t for t in problem.technicians if t.shifts]
-    k = max(1, min(zones, len(techs)))
-    centers = _kmeans(starts, k, problem.settings.seed)
-    # balance technicians: each goes to its nearest centre in order of closeness
-    t_labels = np.argmin(((starts[:, None, :] - centers[None, :, :]) ** 2).sum(-1), axis=1)
-    groups: list[tuple[list, list]] = [([], []) for _ in range(k)]
-    for tech, lab in zip(techs, t_labels, strict=True):
-        groups[lab][0].append(tech)
-    for visit in problem.visits:
-        if visit.location is None:
-            groups[0][1].append(visit)
-            continue
-        d = ((centers - np.array(visit.location)) ** 2).sum(-1)
-        groups[int(np.argmin(d))][1].append(visit)
-    return [replace(problem, technicians=t, visits=v) for t, v in groups if t or v]
+    t0 = time.perf_counter()
+    excluded = explain.precheck(problem)
+    tr = translate.build(problem, provider, excluded, exact_breaks=False)
+    deadline = time.perf_counter() + time_limit_s
+    routes = _routes(tr, zone_plans)
+    placed_before = {n for r in routes for n in r}
+    leftovers = [n for n in tr.node_visit if n not in placed_before]
+    states: dict = {}
+    complete = True
+    leftovers, ok = _insert_leftovers(tr.core, routes, leftovers, deadline, states)
+    complete &= ok
+    moved, border = 0, []
+    if zones is not None and len(zones) > 1 and time.perf_counter() < deadline:
+        border = _border_nodes(tr, zones)
+        moved, ok = _move_border(tr.core, routes, border, deadline, states)
+        complete &= ok
+        if moved and leftovers and time.perf_counter() < deadline:
+            leftovers, ok = _insert_leftovers(tr.core, routes, leftovers, deadline, states)
+            complete &= ok
+    unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
+    unassigned += explain.audit(tr, routes, leftovers)
+    objective = _objective(tr.core, routes, leftovers)
+    plan = translate.plan_from_routes(tr, routes, unassigned, objective)
+    report = RepairReport(
+        placed=sum(len(r) for r in routes) - len(placed_before),
+        moved=moved,
+        border_visits=len(border),
+        seconds=round(time.perf_counter() - t0, 3),
+        complete=complete,
+    )
+    return plan, report
 
 
-def _solve_zone(args) -> Plan:
-    from dispatch.solver import solve
-
-    zone, provider, limit = args
-    return solve(zone, provider=provider,
-                 settings=replace(zone.settings, workers=1, time_limit_s=limit))
-
-
-def merge(problem: Problem, plans: list[Plan], provider: MatrixProvider | None = None) -> Plan:
-    """One plan from zone plans, re-inserting unassigned visits anywhere in the city."""
-    from dispatch.explain import audit, precheck
-    from dispatch.insertion import repair
-    from dispatch.translate import build, plan_from_routes
-
-    excluded = precheck(problem)
-    tr = build(problem, provider, excluded, exact_breaks=False)
+def _routes(tr: translate.Translation, zone_plans: Sequence[ZonePlan]) -> list[list[int]]:
     index = {(t.id, s.day): v for v, (t, s) in enumerate(tr.vehicles)}
     routes: list[list[int]] = [[] for _ in tr.vehicles]
-    for plan in plans:
-        for r in plan.routes:
-            routes[index[(r.technician_id, r.day)]] = [tr.visit_node[s.visit_id] for s in r.stops]
-    # border repair: a visit its zone could not take may fit a neighbouring zone's technician
-    dropped = [tr.visit_node[u.visit_id] for p in plans for u in p.unassigned
-               if u.visit_id in tr.visit_node]
-    dropped = repair(tr.core, routes, dropped)
-    unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
-    unassigned += audit(tr, routes, dropped)
-    return plan_from_routes(tr, routes, unassigned)
+    for zp in zone_plans:
+        for r in zp.routes:
+            v = index.get((r.technician_id, r.day))
+            if v is None:
+                raise ValueError(f"zone {zp.zone} planned {r.technician_id} on {r.day}, "
+                                 "who is not in the problem")
+            routes[v] = [tr.visit_node[vid] for vid in r.visit_ids if vid in tr.visit_node]
+    return routes
+
+
+def _insert_leftovers(core: CoreProblem, routes: list[list[int]], leftovers: list[int],
+                      deadline: float, states: dict) -> tuple[list[int], bool]:
+    rest = []
+    order = sorted(leftovers, key=lambda n: -(core.nodes[n].penalty or 0))
+    for i, node in enumerate(order):
+        if time.perf_counter() > deadline:
+            return rest + order[i:], False
+        found = None if core.dependencies else best_insertion(core, routes, node, states=states)
+        if found is None:
+            rest.append(node)
+        else:
+            routes[found[1]] = found[2]
+    return rest, True
+
+
+def _border_nodes(tr: translate.Translation, zones: Sequence[Zone]) -> list[tuple[int, list[int]]]:
+    """Visits near a border with the vehicles of their own and the nearest other zone."""
+    zone_of_tech = {t.id: z.index for z in zones for t in z.problem.technicians}
+    vehicles_of: dict[int, list[int]] = {}
+    for v, (tech, _) in enumerate(tr.vehicles):
+        vehicles_of.setdefault(zone_of_tech.get(tech.id, 0), []).append(v)
+    zone_of_visit = {v.id: z.index for z in zones for v in z.problem.visits}
+    centres = {z.index: z.centre for z in zones}
+    mean_lat = float(np.mean([c[0] for c in centres.values()]))
+    cpoints = {i: _planar_at(c, mean_lat) for i, c in centres.items()}
+    found = []
+    for node, visit in tr.node_visit.items():
+        own = zone_of_visit.get(visit.id)
+        if own is None or own not in cpoints:
+            continue
+        p = _planar_at(visit.location, mean_lat)
+        d_own = float(np.sqrt(((cpoints[own] - p) ** 2).sum()))
+        others = sorted((float(np.sqrt(((c - p) ** 2).sum())), i)
+                        for i, c in cpoints.items() if i != own)
+        d_other, other = others[0]
+        ratio = d_own / d_other if d_other > 0 else 1.0
+        if ratio >= BORDER_RATIO:
+            found.append((ratio, node, vehicles_of.get(own, []) + vehicles_of.get(other, [])))
+    found.sort(key=lambda x: -x[0])
+    return [(node, vehicles) for _, node, vehicles in found]
+
+
+def _move_border(core: CoreProblem, routes: list[list[int]],
+                 border: list[tuple[int, list[int]]], deadline: float,
+                 states: dict) -> tuple[int, bool]:
+    if core.dependencies:
+        return 0, True  # a move could break a day offset between dependent visits
+    where = {n: v for v, r in enumerate(routes) for n in r}
+    moved = 0
+    for node, vehicles in border:
+        if time.perf_counter() > deadline:
+            return moved, False
+        v = where.get(node)
+        if v is None:
+            continue
+        route = routes[v]
+        k = route.index(node)
+        veh = core.vehicles[v]
+        path = [veh.start, *route, veh.end]
+        prev, nxt = path[k], path[k + 2]
+        saving = int(core.cost[prev, node] + core.cost[node, nxt] - core.cost[prev, nxt])
+        shorter = route[:k] + route[k + 1:]
+        if schedule(core, v, shorter) is None:
+            continue
+        others = set(vehicles) - {v}
+        found = best_insertion(core, routes, node, allowed=others, states=states)
+        if found is None or found[0] >= saving:
+            continue
+        routes[v] = shorter
+        routes[found[1]] = found[2]
+        where[node] = found[1]
+        moved += 1
+    return moved, True
+
+
+def _objective(core: CoreProblem, routes: list[list[int]], dropped: list[int]) -> int:
+    total = 0
+    for v, route in enumerate(routes):
+        if route:
+            veh = core.vehicles[v]
+            path = [veh.start, *route, veh.end]
+            total += int(sum(int(core.cost[a, b]) for a, b in itertools.pairwise(path)))
+    return total + sum(core.nodes[n].penalty or 0 for n in dropped)
+
+
+# --- solving by zones in local processes ------------------------------------------------------
+
+
+def solve_zone(zone: Zone, time_limit_s: float, provider: MatrixProvider | None = None,
+               progress: ProgressCallback | None = None) -> ZonePlan:
+    """Solve one zone on its own (one process) and return its routes."""
+    from dispatch.solver import solve
+
+    settings = replace(zone.problem.settings, workers=1, time_limit_s=time_limit_s)
+    plan = solve(zone.problem, provider=provider, progress=progress, settings=settings)
+    return ZonePlan.from_plan(zone.index, plan)
+
+
+def _solve_zone_job(args) -> ZonePlan:
+    zone, limit, provider = args
+    return solve_zone(zone, limit, provider)
 
 
 def solve_by_zones(problem: Problem, provider: MatrixProvider | None = None,
-                   progress=None) -> Plan:
-    """Partition into ``settings.workers`` zones, solve them in parallel, merge and repair.
+                   progress: ProgressCallback | None = None) -> Plan:
+    """Split into ``settings.workers`` zones, solve them in parallel processes, merge, repair.
 
     Zones run ``cpu_count()`` at a time; each gets a share of ``settings.time_limit_s`` so the
     whole call stays near the limit.
     """
-    workers = problem.settings.workers
-    zones = partition(problem, workers)
+    zones = split(problem, problem.settings.workers)
     if progress is not None:
         progress("zones", len(zones))
     procs = min(len(zones), mp.cpu_count())
-    # zones run in rounds of `procs`; split the time limit so the whole fits in it, keeping
-    # 15% for merging and border repair
-    rounds = -(-len(zones) // procs)
-    limit = max(1.0, 0.85 * problem.settings.time_limit_s / rounds)
+    limit = zone_time_limit(problem.settings.time_limit_s, len(zones), procs)
+    t0 = time.perf_counter()
     ctx = mp.get_context("fork")
     with ctx.Pool(procs) as pool:
-        plans = pool.map(_solve_zone, [(z, provider, limit) for z in zones])
+        plans = pool.map(_solve_zone_job, [(z, limit, provider) for z in zones])
     if progress is not None:
         progress("repair", 0)
-    return merge(problem, plans, provider)
+    left = max(0.5, problem.settings.time_limit_s - (time.perf_counter() - t0))
+    plan, _ = merge(problem, plans, zones, provider, time_limit_s=left)
+    return plan

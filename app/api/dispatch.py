@@ -37,12 +37,31 @@ class RunRequestSchema(Strict):
     time_limit_s = ma.fields.Float(load_default=10.0, validate=validate.Range(1, 600))
 
 
+class RunZoneSchema(Strict):
+    zone = ma.fields.Integer()
+    technicians = ma.fields.Integer()
+    visits = ma.fields.Integer()
+    phase = ma.fields.String()
+    best_cost = ma.fields.Float(allow_none=True)
+    solutions_found = ma.fields.Integer()
+    placed = ma.fields.Integer(allow_none=True)
+    cpu_s = ma.fields.Float(allow_none=True)
+    started_at = aware_datetime(allow_none=True)
+    finished_at = aware_datetime(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+
+
 class RunSchema(Strict):
     id = ma.fields.Integer()
     status = ma.fields.String()
     phase = ma.fields.String()
     best_cost = ma.fields.Float(allow_none=True)
     solutions_found = ma.fields.Integer()
+    zones = ma.fields.List(
+        ma.fields.Nested(RunZoneSchema),
+        metadata={"description": "A large day split across workers: progress of each zone "
+                  "(empty when the day is solved whole)"},
+    )
     params = ma.fields.Dict()
     created_at = aware_datetime()
     started_at = aware_datetime(allow_none=True)

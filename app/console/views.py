@@ -259,6 +259,11 @@ def progress_of(run: DispatchRun) -> dict[str, Any]:
         "phase": run.phase,
         "best_cost": run.best_cost,
         "solutions_found": run.solutions_found,
+        "zones": [
+            {"zone": z.zone, "technicians": z.technicians, "visits": z.visits, "phase": z.phase,
+             "best_cost": z.best_cost, "placed": z.placed}
+            for z in run.zones
+        ],
         "elapsed_s": elapsed,
         "time_limit_s": limit,
         "percent": 100 if run.finished_at else round(min(99, (elapsed or 0) / limit * 100)),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from app.database import utcnow
-from app.jobs import unit_of_work
+from app.jobs import unit_of_work, zone_solve
 from app.models import DispatchRun, RunStatus
 from app.services.dispatching import ProgressWriter, RunRequest, compute_proposal, store_proposal
 
@@ -25,6 +25,8 @@ def run_dispatch(run_id: int, time_zone: str) -> None:
         run.status, run.started_at, run.phase = RunStatus.RUNNING, utcnow(), "precheck"
         request = RunRequest.from_params(run.params)
     try:
+        if zone_solve.split_run(run_id, request, time_zone):
+            return  # a large day: zone jobs on the workers and a merge job take it from here
         # The solve reads in one session; results are written in another, so progress
         # updates committed meanwhile never conflict with a long-open transaction.
         with unit_of_work() as session:

@@ -2,6 +2,7 @@
 
 from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
 from app.models.dispatch import DispatchRun, RunStatus
+from app.models.dispatch_zones import DispatchRunZone
 from app.models.feedback import (
     Complaint,
     ComplaintStage,
@@ -57,6 +58,7 @@ __all__ = [
     "Depot",
     "Device",
     "DispatchRun",
+    "DispatchRunZone",
     "FollowUpLink",
     "LockState",
     "MessageStatus",

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from app.jobs.dispatching import run_dispatch
-from app.models import DispatchRun, LockState, RunStatus, Visit
+from app.models import DispatchRun, DispatchRunZone, LockState, RunStatus, Visit
 from app.services.dispatching import RunRequest, create_run
 from tests.factories import tomorrow_at
 
@@ -102,3 +102,22 @@ def test_re_running_starts_a_new_run_with_the_same_request(console, session, cre
     again = session.scalar(select(DispatchRun).where(DispatchRun.id != run.id))
     assert response.headers["Location"] == f"/console/runs/{again.id}"
     assert again.params == run.params
+
+
+def test_progress_and_the_run_page_show_each_zone_of_a_split_run(console, session):
+    run = create_run(session, RunRequest(first_day=TOMORROW), user_id=None)
+    run.status, run.phase = RunStatus.RUNNING, "zones"
+    session.add_all([
+        DispatchRunZone(run_id=run.id, zone=1, technicians=3, visits=8, phase="done", placed=7),
+        DispatchRunZone(run_id=run.id, zone=0, technicians=3, visits=9, phase="search",
+                        best_cost=1234.0),
+    ])
+    session.commit()
+    zones = console.get(f"/console/runs/{run.id}/progress").json["zones"]
+    assert [(z["zone"], z["phase"], z["best_cost"], z["placed"]) for z in zones] == [
+        (0, "search", 1234.0, None),
+        (1, "done", None, 7),
+    ]
+    page = console.get(f"/console/runs/{run.id}").text
+    assert 'id="run-zones"' in page
+    assert "search" in page

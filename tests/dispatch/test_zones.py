@@ -1,11 +1,24 @@
-"""Solving by zones keeps every rule and accounts for every visit."""
+"""Solving by zones keeps every rule, accounts for every visit and repairs across borders."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
-from dispatch import citygen, solve
-from dispatch.zones import partition
+from dispatch import Lock, citygen, solve
+from dispatch.wire import problem_from_data, problem_to_data
+from dispatch.zones import ZonePlan, ZoneRoute, merge, partition, split
+from tests.dispatch.conftest import DAY, at, near, problem, shift, tech, visit
+
+WEST, EAST = near(0, -15), near(0, 15)
+
+
+def two_districts(extra=()):
+    """Two technicians 30 km apart, each with two visits around them."""
+    techs = [tech("W", shifts=[shift(location=WEST)]), tech("E", shifts=[shift(location=EAST)])]
+    visits = [visit(f"w{i}", near(i, -15)) for i in range(2)]
+    visits += [visit(f"e{i}", near(i, 15)) for i in range(2)]
+    return problem(techs, [*visits, *extra])
 
 
 def test_partition_puts_every_technician_and_visit_in_exactly_one_zone():
@@ -16,8 +29,78 @@ def test_partition_puts_every_technician_and_visit_in_exactly_one_zone():
     assert sorted(v.id for z in zones for v in z.visits) == sorted(v.id for v in prob.visits)
 
 
+def test_zones_follow_where_technicians_start():
+    zones = split(two_districts(), 2)
+    by_tech = {z.problem.technicians[0].id: {v.id for v in z.problem.visits} for z in zones}
+    assert by_tech == {"W": {"w0", "w1"}, "E": {"e0", "e1"}}
+
+
+def test_a_must_do_visit_goes_to_the_zone_of_a_technician_able_to_do_it():
+    must = visit("stone", near(0, -15), skills={"stone": 1}, priority=5,
+                 sla_due=at(16), sla_hard=True)
+    prob = two_districts([must])
+    prob = replace(prob, technicians=[prob.technicians[0],
+                                      replace(prob.technicians[1], skills={"repair": 1,
+                                                                           "stone": 1})])
+    zone = next(z for z in split(prob, 2) if "stone" in {v.id for v in z.problem.visits})
+    assert [t.id for t in zone.problem.technicians] == ["E"]
+
+
+def test_a_visit_locked_to_a_technician_goes_to_that_technicians_zone():
+    pinned = visit("pin", near(0, -15), lock=Lock.TECHNICIAN, locked_technician_id="E")
+    zone = next(z for z in split(two_districts([pinned]), 2)
+                if "pin" in {v.id for v in z.problem.visits})
+    assert [t.id for t in zone.problem.technicians] == ["E"]
+
+
+def test_zones_get_work_in_proportion_to_their_capacity():
+    prob = citygen.generate(3, 40, 400)
+    zones = split(prob, 4)
+    share = [len(z.problem.visits) / len(z.problem.technicians) for z in zones]
+    assert max(share) <= 1.5 * min(share), share
+
+
+def test_merge_places_a_visit_its_zone_left_out_on_a_neighbours_route(check_plan):
+    prob = two_districts()
+    zones = split(prob, 2)
+    plans = [
+        ZonePlan(0, (ZoneRoute("W", DAY, ("w0",)),), ("w1",)),
+        ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ()),
+    ]
+    plan, report = merge(prob, plans, zones)
+    check_plan(plan, prob)
+    assert plan.kpis.assigned == 4
+    assert report.placed == 1
+
+
+def test_merge_moves_a_visit_across_the_border_when_that_saves_travel(check_plan):
+    far = visit("x", near(0, 14))  # next to E, but solved in W's zone
+    prob = two_districts([far])
+    zones = split(prob, 2)
+    plans = [
+        ZonePlan(0, (ZoneRoute("W", DAY, ("w0", "w1", "x")),), ()),
+        ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ()),
+    ]
+    zones = [replace(z, problem=replace(z.problem, visits=[
+        v for v in prob.visits if v.id in ({"w0", "w1", "x"} if z.index == 0 else {"e0", "e1"})
+    ])) for z in zones]
+    plan, report = merge(prob, plans, zones)
+    check_plan(plan, prob)
+    assert plan.route_of("x")[0].technician_id == "E"
+    assert report.moved >= 1
+
+
 def test_zone_solve_returns_a_valid_plan_for_the_whole_city(check_plan):
     prob = citygen.generate(7, 6, 50)
     plan = solve(prob, settings=replace(prob.settings, time_limit_s=2, workers=2))
     check_plan(plan, prob)
     assert plan.kpis.assigned > 0
+
+
+def test_a_problem_survives_its_json_form_unchanged():
+    prob = citygen.generate(2, 5, 30)
+    pinned = visit("pin", near(1), lock=Lock.TECHNICIAN_TIME, locked_technician_id="T000",
+                   locked_start=at(10), windows=[(at(9), at(12))], sla_due=at(12))
+    prob = replace(prob, visits=[*prob.visits, pinned])
+    again = problem_from_data(json.loads(json.dumps(problem_to_data(prob))))
+    assert again == prob

@@ -26,11 +26,41 @@
           text("run-cost", p.best_cost === null ? "-" : Math.round(p.best_cost));
           text("run-solutions", p.solutions_found);
           text("run-elapsed", p.elapsed_s === null ? 0 : p.elapsed_s);
+          showZones(p.zones || []);
           if (p.done) { window.location.reload(); } else { window.setTimeout(tick, 700); }
         })
         .catch(function () { window.setTimeout(tick, 2000); });
     }
     tick();
+  }
+
+  // A large day split across workers: one row per zone, created on the first poll that has them.
+  function showZones(zones) {
+    if (!zones.length) return;
+    var table = document.getElementById("run-zones");
+    if (!table) {
+      table = document.createElement("table");
+      table.id = "run-zones";
+      table.className = "zones";
+      var head = table.insertRow();
+      ["Zone", "Technicians", "Visits", "Phase", "Best cost", "Placed"].forEach(function (h) {
+        var th = document.createElement("th");
+        th.textContent = h;
+        head.appendChild(th);
+      });
+      document.getElementById("progress-text").after(table);
+    }
+    zones.forEach(function (z) {
+      var row = table.querySelector('tr[data-zone="' + z.zone + '"]');
+      if (!row) {
+        row = table.insertRow();
+        row.dataset.zone = z.zone;
+        for (var i = 0; i < 6; i++) row.insertCell();
+      }
+      var cells = [z.zone + 1, z.technicians, z.visits, z.phase,
+        z.best_cost === null ? "-" : Math.round(z.best_cost), z.placed === null ? "-" : z.placed];
+      cells.forEach(function (value, i) { row.cells[i].textContent = value; });
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

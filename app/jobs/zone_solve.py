@@ -1,0 +1,270 @@
+"""Large dispatch runs solved by zones on several rq workers, then merged and repaired.
+
+`split_run` (called by the dispatch run job) reads the day once, splits it with
+`dispatch.zones.split` and enqueues one `solve_zone` job per zone plus a `merge_zones` job that
+rq starts once every zone job has ended (`depends_on`). Zone jobs may run on any worker of any
+machine sharing the Redis and the database: they get their sub-problem as JSON data, write
+their progress to their `DispatchRunZone` row and return their routes as JSON. The merge job
+joins the routes, runs the cross-border repair and stores the proposal as a normal run does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rq import Retry, Worker
+from rq.job import Dependency, Job
+from sqlalchemy import update
+
+import dispatch
+from app.config import Settings, active_settings
+from app.database import utcnow
+from app.jobs import queue, unit_of_work
+from app.models import DispatchRun, DispatchRunZone, RunStatus
+from app.services.dispatching import (
+    ProgressWriter,
+    RunRequest,
+    Snapshot,
+    build_snapshot,
+    proposal_document,
+    store_proposal,
+)
+from dispatch import wire, zones
+
+log = logging.getLogger(__name__)
+
+RESULT_TTL_S = 24 * 3600  # zone results wait for the merge job this long
+
+
+def split_run(run_id: int, request: RunRequest, time_zone: str) -> bool:
+    """Hand a large run to zone jobs on the queue; False when it should be solved whole.
+
+    A run is split only with Redis configured and when its horizon has at least
+    ZONE_SPLIT_MIN_VISITS visits. The run stays "running" in phase "zones" until the merge
+    job stores its proposal.
+    """
+    settings = active_settings()
+    if settings.jobs_inline:
+        return False
+    with unit_of_work() as session:
+        snapshot = build_snapshot(session, request, ZoneInfo(time_zone))
+    problem = snapshot.problem
+    if len(problem.visits) < settings.zone_split_min_visits or not any(
+        t.shifts for t in problem.technicians
+    ):
+        return False
+    jobs = queue(settings)
+    workers = max(1, Worker.count(queue=jobs))
+    parts = zones.split(problem, zones.zone_count(len(problem.visits), workers,
+                                                  settings.zone_visits))
+    if len(parts) < 2:
+        return False
+    zone_limit = zones.zone_time_limit(request.time_limit_s, len(parts), workers)
+    _enqueue(settings, run_id, time_zone, snapshot, parts, zone_limit)
+    log.info("dispatch run %s split into %s zones for %s worker(s), %.1f s each",
+             run_id, len(parts), workers, zone_limit)
+    return True
+
+
+def _enqueue(settings: Settings, run_id: int, time_zone: str, snapshot: Snapshot,
+             parts: list[zones.Zone], zone_limit: float) -> None:
+    jobs = queue(settings)
+    with unit_of_work() as session:
+        run = session.get(DispatchRun, run_id)
+        run.phase = "zones"
+        for part in parts:
+            session.add(DispatchRunZone(
+                run_id=run_id, zone=part.index, technicians=len(part.problem.technicians),
+                visits=len(part.problem.visits),
+            ))
+    # enqueued after the rows are committed, so a worker always finds its row
+    zone_jobs = [
+        jobs.enqueue(solve_zone, run_id, part.index, wire.problem_to_data(part.problem),
+                     zone_limit, result_ttl=RESULT_TTL_S, failure_ttl=RESULT_TTL_S,
+                     retry=Retry(max=1))  # a zone whose worker died runs again elsewhere
+        for part in parts
+    ]
+    with unit_of_work() as session:
+        for part, job in zip(parts, zone_jobs, strict=True):
+            session.execute(update(DispatchRunZone)
+                            .where(DispatchRunZone.run_id == run_id,
+                                   DispatchRunZone.zone == part.index)
+                            .values(job_id=job.id))
+    layout = [{"zone": p.index, "centre": list(p.centre),
+               "technician_ids": [t.id for t in p.problem.technicians],
+               "visit_ids": [v.id for v in p.problem.visits]} for p in parts]
+    jobs.enqueue(
+        merge_zones, run_id, time_zone, _snapshot_data(snapshot), layout,
+        [j.id for j in zone_jobs],
+        depends_on=Dependency(jobs=zone_jobs, allow_failure=True),
+    )
+
+
+def solve_zone(run_id: int | None, zone: int, problem_data: dict[str, Any],
+               time_limit_s: float) -> dict[str, Any]:
+    """Solve one zone; returns its routes, unplaced visits and CPU seconds as JSON data.
+
+    With a `run_id` the zone's progress is written to its `DispatchRunZone` row; without,
+    the job needs no database (benchmarks).
+    """
+    problem = wire.problem_from_data(problem_data)
+    record = run_id is not None
+    if record:
+        _zone_values(run_id, zone, phase="precheck", started_at=utcnow())
+    cpu0 = time.process_time()
+    part = zones.Zone(zone, (0.0, 0.0), problem)
+    progress = ProgressWriter(_zone_progress(run_id, zone)) if record else None
+    try:
+        plan = zones.solve_zone(part, time_limit_s, progress=progress)
+    except Exception as exc:
+        if record:
+            _zone_values(run_id, zone, phase="failed", finished_at=utcnow(),
+                         error=f"{type(exc).__name__}: {exc}")
+        raise
+    cpu = round(time.process_time() - cpu0, 2)
+    if record:
+        _zone_values(run_id, zone, phase="done", placed=plan.placed, finished_at=utcnow(),
+                     cpu_s=cpu)
+    return {**zone_plan_data(plan), "cpu_s": cpu}
+
+
+def merge_zones(run_id: int, time_zone: str, snapshot_data: dict[str, Any],
+                layout: list[dict[str, Any]], zone_job_ids: list[str]) -> None:
+    """Join the zone plans of run `run_id`, repair across borders and store the proposal."""
+    settings = active_settings()
+    try:
+        with unit_of_work() as session:
+            run = session.get(DispatchRun, run_id)
+            if run is None or run.status != RunStatus.RUNNING:
+                log.warning("dispatch run %s is not running; its zones are dropped", run_id)
+                return
+            run.phase = "repair"
+        snapshot = _snapshot_from(snapshot_data)
+        plans = _zone_results(settings, zone_job_ids)
+        parts = _zones_from(snapshot.problem, layout)
+        started = _started_at(run_id)
+        left = snapshot.problem.settings.time_limit_s - (utcnow() - started).total_seconds()
+        budget = max(1.0, left, zones.REPAIR_SHARE * snapshot.problem.settings.time_limit_s)
+        plan, report = zones.merge(snapshot.problem, plans, parts, time_limit_s=budget)
+        published = dispatch.evaluate(snapshot.problem, snapshot.published)
+        proposal = proposal_document(snapshot, plan, published)
+        proposal["zones"] = {
+            "zones": len(parts),
+            "repair": {"placed": report.placed, "moved": report.moved,
+                       "border_visits": report.border_visits, "seconds": report.seconds,
+                       "complete": report.complete},
+        }
+        with unit_of_work() as session:
+            store_proposal(session.get(DispatchRun, run_id), snapshot.visit_versions, proposal)
+        log.info("dispatch run %s merged from %s zones: %s assigned, %s unassigned",
+                 run_id, len(parts), plan.kpis.assigned, plan.kpis.unassigned)
+    except Exception as exc:
+        log.exception("dispatch run %s failed while merging its zones", run_id)
+        with unit_of_work() as session:
+            run = session.get(DispatchRun, run_id)
+            run.status, run.phase, run.finished_at = RunStatus.FAILED, "failed", utcnow()
+            run.error = f"{type(exc).__name__}: {exc}"
+        raise
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+def _zone_values(run_id: int, zone: int, **values: Any) -> None:
+    with unit_of_work() as session:
+        session.execute(update(DispatchRunZone)
+                        .where(DispatchRunZone.run_id == run_id, DispatchRunZone.zone == zone)
+                        .values(**values))
+
+
+def _zone_progress(run_id: int, zone: int):
+    def commit(phase: str, best_cost: float | None, solutions: int) -> None:
+        values: dict[str, Any] = {"phase": phase, "solutions_found": solutions}
+        if best_cost is not None:
+            values["best_cost"] = best_cost
+        _zone_values(run_id, zone, **values)
+
+    return commit
+
+
+def _started_at(run_id: int) -> dt.datetime:
+    with unit_of_work() as session:
+        run = session.get(DispatchRun, run_id)
+        return run.started_at or utcnow()
+
+
+# --- data passed between jobs -----------------------------------------------------------------
+
+
+def zone_plan_data(plan: zones.ZonePlan) -> dict[str, Any]:
+    """A zone plan as JSON-ready data (a zone job's result)."""
+    return {
+        "zone": plan.zone,
+        "routes": [{"technician_id": r.technician_id, "day": r.day.isoformat(),
+                    "visit_ids": list(r.visit_ids)} for r in plan.routes],
+        "unplaced": list(plan.unplaced),
+        "objective": plan.objective,
+    }
+
+
+def zone_plan_from(data: dict[str, Any]) -> zones.ZonePlan:
+    """The zone plan `zone_plan_data` described."""
+    return zones.ZonePlan(
+        zone=data["zone"],
+        routes=tuple(zones.ZoneRoute(r["technician_id"], dt.date.fromisoformat(r["day"]),
+                                     tuple(r["visit_ids"])) for r in data["routes"]),
+        unplaced=tuple(data["unplaced"]),
+        objective=data["objective"],
+    )
+
+
+def _zone_results(settings: Settings, job_ids: list[str]) -> list[zones.ZonePlan]:
+    jobs = queue(settings)
+    plans = []
+    for zone, job_id in enumerate(job_ids):
+        job = Job.fetch(job_id, connection=jobs.connection, serializer=jobs.serializer)
+        result = job.return_value()
+        if job.get_status() != "finished" or result is None:
+            raise RuntimeError(f"zone {zone + 1} (job {job_id}) did not finish: "
+                               f"{job.get_status()}; re-run the optimizer")
+        plans.append(zone_plan_from(result))
+    return plans
+
+
+def _zones_from(problem: dispatch.Problem, layout: list[dict[str, Any]]) -> list[zones.Zone]:
+    techs = {t.id: t for t in problem.technicians}
+    visits = {v.id: v for v in problem.visits}
+    parts = []
+    for z in layout:
+        sub = dispatch.Problem(
+            technicians=[techs[t] for t in z["technician_ids"]],
+            visits=[visits[v] for v in z["visit_ids"]],
+            horizon_start=problem.horizon_start, horizon_days=problem.horizon_days,
+            settings=problem.settings,
+        )
+        parts.append(zones.Zone(z["zone"], (z["centre"][0], z["centre"][1]), sub))
+    return parts
+
+
+def _snapshot_data(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "problem": wire.problem_to_data(snapshot.problem),
+        "visit_versions": snapshot.visit_versions,
+        "published": {k: [tech, start.isoformat()] for k, (tech, start) in
+                      snapshot.published.items()},
+        "held_back": snapshot.held_back,
+    }
+
+
+def _snapshot_from(data: dict[str, Any]) -> Snapshot:
+    return Snapshot(
+        problem=wire.problem_from_data(data["problem"]),
+        visit_versions={k: int(v) for k, v in data["visit_versions"].items()},
+        published={k: (tech, dt.datetime.fromisoformat(start))
+                   for k, (tech, start) in data["published"].items()},
+        held_back=data["held_back"],
+    )

@@ -1,0 +1,201 @@
+"""A large day is split into zones solved by separate rq worker processes, then merged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from redis import Redis
+from rq import Worker
+
+from app.config import activate
+from app.jobs import enqueue, queue
+from app.jobs.dispatching import run_dispatch
+from app.jobs.zone_solve import split_run
+from app.models import DispatchRun, RunStatus, Technician, Visit
+from app.services.dispatching import RunRequest, create_run
+from tests.factories import SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
+
+TZ = "Asia/Shanghai"
+WEST, EAST = 121.40, 121.56
+# the planner's travel model is 1.3 times crow flight at 25 km/h; this check only assumes 40 km/h
+CHECK_SPEED_KMH = 40.0
+
+
+@pytest.fixture
+def two_districts(session):
+    """Four measurers in the west, four in the east (one stone fitter), 24 visits tomorrow."""
+    techs = [TechnicianFactory(home_lon=WEST, skills={"measure": 1}) for _ in range(4)]
+    techs += [TechnicianFactory(home_lon=EAST, skills={"measure": 1}) for _ in range(3)]
+    techs.append(TechnicianFactory(home_lon=EAST, skills={"measure": 1, "stone_worktop": 2}))
+    visits = [
+        VisitFactory(
+            site=SiteFactory(lat=31.20 + 0.01 * (i % 6), lon=lon + 0.004 * (i // 6)),
+            required_skills={"measure": 1},
+            duration_min=45,
+            window_start=tomorrow_at(9),
+            window_end=tomorrow_at(16),
+            priority=1 + i % 4,
+        )
+        for lon in (WEST, EAST)
+        for i in range(11)
+    ]
+    # must-do, in the west, but only the eastern stone fitter can do it
+    must_do = VisitFactory(
+        site=SiteFactory(lat=31.22, lon=WEST + 0.01),
+        required_skills={"stone_worktop": 1},
+        duration_min=60,
+        priority=5,
+        window_start=tomorrow_at(9),
+        window_end=tomorrow_at(16),
+        sla_due=tomorrow_at(16),
+        sla_hard=True,
+    )
+    border = VisitFactory(site=SiteFactory(lat=31.21, lon=(WEST + EAST) / 2),
+                          required_skills={"measure": 1}, window_start=tomorrow_at(9),
+                          window_end=tomorrow_at(16))
+    return techs, [*visits, must_do, border], must_do
+
+
+@pytest.fixture
+def workers(settings, redis_url):
+    """Two `flask rq-worker` processes on a queue of this test, splitting from 10 visits."""
+    queue_name = f"test-zones-{uuid.uuid4().hex}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": queue_name,
+        "ZONE_SPLIT_MIN_VISITS": "10",
+        "ZONE_VISITS": "20",
+        "LOG_LEVEL": "WARNING",
+    }
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "rq-worker"], env=env)
+        for _ in range(2)
+    ]
+    rq_settings = settings.replace(redis_url=redis_url, rq_queue=queue_name)
+    jobs = queue(rq_settings, Redis.from_url(redis_url))
+    deadline = time.monotonic() + 30
+    while Worker.count(queue=jobs) < 2:
+        assert time.monotonic() < deadline, "the rq workers did not start"
+        assert all(p.poll() is None for p in procs), "an rq worker exited"
+        time.sleep(0.2)
+    yield rq_settings
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def wait_for(session, run_id, client, headers, timeout=60):
+    seen_zones = []
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/api/v1/dispatch/runs/{run_id}", headers=headers).json
+        if body["zones"]:
+            seen_zones.append(body["zones"])
+        if body["status"] in ("succeeded", "failed"):
+            return body, seen_zones
+        assert time.monotonic() < deadline, body
+        time.sleep(0.3)
+
+
+def km(a, b):
+    dlat = math.radians(b[0] - a[0])
+    dlon = math.radians(b[1] - a[1])
+    h = (math.sin(dlat / 2) ** 2
+         + math.cos(math.radians(a[0])) * math.cos(math.radians(b[0])) * math.sin(dlon / 2) ** 2)
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def assert_feasible(session, proposal):
+    """Re-check every route from the database rows, without the planner's code."""
+    at = dt.datetime.fromisoformat
+    for route in proposal["routes"]:
+        tech = session.get(Technician, route["technician_id"])
+        skills = tech.skill_levels()
+        home = (tech.home_lat, tech.home_lon)
+        day = dt.date.fromisoformat(route["day"])
+        shift_start = dt.datetime.combine(day, dt.time(8), tzinfo=tomorrow_at(8).tzinfo)
+        shift_end = dt.datetime.combine(day, dt.time(17), tzinfo=tomorrow_at(8).tzinfo)
+        assert at(route["start"]) >= shift_start
+        assert at(route["end"]) <= shift_end
+        stops = [a for a in proposal["assignments"] if a["technician_id"] == tech.id]
+        stops.sort(key=lambda a: a["sequence"])
+        assert [s["visit_id"] for s in stops] == route["visit_ids"]
+        where, free_at = home, at(route["start"])
+        lunch = at(route["break_start"]) if route["break_start"] else None
+        for stop in stops:
+            visit = session.get(Visit, stop["visit_id"])
+            site = (visit.site.lat, visit.site.lon)
+            start, end = at(stop["planned_start"]), at(stop["end"])
+            drive = dt.timedelta(hours=km(where, site) / CHECK_SPEED_KMH)
+            assert start >= free_at + drive, f"visit {visit.id} starts before it can be reached"
+            assert visit.window_start <= start <= visit.window_end, f"visit {visit.id} window"
+            assert end - start == dt.timedelta(minutes=visit.duration_min)
+            for need in visit.required_skills:
+                assert skills.get(need.skill.code, -1) >= need.min_level, "skill"
+            if lunch is not None:
+                assert end <= lunch or start >= lunch + dt.timedelta(minutes=45), "lunch"
+            where, free_at = site, end
+        assert at(route["end"]) >= free_at + dt.timedelta(hours=km(where, home) / CHECK_SPEED_KMH)
+
+
+@pytest.mark.slow
+def test_a_large_day_is_solved_by_zones_on_separate_workers(
+    session, client, as_dispatcher, two_districts, workers
+):
+    techs, visits, must_do = two_districts
+    run = create_run(session, RunRequest(first_day=tomorrow_at(9).date(), time_limit_s=4),
+                     user_id=None)
+    session.commit()
+    enqueue(workers, run_dispatch, run.id, TZ, long_running=True)
+
+    body, seen = wait_for(session, run.id, client, as_dispatcher)
+
+    assert body["status"] == "succeeded", body["error"]
+    proposal = body["proposal"]
+    assert proposal["zones"]["zones"] == 2
+    zones = body["zones"]
+    assert [z["zone"] for z in zones] == [0, 1]
+    assert sum(z["visits"] for z in zones) == len(visits)
+    assert sum(z["technicians"] for z in zones) == len(techs)
+    assert all(z["phase"] == "done" and z["placed"] > 0 and z["cpu_s"] > 0 for z in zones)
+    # progress showed the zones while they were being solved
+    assert any(z["phase"] != "done" for snapshot in seen for z in snapshot)
+    accounted = {a["visit_id"] for a in proposal["assignments"]}
+    accounted |= {u["visit_id"] for u in proposal["unassigned"]}
+    assert accounted == {v.id for v in visits}
+    placed = {a["visit_id"]: a["technician_id"] for a in proposal["assignments"]}
+    assert placed[must_do.id] == techs[-1].id
+    assert len(placed) >= len(visits) - 2
+    assert_feasible(session, proposal)
+    session.expire_all()
+    assert session.get(DispatchRun, run.id).status == RunStatus.SUCCEEDED
+
+
+def test_a_day_below_the_split_size_is_solved_whole_even_with_redis(
+    session, settings, redis_url, two_districts
+):
+    request = RunRequest(first_day=tomorrow_at(9).date(), time_limit_s=1)
+    run = create_run(session, request, user_id=None)
+    session.commit()
+    try:
+        activate(settings.replace(redis_url=redis_url, rq_queue=f"test-{uuid.uuid4().hex}",
+                                  zone_split_min_visits=100))
+        assert split_run(run.id, request, TZ) is False
+        activate(settings.replace(zone_split_min_visits=10))
+        assert split_run(run.id, request, TZ) is False  # inline: no workers to split across
+    finally:
+        activate(settings)
