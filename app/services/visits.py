@@ -143,6 +143,7 @@ _TECHNICIAN_MOVES = frozenset(
     {VisitStatus.EN_ROUTE, VisitStatus.ON_SITE, VisitStatus.COMPLETED, VisitStatus.INCOMPLETE}
 )
 _SCHEDULE_FIELDS = ("technician_id", "planned_start", "window_start", "window_end")
+_UNDER_WAY = (VisitStatus.EN_ROUTE, VisitStatus.ON_SITE)
 
 
 def check_technician_transition(to: VisitStatus) -> None:
@@ -222,7 +223,8 @@ def update_visit(session: Session, visit: Visit, data: dict[str, Any]) -> Visit:
         raise Conflict(
             f"visit {visit.id} is {visit.status} and can no longer be changed", code="visit_closed"
         )
-    if visit.lock == LockState.IN_PROGRESS and any(
+    under_way = visit.lock == LockState.IN_PROGRESS or visit.status in _UNDER_WAY
+    if under_way and any(
         name in data and data[name] != getattr(visit, name) for name in _SCHEDULE_FIELDS
     ):
         raise Conflict(
