@@ -648,9 +648,21 @@ def diff_entries(
         at = dt.datetime.fromisoformat(side["planned_start"]).astimezone(tz)
         return f"{names.get(side['technician_id'], side['technician_id'])} {at:%a %H:%M}"
 
+    # What publishing does with a published visit the proposal leaves out, and why.
+    fate = {
+        e["visit_id"]: "unscheduled on publish: " + e["reasons"][0]["message"]
+        for e in proposal.get("to_unschedule", [])
+    }
+    fate |= {e["visit_id"]: "kept as published" for e in proposal.get("kept", [])}
     return {
         kind: [
-            DiffEntry(e["visit_id"], describe(e.get("from")), describe(e.get("to")))
+            DiffEntry(
+                e["visit_id"],
+                describe(e.get("from")),
+                fate.get(e["visit_id"], "not planned")
+                if kind == "dropped"
+                else describe(e.get("to")),
+            )
             for e in proposal["diff"][kind]
         ]
         for kind in ("added", "moved", "reassigned", "dropped")

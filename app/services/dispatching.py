@@ -772,6 +772,9 @@ def publish_run(
             [*current, *((a["technician_id"], _start_of(a)) for a in assignments)],
         ),
     )
+    session.refresh(run, with_for_update=True)
+    if run.status != RunStatus.SUCCEEDED:
+        raise Conflict(f"run {run.id} was published meanwhile", code="already_published")
     visits = _locked_visits(session, ids)
     _refuse_if_changed(run, visits, ids)
     today = utcnow().astimezone(tz).date()

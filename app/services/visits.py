@@ -86,8 +86,10 @@ def set_required_skills(session: Session, visit: Visit, skills: Iterable[tuple[s
     """Replace a visit's required skills, given as (skill code, minimum level)."""
     wanted = dict(skills)
     by_code = _skills_by_code(session, wanted, field="required_skills")
+    # The skill itself too, not only its id: checks read `skill.code` before any flush.
     visit.required_skills = [
-        VisitSkill(skill_id=by_code[code].id, min_level=level) for code, level in wanted.items()
+        VisitSkill(skill_id=by_code[code].id, skill=by_code[code], min_level=level)
+        for code, level in wanted.items()
     ]
 
 
@@ -197,6 +199,13 @@ def create_visit(session: Session, data: dict[str, Any], *, actor_user_id: int |
     session.add(visit)
     session.flush()
     record_creation(session, visit, actor_user_id=actor_user_id, source="api")
+    if visit.technician_id is not None and visit.planned_start is not None:
+        # Created already placed: it must fit that day like any move (see `schedule_checks`).
+        schedule_checks.lock_days(
+            session,
+            schedule_checks.days_touched(session, [(visit.technician_id, visit.planned_start)]),
+        )
+        schedule_checks.require_feasible(session, [visit])
     return visit
 
 

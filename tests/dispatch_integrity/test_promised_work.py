@@ -3,10 +3,10 @@
 import datetime as dt
 
 from app.database import utcnow
-from app.models import Visit, VisitStatus
+from app.models import Role, Visit, VisitStatus
 from app.services import board
 from tests.dispatch_integrity.conftest import TZ, assert_no_overlap, published, solve
-from tests.factories import TechnicianFactory, VisitFactory, tomorrow_at
+from tests.factories import TechnicianFactory, UserFactory, VisitFactory, tomorrow_at
 
 
 def _one_slot_two_visits(session):
@@ -141,3 +141,16 @@ def board_tz():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(TZ)
+
+
+def test_an_unscheduled_visit_leaves_the_technicians_phone(client, session, as_dispatcher, phone):
+    tech, minor, _ = _one_slot_two_visits(session)
+    tech.user = UserFactory(role=Role.TECHNICIAN)
+    session.commit()
+    device = phone(tech.user)
+    device.sync()
+    assert ("visit", str(minor.id)) in device.store.records()
+    run = solve(session)
+    client.post(f"/api/v1/dispatch/runs/{run.id}/publish", headers=as_dispatcher)
+    device.sync()
+    assert ("visit", str(minor.id)) not in device.store.records()

@@ -176,3 +176,23 @@ def test_a_second_writer_of_a_technician_day_waits_for_the_first(session, measur
     finally:
         first.close()
         second.close()
+
+
+def test_a_visit_created_on_top_of_another_is_refused(client, session, measurer, as_dispatcher):
+    other = published(measurer.id, tomorrow_at(10))
+    template = _open_visit()
+    response = client.post(
+        "/api/v1/visits",
+        json={
+            "kind": "measure",
+            "customer_id": template.customer_id,
+            "site_id": template.site_id,
+            "window_start": tomorrow_at(9).isoformat(),
+            "window_end": tomorrow_at(12).isoformat(),
+            "technician_id": measurer.id,
+            "planned_start": tomorrow_at(10, 15).isoformat(),
+        },
+        headers=as_dispatcher,
+    )
+    assert response.status_code == 409
+    assert response.json["details"]["refusals"][0]["clashes_with"] == other.id
