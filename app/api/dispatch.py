@@ -35,6 +35,14 @@ class RunRequestSchema(Strict):
         load_default=list,
     )
     time_limit_s = ma.fields.Float(load_default=10.0, validate=validate.Range(1, 600))
+    keep_published = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Keep published visits with their technicians: one the planner "
+            "cannot fit keeps its published slot (listed in the proposal's `kept`) instead of "
+            "being unscheduled on publish (`to_unschedule`)"
+        },
+    )
 
 
 class RunZoneSchema(Strict):
@@ -72,8 +80,11 @@ class RunSchema(Strict):
     proposal = ma.fields.Dict(
         allow_none=True,
         metadata={
-            "description": "routes, assignments, unassigned (with reasons), kpis, "
-            "published_kpis, kpi_deltas and diff (added, moved, reassigned, dropped)"
+            "description": "routes, assignments, unassigned (with reasons), fixed (promised "
+            "work the run planned around), to_unschedule (published visits it leaves out, "
+            "with reasons: publishing unschedules them), kept (published visits left in their "
+            "slot), kpis, published_kpis, kpi_deltas and diff (added, moved, reassigned, "
+            "dropped)"
         },
     )
 
@@ -88,14 +99,26 @@ class RunSummarySchema(RunSchema):
         exclude = ("proposal",)
 
 
+class UnscheduledSchema(Strict):
+    visit_id = ma.fields.Integer()
+    reasons = ma.fields.List(ma.fields.Dict())
+
+
 class PublishResultSchema(Strict):
     run = ma.fields.Nested(RunSummarySchema)
     updated_visit_ids = ma.fields.List(ma.fields.Integer())
+    unscheduled = ma.fields.List(
+        ma.fields.Nested(UnscheduledSchema),
+        metadata={
+            "description": "Published visits the proposal left out, now back to `new` without "
+            "technician or time, each with why"
+        },
+    )
     kept_visit_ids = ma.fields.List(
         ma.fields.Integer(),
         metadata={
-            "description": "Visits the proposal left out: they keep their published "
-            "assignment until a dispatcher changes it"
+            "description": "Published visits the proposal left out but kept in their slot "
+            "(`keep_published`, or their technician was not in the run)"
         },
     )
 
@@ -124,6 +147,7 @@ class Runs(MethodView):
             visit_ids=tuple(data["visit_ids"]),
             kinds=tuple(data["kinds"]),
             time_limit_s=data["time_limit_s"],
+            keep_published=data["keep_published"],
         )
         run = dispatching.create_run(db.session, request, user_id=current_user().id)
         db.session.commit()
@@ -145,7 +169,11 @@ class PublishRun(MethodView):
     @requires(*STAFF)
     @blp.response(200, PublishResultSchema)
     def post(self, run_id: int) -> dict[str, Any]:
-        """Publish a proposal in one transaction (409 if any of its visits changed since)"""
+        """Publish a proposal in one transaction (409 naming what changed since, if anything)
+
+        Published visits it leaves out (`to_unschedule`) are unscheduled in the same
+        transaction; the result must fit every technician's day as it is now.
+        """
         run = get_or_404(db.session, DispatchRun, run_id)
         result = dispatching.publish_run(
             db.session, run, user_id=current_user().id, tz=local_zone()
@@ -154,6 +182,7 @@ class PublishRun(MethodView):
         return {
             "run": result.run,
             "updated_visit_ids": result.updated,
+            "unscheduled": result.unscheduled,
             "kept_visit_ids": result.kept,
         }
 
@@ -170,6 +199,10 @@ class InsertionResultSchema(Strict):
     assignment = ma.fields.Dict(allow_none=True)
     reasons = ma.fields.List(ma.fields.Dict())
     applied = ma.fields.Boolean()
+    route = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={"description": "The technician-day's route, re-timed (saved whole on apply)"},
+    )
 
 
 @blp.route("/insertions")

@@ -122,10 +122,15 @@ class VisitById(MethodView):
     @blp.arguments(patch_of(VisitSchema))
     @blp.response(200, VisitSchema)
     def patch(self, data: dict[str, Any], visit_id: int) -> Visit:
-        """Update a visit: schedule fields, assignment, lock (send If-Match or `version`)"""
-        visit = get_or_404(db.session, Visit, visit_id)
-        visit_service.check_schedule_edit(visit, expected_version(data))
-        visit_service.update_visit(db.session, visit, data)
+        """Update a visit: schedule fields, assignment, lock (send If-Match or `version`)
+
+        A change to its placement must fit the technician's day: skills, a shift, the lunch
+        break, the customer's window (it bounds the start) and no overlap with other work
+        (422 for the placement itself, 409 for a clash; `details.refusals` lists them).
+        """
+        visit = visit_service.edit_visit(
+            db.session, visit_id, data, expected_version=expected_version(data)
+        )
         db.session.commit()
         return visit
 

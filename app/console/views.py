@@ -296,7 +296,7 @@ def run_page(run_id: int) -> str:
                 tz,
                 now,
                 speed_kmh=speed,
-                plan=board.proposed_plan(run, day),
+                plan=board.proposed_plan(run, day, local_zone()),
                 waiting_reasons=board.proposal_reasons(run.proposal),
                 changes=board.change_marks(run.proposal),
             ),
@@ -318,6 +318,7 @@ def publish_run(run_id: int) -> BaseResponse:
     db.session.commit()
     flash(
         f"Published run {run.id}: {len(result.updated)} visit(s) updated"
+        + (f", {len(result.unscheduled)} unscheduled" if result.unscheduled else "")
         + (f", {len(result.kept)} kept as before" if result.kept else "")
         + ".",
         "success",

@@ -55,8 +55,9 @@ FINAL_STATUSES = frozenset({VisitStatus.COMPLETED, VisitStatus.INCOMPLETE, Visit
 OPEN_STATUSES = frozenset(set(VisitStatus) - FINAL_STATUSES)
 _FORWARD: dict[VisitStatus, frozenset[VisitStatus]] = {
     VisitStatus.NEW: frozenset({VisitStatus.SCHEDULED}),
-    VisitStatus.SCHEDULED: frozenset({VisitStatus.DISPATCHED}),
-    VisitStatus.DISPATCHED: frozenset({VisitStatus.EN_ROUTE}),
+    # Back to `new` when a dispatcher or a published run takes the visit off its technician's day.
+    VisitStatus.SCHEDULED: frozenset({VisitStatus.DISPATCHED, VisitStatus.NEW}),
+    VisitStatus.DISPATCHED: frozenset({VisitStatus.EN_ROUTE, VisitStatus.NEW}),
     VisitStatus.EN_ROUTE: frozenset({VisitStatus.ON_SITE}),
     VisitStatus.ON_SITE: frozenset({VisitStatus.COMPLETED, VisitStatus.INCOMPLETE}),
 }

@@ -27,10 +27,10 @@ from app.models import (
     Visit,
     VisitStatus,
 )
-from app.services import sla
+from app.services import schedule_checks, sla
 from app.services.dispatching import PLANNABLE, shifts_of
 from app.services.records import get_or_404
-from app.services.visits import change_status, check_assignment, update_visit
+from app.services.visits import change_status, update_visit
 
 DAY_START_H, DAY_END_H = 7, 20
 KIND_COLOURS = {"measure": "#2563eb", "install": "#d97706", "repair": "#059669"}
@@ -199,13 +199,20 @@ def published_plan(session: Session, day: dt.date, tz: ZoneInfo) -> dict[int, Pl
     return {vid: Placement(tid, at) for vid, tid, at in rows}
 
 
-def proposed_plan(run: DispatchRun, day: dt.date) -> dict[int, Placement]:
-    """A run's proposal for one day."""
-    return {
-        a["visit_id"]: Placement(a["technician_id"], dt.datetime.fromisoformat(a["planned_start"]))
-        for a in (run.proposal or {}).get("assignments", [])
-        if a["day"] == day.isoformat()
-    }
+def proposed_plan(run: DispatchRun, day: dt.date, tz: ZoneInfo) -> dict[int, Placement]:
+    """A run's proposal for one day, with the promised work it planned around."""
+    proposal = run.proposal or {}
+    placed = [
+        *proposal.get("fixed", []),
+        *proposal.get("kept", []),
+        *proposal.get("assignments", []),
+    ]
+    plan = {}
+    for a in placed:
+        start = dt.datetime.fromisoformat(a["planned_start"])
+        if start.astimezone(tz).date() == day:
+            plan[a["visit_id"]] = Placement(a["technician_id"], start)
+    return plan
 
 
 def build_board(
@@ -641,9 +648,21 @@ def diff_entries(
         at = dt.datetime.fromisoformat(side["planned_start"]).astimezone(tz)
         return f"{names.get(side['technician_id'], side['technician_id'])} {at:%a %H:%M}"
 
+    # What publishing does with a published visit the proposal leaves out, and why.
+    fate = {
+        e["visit_id"]: "unscheduled on publish: " + e["reasons"][0]["message"]
+        for e in proposal.get("to_unschedule", [])
+    }
+    fate |= {e["visit_id"]: "kept as published" for e in proposal.get("kept", [])}
     return {
         kind: [
-            DiffEntry(e["visit_id"], describe(e.get("from")), describe(e.get("to")))
+            DiffEntry(
+                e["visit_id"],
+                describe(e.get("from")),
+                fate.get(e["visit_id"], "not planned")
+                if kind == "dropped"
+                else describe(e.get("to")),
+            )
             for e in proposal["diff"][kind]
         ]
         for kind in ("added", "moved", "reassigned", "dropped")
@@ -680,57 +699,31 @@ def move_visit(
     now: dt.datetime,
     lock: LockState | None = None,
 ) -> Visit:
-    """Give a visit to a technician at a time, if skills, the customer's window and the shift
-    allow it; refused with the reason otherwise."""
+    """Give a visit to a technician at a time, inside the technician-days' locks, if it fits
+    (see `schedule_checks`: skills, shift, break, window, nothing else at that time); refused
+    with the reason otherwise."""
+    technician = get_or_404(session, Technician, technician_id)
+    _lock_days_of(session, visit, (technician.id, start))
     if visit.status not in PLANNABLE:
         raise Conflict(
             f"visit {visit.id} is {visit.status}; only visits not yet under way can move",
             code="visit_under_way",
         )
-    technician = get_or_404(session, Technician, technician_id)
+    changes: dict[str, Any] = {"technician_id": technician.id, "planned_start": start}
+    if lock is not None:
+        changes["lock"] = lock
     try:
-        check_assignment(visit, technician)
+        update_visit(session, visit, changes)
     except ValidationFailed as refused:
         # Dispatchers know technicians by name, not by id.
         message = refused.message.replace(f"technician {technician.id}", technician.name)
         raise ValidationFailed(message, code=refused.code, fields=refused.fields) from None
-    end = start + dt.timedelta(minutes=visit.duration_min)
-    local = start.astimezone(tz)
-    if (
-        visit.window_start
-        and visit.window_end
-        and (start < visit.window_start or end > visit.window_end)
-    ):
-        a, b = visit.window_start.astimezone(tz), visit.window_end.astimezone(tz)
-        raise ValidationFailed(
-            f"the customer's window is {a:%a %d %b %H:%M}-{b:%H:%M}; the visit would run "
-            f"{local:%a %d %b %H:%M}-{end.astimezone(tz):%H:%M}",
-            code="outside_window",
-            fields={"planned_start": ["outside the customer's window"]},
-        )
-    shifts = shifts_of(technician, [local.date()])
-    if not shifts:
-        raise ValidationFailed(
-            f"{technician.name} does not work on {local:%a %d %b}",
-            code="technician_off",
-            fields={"technician_id": ["not working that day"]},
-        )
-    shift = shifts[0]
-    if start < shift.start or end > shift.end:
-        raise ValidationFailed(
-            f"{technician.name} works {shift.start:%H:%M}-{shift.end:%H:%M} that day; the visit "
-            f"would run {local:%H:%M}-{end.astimezone(tz):%H:%M}",
-            code="outside_shift",
-            fields={"planned_start": ["outside the technician's shift"]},
-        )
-    changes: dict[str, Any] = {"technician_id": technician.id, "planned_start": start}
-    if lock is not None:
-        changes["lock"] = lock
-    update_visit(session, visit, changes)
+    schedule_checks.require_feasible(session, [visit])
     if visit.status == VisitStatus.NEW:
         change_status(
             session, visit, VisitStatus.SCHEDULED, actor_user_id=actor_user_id, source="console"
         )
+    local = start.astimezone(tz)
     if local.date() == now.astimezone(tz).date() and visit.status == VisitStatus.SCHEDULED:
         change_status(
             session, visit, VisitStatus.DISPATCHED, actor_user_id=actor_user_id, source="console"
@@ -738,12 +731,29 @@ def move_visit(
     return visit
 
 
+def _lock_days_of(
+    session: Session, visit: Visit, *placements: tuple[int | None, dt.datetime | None]
+) -> None:
+    """Lock the visit's current technician-day and `placements`', then re-read the visit."""
+    schedule_checks.lock_days(
+        session,
+        schedule_checks.days_touched(
+            session, [(visit.technician_id, visit.planned_start), *placements]
+        ),
+    )
+    session.refresh(visit, with_for_update=True)
+
+
 _NEEDS_TECHNICIAN = (LockState.TECHNICIAN, LockState.TECHNICIAN_TIME)
 _NEEDS_TIME = (LockState.TIME, LockState.TECHNICIAN_TIME)
 
 
 def set_lock(session: Session, visit: Visit, lock: LockState) -> Visit:
-    """Pin a visit to its technician, its time or both (or release it) for the optimizer."""
+    """Pin a visit to its technician, its time or both (or release it) for the optimizer.
+
+    Inside its technician-day's lock, and only while the placement it pins still fits.
+    """
+    _lock_days_of(session, visit)
     if lock == LockState.IN_PROGRESS or visit.lock == LockState.IN_PROGRESS:
         raise Conflict(
             f"visit {visit.id} is in progress; its lock follows the technician's phone",
@@ -761,4 +771,7 @@ def set_lock(session: Session, visit: Visit, lock: LockState) -> Visit:
             code="nothing_to_lock",
             fields={"lock": ["no planned start"]},
         )
-    return update_visit(session, visit, {"lock": lock})
+    update_visit(session, visit, {"lock": lock})
+    if lock != LockState.NONE:
+        schedule_checks.require_feasible(session, [visit])
+    return visit

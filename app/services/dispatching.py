@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,14 +27,13 @@ from app.models import (
     Visit,
     VisitStatus,
 )
-from app.models.technicians import WEEKDAYS
-from app.services.visits import change_status
+from app.services import schedule_checks
+from app.services.visits import change_status, unschedule
 
 log = logging.getLogger(__name__)
 
 PLANNABLE = (VisitStatus.NEW, VisitStatus.SCHEDULED, VisitStatus.DISPATCHED)
 UNDER_WAY = (VisitStatus.EN_ROUTE, VisitStatus.ON_SITE)
-LUNCH = (dt.time(11, 30), dt.time(13, 30), 45)  # earliest start, latest end, minutes
 _LOCKS = {
     LockState.NONE: dispatch.Lock.NONE,
     LockState.TECHNICIAN: dispatch.Lock.TECHNICIAN,
@@ -54,6 +53,10 @@ class RunRequest:
     visit_ids: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
     time_limit_s: float = 10.0
+    # Published visits stay with their technicians (the solver may retime them); one it still
+    # cannot fit keeps its published slot. Off: the proposal may leave published work out, and
+    # publishing unschedules it (listed in the proposal's `to_unschedule`).
+    keep_published: bool = False
 
     def as_params(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class RunRequest:
             "visit_ids": list(self.visit_ids),
             "kinds": list(self.kinds),
             "time_limit_s": self.time_limit_s,
+            "keep_published": self.keep_published,
         }
 
     @classmethod
@@ -74,17 +78,37 @@ class RunRequest:
             visit_ids=tuple(params.get("visit_ids", ())),
             kinds=tuple(params.get("kinds", ())),
             time_limit_s=params["time_limit_s"],
+            keep_published=params.get("keep_published", False),
         )
 
 
 @dataclass(frozen=True)
+class Busy:
+    """Time a technician has promised already, which this run must plan around."""
+
+    technician_id: str
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    """The problem handed to the solver, and what the app knew when building it."""
+    """The problem handed to the solver, and what the app knew when building it.
+
+    `fixed` is the promised work of the run's technicians that the run does not re-plan
+    (published or locked visits outside its filters, visits under way or done): the problem
+    carries it as visits pinned to their technician and start, and no proposal overlaps it.
+    """
 
     problem: dispatch.Problem
     visit_versions: dict[str, int]
     published: dict[str, tuple[str, dt.datetime]]
     held_back: list[dict[str, Any]]
+    fixed: dict[str, Busy] = field(default_factory=dict)
+    durations: dict[str, int] = field(default_factory=dict)
+    keep_published: bool = False
+    # Active technicians with published visits in the problem who are not in the run.
+    outside_run: frozenset[str] = frozenset()
 
 
 def create_run(session: Session, request: RunRequest, *, user_id: int | None) -> DispatchRun:
@@ -110,12 +134,19 @@ def build_snapshot(session: Session, request: RunRequest, tz: ZoneInfo) -> Snaps
     in_problem = {v.id for v in visits}
     held_back = []
     problem_visits = []
+    planned = []
     for visit in visits:
         waiting_for = _open_predecessor_outside(session, visit, in_problem)
         if waiting_for is not None:
             held_back.append(_held_back(visit, waiting_for))
             continue
-        problem_visits.append(_visit(session, visit, in_problem))
+        planned.append(visit)
+        problem_visits.append(
+            _visit(session, visit, in_problem, keep_published=request.keep_published)
+        )
+    planned_ids = {v.id for v in planned}
+    promised = _promised_elsewhere(session, technicians, horizon, tz, planned_ids)
+    problem_visits += [_fixed_visit(v) for v in promised if _fixed_in_problem(v, problem_techs)]
     problem = dispatch.Problem(
         technicians=problem_techs,
         visits=problem_visits,
@@ -128,10 +159,84 @@ def build_snapshot(session: Session, request: RunRequest, tz: ZoneInfo) -> Snaps
         visit_versions={str(v.id): v.version for v in visits},
         published={
             str(v.id): (str(v.technician_id), v.planned_start)
-            for v in visits
+            for v in planned
             if v.technician_id is not None and v.planned_start is not None
         },
         held_back=held_back,
+        fixed={str(v.id): _busy(v) for v in promised},
+        durations={str(v.id): v.duration_min for v in planned},
+        keep_published=request.keep_published,
+        outside_run=_active_outside_run(session, planned, technicians),
+    )
+
+
+def _active_outside_run(
+    session: Session, visits: list[Visit], technicians: list[Technician]
+) -> frozenset[str]:
+    in_run = {t.id for t in technicians}
+    holders = {v.technician_id for v in visits if v.technician_id is not None} - in_run
+    if not holders:
+        return frozenset()
+    active = session.scalars(
+        select(Technician.id).where(Technician.id.in_(holders), Technician.active.is_(True))
+    )
+    return frozenset(str(t) for t in active)
+
+
+def _promised_elsewhere(
+    session: Session,
+    technicians: list[Technician],
+    horizon: list[dt.date],
+    tz: ZoneInfo,
+    planned_ids: set[int],
+) -> list[Visit]:
+    """Placed visits of the run's technicians in the horizon that the run does not re-plan."""
+    start = dt.datetime.combine(horizon[0], dt.time.min, tzinfo=tz) - dt.timedelta(days=1)
+    end = dt.datetime.combine(horizon[-1] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    rows = session.scalars(
+        select(Visit)
+        .where(
+            Visit.technician_id.in_([t.id for t in technicians]),
+            Visit.planned_start >= start,
+            Visit.planned_start < end,
+            Visit.status.not_in(schedule_checks.NOT_BUSY),
+        )
+        .order_by(Visit.id)
+    )
+    return [v for v in rows if v.id not in planned_ids]
+
+
+def _busy(visit: Visit) -> Busy:
+    end = visit.planned_start + dt.timedelta(minutes=visit.duration_min)
+    if visit.status in UNDER_WAY:
+        end = max(end, utcnow())  # still there: busy until it is done
+    return Busy(str(visit.technician_id), visit.planned_start, end)
+
+
+def _fixed_in_problem(visit: Visit, technicians: list[dispatch.Technician]) -> bool:
+    """Whether promised work goes into the problem as a pinned visit.
+
+    Not a visit under way (its technician's day restarts where it is, see `_technician`), nor
+    one starting before that restart, nor one without a location: `proposal_document` keeps
+    proposals clear of those.
+    """
+    if visit.status in UNDER_WAY or visit.site.lat is None:
+        return False
+    technician = next(t for t in technicians if t.id == str(visit.technician_id))
+    return technician.current is None or visit.planned_start >= technician.current.at
+
+
+def _fixed_visit(visit: Visit) -> dispatch.Visit:
+    """Promised work as the solver sees it: its technician, its start, never moved."""
+    return dispatch.Visit(
+        id=str(visit.id),
+        kind=visit.kind.value,
+        location=(visit.site.lat, visit.site.lon),
+        duration_min=visit.duration_min,
+        priority=5,
+        lock=dispatch.Lock.IN_PROGRESS,
+        locked_technician_id=str(visit.technician_id),
+        locked_start=visit.planned_start,
     )
 
 
@@ -151,35 +256,27 @@ def _visits_under_way(session: Session, technicians: list[Technician]) -> dict[i
 
 
 def shifts_of(technician: Technician, days: Iterable[dt.date]) -> list[dispatch.Shift]:
-    """The technician's shifts on `days`, from the weekly pattern minus days off."""
-    tz = ZoneInfo(technician.time_zone)
+    """The technician's working days in `days` as the planner's shifts (see `_planner_shift`)."""
     home = (technician.home_lat, technician.home_lon)
     shifts = []
     for day in days:
-        if not technician.works_on(day):
-            continue
-        # a split day (several intervals) gives one shift per interval, each usable
-        for start_s, end_s in sorted(technician.shift_pattern[WEEKDAYS[day.weekday()]]):
-            start = dt.datetime.combine(day, dt.time.fromisoformat(start_s), tzinfo=tz)
-            end = dt.datetime.combine(day, dt.time.fromisoformat(end_s), tzinfo=tz)
-            shifts.append(
-                dispatch.Shift(
-                    day=day,
-                    start=start,
-                    end=end,
-                    start_location=home,
-                    break_=_lunch(day, start, end, tz),
-                )
-            )
+        # a split day (several shifts) gives one planner shift each, every one usable
+        for period in schedule_checks.periods_of(technician, day):
+            shifts.append(_planner_shift(day, period, home))
     return shifts
 
 
-def _lunch(day: dt.date, start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> Any:
-    earliest = max(start, dt.datetime.combine(day, LUNCH[0], tzinfo=tz))
-    latest = min(end, dt.datetime.combine(day, LUNCH[1], tzinfo=tz))
-    if end - start < dt.timedelta(hours=6) or latest - earliest < dt.timedelta(minutes=LUNCH[2]):
-        return None
-    return dispatch.Break(earliest_start=earliest, latest_end=latest, duration_min=LUNCH[2])
+def _planner_shift(
+    day: dt.date, period: schedule_checks.Period, home: tuple[float, float]
+) -> dispatch.Shift:
+    """One shift of the technician's pattern as the planner's shift, with its lunch if any."""
+    lunch = period.lunch
+    pause = (
+        dispatch.Break(lunch.earliest_start, lunch.latest_end, lunch.duration_min)
+        if lunch
+        else None
+    )
+    return dispatch.Shift(day, period.start, period.end, home, break_=pause)
 
 
 def _technician(
@@ -260,12 +357,16 @@ def _held_back(visit: Visit, before: Visit) -> dict[str, Any]:
     }
 
 
-def _visit(session: Session, visit: Visit, in_problem: set[int]) -> dispatch.Visit:
+def _visit(
+    session: Session, visit: Visit, in_problem: set[int], *, keep_published: bool = False
+) -> dispatch.Visit:
     windows = []
     if visit.window_start and visit.window_end:
         windows.append((visit.window_start, visit.window_end))
     windows = _after_completed_predecessor(session, visit, windows)
     lock, tech_id, start = _lock(visit)
+    if keep_published and visit.technician_id is not None and visit.planned_start is not None:
+        lock, tech_id = _KEEP_TECHNICIAN.get(lock, lock), str(visit.technician_id)
     depends_on = None
     if visit.depends_on_visit_id in in_problem:
         depends_on = dispatch.Dependency(str(visit.depends_on_visit_id), visit.depends_min_days)
@@ -299,6 +400,12 @@ def _after_completed_predecessor(
     if not windows:
         return [(earliest, earliest + dt.timedelta(days=365))]
     return [(max(a, earliest), b) for a, b in windows if b > earliest] or [(earliest, earliest)]
+
+
+_KEEP_TECHNICIAN = {
+    dispatch.Lock.NONE: dispatch.Lock.TECHNICIAN,
+    dispatch.Lock.TIME: dispatch.Lock.TECHNICIAN_TIME,
+}
 
 
 def _lock(visit: Visit) -> tuple[dispatch.Lock, str | None, dt.datetime | None]:
@@ -340,20 +447,34 @@ class ProgressWriter:
             self._commit(phase, best_cost if phase == "search" else None, self._solutions)
 
 
+Solver = Callable[..., dispatch.Plan]
+
+
 def compute_proposal(
     session: Session,
     request: RunRequest,
     tz: ZoneInfo,
     progress: Callable[[str, float], None] | None = None,
+    *,
+    solve: Solver = dispatch.solve,
 ) -> tuple[dict[str, int], dict[str, Any]]:
-    """Solve a run's problem; returns the visit versions read and the proposal document."""
+    """Solve a run's problem; returns the visit versions read and the proposal document.
+
+    `solve(problem, progress=...)` is the planner (`dispatch.solve`).
+    """
     snapshot = build_snapshot(session, request, tz)
     if not any(t.shifts for t in snapshot.problem.technicians):
         plan = published = nobody_on_duty(snapshot.problem)
     else:
-        plan = dispatch.solve(snapshot.problem, progress=progress)
-        published = dispatch.evaluate(snapshot.problem, snapshot.published)
+        plan = solve(snapshot.problem, progress=progress)
+        published = dispatch.evaluate(snapshot.problem, current_assignments(snapshot))
     return snapshot.visit_versions, proposal_document(snapshot, plan, published)
+
+
+def current_assignments(snapshot: Snapshot) -> dict[str, tuple[str, dt.datetime]]:
+    """The published plan of the snapshot's visits, with the promised work around them."""
+    fixed = {vid: (b.technician_id, b.start) for vid, b in snapshot.fixed.items()}
+    return {**fixed, **snapshot.published}
 
 
 def nobody_on_duty(problem: dispatch.Problem) -> dispatch.Plan:
@@ -392,7 +513,12 @@ def store_proposal(
 def proposal_document(
     snapshot: Snapshot, plan: dispatch.Plan, published: dispatch.Plan
 ) -> dict[str, Any]:
-    """The proposal as stored and served: routes, assignments, reasons, KPIs and the diff."""
+    """The proposal as stored and served: routes, assignments, reasons, KPIs and the diff.
+
+    Promised work outside the run (`fixed`) is listed apart and never assigned. Published
+    visits the proposal leaves out are either `to_unschedule` (publishing takes them off their
+    technician's day) or, with `keep_published`, `kept` in their published slot.
+    """
     assignments = {
         stop.visit_id: {
             "visit_id": int(stop.visit_id),
@@ -408,30 +534,124 @@ def proposal_document(
         }
         for route in plan.routes
         for index, stop in enumerate(route.stops)
+        if stop.visit_id not in snapshot.fixed
     }
-    unassigned = [
-        {
-            "visit_id": int(u.visit_id),
-            "reasons": [
-                {"code": r.code, "message": r.message, "details": _plain(r.details)}
-                for r in u.reasons
-            ],
-        }
+    reasons = {
+        u.visit_id: [
+            {"code": r.code, "message": r.message, "details": _plain(r.details)} for r in u.reasons
+        ]
         for u in plan.unassigned
+        if u.visit_id not in snapshot.fixed
+    }
+    to_unschedule, kept = _clear_of_promised_work(snapshot, assignments, reasons)
+    unassigned = [
+        {"visit_id": int(vid), "reasons": why} for vid, why in reasons.items()
     ] + snapshot.held_back
+    kpis, published_kpis = _kpis(plan.kpis), _kpis(published.kpis)
+    # The run's own visits only: promised work rides along in the problem.
+    kpis["assigned"], kpis["unassigned"] = len(assignments), len(unassigned)
+    published_kpis["assigned"] = len(snapshot.published)
+    published_kpis["unassigned"] = len(snapshot.visit_versions) - len(snapshot.published)
     return {
         "status": plan.status,
-        "routes": [_route_document(r) for r in plan.routes],
+        "routes": [_route_document(r, set(assignments)) for r in plan.routes],
         "assignments": sorted(assignments.values(), key=lambda a: a["visit_id"]),
         "unassigned": sorted(unassigned, key=lambda u: u["visit_id"]),
-        "kpis": _kpis(plan.kpis),
-        "published_kpis": _kpis(published.kpis),
-        "kpi_deltas": _kpi_deltas(plan.kpis, published.kpis),
+        "fixed": [
+            _fixed_document(vid, busy)
+            for vid, busy in sorted(snapshot.fixed.items(), key=lambda item: int(item[0]))
+        ],
+        "to_unschedule": to_unschedule,
+        "kept": kept,
+        "kpis": kpis,
+        "published_kpis": published_kpis,
+        "kpi_deltas": {name: round(kpis[name] - published_kpis[name], 4) for name in kpis},
         "diff": schedule_diff(snapshot.published, assignments),
     }
 
 
-def _route_document(route: dispatch.Route) -> dict[str, Any]:
+def _clear_of_promised_work(
+    snapshot: Snapshot, assignments: dict[str, dict[str, Any]], reasons: dict[str, list[Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Take out of `assignments` whatever overlaps promised work; returns the published visits
+    left out: those to unschedule and those kept in their slot, each with its reasons.
+
+    Promised work is `fixed` plus the published slots kept: with `keep_published` every one
+    the solver could not keep, else those of active technicians outside the run (it did not
+    plan their days). Taking an assignment out can leave another published visit out, so this
+    repeats until nothing overlaps.
+    """
+    while True:
+        left_out = [vid for vid in snapshot.published if vid not in assignments]
+        kept = [
+            vid
+            for vid in left_out
+            if snapshot.keep_published or snapshot.published[vid][0] in snapshot.outside_run
+        ]
+        busy = dict(snapshot.fixed)
+        for vid in kept:
+            tech, start = snapshot.published[vid]
+            busy[vid] = Busy(tech, start, start + dt.timedelta(minutes=snapshot.durations[vid]))
+        clashes = {
+            vid: other
+            for vid, a in assignments.items()
+            if (other := _first_overlap(a, busy)) is not None
+        }
+        if not clashes:
+            break
+        for vid, other in clashes.items():
+            del assignments[vid]
+            reasons[vid] = [
+                {
+                    "code": "overlaps_promised_work",
+                    "message": f"Visit {vid} would overlap visit {other} that technician "
+                    f"{busy[other].technician_id} is already committed to.",
+                    "details": {"visit_id": int(other)},
+                }
+            ]
+    entries = {
+        vid: {
+            "visit_id": int(vid),
+            "technician_id": int(snapshot.published[vid][0]),
+            "planned_start": snapshot.published[vid][1].astimezone(dt.UTC).isoformat(),
+            "reasons": reasons.get(vid) or [_NO_LONGER_FITS],
+        }
+        for vid in sorted(left_out, key=int)
+    }
+    return (
+        [entry for vid, entry in entries.items() if vid not in kept],
+        [entry for vid, entry in entries.items() if vid in kept],
+    )
+
+
+_NO_LONGER_FITS = {
+    "code": "not_in_proposal",
+    "message": "The proposal found no place for this visit.",
+    "details": {},
+}
+
+
+def _first_overlap(assignment: dict[str, Any], busy: dict[str, Busy]) -> str | None:
+    tech = str(assignment["technician_id"])
+    start = dt.datetime.fromisoformat(assignment["planned_start"])
+    end = dt.datetime.fromisoformat(assignment["end"])
+    for vid, b in busy.items():
+        same_technician = vid != str(assignment["visit_id"]) and b.technician_id == tech
+        if same_technician and b.start < end and start < b.end:
+            return vid
+    return None
+
+
+def _fixed_document(visit_id: str, busy: Busy) -> dict[str, Any]:
+    return {
+        "visit_id": int(visit_id),
+        "technician_id": int(busy.technician_id),
+        "planned_start": busy.start.astimezone(dt.UTC).isoformat(),
+        "end": busy.end.astimezone(dt.UTC).isoformat(),
+    }
+
+
+def _route_document(route: dispatch.Route, assigned: set[str]) -> dict[str, Any]:
     return {
         "technician_id": int(route.technician_id),
         "day": route.day.isoformat(),
@@ -442,7 +662,7 @@ def _route_document(route: dispatch.Route) -> dict[str, Any]:
         else None,
         "travel_km": round(route.travel_km, 2),
         "travel_min": route.travel_min,
-        "visit_ids": [int(s.visit_id) for s in route.stops],
+        "visit_ids": [int(s.visit_id) for s in route.stops if s.visit_id in assigned],
     }
 
 
@@ -465,13 +685,6 @@ _KPI_FIELDS = (
 
 def _kpis(kpis: dispatch.Kpis) -> dict[str, float]:
     return {name: round(float(getattr(kpis, name)), 4) for name in _KPI_FIELDS}
-
-
-def _kpi_deltas(proposed: dispatch.Kpis, published: dispatch.Kpis) -> dict[str, float]:
-    return {
-        name: round(float(getattr(proposed, name)) - float(getattr(published, name)), 4)
-        for name in _KPI_FIELDS
-    }
 
 
 def schedule_diff(
@@ -521,25 +734,79 @@ class PublishResult:
     run: DispatchRun
     updated: list[int]
     kept: list[int]
+    unscheduled: list[dict[str, Any]]
 
 
 def publish_run(
     session: Session, run: DispatchRun, *, user_id: int | None, tz: ZoneInfo
 ) -> PublishResult:
-    """Apply a proposal in one transaction; refused (409) if any of its visits changed since."""
+    """Apply a proposal in one transaction, or refuse it (409) naming what changed since.
+
+    Inside the advisory locks of every technician-day it touches: refused if a visit of the
+    run changed, or if the result would not fit (see `schedule_checks`), e.g. because work was
+    assigned meanwhile. Published visits the proposal leaves out (`to_unschedule`) go back to
+    `new` without technician or time; `kept` ones stay where they are.
+    """
     if run.status == RunStatus.PUBLISHED:
         raise Conflict(f"run {run.id} is already published", code="already_published")
     if run.status != RunStatus.SUCCEEDED or run.proposal is None:
         raise Conflict(
             f"run {run.id} has no proposal to publish (status {run.status})", code="run_not_ready"
         )
-    visits = _locked_visits(session, [int(v) for v in run.visit_versions])
+    ids = [int(v) for v in run.visit_versions]
+    assignments = run.proposal["assignments"]
+    current = session.execute(
+        select(Visit.technician_id, Visit.planned_start).where(Visit.id.in_(ids))
+    ).all()
+    schedule_checks.lock_days(
+        session,
+        schedule_checks.days_touched(
+            session,
+            [*current, *((a["technician_id"], _start_of(a)) for a in assignments)],
+        ),
+    )
+    session.refresh(run, with_for_update=True)
+    if run.status != RunStatus.SUCCEEDED:
+        raise Conflict(f"run {run.id} was published meanwhile", code="already_published")
+    visits = _locked_visits(session, ids)
+    _refuse_if_changed(run, visits, ids)
+    today = utcnow().astimezone(tz).date()
+    unscheduled = []
+    for entry in run.proposal.get("to_unschedule", []):
+        unschedule(session, visits[entry["visit_id"]], actor_user_id=user_id, source="dispatch")
+        unscheduled.append({"visit_id": entry["visit_id"], "reasons": entry["reasons"]})
+    updated = []
+    for assignment in assignments:
+        visit = visits[assignment["visit_id"]]
+        if _apply_assignment(session, visit, assignment, today, user_id):
+            updated.append(visit.id)
+    session.flush()
+    found = schedule_checks.refusals(session, [visits[a["visit_id"]] for a in assignments])
+    if found:
+        raise Conflict(
+            f"run {run.id}'s proposal no longer fits: {found[0].message}; re-run the optimizer",
+            code="proposal_infeasible",
+            details={"refusals": [r.as_dict() for r in found]},
+        )
+    run.status = RunStatus.PUBLISHED
+    run.published_at = utcnow()
+    run.published_by_user_id = user_id
+    session.flush()
+    kept = [k["visit_id"] for k in run.proposal.get("kept", [])]
+    return PublishResult(run, updated, kept, unscheduled)
+
+
+def _start_of(assignment: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(assignment["planned_start"])
+
+
+def _refuse_if_changed(run: DispatchRun, visits: dict[int, Visit], ids: list[int]) -> None:
     stale = sorted(
         v.id
         for v in visits.values()
         if v.version != run.visit_versions[str(v.id)] or v.status not in PLANNABLE
     )
-    missing = sorted(set(map(int, run.visit_versions)) - set(visits))
+    missing = sorted(set(ids) - set(visits))
     if stale or missing:
         raise Conflict(
             f"{len(stale) + len(missing)} visit(s) changed since run {run.id} started; "
@@ -547,25 +814,15 @@ def publish_run(
             code="proposal_stale",
             details={"changed_visit_ids": stale, "deleted_visit_ids": missing},
         )
-    today = utcnow().astimezone(tz).date()
-    updated = []
-    for assignment in run.proposal["assignments"]:
-        visit = visits[assignment["visit_id"]]
-        if _apply_assignment(session, visit, assignment, today, user_id):
-            updated.append(visit.id)
-    # A visit the proposal leaves out keeps what was published before: unpublishing promised
-    # work is a dispatcher's explicit decision, not a side effect of re-optimising.
-    kept = [d["visit_id"] for d in run.proposal["diff"]["dropped"]]
-    run.status = RunStatus.PUBLISHED
-    run.published_at = utcnow()
-    run.published_by_user_id = user_id
-    session.flush()
-    return PublishResult(run, updated, kept)
 
 
 def _locked_visits(session: Session, ids: list[int]) -> dict[int, Visit]:
     rows = session.scalars(
-        select(Visit).where(Visit.id.in_(ids)).order_by(Visit.id).with_for_update()
+        select(Visit)
+        .where(Visit.id.in_(ids))
+        .order_by(Visit.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return {v.id: v for v in rows}
 
@@ -574,7 +831,7 @@ def _apply_assignment(
     session: Session, visit: Visit, assignment: dict[str, Any], today: dt.date, user_id: int | None
 ) -> bool:
     technician_id = assignment["technician_id"]
-    start = dt.datetime.fromisoformat(assignment["planned_start"])
+    start = _start_of(assignment)
     changed = visit.technician_id != technician_id or visit.planned_start != start
     if changed:
         visit.technician_id = technician_id
@@ -602,6 +859,8 @@ class InsertionResult:
     assignment: dict[str, Any] | None
     reasons: list[dict[str, Any]]
     applied: bool
+    # The whole route of the technician-day the visit goes into, re-timed: every stop's start.
+    route: list[dict[str, Any]] = field(default_factory=list)
 
 
 def insert_urgent(
@@ -611,7 +870,8 @@ def insert_urgent(
 
     Cheapest feasible insertion over every technician's published route, then a short local
     improvement of that route (see `dispatch.insert_visit`); the other routes are untouched.
-    With `apply`, the visit is assigned at once.
+    With `apply`, the re-timed route is saved as a whole inside its technician-day's lock,
+    refused (409) if any of its visits changed meanwhile or it no longer fits.
     """
     if visit.status not in PLANNABLE:
         raise Conflict(
@@ -629,8 +889,8 @@ def insert_urgent(
         horizon_days=1,
         settings=snapshot.problem.settings,
     )
-    published = {k: v for k, v in snapshot.published.items() if k != key}
-    plan = dispatch.evaluate(base, published)
+    current = {k: v for k, v in current_assignments(snapshot).items() if k != key}
+    plan = dispatch.evaluate(base, current)
     new_plan = dispatch.insert_visit(plan, base, _visit(session, visit, set()))
     placed = new_plan.route_of(key)
     if placed is None:
@@ -641,15 +901,67 @@ def insert_urgent(
             [{"code": r.code, "message": r.message, "details": _plain(r.details)} for r in reasons],
             applied=False,
         )
-    route, stop = placed
-    assignment = {
-        "visit_id": visit.id,
-        "technician_id": int(route.technician_id),
-        "day": route.day.isoformat(),
-        "planned_start": stop.start.astimezone(dt.UTC).isoformat(),
-        "sequence": [s.visit_id for s in route.stops].index(key),
-    }
+    route, _ = placed
+    stops = [
+        {
+            "visit_id": int(s.visit_id),
+            "technician_id": int(route.technician_id),
+            "day": route.day.isoformat(),
+            "planned_start": s.start.astimezone(dt.UTC).isoformat(),
+            "sequence": index,
+        }
+        for index, s in enumerate(route.stops)
+        if s.visit_id not in snapshot.fixed
+    ]
+    assignment = next(s for s in stops if s["visit_id"] == visit.id)
     if apply:
-        _apply_assignment(session, visit, assignment, utcnow().astimezone(tz).date(), user_id)
-        session.flush()
-    return InsertionResult(visit.id, assignment, [], applied=apply)
+        _save_route(session, snapshot, visit, stops, tz, user_id)
+    return InsertionResult(visit.id, assignment, [], applied=apply, route=stops)
+
+
+def _save_route(
+    session: Session,
+    snapshot: Snapshot,
+    inserted: Visit,
+    stops: list[dict[str, Any]],
+    tz: ZoneInfo,
+    user_id: int | None,
+) -> None:
+    """Write a re-timed route inside its technician-day's lock, if nothing moved meanwhile."""
+    ids = [s["visit_id"] for s in stops]
+    before = session.execute(
+        select(Visit.technician_id, Visit.planned_start).where(Visit.id.in_(ids))
+    ).all()
+    schedule_checks.lock_days(
+        session,
+        schedule_checks.days_touched(
+            session, [*before, *((s["technician_id"], _start_of(s)) for s in stops)]
+        ),
+    )
+    visits = _locked_visits(session, ids)
+    changed = sorted(
+        vid
+        for vid in ids
+        if vid not in visits
+        or visits[vid].status not in PLANNABLE
+        or (
+            vid != inserted.id
+            and (
+                visits[vid].version != snapshot.visit_versions.get(str(vid))
+                or snapshot.published.get(str(vid))
+                != (str(visits[vid].technician_id), visits[vid].planned_start)
+            )
+        )
+    )
+    if changed:
+        raise Conflict(
+            f"the route changed while the insertion was computed (visits "
+            f"{', '.join(map(str, changed))}); try again",
+            code="route_changed",
+            details={"changed_visit_ids": changed},
+        )
+    today = utcnow().astimezone(tz).date()
+    for stop in stops:
+        _apply_assignment(session, visits[stop["visit_id"]], stop, today, user_id)
+    session.flush()
+    schedule_checks.require_feasible(session, list(visits.values()))

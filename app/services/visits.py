@@ -27,6 +27,7 @@ from app.models import (
     VisitStatusChange,
 )
 from app.models.visits import allowed_next
+from app.services import schedule_checks
 from app.services.access import visit_scope
 from app.services.records import get_or_404
 
@@ -63,12 +64,32 @@ def change_status(
     return change
 
 
+def unschedule(
+    session: Session, visit: Visit, *, actor_user_id: int | None, source: str
+) -> VisitStatusChange | None:
+    """Take a planned visit off its technician's day: no technician, no time, no lock, `new`.
+
+    Phones learn it through sync like any other change of the visit.
+    """
+    visit.technician_id = None
+    visit.planned_start = None
+    visit.lock = LockState.NONE
+    if visit.status == VisitStatus.NEW:
+        session.flush()
+        return None
+    return change_status(
+        session, visit, VisitStatus.NEW, actor_user_id=actor_user_id, source=source
+    )
+
+
 def set_required_skills(session: Session, visit: Visit, skills: Iterable[tuple[str, int]]) -> None:
     """Replace a visit's required skills, given as (skill code, minimum level)."""
     wanted = dict(skills)
     by_code = _skills_by_code(session, wanted, field="required_skills")
+    # The skill itself too, not only its id: checks read `skill.code` before any flush.
     visit.required_skills = [
-        VisitSkill(skill_id=by_code[code].id, min_level=level) for code, level in wanted.items()
+        VisitSkill(skill_id=by_code[code].id, skill=by_code[code], min_level=level)
+        for code, level in wanted.items()
     ]
 
 
@@ -124,6 +145,7 @@ _TECHNICIAN_MOVES = frozenset(
     {VisitStatus.EN_ROUTE, VisitStatus.ON_SITE, VisitStatus.COMPLETED, VisitStatus.INCOMPLETE}
 )
 _SCHEDULE_FIELDS = ("technician_id", "planned_start", "window_start", "window_end")
+_UNDER_WAY = (VisitStatus.EN_ROUTE, VisitStatus.ON_SITE)
 
 
 def check_technician_transition(to: VisitStatus) -> None:
@@ -177,6 +199,13 @@ def create_visit(session: Session, data: dict[str, Any], *, actor_user_id: int |
     session.add(visit)
     session.flush()
     record_creation(session, visit, actor_user_id=actor_user_id, source="api")
+    if visit.technician_id is not None and visit.planned_start is not None:
+        # Created already placed: it must fit that day like any move (see `schedule_checks`).
+        schedule_checks.lock_days(
+            session,
+            schedule_checks.days_touched(session, [(visit.technician_id, visit.planned_start)]),
+        )
+        schedule_checks.require_feasible(session, [visit])
     return visit
 
 
@@ -203,7 +232,8 @@ def update_visit(session: Session, visit: Visit, data: dict[str, Any]) -> Visit:
         raise Conflict(
             f"visit {visit.id} is {visit.status} and can no longer be changed", code="visit_closed"
         )
-    if visit.lock == LockState.IN_PROGRESS and any(
+    under_way = visit.lock == LockState.IN_PROGRESS or visit.status in _UNDER_WAY
+    if under_way and any(
         name in data and data[name] != getattr(visit, name) for name in _SCHEDULE_FIELDS
     ):
         raise Conflict(
@@ -218,6 +248,52 @@ def update_visit(session: Session, visit: Visit, data: dict[str, Any]) -> Visit:
         _apply_visit_fields(session, visit, data)
     check_lock(visit)
     session.flush()
+    return visit
+
+
+# Fields whose change can make a placed visit stop fitting its technician's day.
+_PLACEMENT_FIELDS = frozenset(
+    {
+        "technician_id",
+        "planned_start",
+        "duration_min",
+        "window_start",
+        "window_end",
+        "sla_due",
+        "sla_hard",
+        "required_skills",
+        "lock",
+    }
+)
+
+
+def edit_visit(
+    session: Session, visit_id: int, data: dict[str, Any], *, expected_version: int
+) -> Visit:
+    """A back-office edit of a visit; one that touches its placement is checked like a move.
+
+    Inside the advisory locks of the technician-days before and after the edit, the visit is
+    re-read and must still fit (see `schedule_checks`): 422 for the placement itself (skills,
+    shift, window), 409 when it clashes with other work on that day.
+    """
+    visit = get_or_404(session, Visit, visit_id)
+    placing = bool(_PLACEMENT_FIELDS & set(data))
+    if placing:
+        after = (
+            data.get("technician_id", visit.technician_id),
+            data.get("planned_start", visit.planned_start),
+        )
+        schedule_checks.lock_days(
+            session,
+            schedule_checks.days_touched(
+                session, [(visit.technician_id, visit.planned_start), after]
+            ),
+        )
+        session.refresh(visit, with_for_update=True)
+    check_schedule_edit(visit, expected_version)
+    update_visit(session, visit, data)
+    if placing:
+        schedule_checks.require_feasible(session, [visit])
     return visit
 
 
