@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
+from app.config import active_settings
 from app.database import utcnow
 from app.jobs import unit_of_work
+from app.jobs.heartbeat import heartbeat
 from app.models import DispatchRun, RunStatus
 from app.services.dispatching import ProgressWriter, RunRequest, compute_proposal, store_proposal
 
@@ -18,21 +20,32 @@ log = logging.getLogger(__name__)
 def run_dispatch(run_id: int, time_zone: str) -> None:
     """Solve dispatch run `run_id` and store its proposal (or its failure) on the run."""
     with unit_of_work() as session:
-        run = session.get(DispatchRun, run_id)
+        run = session.get(DispatchRun, run_id, with_for_update=True)
         if run is None or run.status != RunStatus.QUEUED:
             log.warning("dispatch run %s is not queued; skipping", run_id)
             return
-        run.status, run.started_at, run.phase = RunStatus.RUNNING, utcnow(), "precheck"
+        now = utcnow()
+        run.status, run.started_at, run.heartbeat_at, run.phase = (
+            RunStatus.RUNNING,
+            now,
+            now,
+            "precheck",
+        )
         request = RunRequest.from_params(run.params)
     try:
         # The solve reads in one session; results are written in another, so progress
         # updates committed meanwhile never conflict with a long-open transaction.
-        with unit_of_work() as session:
+        with heartbeat(run_id, active_settings().run_heartbeat_s), unit_of_work() as session:
             versions, proposal = compute_proposal(
                 session, request, ZoneInfo(time_zone), ProgressWriter(_progress(run_id))
             )
         with unit_of_work() as session:
-            store_proposal(session.get(DispatchRun, run_id), versions, proposal)
+            run = session.get(DispatchRun, run_id, with_for_update=True)
+            if run.status != RunStatus.RUNNING:
+                # The stale-run check gave up on it meanwhile; its retry owns the answer now.
+                log.warning("dispatch run %s was %s meanwhile; result dropped", run_id, run.status)
+                return
+            store_proposal(run, versions, proposal)
         log.info(
             "dispatch run %s done: %s assigned, %s unassigned",
             run_id,
@@ -42,18 +55,23 @@ def run_dispatch(run_id: int, time_zone: str) -> None:
     except Exception as exc:
         log.exception("dispatch run %s failed", run_id)
         with unit_of_work() as session:
-            run = session.get(DispatchRun, run_id)
-            run.status, run.phase, run.finished_at = RunStatus.FAILED, "failed", utcnow()
-            run.error = f"{type(exc).__name__}: {exc}"
+            run = session.get(DispatchRun, run_id, with_for_update=True)
+            if run.status == RunStatus.RUNNING:
+                run.status, run.phase, run.finished_at = RunStatus.FAILED, "failed", utcnow()
+                run.error = f"{type(exc).__name__}: {exc}"
         raise
 
 
 def _progress(run_id: int):
     def commit(phase: str, best_cost: float | None, solutions: int) -> None:
-        values = {"phase": phase, "solutions_found": solutions}
+        values = {"phase": phase, "solutions_found": solutions, "heartbeat_at": utcnow()}
         if best_cost is not None:
             values["best_cost"] = best_cost
         with unit_of_work() as session:
-            session.execute(update(DispatchRun).where(DispatchRun.id == run_id).values(**values))
+            session.execute(
+                update(DispatchRun)
+                .where(DispatchRun.id == run_id, DispatchRun.status == RunStatus.RUNNING)
+                .values(**values)
+            )
 
     return commit
