@@ -177,7 +177,9 @@ class Settings:
         if not 0 <= self.day_start_hour <= 23:
             raise ConfigError("DAY_START_HOUR must be an hour of the day, 0 to 23")
         if min(self.run_heartbeat_s, self.run_stale_check_s) <= 0:
-            raise ConfigError("RUN_HEARTBEAT_INTERVAL and RUN_STALE_CHECK_INTERVAL must be positive")
+            raise ConfigError(
+                "RUN_HEARTBEAT_INTERVAL and RUN_STALE_CHECK_INTERVAL must be positive"
+            )
         if self.run_stale_after_s < 2 * self.run_heartbeat_s:
             raise ConfigError("RUN_STALE_AFTER must be at least twice RUN_HEARTBEAT_INTERVAL")
 

@@ -42,7 +42,7 @@ from app.models import (
     Visit,
     VisitStatusChange,
 )
-from app.services import accounts, board, dispatching, metrics, sla
+from app.services import accounts, board, day_start, dispatching, metrics, run_health, sla
 from app.services.customer_record import build_record
 from app.services.records import check_version, get_or_404
 
@@ -209,7 +209,35 @@ def board_page() -> str:
         next_day=day + dt.timedelta(days=1),
         today=_today(),
         default_limit=current.console_run_seconds,
+        day_start_hour=current.day_start_hour,
     )
+
+
+@console.post("/dispatch-today")
+@page(*STAFF)
+def dispatch_today() -> Any:
+    """Start the day: today's scheduled visits become dispatched (technicians can set off)."""
+    tz = local_zone()
+    started = day_start.start_day(
+        db.session,
+        _today(),
+        tz,
+        actor_user_id=auth.current_user().id,
+        source="dispatcher",
+    )
+    db.session.commit()
+    count = len(started.dispatched_visit_ids)
+    message = (
+        f"Day started: {count} visit(s) of {started.day:%a %d %b} dispatched to the technicians."
+        if count
+        else f"Nothing to dispatch: every published visit of {started.day:%a %d %b} already is."
+    )
+    flash(message, "success")
+    if auth.wants_json():
+        return jsonify(
+            day=started.day.isoformat(), dispatched_visit_ids=list(started.dispatched_visit_ids)
+        )
+    return redirect(url_for("console.board_page", day=started.day))
 
 
 # --- optimizer runs --------------------------------------------------------------------------
@@ -248,17 +276,21 @@ def start_run() -> Any:
 
 
 def progress_of(run: DispatchRun) -> dict[str, Any]:
-    """What the progress bar shows."""
+    """What the progress bar shows (the solver's raw objective stays out of it)."""
+    now = utcnow()
     elapsed = None
     if run.started_at is not None:
-        elapsed = round(((run.finished_at or utcnow()) - run.started_at).total_seconds(), 1)
+        elapsed = round(((run.finished_at or now) - run.started_at).total_seconds(), 1)
+    beat_age = None
+    if run.heartbeat_at is not None and run.status == RunStatus.RUNNING:
+        beat_age = max(0, round((now - run.heartbeat_at).total_seconds()))
     limit = float(run.params.get("time_limit_s", 10))
     return {
         "id": run.id,
         "status": str(run.status),
         "phase": run.phase,
-        "best_cost": run.best_cost,
         "solutions_found": run.solutions_found,
+        "heartbeat_age_s": beat_age,
         "elapsed_s": elapsed,
         "time_limit_s": limit,
         "percent": 100 if run.finished_at else round(min(99, (elapsed or 0) / limit * 100)),
@@ -270,21 +302,35 @@ def progress_of(run: DispatchRun) -> dict[str, Any]:
 @console.get("/runs/<int:run_id>/progress")
 @page(*STAFF)
 def run_progress(run_id: int) -> Response:
-    """A run's progress as JSON (polled by the progress bar)."""
-    return jsonify(progress_of(get_or_404(db.session, DispatchRun, run_id)))
+    """A run's progress as JSON (polled by the progress bar); a dead run is failed here."""
+    return jsonify(progress_of(_checked_run(run_id)))
+
+
+def _checked_run(run_id: int) -> DispatchRun:
+    """The run, failed on the spot if it is running but its solving process stopped beating."""
+    run = get_or_404(db.session, DispatchRun, run_id)
+    if run.status == RunStatus.RUNNING:
+        stale = run_health.fail_stale_runs(
+            db.session, utcnow(), stale_after_s=settings().run_stale_after_s, run_ids=(run.id,)
+        )
+        db.session.commit()
+        if stale:
+            db.session.refresh(run)
+    return run
 
 
 @console.get("/runs/<int:run_id>")
 @page(*STAFF)
 def run_page(run_id: int) -> str:
     """A run: its progress while it runs, then its proposal beside the published plan."""
-    run = get_or_404(db.session, DispatchRun, run_id)
+    run = _checked_run(run_id)
     day = dt.date.fromisoformat(run.params["first_day"])
     context: dict[str, Any] = {"run": run, "day": day, "progress": progress_of(run)}
     if run.proposal is not None:
         tz, now, speed = local_zone(), utcnow(), settings().sla_travel_kmh
+        published = board.build_board(db.session, day, tz, now, speed_kmh=speed)
         context.update(
-            published=board.build_board(db.session, day, tz, now, speed_kmh=speed),
+            published=published,
             proposed=board.build_board(
                 db.session,
                 day,
@@ -294,6 +340,8 @@ def run_page(run_id: int) -> str:
                 plan=board.proposed_plan(run, day),
                 waiting_reasons=board.proposal_reasons(run.proposal),
                 changes=board.change_marks(run.proposal),
+                # Row for row beside the published board.
+                row_order=[r.technician_id for r in published.rows],
             ),
             kpis=board.kpi_rows(run.proposal),
             diff=board.diff_entries(db.session, run.proposal, tz),
@@ -326,6 +374,18 @@ def rerun(run_id: int) -> BaseResponse:
     """Run the optimizer again with the same request (after edits made a proposal stale)."""
     run = get_or_404(db.session, DispatchRun, run_id)
     again = _start_run(dispatching.RunRequest.from_params(run.params))
+    return redirect(url_for("console.run_page", run_id=again.id))
+
+
+@console.post("/runs/<int:run_id>/retry")
+@page(*STAFF)
+def retry_run(run_id: int) -> BaseResponse:
+    """Retry a failed run: the same request solved again (refused unless the run failed)."""
+    run = get_or_404(db.session, DispatchRun, run_id)
+    again = run_health.retry_run(db.session, run, user_id=auth.current_user().id)
+    db.session.commit()
+    enqueue(settings(), run_dispatch, again.id, settings().time_zone, long_running=True)
+    flash(f"Run {run.id} failed; retrying it as run {again.id}.", "success")
     return redirect(url_for("console.run_page", run_id=again.id))
 
 

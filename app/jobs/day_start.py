@@ -22,5 +22,6 @@ def dispatch_today() -> list[int]:
         started = start_day(
             session, local_today(utcnow(), tz), tz, actor_user_id=None, source="day_start"
         )
-    log.info("day %s started: %d visit(s) dispatched", started.day, len(started.dispatched_visit_ids))
-    return list(started.dispatched_visit_ids)
+    ids = list(started.dispatched_visit_ids)
+    log.info("day %s started: %d visit(s) dispatched", started.day, len(ids))
+    return ids

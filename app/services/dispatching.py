@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from app.models import (
     VisitStatus,
 )
 from app.models.technicians import WEEKDAYS
+from app.services.proposal_figures import kpi_deltas, plan_kpis, reason_document
 from app.services.visits import change_status
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class Snapshot:
     visit_versions: dict[str, int]
     published: dict[str, tuple[str, dt.datetime]]
     held_back: list[dict[str, Any]]
+    # technician id (as the solver knows it) -> name, for reasons a dispatcher can read
+    technician_names: dict[str, str] = field(default_factory=dict)
 
 
 def create_run(session: Session, request: RunRequest, *, user_id: int | None) -> DispatchRun:
@@ -132,6 +135,7 @@ def build_snapshot(session: Session, request: RunRequest, tz: ZoneInfo) -> Snaps
             if v.technician_id is not None and v.planned_start is not None
         },
         held_back=held_back,
+        technician_names={str(t.id): t.name for t in technicians},
     )
 
 
@@ -408,24 +412,21 @@ def proposal_document(
         for route in plan.routes
         for index, stop in enumerate(route.stops)
     }
+    names = snapshot.technician_names
     unassigned = [
-        {
-            "visit_id": int(u.visit_id),
-            "reasons": [
-                {"code": r.code, "message": r.message, "details": _plain(r.details)}
-                for r in u.reasons
-            ],
-        }
+        {"visit_id": int(u.visit_id), "reasons": [reason_document(r, names) for r in u.reasons]}
         for u in plan.unassigned
     ] + snapshot.held_back
+    proposed_kpis = plan_kpis(snapshot.problem, plan)
+    published_kpis = plan_kpis(snapshot.problem, published)
     return {
         "status": plan.status,
         "routes": [_route_document(r) for r in plan.routes],
         "assignments": sorted(assignments.values(), key=lambda a: a["visit_id"]),
         "unassigned": sorted(unassigned, key=lambda u: u["visit_id"]),
-        "kpis": _kpis(plan.kpis),
-        "published_kpis": _kpis(published.kpis),
-        "kpi_deltas": _kpi_deltas(plan.kpis, published.kpis),
+        "kpis": proposed_kpis.as_json(),
+        "published_kpis": published_kpis.as_json(),
+        "kpi_deltas": kpi_deltas(proposed_kpis, published_kpis),
         "diff": schedule_diff(snapshot.published, assignments),
     }
 
@@ -448,28 +449,6 @@ def _route_document(route: dispatch.Route) -> dict[str, Any]:
 def _plain(details: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v.isoformat() if isinstance(v, dt.date | dt.datetime) else v for k, v in details.items()
-    }
-
-
-_KPI_FIELDS = (
-    "travel_km",
-    "travel_min",
-    "utilisation",
-    "on_time_share",
-    "sla_misses",
-    "assigned",
-    "unassigned",
-)
-
-
-def _kpis(kpis: dispatch.Kpis) -> dict[str, float]:
-    return {name: round(float(getattr(kpis, name)), 4) for name in _KPI_FIELDS}
-
-
-def _kpi_deltas(proposed: dispatch.Kpis, published: dispatch.Kpis) -> dict[str, float]:
-    return {
-        name: round(float(getattr(proposed, name)) - float(getattr(published, name)), 4)
-        for name in _KPI_FIELDS
     }
 
 
@@ -637,7 +616,7 @@ def insert_urgent(
         return InsertionResult(
             visit.id,
             None,
-            [{"code": r.code, "message": r.message, "details": _plain(r.details)} for r in reasons],
+            [reason_document(r, snapshot.technician_names) for r in reasons],
             applied=False,
         )
     route, stop = placed
