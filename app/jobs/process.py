@@ -29,6 +29,8 @@ def start(
     settings: Settings, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> subprocess.Popen[bytes]:
     """Start `func(*args, **kwargs)` in a new Python process bound to `settings`' database."""
+    if settings.database_url in ("sqlite://", "sqlite:///:memory:"):
+        raise RuntimeError("an in-memory database cannot be shared with a solving process")
     spec = json.dumps(
         {"func": f"{func.__module__}:{func.__qualname__}", "args": args, "kwargs": kwargs}
     )
