@@ -20,7 +20,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from app.config import Settings
+from app.config import Settings, activate
+from app.database import db
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,6 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(process)d %(name)s %(message)s"
     )
-    from app.config import activate
-    from app.database import db
-
     activate(settings)
     db.configure(settings.database_url)
     try:
