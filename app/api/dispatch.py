@@ -16,8 +16,7 @@ from app.api.pagination import SelectPage
 from app.api.security import STAFF, current_user, requires
 from app.api.settings import local_zone, settings
 from app.database import db, utcnow
-from app.jobs import enqueue
-from app.jobs.dispatching import run_dispatch
+from app.jobs.dispatching import start_solving
 from app.models import DispatchRun, RunStatus, Visit
 from app.services import day_start, dispatching, run_health
 from app.services.records import get_or_404
@@ -136,7 +135,7 @@ class Runs(MethodView):
 
 
 def _solve(run: DispatchRun) -> DispatchRun:
-    enqueue(settings(), run_dispatch, run.id, settings().time_zone, long_running=True)
+    start_solving(settings(), run.id)
     return run
 
 

@@ -30,8 +30,7 @@ from app.console.auth import STAFF, page
 from app.console.charts import line_chart
 from app.database import db, utcnow
 from app.errors import AppError, NotAuthenticated, NotFound, ValidationFailed
-from app.jobs import enqueue
-from app.jobs.dispatching import run_dispatch
+from app.jobs.dispatching import start_solving
 from app.models import (
     DispatchRun,
     LockState,
@@ -246,7 +245,7 @@ def dispatch_today() -> Any:
 def _start_run(params: dispatching.RunRequest) -> DispatchRun:
     run = dispatching.create_run(db.session, params, user_id=auth.current_user().id)
     db.session.commit()
-    enqueue(settings(), run_dispatch, run.id, settings().time_zone, long_running=True)
+    start_solving(settings(), run.id)
     return run
 
 
@@ -384,7 +383,7 @@ def retry_run(run_id: int) -> BaseResponse:
     run = get_or_404(db.session, DispatchRun, run_id)
     again = run_health.retry_run(db.session, run, user_id=auth.current_user().id)
     db.session.commit()
-    enqueue(settings(), run_dispatch, again.id, settings().time_zone, long_running=True)
+    start_solving(settings(), again.id)
     flash(f"Run {run.id} failed; retrying it as run {again.id}.", "success")
     return redirect(url_for("console.run_page", run_id=again.id))
 

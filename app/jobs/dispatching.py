@@ -7,14 +7,31 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
-from app.config import active_settings
+from app.config import Settings, active_settings
 from app.database import utcnow
-from app.jobs import unit_of_work
+from app.jobs import enqueue, unit_of_work
 from app.jobs.heartbeat import heartbeat
 from app.models import DispatchRun, RunStatus
 from app.services.dispatching import ProgressWriter, RunRequest, compute_proposal, store_proposal
 
 log = logging.getLogger(__name__)
+
+
+def start_solving(settings: Settings, run_id: int) -> str:
+    """Hand a committed, queued run to a worker (or its own process); returns the job id.
+
+    If it cannot be handed over (Redis down, no process can start), the run is failed with the
+    reason at once rather than left queued forever, and the error propagates.
+    """
+    try:
+        return enqueue(settings, run_dispatch, run_id, settings.time_zone, long_running=True)
+    except Exception as exc:
+        with unit_of_work() as session:
+            run = session.get(DispatchRun, run_id, with_for_update=True)
+            if run is not None and run.status == RunStatus.QUEUED:
+                run.status, run.phase, run.finished_at = RunStatus.FAILED, "failed", utcnow()
+                run.error = f"the run could not be started: {type(exc).__name__}: {exc}"
+        raise
 
 
 def run_dispatch(run_id: int, time_zone: str) -> None:

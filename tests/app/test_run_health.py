@@ -9,6 +9,7 @@ import time
 import uuid
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
 from app.database import utcnow
@@ -203,3 +204,16 @@ def test_killing_a_real_rq_worker_mid_solve_fails_the_run(session, crew, setting
         worker.wait(timeout=30)
     assert session.scalar(select(DispatchRun.status).where(DispatchRun.id == run.id)) == "failed"
     wait_for_background_runs()
+
+
+def test_a_run_that_cannot_be_handed_to_a_worker_fails_at_once(session, settings):
+    from app.jobs.dispatching import start_solving
+
+    nowhere = settings.replace(redis_url="redis://127.0.0.1:1/0", rq_queue="unreachable")
+    run = queued_run(session)
+    with pytest.raises(RedisConnectionError):
+        start_solving(nowhere, run.id)
+    session.expire_all()
+    failed = session.get(DispatchRun, run.id)
+    assert failed.status == RunStatus.FAILED
+    assert "could not be started" in failed.error
