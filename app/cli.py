@@ -1,5 +1,5 @@
 """Command-line commands: `flask seed-demo`, `flask create-user`, `flask rq-worker`,
-`flask sla-check`, `flask schedule-jobs`."""
+`flask sla-check`, `flask dispatch-today`, `flask fail-stale-runs`, `flask schedule-jobs`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(rq_worker)
     app.cli.add_command(sla_check)
+    app.cli.add_command(dispatch_today)
+    app.cli.add_command(fail_stale_runs)
     app.cli.add_command(schedule_jobs)
 
 
@@ -95,17 +97,36 @@ def sla_check() -> None:
     )
 
 
+@click.command("dispatch-today")
+def dispatch_today() -> None:
+    """Start the day: today's scheduled visits become dispatched (cron without Redis)."""
+    from app.jobs.day_start import dispatch_today as job
+
+    ids = job()
+    click.echo(f"dispatched {len(ids)} visit(s)" + (f": {', '.join(map(str, ids))}" if ids else ""))
+
+
+@click.command("fail-stale-runs")
+def fail_stale_runs() -> None:
+    """Fail optimizer runs whose solving process stopped beating (cron without Redis)."""
+    from app.jobs.runs import fail_stale
+
+    ids = fail_stale()
+    click.echo(f"failed {len(ids)} stale run(s)" + (f": {', '.join(map(str, ids))}" if ids else ""))
+
+
 @click.command("schedule-jobs")
 @click.option("--run", "run_scheduler", is_flag=True, help="Also run the scheduler loop")
 def schedule_jobs(run_scheduler: bool) -> None:
-    """Register the periodic jobs (the SLA check) with rq-scheduler (needs REDIS_URL)."""
+    """Register the periodic jobs (SLA check, day start, stale runs...) with rq-scheduler."""
     from app.jobs.periodic import register_periodic_jobs, scheduler_for
 
     settings = current_app.extensions["settings"]
     if settings.redis_url is None:
         raise click.ClickException(
-            "REDIS_URL is not set: run `flask sla-check` from cron instead (the board also "
-            "runs the check when it loads)"
+            "REDIS_URL is not set: run `flask sla-check`, `flask dispatch-today` and "
+            "`flask fail-stale-runs` from cron instead (the board also runs the SLA check when "
+            "it loads; a run's page fails it when its heartbeat stopped)"
         )
     scheduler = scheduler_for(settings)
     for job in register_periodic_jobs(scheduler, settings):

@@ -82,6 +82,15 @@ class Settings:
     # zone_visits visits per zone and at least one zone per live worker.
     zone_split_min_visits: int = 400
     zone_visits: int = 250
+    # The day starts: at this local hour the periodic job moves today's published visits to
+    # `dispatched`, so technicians can start travel.
+    day_start_hour: int = 7
+    # Optimizer runs: the solving process stamps its run every `run_heartbeat_s`; a running run
+    # unstamped for `run_stale_after_s` is failed by the stale-run check, which runs every
+    # `run_stale_check_s` (so a killed worker's run is failed within their sum).
+    run_heartbeat_s: int = 5
+    run_stale_after_s: int = 40
+    run_stale_check_s: int = 15
     log_level: str = "INFO"
     # The service area's time zone: calendar dates in queries and demo data are read in it.
     time_zone: str = "Asia/Shanghai"
@@ -132,6 +141,10 @@ class Settings:
             console_run_seconds=_int(env, "CONSOLE_RUN_SECONDS", cls.console_run_seconds),
             zone_split_min_visits=_int(env, "ZONE_SPLIT_MIN_VISITS", cls.zone_split_min_visits),
             zone_visits=_int(env, "ZONE_VISITS", cls.zone_visits),
+            day_start_hour=_int(env, "DAY_START_HOUR", cls.day_start_hour),
+            run_heartbeat_s=_int(env, "RUN_HEARTBEAT_INTERVAL", cls.run_heartbeat_s),
+            run_stale_after_s=_int(env, "RUN_STALE_AFTER", cls.run_stale_after_s),
+            run_stale_check_s=_int(env, "RUN_STALE_CHECK_INTERVAL", cls.run_stale_check_s),
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
         )
@@ -170,6 +183,14 @@ class Settings:
             raise ConfigError("photo limits must be positive")
         if self.zone_split_min_visits <= 0 or self.zone_visits <= 0:
             raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")
+        if not 0 <= self.day_start_hour <= 23:
+            raise ConfigError("DAY_START_HOUR must be an hour of the day, 0 to 23")
+        if min(self.run_heartbeat_s, self.run_stale_check_s) <= 0:
+            raise ConfigError(
+                "RUN_HEARTBEAT_INTERVAL and RUN_STALE_CHECK_INTERVAL must be positive"
+            )
+        if self.run_stale_after_s < 2 * self.run_heartbeat_s:
+            raise ConfigError("RUN_STALE_AFTER must be at least twice RUN_HEARTBEAT_INTERVAL")
 
 
 _active: Settings | None = None

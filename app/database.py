@@ -58,7 +58,7 @@ def utcnow() -> dt.datetime:
 def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys switched on."""
     if url.startswith("sqlite"):
-        # Background dispatch threads write progress while requests write too: wait for
+        # Solving processes write progress while requests write too: wait for
         # the lock rather than failing at once.
         options.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     else:

@@ -194,7 +194,7 @@ SLA_POLICIES = (
     {
         "name": "Repair, urgent",
         "kind": VisitKind.REPAIR,
-        "priority": 1,
+        "priority": 5,  # 5 is the most important priority, as the planner reads it
         "response_min": 2 * _DAY,
         "resolution_min": 3 * _DAY,
     },

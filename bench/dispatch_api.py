@@ -57,8 +57,10 @@ def run_day(client, headers, time_limit: float) -> dict:
     kpis = run["proposal"]["kpis"]
     print(f"run: {run['status']} in {time.perf_counter() - started:.1f} s wall "
           f"(limit {time_limit} s); assigned {kpis['assigned']:.0f}, unassigned "
-          f"{kpis['unassigned']:.0f}, on-time {kpis['on_time_share']:.2f}, "
-          f"travel {kpis['travel_km']:.0f} km, utilisation {kpis['utilisation']:.2f}")
+          f"{kpis['unassigned']:.0f}, SLA on time {kpis['on_time_pct']:.1f} % "
+          f"({kpis['sla_misses']:.0f} of {kpis['sla_visits']:.0f} missed), "
+          f"travel {kpis['travel_km']:.0f} km / {kpis['travel_hours']:.1f} h, "
+          f"utilisation {kpis['utilisation_pct']:.1f} %")
     return run
 
 

@@ -263,7 +263,7 @@ def live_server(app: Flask, session: Session) -> Iterator[str]:
 
 
 def wait_for_background_runs(timeout_s: float = 60) -> None:
-    """Let optimizer runs started in threads finish before the tables are emptied under them."""
+    """Let optimizer runs solving in other processes finish before the tables are emptied."""
     import time
 
     from sqlalchemy import func, select

@@ -1,4 +1,4 @@
-"""Dispatcher API: run the optimizer, watch it, inspect the proposal, publish it."""
+"""Dispatcher API: run the optimizer, watch it, inspect the proposal, publish it, start the day."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from app.api.pagination import SelectPage
 from app.api.security import STAFF, current_user, requires
 from app.api.settings import local_zone, settings
 from app.database import db, utcnow
-from app.jobs import enqueue
-from app.jobs.dispatching import run_dispatch
-from app.models import DispatchRun, Visit
-from app.services import dispatching
+from app.jobs.dispatching import start_solving
+from app.models import DispatchRun, RunStatus, Visit
+from app.services import day_start, dispatching, run_health
 from app.services.records import get_or_404
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
@@ -63,7 +62,13 @@ class RunSchema(Strict):
     id = ma.fields.Integer()
     status = ma.fields.String()
     phase = ma.fields.String()
-    best_cost = ma.fields.Float(allow_none=True)
+    best_cost = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "The solver's internal objective (arbitrary units, lower is better); "
+            "only for watching progress. The proposal's `kpis` are the readable figures."
+        },
+    )
     solutions_found = ma.fields.Integer()
     zones = ma.fields.List(
         ma.fields.Nested(RunZoneSchema),
@@ -75,16 +80,33 @@ class RunSchema(Strict):
     started_at = aware_datetime(allow_none=True)
     finished_at = aware_datetime(allow_none=True)
     elapsed_s = ma.fields.Method("_elapsed")
-    error = ma.fields.String(allow_none=True)
+    error = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Why a failed run failed (a stale run names its last heartbeat)"},
+    )
+    heartbeat_at = aware_datetime(
+        allow_none=True,
+        metadata={
+            "description": "Last sign of life of the solving process; a running run without "
+            "one for RUN_STALE_AFTER seconds is failed and can be retried"
+        },
+    )
+    retry_of_run_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The failed run this run retries"}
+    )
     published_at = aware_datetime(allow_none=True)
     proposal = ma.fields.Dict(
         allow_none=True,
         metadata={
-            "description": "routes, assignments, unassigned (with reasons), fixed (promised "
-            "work the run planned around), to_unschedule (published visits it leaves out, "
-            "with reasons: publishing unschedules them), kept (published visits left in their "
-            "slot), kpis, published_kpis, kpi_deltas and diff (added, moved, reassigned, "
-            "dropped)"
+            "description": "routes, assignments, unassigned (with reasons naming technicians), "
+            "fixed (promised work the run planned around), to_unschedule (published visits it "
+            "leaves out, with reasons: publishing unschedules them), kept (published visits left "
+            "in their slot), kpis, published_kpis, kpi_deltas and diff (added, moved, reassigned, "
+            "dropped). KPIs: travel_km (km), travel_hours and work_hours (hours), utilisation_pct "
+            "(work hours / shift hours of the technicians used, %), sla_visits (visits with an "
+            "SLA due), sla_misses (of those, started late or left unassigned), on_time_pct "
+            "(100 * (sla_visits - sla_misses) / sla_visits; 100 when none has an SLA), "
+            "assigned, unassigned"
         },
     )
 
@@ -151,8 +173,12 @@ class Runs(MethodView):
         )
         run = dispatching.create_run(db.session, request, user_id=current_user().id)
         db.session.commit()
-        enqueue(settings(), run_dispatch, run.id, settings().time_zone, long_running=True)
-        return run
+        return _solve(run)
+
+
+def _solve(run: DispatchRun) -> DispatchRun:
+    start_solving(settings(), run.id)
+    return run
 
 
 @blp.route("/runs/<int:run_id>")
@@ -160,8 +186,32 @@ class RunById(MethodView):
     @requires(*STAFF)
     @blp.response(200, RunSchema)
     def get(self, run_id: int) -> DispatchRun:
-        """A run: status and progress while it runs, then the proposal with its diff"""
-        return get_or_404(db.session, DispatchRun, run_id)
+        """A run: status and progress while it runs, then the proposal with its diff
+
+        A running run whose solving process stopped beating is failed on the spot (with the
+        reason in `error`), so a poller never waits on a dead run.
+        """
+        run = get_or_404(db.session, DispatchRun, run_id)
+        if run.status == RunStatus.RUNNING:
+            stale = run_health.fail_stale_runs(
+                db.session, utcnow(), stale_after_s=settings().run_stale_after_s, run_ids=(run.id,)
+            )
+            db.session.commit()
+            if stale:
+                db.session.refresh(run)
+        return run
+
+
+@blp.route("/runs/<int:run_id>/retry")
+class RetryRun(MethodView):
+    @requires(*STAFF)
+    @blp.response(202, RunSummarySchema)
+    def post(self, run_id: int) -> DispatchRun:
+        """Retry a failed run: a new run with the same request (409 unless the run failed)"""
+        run = get_or_404(db.session, DispatchRun, run_id)
+        again = run_health.retry_run(db.session, run, user_id=current_user().id)
+        db.session.commit()
+        return _solve(again)
 
 
 @blp.route("/runs/<int:run_id>/publish")
@@ -218,3 +268,32 @@ class Insertions(MethodView):
         )
         db.session.commit()
         return result
+
+
+class DayStartSchema(Strict):
+    day = ma.fields.Date(metadata={"description": "Today in the service time zone"})
+    dispatched_visit_ids = ma.fields.List(
+        ma.fields.Integer(),
+        metadata={"description": "Visits moved from scheduled to dispatched (empty when none)"},
+    )
+
+
+@blp.route("/today")
+class DispatchToday(MethodView):
+    @requires(*STAFF)
+    @blp.response(200, DayStartSchema)
+    def post(self) -> day_start.DayStart:
+        """Start the day: today's scheduled visits become dispatched, so technicians can set off
+
+        The day-start job does the same at DAY_START_HOUR; running it again changes nothing.
+        """
+        tz = local_zone()
+        started = day_start.start_day(
+            db.session,
+            day_start.local_today(utcnow(), tz),
+            tz,
+            actor_user_id=current_user().id,
+            source="dispatcher",
+        )
+        db.session.commit()
+        return started

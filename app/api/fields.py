@@ -62,3 +62,16 @@ def patch_of(schema_cls: type[ma.Schema]) -> ma.Schema:
     code); naming the top-level fields keeps nested items checked in full.
     """
     return schema_cls(partial=tuple(schema_cls().load_fields))
+
+
+PRIORITY_DESCRIPTION = (
+    "1 to 5; 5 is the most important. The planner keeps higher priorities first when a day is "
+    "full and weighs their lateness more; SLA policies match on the same scale."
+)
+
+
+def priority(**options: object) -> ma.fields.Integer:
+    """A priority field: 1..5, 5 the most important (one meaning everywhere)."""
+    return ma.fields.Integer(
+        validate=validate.Range(1, 5), metadata={"description": PRIORITY_DESCRIPTION}, **options
+    )

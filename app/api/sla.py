@@ -11,6 +11,7 @@ from marshmallow import validate
 from sqlalchemy import select
 
 from app.api.fields import Strict, aware_datetime
+from app.api.fields import priority as priority_field
 from app.api.pagination import SelectPage
 from app.api.security import STAFF, requires
 from app.api.settings import local_zone, settings
@@ -26,7 +27,7 @@ class PolicySchema(Strict):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=validate.Length(1, 120))
     kind = ma.fields.Enum(VisitKind, by_value=True, allow_none=True, load_default=None)
-    priority = ma.fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 5))
+    priority = priority_field(allow_none=True, load_default=None)
     tier = ma.fields.Enum(CustomerTier, by_value=True, allow_none=True, load_default=None)
     response_min = ma.fields.Integer(required=True, validate=validate.Range(1, 365 * 24 * 60))
     resolution_min = ma.fields.Integer(required=True, validate=validate.Range(1, 365 * 24 * 60))

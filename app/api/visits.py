@@ -10,7 +10,14 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from app.api.concurrency import expected_version
-from app.api.fields import ListQuery, RecordSchema, Strict, aware_datetime, patch_of
+from app.api.fields import (
+    ListQuery,
+    RecordSchema,
+    Strict,
+    aware_datetime,
+    patch_of,
+)
+from app.api.fields import priority as priority_field
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, current_user, requires
 from app.api.settings import local_zone
@@ -39,7 +46,7 @@ class VisitSchema(RecordSchema):
     window_end = aware_datetime(allow_none=True)
     sla_due = aware_datetime(allow_none=True)
     sla_hard = ma.fields.Boolean(load_default=False)
-    priority = ma.fields.Integer(load_default=3, validate=validate.Range(1, 5))
+    priority = priority_field(load_default=3)
     technician_id = ma.fields.Integer(allow_none=True)
     planned_start = aware_datetime(allow_none=True)
     lock = ma.fields.Enum(LockState, by_value=True, load_default=LockState.NONE)
@@ -76,7 +83,17 @@ class VisitQuery(ListQuery):
 
 
 class TransitionSchema(Strict):
-    to = ma.fields.Enum(VisitStatus, by_value=True, required=True)
+    to = ma.fields.Enum(
+        VisitStatus,
+        by_value=True,
+        required=True,
+        metadata={
+            "description": "new -> scheduled -> dispatched -> en_route -> on_site -> completed | "
+            "incomplete; cancelled from any open state. `new` from scheduled or dispatched "
+            "unschedules the visit: its technician, planned start and lock are cleared so it "
+            "can be planned again."
+        },
+    )
 
 
 class StatusChangeSchema(Strict):

@@ -30,8 +30,7 @@ from app.console.auth import STAFF, page
 from app.console.charts import line_chart
 from app.database import db, utcnow
 from app.errors import AppError, NotAuthenticated, NotFound, ValidationFailed
-from app.jobs import enqueue
-from app.jobs.dispatching import run_dispatch
+from app.jobs.dispatching import start_solving
 from app.models import (
     DispatchRun,
     LockState,
@@ -42,7 +41,7 @@ from app.models import (
     Visit,
     VisitStatusChange,
 )
-from app.services import accounts, board, dispatching, metrics, sla
+from app.services import accounts, board, day_start, dispatching, metrics, run_health, sla
 from app.services.customer_record import build_record
 from app.services.records import check_version, get_or_404
 
@@ -209,7 +208,35 @@ def board_page() -> str:
         next_day=day + dt.timedelta(days=1),
         today=_today(),
         default_limit=current.console_run_seconds,
+        day_start_hour=current.day_start_hour,
     )
+
+
+@console.post("/dispatch-today")
+@page(*STAFF)
+def dispatch_today() -> Any:
+    """Start the day: today's scheduled visits become dispatched (technicians can set off)."""
+    tz = local_zone()
+    started = day_start.start_day(
+        db.session,
+        _today(),
+        tz,
+        actor_user_id=auth.current_user().id,
+        source="dispatcher",
+    )
+    db.session.commit()
+    count = len(started.dispatched_visit_ids)
+    message = (
+        f"Day started: {count} visit(s) of {started.day:%a %d %b} dispatched to the technicians."
+        if count
+        else f"Nothing to dispatch: every published visit of {started.day:%a %d %b} already is."
+    )
+    flash(message, "success")
+    if auth.wants_json():
+        return jsonify(
+            day=started.day.isoformat(), dispatched_visit_ids=list(started.dispatched_visit_ids)
+        )
+    return redirect(url_for("console.board_page", day=started.day))
 
 
 # --- optimizer runs --------------------------------------------------------------------------
@@ -218,7 +245,7 @@ def board_page() -> str:
 def _start_run(params: dispatching.RunRequest) -> DispatchRun:
     run = dispatching.create_run(db.session, params, user_id=auth.current_user().id)
     db.session.commit()
-    enqueue(settings(), run_dispatch, run.id, settings().time_zone, long_running=True)
+    start_solving(settings(), run.id)
     return run
 
 
@@ -248,22 +275,26 @@ def start_run() -> Any:
 
 
 def progress_of(run: DispatchRun) -> dict[str, Any]:
-    """What the progress bar shows."""
+    """What the progress bar shows (the solver's raw objective stays out of it)."""
+    now = utcnow()
     elapsed = None
     if run.started_at is not None:
-        elapsed = round(((run.finished_at or utcnow()) - run.started_at).total_seconds(), 1)
+        elapsed = round(((run.finished_at or now) - run.started_at).total_seconds(), 1)
+    beat_age = None
+    if run.heartbeat_at is not None and run.status == RunStatus.RUNNING:
+        beat_age = max(0, round((now - run.heartbeat_at).total_seconds()))
     limit = float(run.params.get("time_limit_s", 10))
     return {
         "id": run.id,
         "status": str(run.status),
         "phase": run.phase,
-        "best_cost": run.best_cost,
         "solutions_found": run.solutions_found,
         "zones": [
             {"zone": z.zone, "technicians": z.technicians, "visits": z.visits, "phase": z.phase,
              "best_cost": z.best_cost, "placed": z.placed}
             for z in run.zones
         ],
+        "heartbeat_age_s": beat_age,
         "elapsed_s": elapsed,
         "time_limit_s": limit,
         "percent": 100 if run.finished_at else round(min(99, (elapsed or 0) / limit * 100)),
@@ -275,21 +306,35 @@ def progress_of(run: DispatchRun) -> dict[str, Any]:
 @console.get("/runs/<int:run_id>/progress")
 @page(*STAFF)
 def run_progress(run_id: int) -> Response:
-    """A run's progress as JSON (polled by the progress bar)."""
-    return jsonify(progress_of(get_or_404(db.session, DispatchRun, run_id)))
+    """A run's progress as JSON (polled by the progress bar); a dead run is failed here."""
+    return jsonify(progress_of(_checked_run(run_id)))
+
+
+def _checked_run(run_id: int) -> DispatchRun:
+    """The run, failed on the spot if it is running but its solving process stopped beating."""
+    run = get_or_404(db.session, DispatchRun, run_id)
+    if run.status == RunStatus.RUNNING:
+        stale = run_health.fail_stale_runs(
+            db.session, utcnow(), stale_after_s=settings().run_stale_after_s, run_ids=(run.id,)
+        )
+        db.session.commit()
+        if stale:
+            db.session.refresh(run)
+    return run
 
 
 @console.get("/runs/<int:run_id>")
 @page(*STAFF)
 def run_page(run_id: int) -> str:
     """A run: its progress while it runs, then its proposal beside the published plan."""
-    run = get_or_404(db.session, DispatchRun, run_id)
+    run = _checked_run(run_id)
     day = dt.date.fromisoformat(run.params["first_day"])
     context: dict[str, Any] = {"run": run, "day": day, "progress": progress_of(run)}
     if run.proposal is not None:
         tz, now, speed = local_zone(), utcnow(), settings().sla_travel_kmh
+        published = board.build_board(db.session, day, tz, now, speed_kmh=speed)
         context.update(
-            published=board.build_board(db.session, day, tz, now, speed_kmh=speed),
+            published=published,
             proposed=board.build_board(
                 db.session,
                 day,
@@ -299,6 +344,8 @@ def run_page(run_id: int) -> str:
                 plan=board.proposed_plan(run, day, local_zone()),
                 waiting_reasons=board.proposal_reasons(run.proposal),
                 changes=board.change_marks(run.proposal),
+                # Row for row beside the published board.
+                row_order=[r.technician_id for r in published.rows],
             ),
             kpis=board.kpi_rows(run.proposal),
             diff=board.diff_entries(db.session, run.proposal, tz),
@@ -332,6 +379,18 @@ def rerun(run_id: int) -> BaseResponse:
     """Run the optimizer again with the same request (after edits made a proposal stale)."""
     run = get_or_404(db.session, DispatchRun, run_id)
     again = _start_run(dispatching.RunRequest.from_params(run.params))
+    return redirect(url_for("console.run_page", run_id=again.id))
+
+
+@console.post("/runs/<int:run_id>/retry")
+@page(*STAFF)
+def retry_run(run_id: int) -> BaseResponse:
+    """Retry a failed run: the same request solved again (refused unless the run failed)."""
+    run = get_or_404(db.session, DispatchRun, run_id)
+    again = run_health.retry_run(db.session, run, user_id=auth.current_user().id)
+    db.session.commit()
+    start_solving(settings(), again.id)
+    flash(f"Run {run.id} failed; retrying it as run {again.id}.", "success")
     return redirect(url_for("console.run_page", run_id=again.id))
 
 

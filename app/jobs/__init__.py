@@ -8,7 +8,6 @@ after the transaction that produced its input has committed, so the worker can s
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -51,29 +50,21 @@ def enqueue(
     """Run `func(*args, **kwargs)` in the background; returns the job id.
 
     Without Redis the job runs inline: at once in the caller ("inline"), or, when
-    `long_running`, in a thread of the calling process ("thread"), so a request that starts a
-    minutes-long solve still answers at once.
+    `long_running`, in a separate process ("process:<pid>", see `app.jobs.process`), so a
+    request that starts a minutes-long solve answers at once and the server keeps answering
+    while it runs.
     """
     if settings.jobs_inline:
         if long_running:
-            log.info("running job %s in a thread", func.__name__)
-            threading.Thread(
-                target=_quietly, args=(func, args, kwargs), daemon=True, name=func.__name__
-            ).start()
-            return "thread"
+            from app.jobs.process import start
+
+            return f"process:{start(settings, func, args, kwargs).pid}"
         log.info("running job %s inline", func.__name__)
         func(*args, **kwargs)
         return "inline"
     job = queue(settings).enqueue(func, *args, **kwargs)
     log.info("enqueued job %s as %s on %s", func.__name__, job.id, settings.rq_queue)
     return job.id
-
-
-def _quietly(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    try:
-        func(*args, **kwargs)
-    except Exception:
-        log.exception("background job %s failed", func.__name__)
 
 
 @contextmanager

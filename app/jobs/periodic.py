@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rq.job import Job
 from rq.serializers import JSONSerializer
@@ -13,7 +14,9 @@ from rq_scheduler import Scheduler
 
 from app.config import Settings
 from app.jobs import connect, queue
+from app.jobs.day_start import DAY_START_JOB_ID, dispatch_today
 from app.jobs.messages import deliver_pending
+from app.jobs.runs import STALE_RUNS_JOB_ID, fail_stale
 from app.jobs.sla import SLA_JOB_ID, check_sla
 from sync.jobs import prune_feed
 
@@ -31,14 +34,33 @@ class JsonJob(Job):
         return super().fetch(id, connection=connection, serializer=JSONSerializer)
 
 
+DAY_S = 24 * 3600
+
+
 @dataclass(frozen=True)
 class Periodic:
-    """A job the scheduler enqueues every `interval(settings)` seconds."""
+    """A job the scheduler enqueues every `interval(settings)` seconds.
+
+    With `at_hour`, the first run is at that local hour (service time zone) of today, or of
+    tomorrow once it has passed: a daily job at a configured time.
+    """
 
     job_id: str
     func: Callable[[], Any]
     interval: Callable[[Settings], int]
     description: str
+    at_hour: Callable[[Settings], int] | None = None
+
+    def first_run(self, settings: Settings, now: dt.datetime) -> dt.datetime:
+        """When the scheduler first enqueues this job (UTC)."""
+        if self.at_hour is None:
+            return now
+        tz = ZoneInfo(settings.time_zone)
+        local = now.astimezone(tz)
+        at = dt.datetime.combine(local.date(), dt.time(self.at_hour(settings)), tzinfo=tz)
+        if at <= local:
+            at += dt.timedelta(days=1)
+        return at.astimezone(dt.UTC)
 
 
 PERIODIC_JOBS = (
@@ -57,8 +79,21 @@ PERIODIC_JOBS = (
     Periodic(
         "periodic-sync-prune",
         prune_feed,
-        lambda s: 24 * 3600,
+        lambda s: DAY_S,
         "Drop sync feed rows older than the tombstone retention",
+    ),
+    Periodic(
+        DAY_START_JOB_ID,
+        dispatch_today,
+        lambda s: DAY_S,
+        "Start the day: today's published visits become dispatched",
+        at_hour=lambda s: s.day_start_hour,
+    ),
+    Periodic(
+        STALE_RUNS_JOB_ID,
+        fail_stale,
+        lambda s: s.run_stale_check_s,
+        "Fail optimizer runs whose solving process stopped beating",
     ),
 )
 
@@ -71,12 +106,13 @@ def scheduler_for(settings: Settings) -> Scheduler:
 def register_periodic_jobs(scheduler: Scheduler, settings: Settings) -> list[Job]:
     """(Re)register every periodic job; registering twice keeps one of each."""
     jobs = []
+    now = dt.datetime.now(dt.UTC)
     for periodic in PERIODIC_JOBS:
         if periodic.job_id in scheduler:
             scheduler.cancel(periodic.job_id)
         jobs.append(
             scheduler.schedule(
-                scheduled_time=dt.datetime.now(dt.UTC),
+                scheduled_time=periodic.first_run(settings, now),
                 func=periodic.func,
                 interval=periodic.interval(settings),
                 repeat=None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,8 +25,10 @@ import dispatch
 from app.config import Settings, active_settings
 from app.database import utcnow
 from app.jobs import queue, unit_of_work
+from app.jobs.heartbeat import heartbeat
 from app.models import DispatchRun, DispatchRunZone, RunStatus
 from app.services.dispatching import (
+    Busy,
     ProgressWriter,
     RunRequest,
     Snapshot,
@@ -119,7 +122,8 @@ def solve_zone(run_id: int | None, zone: int, problem_data: dict[str, Any],
     part = zones.Zone(zone, (0.0, 0.0), problem)
     progress = ProgressWriter(_zone_progress(run_id, zone)) if record else None
     try:
-        plan = zones.solve_zone(part, time_limit_s, progress=progress)
+        with _beating(run_id):
+            plan = zones.solve_zone(part, time_limit_s, progress=progress)
     except Exception as exc:
         if record:
             _zone_values(run_id, zone, phase="failed", finished_at=utcnow(),
@@ -143,25 +147,8 @@ def merge_zones(run_id: int, time_zone: str, snapshot_data: dict[str, Any],
                 log.warning("dispatch run %s is not running; its zones are dropped", run_id)
                 return
             run.phase = "repair"
-        snapshot = _snapshot_from(snapshot_data)
-        plans = _zone_results(settings, zone_job_ids)
-        parts = _zones_from(snapshot.problem, layout)
-        started = _started_at(run_id)
-        left = snapshot.problem.settings.time_limit_s - (utcnow() - started).total_seconds()
-        budget = max(1.0, left, zones.REPAIR_SHARE * snapshot.problem.settings.time_limit_s)
-        plan, report = zones.merge(snapshot.problem, plans, parts, time_limit_s=budget)
-        published = dispatch.evaluate(snapshot.problem, snapshot.published)
-        proposal = proposal_document(snapshot, plan, published)
-        proposal["zones"] = {
-            "zones": len(parts),
-            "repair": {"placed": report.placed, "moved": report.moved,
-                       "border_visits": report.border_visits, "seconds": report.seconds,
-                       "complete": report.complete},
-        }
-        with unit_of_work() as session:
-            store_proposal(session.get(DispatchRun, run_id), snapshot.visit_versions, proposal)
-        log.info("dispatch run %s merged from %s zones: %s assigned, %s unassigned",
-                 run_id, len(parts), plan.kpis.assigned, plan.kpis.unassigned)
+        with _beating(run_id):
+            _merge(run_id, settings, snapshot_data, layout, zone_job_ids)
     except Exception as exc:
         log.exception("dispatch run %s failed while merging its zones", run_id)
         with unit_of_work() as session:
@@ -169,6 +156,36 @@ def merge_zones(run_id: int, time_zone: str, snapshot_data: dict[str, Any],
             run.status, run.phase, run.finished_at = RunStatus.FAILED, "failed", utcnow()
             run.error = f"{type(exc).__name__}: {exc}"
         raise
+
+
+def _beating(run_id: int | None) -> AbstractContextManager[None]:
+    """The run's heartbeat while this job works (nothing for a job without a run)."""
+    if run_id is None:
+        return nullcontext()
+    return heartbeat(run_id, active_settings().run_heartbeat_s)
+
+
+def _merge(run_id: int, settings: Settings, snapshot_data: dict[str, Any],
+           layout: list[dict[str, Any]], zone_job_ids: list[str]) -> None:
+    snapshot = _snapshot_from(snapshot_data)
+    plans = _zone_results(settings, zone_job_ids)
+    parts = _zones_from(snapshot.problem, layout)
+    started = _started_at(run_id)
+    left = snapshot.problem.settings.time_limit_s - (utcnow() - started).total_seconds()
+    budget = max(1.0, left, zones.REPAIR_SHARE * snapshot.problem.settings.time_limit_s)
+    plan, report = zones.merge(snapshot.problem, plans, parts, time_limit_s=budget)
+    published = dispatch.evaluate(snapshot.problem, snapshot.published)
+    proposal = proposal_document(snapshot, plan, published)
+    proposal["zones"] = {
+        "zones": len(parts),
+        "repair": {"placed": report.placed, "moved": report.moved,
+                   "border_visits": report.border_visits, "seconds": report.seconds,
+                   "complete": report.complete},
+    }
+    with unit_of_work() as session:
+        store_proposal(session.get(DispatchRun, run_id), snapshot.visit_versions, proposal)
+    log.info("dispatch run %s merged from %s zones: %s assigned, %s unassigned",
+             run_id, len(parts), plan.kpis.assigned, plan.kpis.unassigned)
 
 
 # --- progress ---------------------------------------------------------------------------------
@@ -257,6 +274,12 @@ def _snapshot_data(snapshot: Snapshot) -> dict[str, Any]:
         "published": {k: [tech, start.isoformat()] for k, (tech, start) in
                       snapshot.published.items()},
         "held_back": snapshot.held_back,
+        "fixed": {k: [b.technician_id, b.start.isoformat(), b.end.isoformat()]
+                  for k, b in snapshot.fixed.items()},
+        "durations": snapshot.durations,
+        "keep_published": snapshot.keep_published,
+        "outside_run": sorted(snapshot.outside_run),
+        "technician_names": snapshot.technician_names,
     }
 
 
@@ -267,4 +290,10 @@ def _snapshot_from(data: dict[str, Any]) -> Snapshot:
         published={k: (tech, dt.datetime.fromisoformat(start))
                    for k, (tech, start) in data["published"].items()},
         held_back=data["held_back"],
+        fixed={k: Busy(tech, dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end))
+               for k, (tech, start, end) in data["fixed"].items()},
+        durations={k: int(v) for k, v in data["durations"].items()},
+        keep_published=bool(data["keep_published"]),
+        outside_run=frozenset(data["outside_run"]),
+        technician_names=dict(data["technician_names"]),
     )

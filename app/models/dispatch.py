@@ -41,5 +41,10 @@ class DispatchRun(Base):
     visit_versions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    # Stamped by the solving process as it works: a running run whose heartbeat stops is failed
+    # by the stale-run check (see app.services.run_health).
+    heartbeat_at: Mapped[dt.datetime | None]
+    # A failed run retried: the new run points at the one it repeats.
+    retry_of_run_id: Mapped[int | None] = mapped_column(ForeignKey("dispatch_runs.id"))
     published_at: Mapped[dt.datetime | None]
     published_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

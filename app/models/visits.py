@@ -53,9 +53,10 @@ class LockState(enum.StrEnum):
 # The one visit state machine: every status change goes through `allowed_next`.
 FINAL_STATUSES = frozenset({VisitStatus.COMPLETED, VisitStatus.INCOMPLETE, VisitStatus.CANCELLED})
 OPEN_STATUSES = frozenset(set(VisitStatus) - FINAL_STATUSES)
+# Unscheduling: a scheduled or dispatched visit nobody has set off for goes back to `new`, its
+# technician, planned start and lock cleared (see `clears_schedule`), to be planned again.
 _FORWARD: dict[VisitStatus, frozenset[VisitStatus]] = {
     VisitStatus.NEW: frozenset({VisitStatus.SCHEDULED}),
-    # Back to `new` when a dispatcher or a published run takes the visit off its technician's day.
     VisitStatus.SCHEDULED: frozenset({VisitStatus.DISPATCHED, VisitStatus.NEW}),
     VisitStatus.DISPATCHED: frozenset({VisitStatus.EN_ROUTE, VisitStatus.NEW}),
     VisitStatus.EN_ROUTE: frozenset({VisitStatus.ON_SITE}),
@@ -69,6 +70,11 @@ def allowed_next(status: VisitStatus) -> frozenset[VisitStatus]:
     if status in FINAL_STATUSES:
         return frozenset()
     return _FORWARD.get(status, frozenset()) | {VisitStatus.CANCELLED}
+
+
+def clears_schedule(from_status: VisitStatus, to: VisitStatus) -> bool:
+    """True for the unscheduling moves: the visit loses its technician, time and lock."""
+    return to == VisitStatus.NEW and from_status in (VisitStatus.SCHEDULED, VisitStatus.DISPATCHED)
 
 
 class Visit(Versioned, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from app.models import (
 )
 from app.services import schedule_checks, sla
 from app.services.dispatching import PLANNABLE, shifts_of
+from app.services.proposal_figures import KPI_LABELS
 from app.services.records import get_or_404
 from app.services.visits import change_status, update_visit
 
@@ -226,8 +227,13 @@ def build_board(
     waiting_reasons: Mapping[int, list[tuple[str, str]]] | None = None,
     changes: Mapping[int, str] | None = None,
     complaint_warn_min: int = 120,
+    row_order: Sequence[int] | None = None,
 ) -> Board:
-    """The board of a day for the published plan, or for `plan` (a proposal) when given."""
+    """The board of a day for the published plan, or for `plan` (a proposal) when given.
+
+    `row_order` (technician ids) puts rows in another board's order, so a proposal reads
+    row for row beside the published board; technicians it does not list follow.
+    """
     plan = published_plan(session, day, tz) if plan is None else plan
     technicians = list(
         session.scalars(
@@ -274,6 +280,9 @@ def build_board(
             )
         )
     rows = [r for r in rows if r.blocks] + [r for r in rows if not r.blocks and r.working]
+    if row_order is not None:
+        position = {tech_id: i for i, tech_id in enumerate(row_order)}
+        rows.sort(key=lambda r: position.get(r.technician_id, len(position)))
     # Busy technicians first, each with a colour of its own as far as the palette goes.
     rows = [replace(r, colour=ROUTE_COLOURS[i % len(ROUTE_COLOURS)]) for i, r in enumerate(rows)]
     waiting = [
@@ -288,7 +297,8 @@ def build_board(
     return Board(
         day=day,
         rows=rows,
-        waiting=sorted(waiting, key=lambda w: (w.priority, w.visit_id)),
+        # Priority 5 is the most important: it heads the list.
+        waiting=sorted(waiting, key=lambda w: (-w.priority, w.visit_id)),
         map=_map(rows, depots.values(), visits, technicians, [visits[v] for v in waiting_visits]),
         hours=[(f"{h:02d}:00", _pct((h - first_h) * 60, span)) for h in range(first_h, last_h)],
         alerts=_alert_views(session),
@@ -609,6 +619,8 @@ def _projection(points: list[tuple[float, float]]) -> tuple[Any, int]:
 @dataclass(frozen=True)
 class KpiRow:
     name: str
+    label: str
+    unit: str
     published: float
     proposed: float
     delta: float
@@ -622,16 +634,28 @@ class DiffEntry:
     after: str
 
 
-_LOWER_IS_BETTER = {"travel_km", "travel_min", "sla_misses", "unassigned"}
-
-
 def kpi_rows(proposal: Mapping[str, Any]) -> list[KpiRow]:
-    """Published vs proposed KPIs, with whether each change is an improvement."""
+    """Published vs proposed KPIs with their units, and whether each change is an improvement."""
     rows = []
-    for name, delta in proposal["kpi_deltas"].items():
-        better = None if delta == 0 else (delta < 0) == (name in _LOWER_IS_BETTER)
+    for kpi in KPI_LABELS:
+        if kpi.name not in proposal["kpis"]:
+            continue  # a proposal stored before this KPI existed
+        delta = proposal["kpi_deltas"][kpi.name]
+        better = (
+            None
+            if delta == 0 or kpi.lower_is_better is None
+            else (delta < 0) == kpi.lower_is_better
+        )
         rows.append(
-            KpiRow(name, proposal["published_kpis"][name], proposal["kpis"][name], delta, better)
+            KpiRow(
+                kpi.name,
+                kpi.label,
+                kpi.unit,
+                proposal["published_kpis"][kpi.name],
+                proposal["kpis"][kpi.name],
+                delta,
+                better,
+            )
         )
     return rows
 

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from app.models import (
     VisitStatus,
 )
 from app.services import schedule_checks
+from app.services.proposal_figures import kpi_deltas, plan_kpis, reason_document
 from app.services.visits import change_status, unschedule
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class Snapshot:
     keep_published: bool = False
     # Active technicians with published visits in the problem who are not in the run.
     outside_run: frozenset[str] = frozenset()
+    # technician id (as the solver knows it) -> name, for reasons a dispatcher can read
+    technician_names: dict[str, str] = field(default_factory=dict)
 
 
 def create_run(session: Session, request: RunRequest, *, user_id: int | None) -> DispatchRun:
@@ -163,6 +166,7 @@ def build_snapshot(session: Session, request: RunRequest, tz: ZoneInfo) -> Snaps
             if v.technician_id is not None and v.planned_start is not None
         },
         held_back=held_back,
+        technician_names={str(t.id): t.name for t in technicians},
         fixed={str(v.id): _busy(v) for v in promised},
         durations={str(v.id): v.duration_min for v in planned},
         keep_published=request.keep_published,
@@ -536,10 +540,9 @@ def proposal_document(
         for index, stop in enumerate(route.stops)
         if stop.visit_id not in snapshot.fixed
     }
+    names = snapshot.technician_names
     reasons = {
-        u.visit_id: [
-            {"code": r.code, "message": r.message, "details": _plain(r.details)} for r in u.reasons
-        ]
+        u.visit_id: [reason_document(r, names) for r in u.reasons]
         for u in plan.unassigned
         if u.visit_id not in snapshot.fixed
     }
@@ -547,11 +550,17 @@ def proposal_document(
     unassigned = [
         {"visit_id": int(vid), "reasons": why} for vid, why in reasons.items()
     ] + snapshot.held_back
-    kpis, published_kpis = _kpis(plan.kpis), _kpis(published.kpis)
     # The run's own visits only: promised work rides along in the problem.
-    kpis["assigned"], kpis["unassigned"] = len(assignments), len(unassigned)
-    published_kpis["assigned"] = len(snapshot.published)
-    published_kpis["unassigned"] = len(snapshot.visit_versions) - len(snapshot.published)
+    proposed_kpis = replace(
+        plan_kpis(snapshot.problem, plan),
+        assigned=len(assignments),
+        unassigned=len(unassigned),
+    )
+    published_kpis = replace(
+        plan_kpis(snapshot.problem, published),
+        assigned=len(snapshot.published),
+        unassigned=len(snapshot.visit_versions) - len(snapshot.published),
+    )
     return {
         "status": plan.status,
         "routes": [_route_document(r, set(assignments)) for r in plan.routes],
@@ -563,9 +572,9 @@ def proposal_document(
         ],
         "to_unschedule": to_unschedule,
         "kept": kept,
-        "kpis": kpis,
-        "published_kpis": published_kpis,
-        "kpi_deltas": {name: round(kpis[name] - published_kpis[name], 4) for name in kpis},
+        "kpis": proposed_kpis.as_json(),
+        "published_kpis": published_kpis.as_json(),
+        "kpi_deltas": kpi_deltas(proposed_kpis, published_kpis),
         "diff": schedule_diff(snapshot.published, assignments),
     }
 
@@ -664,27 +673,6 @@ def _route_document(route: dispatch.Route, assigned: set[str]) -> dict[str, Any]
         "travel_min": route.travel_min,
         "visit_ids": [int(s.visit_id) for s in route.stops if s.visit_id in assigned],
     }
-
-
-def _plain(details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v.isoformat() if isinstance(v, dt.date | dt.datetime) else v for k, v in details.items()
-    }
-
-
-_KPI_FIELDS = (
-    "travel_km",
-    "travel_min",
-    "utilisation",
-    "on_time_share",
-    "sla_misses",
-    "assigned",
-    "unassigned",
-)
-
-
-def _kpis(kpis: dispatch.Kpis) -> dict[str, float]:
-    return {name: round(float(getattr(kpis, name)), 4) for name in _KPI_FIELDS}
 
 
 def schedule_diff(
@@ -898,7 +886,7 @@ def insert_urgent(
         return InsertionResult(
             visit.id,
             None,
-            [{"code": r.code, "message": r.message, "details": _plain(r.details)} for r in reasons],
+            [reason_document(r, snapshot.technician_names) for r in reasons],
             applied=False,
         )
     route, _ = placed

@@ -26,7 +26,7 @@ from app.models import (
     VisitStatus,
     VisitStatusChange,
 )
-from app.models.visits import allowed_next
+from app.models.visits import allowed_next, clears_schedule
 from app.services import schedule_checks
 from app.services.access import visit_scope
 from app.services.records import get_or_404
@@ -41,7 +41,11 @@ def change_status(
     source: str = "api",
     device_time: dt.datetime | None = None,
 ) -> VisitStatusChange:
-    """Move a visit along the state machine and record who did it; illegal moves are refused."""
+    """Move a visit along the state machine and record who did it; illegal moves are refused.
+
+    Unscheduling (scheduled or dispatched -> new) also clears the technician, planned start
+    and lock, so the visit can be planned again and leaves the technician's phone on next sync.
+    """
     if to not in allowed_next(visit.status):
         allowed = ", ".join(sorted(allowed_next(visit.status))) or "none (final)"
         raise InvalidTransition(
@@ -57,6 +61,8 @@ def change_status(
         at=utcnow(),
         device_time=device_time,
     )
+    if clears_schedule(visit.status, to):
+        visit.technician_id, visit.planned_start, visit.lock = None, None, LockState.NONE
     visit.status = to
     visit.status_changed_at = change.at
     session.add(change)

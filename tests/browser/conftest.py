@@ -128,6 +128,6 @@ def rated_weeks(session: Session) -> None:
 
 @pytest.fixture(autouse=True)
 def _settle_runs(session: Session) -> Iterator[None]:
-    """Runs started from the console solve in threads: wait for them before cleaning up."""
+    """Runs started from the console solve in other processes: wait for them to finish."""
     yield
     wait_for_background_runs()

@@ -132,3 +132,34 @@ def test_a_dispatcher_drags_a_visit_onto_a_technician_and_sees_a_refusal_explain
     moved = session.get(Visit, visits[0].id)
     assert moved.technician_id == techs[0].id
     assert moved.planned_start.astimezone(tomorrow_at(9).tzinfo).hour == 10
+
+
+def test_a_dispatcher_starts_the_day_from_the_board(signed_in, live_server, shoot, session):
+    from app.models import VisitStatus
+    from tests.factories import TechnicianFactory, VisitFactory
+
+    tech = TechnicianFactory(skills={"measure": 2}, name="Zhou Min")
+    published = [
+        VisitFactory(
+            technician_id=tech.id,
+            planned_start=tomorrow_at(hour, days=0),
+            status=VisitStatus.SCHEDULED,
+            required_skills={"measure": 1},
+        )
+        for hour in (10, 14)
+    ]
+    page = signed_in
+    page.goto(f"{live_server}/console/board")
+    shoot("console-board-day-start")
+
+    page.click("#dispatch-today")  # confirmed by the page's dialog handler
+
+    notice = page.wait_for_selector(".flash-success")
+    assert "Day started: 2 visit(s)" in notice.text_content()
+    shoot("console-board-day-started")
+    session.expire_all()
+    stored = session.scalars(select(Visit).where(Visit.id.in_([v.id for v in published]))).all()
+    assert {v.status for v in stored} == {VisitStatus.DISPATCHED}
+
+    page.click("#dispatch-today")
+    assert "Nothing to dispatch" in page.wait_for_selector(".flash-success").text_content()

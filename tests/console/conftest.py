@@ -87,6 +87,6 @@ def crew(session: Session) -> Crew:
 
 @pytest.fixture(autouse=True)
 def _settle_runs(session: Session) -> Iterator[None]:
-    """Runs started from the console solve in threads: wait for them before cleaning up."""
+    """Runs started from the console solve in other processes: wait for them to finish."""
     yield
     wait_for_background_runs()

@@ -23,7 +23,7 @@
           fill.style.width = p.percent + "%";
           text("run-status", p.status);
           text("run-phase", p.phase);
-          text("run-cost", p.best_cost === null ? "-" : Math.round(p.best_cost));
+          text("run-heartbeat", p.heartbeat_age_s === null ? "-" : p.heartbeat_age_s + " s ago");
           text("run-solutions", p.solutions_found);
           text("run-elapsed", p.elapsed_s === null ? 0 : p.elapsed_s);
           showZones(p.zones || []);
