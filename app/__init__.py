@@ -49,6 +49,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.console import register_console
 
     register_console(app)
+
+    from app.tech import register_tech_app
+
+    register_tech_app(app)
     _register_request_guards(app, settings)
 
     from app.cli import register_commands
