@@ -60,7 +60,7 @@ class Phone:
             """() => {
               const s = document.querySelector('#status');
               return s && s.dataset.lastSynced && s.dataset.syncing === 'false'
-                && s.dataset.pending === '0' && !/上传|Uploading/.test(s.textContent);
+                && s.dataset.pending === '0' && s.dataset.uploads === '0';
             }""",
             timeout=timeout_ms,
         )

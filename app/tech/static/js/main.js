@@ -84,6 +84,7 @@ async function statusLine() {
   const detail = problemText();
   $("#status-text").innerHTML = parts.join(" · ") + (detail ? `<br><span class="error">${esc(detail)}</span>` : "");
   $("#status").dataset.pending = String(pendingCount);
+  $("#status").dataset.uploads = String(uploads.length);
   $("#status").dataset.syncing = String(syncer.state.running);
   $("#status").dataset.lastSynced = last || "";
   $("#sync-now").disabled = syncer.state.running;

@@ -1,11 +1,19 @@
 // Mutations the server did not simply apply, explained in plain words.
-import { t } from "./i18n.js";
+import { t, time } from "./i18n.js";
 import * as store from "./store.js";
 import { esc } from "./dom.js";
 
 function actionLabel(result, labels) {
   const item = result.args.item_key;
-  return t(`act_${result.name.replace(".", "_")}`, { item: labels.get(item) || item || "" });
+  const label = result.about?.item_label || labels.get(item) || item || "";
+  return t(`act_${result.name.replace(".", "_")}`, { item: label });
+}
+
+// "张伟 09:00 (#41)": who and when, remembered from before the visit left the phone.
+function visitLabel(result) {
+  const about = result.about || {};
+  const id = `#${result.args.visit_id}`;
+  return about.customer ? `${about.customer} ${time(about.start)} (${id})` : id;
 }
 
 function reasonOf(result) {
@@ -20,20 +28,38 @@ function reasonOf(result) {
 
 export function explain(result, labels = new Map()) {
   if (result.outcome === "accepted_for_review") {
-    return { kind: "review", text: t("sent_for_review_text", { visit: result.args.visit_id }) };
+    return { kind: "review", text: t("sent_for_review_text", { visit: visitLabel(result) }) };
   }
   return {
     kind: "rejected",
     text: t("rejected_text", {
-      visit: result.args.visit_id,
+      visit: visitLabel(result),
       action: actionLabel(result, labels),
       reason: reasonOf(result),
     }),
   };
 }
 
+// Unseen refusals and reviews; work sent for review is told once per visit.
 export async function open() {
-  return (await store.results()).filter((r) => r.outcome !== "applied" && !r.seen);
+  const reviewed = new Set();
+  return (await store.results()).filter((r) => {
+    if (r.outcome === "applied" || r.seen) return false;
+    if (r.outcome !== "accepted_for_review") return true;
+    if (reviewed.has(r.args.visit_id)) return false;
+    reviewed.add(r.args.visit_id);
+    return true;
+  });
+}
+
+// Every unseen result of the same visits (dismissing a review dismisses all its steps).
+async function openIds(rows) {
+  const visits = new Set(rows.filter((r) => r.outcome === "accepted_for_review").map((r) => r.args.visit_id));
+  const ids = new Set(rows.map((r) => r.id));
+  for (const r of await store.results()) {
+    if (!r.seen && r.outcome === "accepted_for_review" && visits.has(r.args.visit_id)) ids.add(r.id);
+  }
+  return [...ids];
 }
 
 // Checklist item labels by key, to name the item an answer was about.
@@ -59,5 +85,5 @@ export async function panel(filter = () => true) {
   return `<section id="problems" class="card warn"><h2>${esc(t("problems"))}</h2>
     <ul>${items}</ul>
     <button type="button" class="secondary" data-action="dismiss-problems"
-      data-ids="${rows.map((r) => r.id).join(",")}">${esc(t("dismiss"))}</button></section>`;
+      data-ids="${(await openIds(rows)).join(",")}">${esc(t("dismiss"))}</button></section>`;
 }

@@ -143,14 +143,34 @@ async function ackedIn(tx, lastAckedId) {
   }
 }
 
+// What a mutation was about, read before the pull may take the visit or the item away.
+export async function describe(mutations) {
+  const labels = new Map();
+  for (const template of await all("template")) {
+    for (const item of template.items || []) labels.set(item.key, item.label || item.key);
+  }
+  const about = new Map();
+  for (const m of mutations) {
+    const visit = await get("visit", m.args.visit_id);
+    const customer = visit ? await get("customer", visit.customer_id) : null;
+    about.set(m.id, {
+      customer: customer?.name || null,
+      start: visit ? visit.planned_start || visit.window_start : null,
+      item_label: m.args.item_key ? labels.get(m.args.item_key) || m.args.item_key : null,
+    });
+  }
+  return about;
+}
+
 // Keep the answers (with what was sent, to explain them) and drop acknowledged mutations.
-export async function acknowledge(sent, results, lastAckedId) {
+export async function acknowledge(sent, results, lastAckedId, about = new Map()) {
   const tx = (await db()).transaction(["outbox", "results", "meta"], "readwrite");
   const byId = new Map(sent.map((m) => [m.id, m]));
   for (const result of results) {
     const mutation = byId.get(result.id) || {};
     await tx.objectStore("results").put({
       ...result,
+      about: about.get(result.id) || {},
       args: mutation.args || {},
       device_time: mutation.device_time || null,
       seen: result.outcome === "applied",

@@ -50,8 +50,9 @@ export async function pushAll(report) {
   for (;;) {
     const batch = await store.pending(PUSH_BATCH);
     if (!batch.length) return;
+    const about = await store.describe(batch);
     const body = await call("/mobile/v1/sync/push", { ...(await envelope()), mutations: batch }, report);
-    await store.acknowledge(batch, body.results, body.last_acked_mutation_id);
+    await store.acknowledge(batch, body.results, body.last_acked_mutation_id, about);
     report.pushed += body.results.length;
     report.problems += body.results.filter((r) => r.outcome !== "applied").length;
   }

@@ -171,11 +171,11 @@ export async function visitScreen(visitId) {
   const { visit, customer, site, order } = view;
   const editable = !FINAL.has(visit.status) && !["new", "scheduled"].includes(visit.status);
   const phone = customer?.phone
-    ? `<a id="call" class="button" href="tel:${esc(customer.phone.replace(/\s+/g, ""))}">📞 ${esc(t("call"))} ${esc(customer.phone)}</a>`
+    ? `<a id="call" class="button" href="tel:${esc(customer.phone.replace(/\s+/g, ""))}">${esc(t("call"))} ${esc(customer.phone)}</a>`
     : "";
   const orderRows = order
     ? `<dl><dt>${esc(t("product_line"))}</dt><dd>${esc(order.product_line)}</dd>
-       <dt>${esc(t("stage"))}</dt><dd>${esc(order.stage)}</dd>
+       <dt>${esc(t("stage"))}</dt><dd>${esc(t(`stage_${order.stage}`))}</dd>
        ${order.reference ? `<dt>${esc(t("reference"))}</dt><dd>${esc(order.reference)}</dd>` : ""}</dl>`
     : "";
   const windowText = visit.window_start
