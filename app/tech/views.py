@@ -31,7 +31,13 @@ def bare() -> Response:
 def index() -> Response:
     """The app shell: one page, the rest is ES modules and data from IndexedDB."""
     response = Response(
-        render_template("tech/index.html", version=shell().version, theme=THEME_COLOUR)
+        render_template(
+            "tech/index.html",
+            version=shell().version,
+            theme=THEME_COLOUR,
+            # Fetch every module at once instead of import by import: one round trip, not four.
+            modules=[name for name in shell().files if name.endswith(".js")],
+        )
     )
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -98,5 +104,8 @@ def service_worker() -> Response:
 @_public
 def static(filename: str) -> Response:
     response = send_from_directory(STATIC, filename, max_age=0)
+    # Small text files: read them so Flask-Compress can shrink them for slow networks.
+    response.direct_passthrough = False
+    response.make_sequence()
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -60,3 +60,11 @@ def test_every_app_file_ships_in_the_wheel():
 
 def test_the_apps_own_code_stays_under_150_kb():
     assert own_code_size() <= 150 * 1024
+
+
+def test_scripts_and_sync_answers_travel_compressed_when_the_phone_asks(client):
+    script = client.get("/tech/static/js/visit.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers["Content-Encoding"] == "gzip"
+    plain = client.get("/tech/static/js/visit.js")
+    assert "Content-Encoding" not in plain.headers
+    assert len(script.data) < len(plain.data) / 2

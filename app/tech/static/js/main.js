@@ -123,7 +123,7 @@ syncer.onChange(async (event) => {
     await refreshProgress();
     return statusLine();
   }
-  if (event.type === "done") return quietRender();
+  if (event.type === "page" || event.type === "done") return quietRender();
   return statusLine();
 });
 
@@ -156,8 +156,10 @@ const handlers = {
     }
     signedIn = true;
     location.hash = "#/";
+    // The first sync starts before anything is drawn: on a slow network every moment counts.
+    const first = requestSync("sign-in");
     await render();
-    await requestSync("sign-in");
+    await first;
   },
   language: async (element) => {
     setLanguage(element.dataset.lang);

@@ -33,6 +33,13 @@ export async function setMeta(key, value) {
   await (await db()).put("meta", value, key);
 }
 
+// Several values in one transaction (one disk write instead of many).
+export async function setMetas(values) {
+  const tx = (await db()).transaction("meta", "readwrite");
+  await Promise.all(Object.entries(values).map(([key, value]) => tx.store.put(value, key)));
+  await tx.done;
+}
+
 export async function lastAcked() {
   return getMeta("last_acked", 0);
 }
