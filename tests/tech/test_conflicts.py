@@ -83,6 +83,7 @@ def test_an_answer_refused_by_the_server_is_explained_to_the_technician(
     assert "被拒绝" in text
     assert "检查单已更改" in text
     assert page.locator("#problem-count").count() == 1
+    page.evaluate("window.scrollTo(0, 0)")
     phone.shoot("tech-rejected")
     page.click("#problems button")
     page.wait_for_selector("#problems", state="detached")

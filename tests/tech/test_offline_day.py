@@ -73,7 +73,12 @@ def test_a_visit_completed_offline_arrives_exactly_once_on_reconnect(
     page.fill("#note", "客户要求下周再来调门")
     page.click("#add-note")
     page.wait_for_selector("#notes li.pending")
-    phone.shoot("tech-visit-offline", full_page=True)
+    page.locator("#visit").scroll_into_view_if_needed()
+    page.evaluate("window.scrollTo(0, 0)")
+    phone.shoot("tech-visit-offline")
+    page.locator("#checklist").scroll_into_view_if_needed()
+    page.evaluate("document.querySelector('#checklist').scrollIntoView()")
+    phone.shoot("tech-checklist-offline")
     page.click("#complete")
     page.wait_for_selector("#visit[data-status='completed']")
     pending = int(page.locator("#status").get_attribute("data-pending"))
@@ -121,3 +126,28 @@ def test_a_visit_completed_offline_arrives_exactly_once_on_reconnect(
     page.reload()
     page.wait_for_selector("#visit[data-status='completed']")
     assert page.locator("#status").get_attribute("data-pending") == "0"
+
+
+def test_a_visit_that_cannot_be_finished_is_marked_incomplete_with_its_reason(
+    tech_phone, tech_day, session
+):
+    phone, page = tech_phone, tech_phone.page
+    visit = tech_day.repair
+    phone.sign_in(tech_day.technician.user)
+    phone.offline()
+    page.click(f"#route li[data-visit='{visit.id}'] a")
+    page.click("#arrive")
+    page.wait_for_selector("#visit[data-status='on_site']")
+    page.click("#incomplete")
+    page.fill("#incomplete-reason", "缺少铰链配件")
+    page.click("#confirm-incomplete")
+    page.wait_for_selector("#visit[data-status='incomplete']")
+    assert page.locator("#start-travel, #arrive, #complete, #incomplete").count() == 0
+    phone.offline(False)
+    phone.wait_synced()
+    session.expire_all()
+    assert session.get(models.Visit, visit.id).status == models.VisitStatus.INCOMPLETE
+    notes = session.scalars(
+        select(models.VisitNote.body).where(models.VisitNote.visit_id == visit.id)
+    ).all()
+    assert notes == ["Incomplete: 缺少铰链配件"]

@@ -27,7 +27,7 @@ async function render() {
   }
   $("#status").hidden = false;
   const [, route, arg] = (location.hash || "#/").split("/");
-  $("#back").hidden = !route;
+  $("#back").hidden = !["visit", "day"].includes(route);
   if (route === "visit") {
     if (!(await visitScreen(Number(arg)))) location.hash = "#/";
   } else if (route === "day") {
