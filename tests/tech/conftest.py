@@ -156,11 +156,14 @@ def tech_day(session: Session) -> Day:
     )
 
 
-def jpeg_bytes(size: tuple[int, int] = (3000, 2000)) -> bytes:
-    """A real camera-sized JPEG with a gradient, so it compresses like a photo would."""
+def jpeg_bytes(size: tuple[int, int] = (3000, 2000), *, noise: bool = False) -> bytes:
+    """A real camera-sized JPEG: a smooth gradient, or noise (large, like a detailed photo)."""
     from PIL import Image
 
-    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    if noise:
+        image = Image.effect_noise(size, 80).convert("RGB")
+    else:
+        image = Image.linear_gradient("L").resize(size).convert("RGB")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
     return out.getvalue()
