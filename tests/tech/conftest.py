@@ -54,7 +54,7 @@ class Phone:
         page.click("#sign-in")
         self.wait_synced()
 
-    def wait_synced(self, timeout_ms: int = 20_000) -> None:
+    def wait_synced(self, timeout_ms: int = 45_000) -> None:
         """Until a sync finished with nothing left in the outbox and no upload waiting."""
         self.page.wait_for_function(
             """() => {
@@ -89,7 +89,8 @@ def phone_browser(chromium_path: Path) -> Iterator[Any]:
 def tech_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
     """One phone: a fresh browser profile at 390x844, Chinese, in Shanghai time."""
     context = phone_browser.new_context(**PHONE)
-    context.set_default_timeout(20_000)
+    # Generous: the machines running the suite are often busy with other work.
+    context.set_default_timeout(30_000)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     try:

@@ -59,7 +59,7 @@ def test_a_lost_phone_is_cut_off_from_the_new_one(tech_phone, phone_browser, tec
     lost = tech_phone
     lost.sign_in(tech_day.technician.user)
     context = phone_browser.new_context(**PHONE)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(30_000)
     try:
         new = Phone(context, context.new_page(), lost.base_url)
         new.page.on("dialog", lambda dialog: dialog.accept())
