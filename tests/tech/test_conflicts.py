@@ -89,3 +89,43 @@ def test_an_answer_refused_by_the_server_is_explained_to_the_technician(
     page.wait_for_selector("#problems", state="detached")
     session.expire_all()
     assert session.get(models.Visit, visit.id).status == models.VisitStatus.ON_SITE
+
+
+def test_a_cursor_past_retention_rebuilds_the_phone_and_keeps_its_work(
+    tech_phone, tech_day, session, settings
+):
+    import datetime as dt
+
+    from sync import feed
+
+    phone, page = tech_phone, tech_phone.page
+    visit = tech_day.install
+    phone.sign_in(tech_day.technician.user)
+    phone.offline()
+    page.click(f"#route li[data-visit='{visit.id}'] a")
+    page.fill("#note", "offline note")
+    page.click("#add-note")
+    page.wait_for_selector("#notes li.pending")
+    # Months pass on the server: the phone's cursor falls behind the pruned feed.
+    new = factories.VisitFactory(
+        technician_id=tech_day.technician.id,
+        status=models.VisitStatus.DISPATCHED,
+        planned_start=tech_day.repair.planned_start,
+    )
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.tombstone_retention_days + 1)
+    feed.prune(session, retention_days=settings.tombstone_retention_days, now=later)
+    session.commit()
+
+    pulls = []
+    page.on("response", lambda r: pulls.append(r.status) if "/sync/pull" in r.url else None)
+    phone.offline(False)
+    phone.wait_synced()
+    assert pulls[:2] == [409, 200]  # reset_required, then a fresh first sync
+    page.goto(f"{phone.base_url}/tech/#/")
+    page.wait_for_selector(f"#route li[data-visit='{new.id}']")
+    assert page.locator("#route li.visit").count() == 4
+    session.expire_all()
+    notes = session.scalars(
+        select(models.VisitNote.body).where(models.VisitNote.visit_id == visit.id)
+    ).all()
+    assert notes == ["offline note"]
