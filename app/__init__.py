@@ -31,8 +31,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app.api import register_blueprints
     from app.api.errors import register_error_handlers
-    from app.extensions import api, migrate
+    from app.extensions import api, compress, migrate
 
+    compress.init_app(app)
     api.init_app(app, spec_kwargs={"marshmallow_plugin": _marshmallow_plugin()})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque token"}
@@ -49,6 +50,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.console import register_console
 
     register_console(app)
+
+    from app.tech import register_tech_app
+
+    register_tech_app(app)
     _register_request_guards(app, settings)
 
     from app.cli import register_commands
@@ -81,6 +86,16 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "API_TITLE": "Field Service API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
+        # Flask-Compress: text answers over 500 bytes, gzip or brotli as the client accepts.
+        "COMPRESS_MIMETYPES": [
+            "application/json",
+            "application/manifest+json",
+            "text/javascript",
+            "text/css",
+            "text/html",
+        ],
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIN_SIZE": 500,
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",

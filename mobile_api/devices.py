@@ -14,7 +14,7 @@ from app.api.security import ANY_ROLE, current_user, requires
 from app.api.settings import settings
 from app.database import db
 from app.models import Role
-from sync.devices import register_device, retire_device
+from sync.devices import devices_of, register_device, retire_device
 
 blp = Blueprint(
     "mobile_devices", __name__, url_prefix="/mobile/v1/devices", description="Mobile: devices"
@@ -40,8 +40,35 @@ class DeviceTokenSchema(Strict):
     )
 
 
+class DeviceSchema(Strict):
+    device_id = ma.fields.String()
+    name = ma.fields.String(allow_none=True)
+    platform = ma.fields.String(allow_none=True)
+    registered_at = aware_datetime()
+    last_seen = aware_datetime(allow_none=True)
+    active = ma.fields.Boolean(
+        metadata={"description": "A live token is bound to it (false once retired or expired)"}
+    )
+
+
 @blp.route("", strict_slashes=False)
 class Devices(MethodView):
+    @requires(Role.TECHNICIAN)
+    @blp.response(200, DeviceSchema(many=True))
+    def get(self) -> list[dict[str, Any]]:
+        """The signed-in technician's own phones (to retire a lost one from another phone)"""
+        return [
+            {
+                "device_id": state.device.device_id,
+                "name": state.device.name,
+                "platform": state.device.platform,
+                "registered_at": state.device.registered_at,
+                "last_seen": state.device.last_seen,
+                "active": state.active,
+            }
+            for state in devices_of(db.session, current_user())
+        ]
+
     @requires(Role.TECHNICIAN)
     @blp.arguments(DeviceRegistrationSchema)
     @blp.response(201, DeviceTokenSchema)

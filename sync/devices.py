@@ -13,6 +13,14 @@ from app.models import AuthToken, Device, Role, Technician, User
 from app.services.accounts import issue_token
 
 
+@dataclass(frozen=True)
+class DeviceState:
+    """A registered phone and whether a live token is bound to it."""
+
+    device: Device
+    active: bool
+
+
 @dataclass
 class Registration:
     device: Device
@@ -64,6 +72,27 @@ def revoke_device_tokens(session: Session, device_id: str) -> int:
         token.revoked_at = now
     session.flush()
     return len(tokens)
+
+
+def devices_of(session: Session, user: User) -> list[DeviceState]:
+    """The technician's own phones, newest first, each with whether it can still sync."""
+    technician = technician_of(session, user)
+    devices = session.scalars(
+        select(Device)
+        .where(Device.technician_id == technician.id)
+        .order_by(Device.registered_at.desc(), Device.id.desc())
+    ).all()
+    now = utcnow()
+    live = set(
+        session.scalars(
+            select(AuthToken.device_id).where(
+                AuthToken.device_id.in_([d.device_id for d in devices]),
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > now,
+            )
+        )
+    )
+    return [DeviceState(device, device.device_id in live) for device in devices]
 
 
 def retire_device(session: Session, user: User, device_id: str) -> Device:

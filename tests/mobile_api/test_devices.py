@@ -136,3 +136,21 @@ def test_a_technician_cannot_retire_another_technicians_phone(client, phone, log
     device = phone(owner.user)
     response = client.delete(f"/mobile/v1/devices/{device.device_id}", headers=login(other.user))
     assert response.status_code == 404
+
+
+def test_a_technician_lists_their_own_phones_and_sees_which_still_sync(
+    client, phone, technician, login
+):
+    kept = phone(technician.user, device_id="phone-kept-01")
+    lost = phone(technician.user, device_id="phone-lost-01")
+    TechnicianFactory(with_user=True)  # another technician's phones never show
+    headers = {"Authorization": f"Bearer {kept.token}"}
+    assert client.delete(f"/mobile/v1/devices/{lost.device_id}", headers=headers).status_code == 204
+    listed = client.get("/mobile/v1/devices", headers=headers)
+    assert listed.status_code == 200
+    states = {d["device_id"]: d["active"] for d in listed.json}
+    assert states == {"phone-kept-01": True, "phone-lost-01": False}
+
+
+def test_only_technicians_list_phones(client, as_dispatcher):
+    assert client.get("/mobile/v1/devices", headers=as_dispatcher).status_code == 403

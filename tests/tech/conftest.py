@@ -1,0 +1,170 @@
+"""Fixtures for the technician app in a real headless Chromium at a phone's size."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from app import models
+from tests import factories
+from tests.conftest import CHROMIUM_ARGS
+from tests.factories import PASSWORD, tomorrow_at
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+}
+
+
+def today_at(hour: int, minute: int = 0) -> Any:
+    return tomorrow_at(hour, minute, days=0)
+
+
+@dataclass
+class Phone:
+    """A browser context (one phone) and its page."""
+
+    context: Any
+    page: Any
+    base_url: str
+
+    def shoot(self, name: str, *, full_page: bool = False) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    def sign_in(self, user: Any) -> None:
+        """Sign in through the form and wait for the first sync to finish."""
+        page = self.page
+        page.goto(f"{self.base_url}/tech/")
+        page.fill("#email", user.email)
+        page.fill("#password", PASSWORD)
+        page.click("#sign-in")
+        self.wait_synced()
+
+    def wait_synced(self, timeout_ms: int = 45_000) -> None:
+        """Until a sync finished with nothing left in the outbox and no upload waiting."""
+        self.page.wait_for_function(
+            """() => {
+              const s = document.querySelector('#status');
+              return s && s.dataset.lastSynced && s.dataset.syncing === 'false'
+                && s.dataset.pending === '0' && s.dataset.uploads === '0';
+            }""",
+            timeout=timeout_ms,
+        )
+
+    def wait_controlled(self) -> None:
+        """Until the service worker controls the page (the shell is cached)."""
+        self.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+
+    def offline(self, yes: bool = True) -> None:
+        self.context.set_offline(yes)
+
+
+@pytest.fixture
+def phone_browser(chromium_path: Path) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def tech_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
+    """One phone: a fresh browser profile at 390x844, Chinese, in Shanghai time."""
+    context = phone_browser.new_context(**PHONE)
+    # Generous: the machines running the suite are often busy with other work.
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    try:
+        yield Phone(context, page, live_server)
+    finally:
+        context.close()
+
+
+@dataclass
+class Day:
+    technician: models.Technician
+    install: models.Visit
+    measure: models.Visit
+    repair: models.Visit
+    tomorrow: models.Visit
+
+
+@pytest.fixture
+def tech_day(session: Session) -> Day:
+    """A technician with today's three visits (install, measure, repair) and one tomorrow."""
+    factories.checklist_templates()
+    technician = factories.TechnicianFactory(
+        with_user=True, name="王师傅", skills={"measure": 2, "install": 2, "repair": 2}
+    )
+
+    def visit(kind: models.VisitKind, start: Any, name: str, address: str, **fields: Any) -> Any:
+        customer = factories.CustomerFactory(name=name)
+        site = factories.SiteFactory(
+            customer=customer, address=address, access_notes=fields.pop("access", None)
+        )
+        order = factories.OrderFactory(
+            customer=customer, site=site, product_line="衣柜", stage=models.OrderStage.INSTALL
+        )
+        return factories.VisitFactory(
+            kind=kind,
+            site=site,
+            order=order,
+            technician_id=technician.id,
+            status=models.VisitStatus.DISPATCHED,
+            planned_start=start,
+            window_start=start,
+            window_end=start.replace(hour=start.hour + 2),
+            sla_due=start.replace(hour=18),
+            **fields,
+        )
+
+    return Day(
+        technician=technician,
+        install=visit(
+            models.VisitKind.INSTALL,
+            today_at(9),
+            "张伟",
+            "上海市浦东新区世纪大道 100 号 12 楼",
+            access="小区东门进 门禁 4411",
+            description="主卧衣柜安装",
+        ),
+        measure=visit(
+            models.VisitKind.MEASURE, today_at(11, 30), "李娜", "上海市徐汇区漕溪北路 88 号"
+        ),
+        repair=visit(models.VisitKind.REPAIR, today_at(14), "陈静", "上海市静安区南京西路 1266 号"),
+        tomorrow=visit(
+            models.VisitKind.MEASURE, tomorrow_at(10), "刘洋", "上海市黄浦区中山东一路 3 号"
+        ),
+    )
+
+
+def jpeg_bytes(size: tuple[int, int] = (3000, 2000), *, noise: bool = False) -> bytes:
+    """A real camera-sized JPEG: a smooth gradient, or noise (large, like a detailed photo)."""
+    from PIL import Image
+
+    if noise:
+        image = Image.effect_noise(size, 80).convert("RGB")
+    else:
+        image = Image.linear_gradient("L").resize(size).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
