@@ -20,6 +20,7 @@ from dispatch import (
     translate,
 )
 from dispatch import ruin_recreate as rr
+from dispatch.insertion import place_displacing
 from tests.dispatch.conftest import DAY, DEPOT, at, near, problem, shift, tech, visit
 from tests.dispatch.daycheck import GridProvider, check_plan_independently
 
@@ -268,3 +269,19 @@ def test_insertion_with_displacement_moves_out_the_least_important_and_says_why(
     reason = out.reasons[0]
     assert reason.code == "displaced_by_higher_priority"
     assert reason.details["by_visit_id"] == "urgent"
+
+
+def test_a_missed_must_do_visit_is_placed_by_displacing_lesser_work():
+    prob = full_day()
+    plan = solved(prob)
+    urgent = visit("urgent", near(1), duration=50, skills={"install": 1}, kind="install",
+                   priority=5)
+    full = replace(prob, visits=[*prob.visits, urgent])
+    tr = translate.build(full, GRID, exact_breaks=True)
+    routes = [[tr.visit_node[s.visit_id] for s in plan.routes[0].stops]]
+    node = tr.visit_node["urgent"]
+    left = place_displacing(tr.core, routes, [node])
+    assert node in routes[0]
+    assert rr.is_feasible(tr.core, routes)
+    (out,) = left
+    assert tr.node_visit[out].priority == 1
