@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import replace
 
 from dispatch import explain
@@ -214,7 +215,7 @@ def insert_visit(
     best = best_insertion(core, routes, node, allowed)
     moved_out: list[int] = []
     if best is None and displace:
-        found = _make_room(tr, routes, node, allowed)
+        found = make_room(core, routes, node, allowed)
         if found is not None:
             v, moved_out = found
             routes[v] = [n for n in routes[v] if n not in moved_out]
@@ -234,25 +235,23 @@ def insert_visit(
     return plan_from_routes(tr, routes, [*previous, *left_out])
 
 
-def _make_room(tr: Translation, routes: list[list[int]], node: int,
-               allowed: set[int]) -> tuple[int, list[int]] | None:
-    """The route and its lower-priority visits whose removal lets ``node`` in, cheapest first.
+def make_room(core: CoreProblem, routes: list[list[int]], node: int,
+              allowed: set[int]) -> tuple[int, list[int]] | None:
+    """The route and its visits of lower drop penalty whose removal lets ``node`` in.
 
-    Cheapest: the least total drop penalty moved out, then the fewest visits. Per route the
-    single visits are tried first, then the lowest priorities in growing sets.
+    Cheapest: the least total penalty moved out, then the fewest visits. Per route the single
+    visits are tried first, then the least important in growing sets. None if no route of
+    ``allowed`` can take ``node`` even emptied of everything less important.
     """
-    core = tr.core
-    priority = tr.node_visit[node].priority
+    mine = core.nodes[node].penalty or 0
     penalty = {n: core.nodes[n].penalty or 0 for r in routes for n in r}
     options = []
     for v in sorted(allowed):
-        lower = sorted((n for n in routes[v] if tr.node_visit[n].priority < priority),
-                       key=lambda n: (penalty[n], n))
+        lower = sorted((n for n in routes[v] if penalty[n] < mine), key=lambda n: (penalty[n], n))
         trials = [[n] for n in lower] + [lower[:k] for k in range(2, len(lower) + 1)]
         for out in trials:
-            rest = [n for n in routes[v] if n not in out]
             trial = [list(r) for r in routes]
-            trial[v] = rest
+            trial[v] = [n for n in routes[v] if n not in out]
             if best_insertion(core, trial, node, {v}) is not None:
                 options.append((sum(penalty[n] for n in out), len(out), v, out))
                 break
@@ -260,6 +259,42 @@ def _make_room(tr: Translation, routes: list[list[int]], node: int,
         return None
     _, _, v, out = min(options, key=lambda o: o[:3])
     return v, out
+
+
+def _vehicles(core: CoreProblem, node: int) -> set[int]:
+    allowed = core.nodes[node].allowed_vehicles
+    return set(range(len(core.vehicles)) if allowed is None else allowed)
+
+
+def place_displacing(core: CoreProblem, routes: list[list[int]], nodes: list[int],
+                     deadline: float | None = None) -> list[int]:
+    """Place each of ``nodes`` (most important first), displacing less important visits.
+
+    Routes change in place; a displaced visit is re-inserted wherever it fits. Returns the
+    visits left out: those of ``nodes`` with no placement at all, plus displaced ones that
+    found no other place. Dependencies are left to the search (nodes with any are skipped), and
+    past ``deadline`` (a ``time.perf_counter()`` value) the remaining nodes are not tried.
+    """
+    dependent = {d.before for d in core.dependencies} | {d.after for d in core.dependencies}
+    left: list[int] = []
+    for node in sorted(nodes, key=lambda n: -(core.nodes[n].penalty or 0)):
+        allowed = _vehicles(core, node)
+        late = deadline is not None and time.perf_counter() > deadline
+        found = None if node in dependent or late else make_room(core, routes, node, allowed)
+        if found is None:
+            left.append(node)
+            continue
+        v, out = found
+        routes[v] = [n for n in routes[v] if n not in out]
+        _, v, cand = best_insertion(core, routes, node, {v})
+        routes[v] = cand
+        for moved in sorted(out, key=lambda n: -(core.nodes[n].penalty or 0)):
+            again = best_insertion(core, routes, moved, _vehicles(core, moved))
+            if again is not None:
+                routes[again[1]] = again[2]
+            else:
+                left.append(moved)
+    return left
 
 
 def _displaced(tr: Translation, node: int, by: Visit, v: int) -> Unassigned:

@@ -28,6 +28,7 @@ longer limit never returns a worse objective (see :func:`improve`).
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -379,3 +380,24 @@ def warm() -> None:
     vehicles = [CoreVehicle(0, 0, 0, 400, capacity=5, max_span=400, break_=(0, 200, 10))]
     improve(CoreProblem(cost, cost, nodes, vehicles, 400), [[]], 10.0,
             RuinRecreateConfig(max_iterations=2))
+
+
+def evaluate(problem: CoreProblem, routes: list[list[int]]) -> CoreSolution:
+    """``routes`` (feasible) as a solution with its objective, as :func:`improve` counts it."""
+    total = 0
+    for v, route in enumerate(routes):
+        if not route:
+            continue
+        veh = problem.vehicles[v]
+        path = [veh.start, *route, veh.end]
+        total += int(sum(int(problem.cost[a, b]) for a, b in itertools.pairwise(path)))
+        total += problem.fixed_vehicle_cost
+        sched = schedule(problem, v, route)
+        for node, start in zip(route, sched.starts, strict=True):
+            nd = problem.nodes[node]
+            if nd.soft_due is not None and nd.soft_cost > 0 and start > nd.soft_due:
+                total += (start - nd.soft_due) * nd.soft_cost
+    served = {n for r in routes for n in r}
+    total += sum(problem.nodes[n].penalty if problem.nodes[n].penalty is not None else MANDATORY
+                 for n in problem.nodes if n not in served)
+    return _solution(problem, routes, total)

@@ -373,9 +373,21 @@ def _search_ruin_recreate(core: CoreProblem, settings: SolverSettings, progress,
                   max(0.2, _EXPLAIN_SHARE * settings.time_limit_s, 0.0015 * len(core.nodes)))
     left = max(0.0, deadline - time.perf_counter() - reserve)
     cfg = ruin_recreate.RuinRecreateConfig(seed=settings.seed)
-    sol = ruin_recreate.improve(core, [[] for _ in core.vehicles], left, cfg)
+    # the last 5 % of the search's time is kept for placing missed must-do visits
+    sol = ruin_recreate.improve(core, [[] for _ in core.vehicles], 0.95 * left, cfg)
     if sol is None:  # cannot happen for problems without unsupported features
         raise RuntimeError("ruin-and-recreate declined a supported problem")
+    must = settings.drop_penalty_base * translate.MUST_DO_FACTOR
+    missed = [n for n in sol.dropped if (core.nodes[n].penalty or must) >= must]
+    if missed:
+        # a must-do visit is placed whenever any placement exists, displacing lesser work
+        from dispatch.insertion import place_displacing  # local: insertion imports translate
+
+        routes = [list(r) for r in sol.routes]
+        place_displacing(core, routes, missed, deadline - reserve)
+        better = ruin_recreate.evaluate(core, routes)
+        if better.objective < sol.objective:
+            sol = better
     if progress is not None:
         progress("search", sol.objective)
     return sol

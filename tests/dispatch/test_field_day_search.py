@@ -20,6 +20,7 @@ from dispatch import (
     translate,
 )
 from dispatch import ruin_recreate as rr
+from dispatch.insertion import place_displacing
 from tests.dispatch.conftest import DAY, DEPOT, at, near, problem, shift, tech, visit
 from tests.dispatch.daycheck import GridProvider, check_plan_independently
 
@@ -167,11 +168,11 @@ def test_no_visit_left_out_is_said_to_fit_a_route():
     assert "search_time_limit" not in codes
 
 
-def day_with_lunch(visits: int = 60):
+def day_with_lunch(visits: int = 60, priorities: int = 5):
     lunch = Break(at(11, 30), at(13, 30), 60)
     techs = [tech(f"t{i}", shifts=[shift(brk=lunch, location=near(i, i))]) for i in range(5)]
     vs = [visit(f"v{i}", near((i * 7) % 13, (i * 5) % 11), duration=45 + 15 * (i % 5),
-                windows=[(at(8 + i % 8), at(10 + i % 8))], priority=1 + i % 5)
+                windows=[(at(8 + i % 8), at(10 + i % 8))], priority=1 + i % priorities)
           for i in range(visits)]
     return problem(techs, vs)
 
@@ -188,7 +189,8 @@ def test_more_iterations_never_give_a_worse_objective():
 
 
 def test_a_longer_time_limit_never_gives_a_worse_plan():
-    prob = day_with_lunch()
+    # no must-do visit, so the plan is the search's best (no displacement pass after it)
+    prob = day_with_lunch(priorities=4)
     short = solved(prob, time_limit_s=0.4, settings=SolverSettings(seed=5))
     longer = solved(prob, time_limit_s=2.0, settings=SolverSettings(seed=5))
     assert longer.objective <= short.objective
@@ -268,3 +270,19 @@ def test_insertion_with_displacement_moves_out_the_least_important_and_says_why(
     reason = out.reasons[0]
     assert reason.code == "displaced_by_higher_priority"
     assert reason.details["by_visit_id"] == "urgent"
+
+
+def test_a_missed_must_do_visit_is_placed_by_displacing_lesser_work():
+    prob = full_day()
+    plan = solved(prob)
+    urgent = visit("urgent", near(1), duration=50, skills={"install": 1}, kind="install",
+                   priority=5)
+    full = replace(prob, visits=[*prob.visits, urgent])
+    tr = translate.build(full, GRID, exact_breaks=True)
+    routes = [[tr.visit_node[s.visit_id] for s in plan.routes[0].stops]]
+    node = tr.visit_node["urgent"]
+    left = place_displacing(tr.core, routes, [node])
+    assert node in routes[0]
+    assert rr.is_feasible(tr.core, routes)
+    (out,) = left
+    assert tr.node_visit[out].priority == 1
