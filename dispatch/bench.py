@@ -186,8 +186,10 @@ def city_instances(args: argparse.Namespace) -> list[dict[str, Any]]:
     for size in args.generated:
         techs, visits = (int(x) for x in size.lower().split("x"))
         day = citygen.generate(args.seed, techs, visits)
-        variants = [("", day)]
-        if args.overbooked:
+        variants = []
+        if "balanced" in args.variants:
+            variants.append(("", day))
+        if "overbooked" in args.variants:
             variants.append(("_over", citygen.overbooked(day)))
         for suffix, problem in variants:
             name = f"gen{args.seed}_{len(problem.technicians)}x{visits}{suffix}"
@@ -340,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     cc.add_argument("files", nargs="*", help="city-day JSON files (../shared/bench/city/*.json)")
     cc.add_argument("--generated", nargs="*", default=[], metavar="TECHSxVISITS",
                     help="generated days, e.g. 30x150 90x500")
-    cc.add_argument("--overbooked", action="store_true",
-                    help="also the over-booked variant of each generated day (load 1.35)")
+    cc.add_argument("--variants", nargs="+", choices=["balanced", "overbooked"],
+                    default=["balanced", "overbooked"],
+                    help="generated days at load 0.75 and/or the same visits at 1.35")
     cc.add_argument("--seed", type=int, default=1)
     cc.add_argument("--solvers", nargs="+", default=["ours", "vroom", "ortools"],
                     choices=["ours", "vroom", "ortools"])
