@@ -116,6 +116,61 @@ def earliest_in_windows(t: int, windows: list[tuple[int, int]]) -> int | None:
     return None
 
 
+def _leg_arrival(t: int, travel: int, brk: tuple[int, int, int] | None) -> int | None:
+    """Arrival after leaving at ``t`` for a leg of ``travel``, with the break in it if given.
+
+    The break starts as soon as the technician is free and its window opens, and may
+    interrupt the drive or fill waiting time; None if its window has closed by then.
+    """
+    if brk is None:
+        return t + travel
+    lo, hi, dur = brk
+    start = max(t, lo)
+    if start > hi:
+        return None
+    return max(start, t + travel) + dur
+
+
+def latest_in_windows(t: int, windows: list[tuple[int, int]]) -> int | None:
+    """Last allowed start at or before ``t`` (None if no window has opened by then)."""
+    if not windows:
+        return t
+    for lo, hi in reversed(windows):
+        if t >= lo:
+            return min(t, hi)
+    return None
+
+
+def _break_leg(problem: CoreProblem, v: int, route: list[int], latest: int) -> int | None:
+    """The last leg in which the break keeps the route feasible (None: no leg does)."""
+    veh = problem.vehicles[v]
+    path = [veh.start, *route, veh.end]
+    m = len(route)
+    # earliest departures without the break, then latest arrivals after it
+    depart: list[int | None] = [veh.earliest]
+    for k, node in enumerate(route):
+        t = depart[k]
+        start = None if t is None else earliest_in_windows(
+            t + int(problem.time[path[k], node]), problem.nodes[node].windows)
+        depart.append(None if start is None else start + problem.nodes[node].service)
+    arrive_by: list[int | None] = [None] * (m + 2)
+    arrive_by[m + 1] = latest
+    for k in range(m, 0, -1):
+        nxt = arrive_by[k + 1]
+        node = route[k - 1]
+        if nxt is None:
+            break
+        leave = nxt - int(problem.time[node, path[k + 1]]) - problem.nodes[node].service
+        arrive_by[k] = latest_in_windows(leave, problem.nodes[node].windows)
+    for k in range(m, -1, -1):
+        if depart[k] is None or arrive_by[k + 1] is None:
+            continue
+        arrival = _leg_arrival(depart[k], int(problem.time[path[k], path[k + 1]]), veh.break_)
+        if arrival is not None and arrival <= arrive_by[k + 1]:
+            return k
+    return None
+
+
 def _forward(problem: CoreProblem, v: int, route: list[int], break_at: int | None,
              ignore_capacity: bool) -> Schedule | None:
     veh = problem.vehicles[v]
@@ -123,19 +178,24 @@ def _forward(problem: CoreProblem, v: int, route: list[int], break_at: int | Non
     starts, arrivals, brk = [], [], None
     load = 0
     for k, node in enumerate([*route, veh.end]):
+        travel = int(problem.time[prev, node])
+        here = t + travel  # when the technician reaches the place (lunch taken on site after)
         if break_at == k:
-            lo, hi, dur = veh.break_
-            brk = max(t, lo)
-            if brk > hi:
+            brk = max(t, veh.break_[0])
+            arrival = _leg_arrival(t, travel, veh.break_)
+            if arrival is None:
                 return None
-            t = brk + dur
-        t += int(problem.time[prev, node])
+            t = arrival
+            if brk < here:  # lunch on the way: the drive ends after it
+                here = t
+        else:
+            t = here
         if k == len(route):
             if t > veh.latest + veh.reserved:
                 return None
             break
         n = problem.nodes[node]
-        arrivals.append(t)
+        arrivals.append(here)
         start = earliest_in_windows(t, n.windows)
         if start is None:
             return None
@@ -159,14 +219,17 @@ def schedule(problem: CoreProblem, v: int, route: list[int],
              ignore_capacity: bool = False, ignore_break: bool = False) -> Schedule | None:
     """Earliest feasible timing of ``route`` on vehicle ``v`` (None if infeasible).
 
-    The vehicle's break, if any, is tried before each stop in turn and the first position where the
-    whole route still fits is kept.
+    Every stop starts as early as its windows allow. A vehicle with a break (and at least one
+    stop) takes it exactly once, starting inside its window, in one leg: after leaving a stop
+    (or the start point), part-way through the drive, or while waiting for the next window;
+    never during a visit. The last leg where it still fits is chosen, so the stops before it
+    start as early as possible. This is the one timing model of the package: the search
+    (:mod:`dispatch.kernels`), the plan and the explanations all use it.
     """
     veh = problem.vehicles[v]
     if veh.break_ is None or ignore_break or not route:
         return _forward(problem, v, route, None, ignore_capacity)
-    for k in range(len(route) + 1):
-        found = _forward(problem, v, route, k, ignore_capacity)
-        if found is not None:
-            return found
-    return None
+    leg = _break_leg(problem, v, route, veh.latest + veh.reserved)
+    if leg is None:
+        return None
+    return _forward(problem, v, route, leg, ignore_capacity)

@@ -23,7 +23,6 @@ def evaluate(
     excluded = explain.precheck(problem)
     tr = translate.build(problem, provider, excluded)
     routes: list[list[int]] = [[] for _ in tr.vehicles]
-    vehicle_of = {(tech.id, shift.day): v for v, (tech, shift) in enumerate(tr.vehicles)}
     unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
     ordered = sorted(
         (start, visit_id, tech_id) for visit_id, (tech_id, start) in assignments.items()
@@ -32,7 +31,7 @@ def evaluate(
     for start, visit_id, tech_id in ordered:
         node = tr.visit_node.get(visit_id)
         local_day = start.astimezone(tr.origin.tzinfo).date()
-        vehicle = vehicle_of.get((tech_id, local_day))
+        vehicle = tr.vehicle_at(tech_id, local_day, start)
         if node is None or vehicle is None:
             continue
         routes[vehicle].append(node)

@@ -9,6 +9,7 @@ Reason codes are stable (the app may translate them):
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from dispatch.core import earliest_in_windows, schedule
@@ -41,8 +42,13 @@ def precheck(problem: Problem) -> dict[str, list[Reason]]:
     """Reasons that make a visit impossible before any routing, keyed by visit id."""
     days = set(problem.days)
     found: dict[str, list[Reason]] = {}
+    skilled_by: dict[tuple, list[Technician]] = {}
     for visit in problem.visits:
-        reasons = _visit_checks(problem, visit, days)
+        key = tuple(sorted(visit.required_skills.items()))
+        if key not in skilled_by:
+            skilled_by[key] = [t for t in problem.technicians
+                               if t.has_skills(visit.required_skills)]
+        reasons = _visit_checks(problem, visit, days, skilled_by[key])
         if reasons:
             found[visit.id] = reasons
     # a visit whose predecessor cannot happen cannot happen either
@@ -62,10 +68,10 @@ def precheck(problem: Problem) -> dict[str, list[Reason]]:
     return found
 
 
-def _visit_checks(problem: Problem, visit: Visit, days) -> list[Reason]:
+def _visit_checks(problem: Problem, visit: Visit, days, skilled: list[Technician]
+                  ) -> list[Reason]:
     if visit.location is None:
         return [Reason("missing_location", f"Visit {visit.id} has no geocoded address.", {})]
-    skilled = [t for t in problem.technicians if t.has_skills(visit.required_skills)]
     if not skilled:
         return [_no_skill(problem.technicians, visit)]
     locked = visit.locked_technician_id
@@ -138,16 +144,24 @@ def _dependency_check(problem: Problem, visit: Visit, days) -> list[Reason]:
 
 
 def audit(tr: Translation, routes: list[list[int]], dropped: list[int],
-          search_stopped: bool = True) -> list[Unassigned]:
-    """Name the binding constraint for each dropped node against its best candidate routes."""
+          deadline: float | None = None) -> list[Unassigned]:
+    """Name the binding constraint for each dropped node against its best candidate routes.
+
+    Every check times routes with :func:`dispatch.core.schedule` on ``tr.core``, the day the
+    search planned. Past ``deadline`` (a ``time.perf_counter()`` value) the remaining nodes are
+    checked against their nearest technician-day only.
+    """
     result = []
     for node in dropped:
         visit = tr.node_visit[node]
-        result.append(Unassigned(visit.id, _node_reasons(tr, routes, node, dropped)))
+        late = deadline is not None and time.perf_counter() > deadline
+        reasons = _node_reasons(tr, routes, node, dropped, 1 if late else MAX_CANDIDATES)
+        result.append(Unassigned(visit.id, reasons))
     return result
 
 
-def _node_reasons(tr: Translation, routes, node: int, dropped: list[int]) -> list[Reason]:
+def _node_reasons(tr: Translation, routes, node: int, dropped: list[int],
+                  count: int = MAX_CANDIDATES) -> list[Reason]:
     visit = tr.node_visit[node]
     dep = visit.depends_on
     if dep is not None and tr.visit_node.get(dep.visit_id) in dropped:
@@ -162,7 +176,7 @@ def _node_reasons(tr: Translation, routes, node: int, dropped: list[int]) -> lis
     # nearest technician-days first: they are the ones a dispatcher would try
     candidates = sorted(candidates, key=lambda v: tr.core.time[tr.core.vehicles[v].start, node])
     found: dict[str, Reason] = {}
-    for v in candidates[:MAX_CANDIDATES]:
+    for v in candidates[:count]:
         code, message, details = _classify(tr, routes[v], v, node)
         found.setdefault(code, Reason(code, message, details))
     ordered = sorted(found.values(), key=lambda r: _RANK[r.code])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import replace
 
 from dispatch import explain
 from dispatch.core import CoreProblem, earliest_in_windows, schedule
-from dispatch.model import Plan, Problem, Unassigned, Visit
+from dispatch.model import Plan, Problem, Reason, Unassigned, Visit
 from dispatch.translate import Translation, build, plan_from_routes
 from dispatch.travel import MatrixProvider
 
@@ -27,10 +28,9 @@ def _route_cost(core: CoreProblem, v: int, route: list[int]) -> int | None:
 
 
 def _routes_from_plan(tr: Translation, plan: Plan, skip: str) -> list[list[int]]:
-    index = {(t.id, s.day): v for v, (t, s) in enumerate(tr.vehicles)}
     routes: list[list[int]] = [[] for _ in tr.vehicles]
     for route in plan.routes:
-        v = index.get((route.technician_id, route.day))
+        v = tr.vehicle_at(route.technician_id, route.day, route.start)
         if v is None:
             raise ValueError(f"plan route {route.technician_id}/{route.day} is not in the problem")
         routes[v] = [tr.visit_node[s.visit_id] for s in route.stops if s.visit_id != skip]
@@ -185,13 +185,18 @@ def construct(core: CoreProblem) -> list[list[int]]:
 
 
 def insert_visit(
-    plan: Plan, problem: Problem, visit: Visit, provider: MatrixProvider | None = None
+    plan: Plan, problem: Problem, visit: Visit, provider: MatrixProvider | None = None,
+    displace: bool = False,
 ) -> Plan:
     """Cheapest feasible insertion of ``visit`` into ``plan``, then relocate/2-opt on that route.
 
     ``problem`` is the problem the plan was made for; ``visit`` may be new or replace a visit with
     the same id (it is first taken out of its route). Other routes are kept as they are (times
-    are recomputed). If no route can take the visit it is returned in ``unassigned`` with reasons.
+    are recomputed). If no route can take the visit it is returned in ``unassigned`` with reasons
+    — unless ``displace`` is set: then lower-priority visits may move out of one route to make
+    room (the fewest and least important that do), each is re-inserted elsewhere when it fits,
+    and those that do not are returned unassigned with a ``displaced_by_higher_priority``
+    reason naming ``visit``.
     """
     visits = [v for v in problem.visits if v.id != visit.id] + [visit]
     problem = replace(problem, visits=visits)
@@ -208,9 +213,97 @@ def insert_visit(
     if by_dep is not None:
         allowed &= by_dep
     best = best_insertion(core, routes, node, allowed)
+    moved_out: list[int] = []
+    if best is None and displace:
+        found = make_room(core, routes, node, allowed)
+        if found is not None:
+            v, moved_out = found
+            routes[v] = [n for n in routes[v] if n not in moved_out]
+            best = best_insertion(core, routes, node, {v})
     if best is None:
         unassigned = explain.audit(tr, routes, [node])
         return plan_from_routes(tr, routes, [*previous, *unassigned])
     _, v, cand = best
     routes[v], _ = _improve(core, v, cand, _route_cost(core, v, cand))
-    return plan_from_routes(tr, routes, previous)
+    left_out = []
+    for out in sorted(moved_out, key=lambda n: -(core.nodes[n].penalty or 0)):
+        again = best_insertion(core, routes, out, set(core.nodes[out].allowed_vehicles or []))
+        if again is not None:
+            routes[again[1]] = again[2]
+        else:
+            left_out.append(_displaced(tr, out, visit, v))
+    return plan_from_routes(tr, routes, [*previous, *left_out])
+
+
+def make_room(core: CoreProblem, routes: list[list[int]], node: int,
+              allowed: set[int]) -> tuple[int, list[int]] | None:
+    """The route and its visits of lower drop penalty whose removal lets ``node`` in.
+
+    Cheapest: the least total penalty moved out, then the fewest visits. Per route the single
+    visits are tried first, then the least important in growing sets. None if no route of
+    ``allowed`` can take ``node`` even emptied of everything less important.
+    """
+    mine = core.nodes[node].penalty or 0
+    penalty = {n: core.nodes[n].penalty or 0 for r in routes for n in r}
+    options = []
+    for v in sorted(allowed):
+        lower = sorted((n for n in routes[v] if penalty[n] < mine), key=lambda n: (penalty[n], n))
+        trials = [[n] for n in lower] + [lower[:k] for k in range(2, len(lower) + 1)]
+        for out in trials:
+            trial = [list(r) for r in routes]
+            trial[v] = [n for n in routes[v] if n not in out]
+            if best_insertion(core, trial, node, {v}) is not None:
+                options.append((sum(penalty[n] for n in out), len(out), v, out))
+                break
+    if not options:
+        return None
+    _, _, v, out = min(options, key=lambda o: o[:3])
+    return v, out
+
+
+def _vehicles(core: CoreProblem, node: int) -> set[int]:
+    allowed = core.nodes[node].allowed_vehicles
+    return set(range(len(core.vehicles)) if allowed is None else allowed)
+
+
+def place_displacing(core: CoreProblem, routes: list[list[int]], nodes: list[int],
+                     deadline: float | None = None) -> list[int]:
+    """Place each of ``nodes`` (most important first), displacing less important visits.
+
+    Routes change in place; a displaced visit is re-inserted wherever it fits. Returns the
+    visits left out: those of ``nodes`` with no placement at all, plus displaced ones that
+    found no other place. Dependencies are left to the search (nodes with any are skipped), and
+    past ``deadline`` (a ``time.perf_counter()`` value) the remaining nodes are not tried.
+    """
+    dependent = {d.before for d in core.dependencies} | {d.after for d in core.dependencies}
+    left: list[int] = []
+    for node in sorted(nodes, key=lambda n: -(core.nodes[n].penalty or 0)):
+        allowed = _vehicles(core, node)
+        late = deadline is not None and time.perf_counter() > deadline
+        found = None if node in dependent or late else make_room(core, routes, node, allowed)
+        if found is None:
+            left.append(node)
+            continue
+        v, out = found
+        routes[v] = [n for n in routes[v] if n not in out]
+        _, v, cand = best_insertion(core, routes, node, {v})
+        routes[v] = cand
+        for moved in sorted(out, key=lambda n: -(core.nodes[n].penalty or 0)):
+            again = best_insertion(core, routes, moved, _vehicles(core, moved))
+            if again is not None:
+                routes[again[1]] = again[2]
+            else:
+                left.append(moved)
+    return left
+
+
+def _displaced(tr: Translation, node: int, by: Visit, v: int) -> Unassigned:
+    visit = tr.node_visit[node]
+    tech, shift = tr.vehicles[v]
+    return Unassigned(visit.id, [Reason(
+        "displaced_by_higher_priority",
+        f"Visit {visit.id} (priority {visit.priority}) moved out of {tech.id}'s route on "
+        f"{shift.day} to make room for visit {by.id} (priority {by.priority}); no other route "
+        "can take it.",
+        {"technician_id": tech.id, "day": shift.day.isoformat(), "by_visit_id": by.id},
+    )])

@@ -8,6 +8,7 @@ minutes from the horizon origin at its boundary only (see ``dispatch.solver``).
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -120,9 +121,11 @@ class Technician:
         for skill, level in self.skills.items():
             if level < 0:
                 raise ValueError(f"technician {self.id}: negative level for {skill}")
-        days = [s.day for s in self.shifts]
-        if len(days) != len(set(days)):
-            raise ValueError(f"technician {self.id} has two shifts on one day")
+        # several shifts on one day are allowed (split days); they must not overlap
+        ordered = sorted(self.shifts, key=lambda s: s.start)
+        for a, b in itertools.pairwise(ordered):
+            if b.start < a.end:
+                raise ValueError(f"technician {self.id} has overlapping shifts on {b.day}")
 
     def has_skills(self, required: dict[str, int]) -> bool:
         """True when every required skill is held at least at the required level."""
@@ -208,11 +211,15 @@ class SolverSettings:
     time_lock_tolerance_min: int = 15
     drop_penalty_base: int = 1_000_000  # per priority step; must dominate any route's cost
     lateness_cost_per_min: int = 100  # multiplied by priority for soft SLA lateness
-    break_mode: str = "auto"  # "exact" | "reserve" | "auto" (exact below break_exact_max_nodes)
+    # OR-Tools engine only: "exact" | "reserve" | "auto" (exact below break_exact_max_nodes)
+    break_mode: str = "auto"
     break_exact_max_nodes: int = 150  # measured: exact breaks slow the search on 500 visits
     workers: int = 1  # >1: partition into zones solved in parallel processes
     travel_cost: str = "time"  # "time" or "distance" as arc cost
     construction: str = "insertion"  # "insertion" (own greedy, then search) or "ortools"
+    # "ruin_recreate": the compiled SISR search of dispatch.ruin_recreate, exact flexible breaks;
+    # "ortools": OR-Tools routing (first_solution, metaheuristic, break_mode apply to it only)
+    engine: str = "ruin_recreate"
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -225,6 +232,8 @@ class SolverSettings:
             raise ValueError("construction must be insertion or ortools")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
+        if self.engine not in ("ruin_recreate", "ortools"):
+            raise ValueError("engine must be ruin_recreate or ortools")
 
 
 @dataclass(frozen=True)

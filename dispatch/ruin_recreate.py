@@ -1,53 +1,57 @@
-"""Ruin-and-recreate improvement of a core solution: slack induction by string removals (SISR).
+"""Ruin-and-recreate search on a core problem: slack induction by string removals (SISR).
 
 After Christiaens & Vanden Berghe, "Slack induction by string removals for vehicle routing
 problems" (Transportation Science, 2020): each iteration removes a few strings of consecutive
 stops from routes near a random seed stop, re-inserts every unserved node by cheapest feasible
-insertion in a randomised order (skipping each position with a small "blink" probability) and
-accepts the result by simulated annealing. Pure Python and numpy.
+insertion in a randomised order (most important first; each position skipped with a small
+"blink" probability) and accepts the result by simulated annealing. The loop runs compiled
+(:mod:`dispatch.kernels`); this module builds its arrays and reads the result back.
 
-Feasibility of an insertion is checked in O(1) per position from two arrays kept per route:
-the earliest departure from each stop and the latest start at each stop that keeps the rest of
-the route on time, plus the route load against the vehicle capacity. All positions of all used
-routes (and of one empty vehicle of each kind) are screened at once with numpy.
+What it handles — everything a :class:`~dispatch.core.CoreProblem` expresses except
+break minutes ``reserved`` from the shift (an OR-Tools-only mode):
 
-What it handles, i.e. everything a :class:`~dispatch.core.CoreProblem` expresses except the
-features listed by :func:`unsupported_features`:
-
-- per-vehicle start and end points, earliest departure, latest return and capacity;
-- one service window per node (or none), service times, demands;
-- ``allowed_vehicles`` restrictions;
-- optional nodes with a drop penalty (dropping is allowed, at its penalty) and mandatory ones
-  (an unserved one counts 10^12, so a move that leaves one out is never accepted);
+- per-vehicle start and end points, earliest departure, latest return, capacity, maximum span;
+- a break per vehicle placed anywhere in the route's timeline inside its window (between stops,
+  part-way through a drive, while waiting for a window), as :func:`dispatch.core.schedule` times it;
+- several service windows per node, service times, demands, ``allowed_vehicles``;
+- soft due times (``soft_cost`` per unit late) in the objective;
+- drop penalties: a node is left out only at its penalty; nodes without one count 10^15, and
+  the recreate step inserts the nodes of the highest penalty first; one ruin in ten empties the
+  lower-priority stops of a route a left-out node may use, so important work displaces minor;
+- dependencies between nodes on different days (``vehicle_day``): "after" only on a day at
+  least ``min_days`` after its "before", and never without it;
 - ``fixed_vehicle_cost`` per used route.
 
-Not handled, so :func:`improve` declines (returns None) when any is present: vehicle breaks,
-``max_span``, break minutes ``reserved`` from the shift, dependencies between nodes, nodes with
-several windows, and soft due times. ``dispatch.solver.solve_core`` runs it when a
-``SearchConfig`` asks for it (the Solomon benchmark engine does); the field-service ``solve()``
-does not yet, as its problems usually have breaks and several windows per visit.
+Iteration ``i`` of a seed is the same whatever the time limit, and the best solution is kept: a
+longer limit never returns a worse objective (see :func:`improve`).
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.core import CoreProblem, CoreSolution, schedule
+from dispatch import kernels as kn
+from dispatch.core import CoreNode, CoreProblem, CoreSolution, CoreVehicle, schedule
 
-_INF = 1 << 50  # "no feasible position" and open windows; far above any real cost or time
-_MANDATORY = 10**12  # penalty counted for an unserved node that has no drop penalty
+MANDATORY = 10**15  # penalty counted for an unserved node that has no drop penalty
+_OPEN = 1 << 40  # window bound of a node without windows
+# recreate orders: random, demand decreasing, far from depot first, close first, narrowest
+# window first, earliest window first (within each penalty class, most important first)
+_ORDER_WEIGHTS = (4.0, 4.0, 2.0, 1.0, 2.0, 2.0)
 
 
 @dataclass(frozen=True)
 class RuinRecreateConfig:
     """Parameters of the SISR search (removal and blink defaults from the paper).
 
-    Temperatures are multiples of the average arc cost of the starting solution and fall
-    geometrically from ``t_start`` to ``t_end`` over the time limit.
+    Temperatures are multiples of the average arc cost of the starting solution. They fall
+    geometrically from ``t_start`` to ``t_end`` within each epoch; the first epoch has
+    ``epoch_iterations`` iterations (None: 1,000 + 20 per node), each next one twice as many, and
+    each starts again from the best solution.
     """
 
     avg_removed: float = 10.0  # average number of stops removed per iteration
@@ -58,368 +62,209 @@ class RuinRecreateConfig:
     t_start: float = 0.5
     t_end: float = 0.01
     route_removal: float = 0.05  # share of iterations that also empty a whole (short) route
+    room_rate: float = 0.1  # share of ruins around a left-out node, emptying lower priorities
     window_orders: bool = True  # also insert by window width and by window start
     neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
+    epoch_iterations: int | None = None
+    max_iterations: int | None = None  # stop after this many iterations (None: time only)
     seed: int = 0
 
 
 def unsupported_features(problem: CoreProblem) -> list[str]:
     """Features of ``problem`` this search cannot respect (empty: it may run)."""
-    found = []
-    if any(v.break_ is not None for v in problem.vehicles):
-        found.append("vehicle breaks")
-    if any(v.max_span is not None for v in problem.vehicles):
-        found.append("maximum route span")
     if any(v.reserved for v in problem.vehicles):
-        found.append("reserved break minutes")
-    if problem.dependencies:
-        found.append("dependencies")
-    if any(len(n.windows) > 1 for n in problem.nodes.values()):
-        found.append("several windows per node")
-    if any(n.soft_due is not None and n.soft_cost > 0 for n in problem.nodes.values()):
-        found.append("soft due times")
-    return found
+        return ["reserved break minutes"]
+    return []
 
 
-class _State:
-    """Routes plus padded per-position arrays for vectorised insertion checks.
+@dataclass
+class SearchStats:
+    """What one :func:`improve` call did."""
 
-    ``data[f, k, i]`` describes position ``i`` of vehicle ``k``'s path ``[start, *route, end]``,
-    i.e. the arc from path node ``i`` to ``i + 1``, by field ``f``: its tail (``_PREV``), head
-    (``_NEXT``), cost (``_ARC``), the earliest departure from the tail (``_DEPART``) and the
-    latest service start at the head that keeps the rest of the route on time (``_LATEST``).
-    Columns beyond ``length[k]`` are stale and masked out.
-    """
+    iterations: int = 0
+    insertions: int = 0
+    construct_s: float = 0.0
+    search_s: float = 0.0
 
-    def __init__(self, problem: CoreProblem, routes: list[list[int]]) -> None:
-        self.p = problem
-        size, k = problem.size, len(problem.vehicles)
-        self.time_l = problem.time.astype(np.int64).tolist()
-        self.cost_l = problem.cost.astype(np.int64).tolist()
-        self.time_a = np.ascontiguousarray(problem.time, dtype=np.int64)
-        self.cost_a = np.ascontiguousarray(problem.cost, dtype=np.int64)
-        self.time_t = np.ascontiguousarray(self.time_a.T)
-        self.cost_t = np.ascontiguousarray(self.cost_a.T)
-        self.cost_is_time = bool(np.array_equal(self.time_a, self.cost_a))
-        self.ready = [-_INF] * size
-        self.due = [_INF] * size
-        self.service = [0] * size
-        self.demand = [0] * size
-        for node, n in problem.nodes.items():
-            if n.windows:
-                self.ready[node], self.due[node] = n.windows[0]
-            self.service[node], self.demand[node] = n.service, n.demand
-        self.capacity = np.array([v.capacity if v.capacity is not None else _INF
-                                  for v in problem.vehicles], dtype=np.int64)
-        self.allowed = {
-            node: np.isin(np.arange(k), n.allowed_vehicles)
-            for node, n in problem.nodes.items() if n.allowed_vehicles is not None
-        }
-        self.penalty = {node: (n.penalty if n.penalty is not None else _MANDATORY)
-                        for node, n in problem.nodes.items()}
-        self.fixed = problem.fixed_vehicle_cost
-        # empty vehicles with the same signature are interchangeable: only one is tried
-        restricted = bool(self.allowed)
-        self.signature = [v if restricted else (veh.start, veh.end, veh.earliest, veh.latest,
-                                                veh.capacity)
-                          for v, veh in enumerate(problem.vehicles)]
-        self._rows: np.ndarray | None = None
-        self.routes = [list(r) for r in routes]
-        self.route_of = dict.fromkeys(problem.nodes, -1)
-        self.data = np.zeros((5, k, 8), dtype=np.int64)
-        self.cols = np.arange(8)
-        self.length = np.full(k, -1, dtype=np.int64)
+
+class _Arrays:
+    """The problem as the integer arrays the compiled loop reads."""
+
+    def __init__(self, problem: CoreProblem, cfg: RuinRecreateConfig) -> None:
+        self.ids = sorted(problem.nodes)
+        self.index = {node: i for i, node in enumerate(self.ids)}
+        n, k = len(self.ids), len(problem.vehicles)
+        width = max([len(problem.nodes[x].windows) for x in self.ids] + [1])
+        node = np.zeros((n, kn.NODE_FIELDS), dtype=np.int64)
+        wlo = np.full((n, width), _OPEN, dtype=np.int64)
+        whi = np.full((n, width), _OPEN, dtype=np.int64)
+        penalties = sorted({self._penalty(problem.nodes[x]) for x in self.ids}, reverse=True)
+        klass = {p: c for c, p in enumerate(penalties)}
+        allowed = np.ones((n, k), dtype=np.bool_)
+        for i, x in enumerate(self.ids):
+            nd = problem.nodes[x]
+            windows = nd.windows or [(-_OPEN, _OPEN)]
+            for w, (lo, hi) in enumerate(windows):
+                wlo[i, w], whi[i, w] = lo, hi
+            soft = nd.soft_due is not None and nd.soft_cost > 0
+            node[i] = (nd.service, nd.demand, self._penalty(nd),
+                       nd.soft_due if soft else kn.INF, nd.soft_cost if soft else 0, x,
+                       len(windows), klass[self._penalty(nd)])
+            if nd.allowed_vehicles is not None:
+                allowed[i] = False
+                allowed[i, nd.allowed_vehicles] = True
+        days = problem.vehicle_day or [0] * k
+        veh = np.zeros((k, kn.VEH_FIELDS), dtype=np.int64)
+        signatures: dict[tuple, int] = {}
+        for v, vh in enumerate(problem.vehicles):
+            blo, bhi, bdur = vh.break_ if vh.break_ is not None else (0, 0, 0)
+            row = (vh.start, vh.end, vh.earliest, vh.latest,
+                   vh.capacity if vh.capacity is not None else kn.INF, blo, bhi, bdur,
+                   vh.max_span if vh.max_span is not None else kn.INF, days[v])
+            key = (row, allowed[:, v].tobytes())
+            veh[v] = (*row, signatures.setdefault(key, len(signatures)))
+        self.node, self.veh, self.wlo, self.whi, self.allowed = node, veh, wlo, whi, allowed
+        self.n_signatures = len(signatures)
+        self.tm = np.ascontiguousarray(problem.time, dtype=np.int64)
+        self.cm = np.ascontiguousarray(problem.cost, dtype=np.int64)
+        self.fixed = int(problem.fixed_vehicle_cost)
+        self.has_soft = bool((node[:, kn.SOFT_COST] > 0).any())
+        self.near = self._neighbours(cfg.neighbours)
+        starts = sorted({vh.start for vh in problem.vehicles})
+        mats = node[:, kn.MAT]
+        self.far = (self.cm[np.ix_(starts, mats)].min(axis=0) if starts and n
+                    else np.zeros(n, dtype=np.int64)).astype(np.int64)
+        self.vday = np.array(days, dtype=np.int64)
+        self._dependencies(problem)
+        shortest = int(node[:, kn.SERVICE].min()) if n else 1
+        span = max([vh.latest - vh.earliest for vh in problem.vehicles] + [1])
+        self.maxlen = n if shortest <= 0 else min(n, span // shortest + 1)
+        self.maxlen = max(self.maxlen, 1)
+
+    @staticmethod
+    def _penalty(nd) -> int:
+        return nd.penalty if nd.penalty is not None else MANDATORY
+
+    def _neighbours(self, count: int) -> np.ndarray:
+        n = len(self.ids)
+        mats = self.node[:, kn.MAT]
+        sub = self.cm[np.ix_(mats, mats)]
+        sym = sub + sub.T
+        np.fill_diagonal(sym, -1)  # itself first
+        count = min(count + 1, n)
+        order = np.argsort(sym, axis=1, kind="stable")[:, :count]
+        return np.ascontiguousarray(order, dtype=np.int64)
+
+    def _dependencies(self, problem: CoreProblem) -> None:
+        n = len(self.ids)
+        per: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]
+        for dep in problem.dependencies:
+            if dep.before in self.index and dep.after in self.index:
+                b, a = self.index[dep.before], self.index[dep.after]
+                per[b].append((a, dep.min_days, 0))
+                per[a].append((b, dep.min_days, 1))
+        self.dep_ptr = np.zeros(n + 1, dtype=np.int64)
+        flat = [e for lst in per for e in lst]
+        self.dep_ptr[1:] = np.cumsum([len(lst) for lst in per]) if n else []
+        self.dep_other = np.array([e[0] for e in flat] or [0], dtype=np.int64)
+        self.dep_gap = np.array([e[1] for e in flat] or [0], dtype=np.int64)
+        self.dep_kind = np.array([e[2] for e in flat] or [0], dtype=np.int64)
+
+    def problem_args(self) -> tuple:
+        return (self.node, self.veh, self.wlo, self.whi, self.tm, self.cm, self.fixed)
+
+
+class _Search:
+    """Current and best solution arrays plus the scratch arrays of the compiled loop."""
+
+    def __init__(self, arrays: _Arrays) -> None:
+        a = arrays
+        n, k, width = len(a.ids), a.veh.shape[0], a.maxlen + 1
+        self.a = a
+        self.path = np.zeros((k, width), dtype=np.int64)
+        self.rlen = np.zeros(k, dtype=np.int64)
+        self.e0 = np.zeros((k, width + 1), dtype=np.int64)
+        self.e1 = np.zeros((k, width + 1), dtype=np.int64)
+        self.la0 = np.zeros((k, width + 2), dtype=np.int64)
+        self.la1 = np.zeros((k, width + 2), dtype=np.int64)
         self.load = np.zeros(k, dtype=np.int64)
-        self.route_cost = [0] * k
-        for v in range(k):
-            self.refresh(v)
-        self.absent = [n for n in problem.nodes if self.route_of[n] < 0]
+        self.rcost = np.zeros(k, dtype=np.int64)
+        self.route_of = np.full(n, -1, dtype=np.int64)
+        self.absent = np.zeros(max(n, 1), dtype=np.int64)
+        self.nabs = np.zeros(1, dtype=np.int64)
+        self.best_path = np.zeros((k, width), dtype=np.int64)
+        self.best_len = np.zeros(k, dtype=np.int64)
+        self.work = (
+            np.zeros((k, width), dtype=np.int64), np.zeros(k, dtype=np.int64),
+            np.full(k, -1, dtype=np.int64), np.zeros(k, dtype=np.int64),
+            np.zeros(1, dtype=np.int64), np.zeros(max(n, 1), dtype=np.int64),
+            np.zeros(1, dtype=np.int64), np.zeros(max(n, 1), dtype=np.bool_),
+            np.zeros(k, dtype=np.bool_), np.full(max(a.n_signatures, 1), -1, dtype=np.int64),
+            np.zeros(1, dtype=np.int64), np.ones(k, dtype=np.bool_),
+            np.zeros(max(n, 1), dtype=np.float64), np.zeros(1, dtype=np.int64),
+            np.zeros(k + 1, dtype=np.int64), np.full(max(n, 1), -1, dtype=np.int64),
+        )
 
-    def _grow(self, width: int) -> None:
-        data = np.zeros((5, self.data.shape[1], width), dtype=np.int64)
-        data[:, :, : self.data.shape[2]] = self.data
-        self.data, self.cols = data, np.arange(width)
+    def state(self) -> tuple:
+        return (self.path, self.rlen, self.e0, self.e1, self.la0, self.la1, self.load,
+                self.rcost, self.route_of, self.absent, self.nabs)
 
-    def refresh(self, v: int) -> None:
-        """Recompute vehicle ``v``'s row after its route changed."""
-        route, veh = self.routes[v], self.p.vehicles[v]
-        m = len(route)
-        if m + 1 > self.data.shape[2]:
-            self._grow(m + 16)
-        tl, cl, ready, due, service = self.time_l, self.cost_l, self.ready, self.due, self.service
-        route_of = self.route_of
-        tails = [veh.start, *route]
-        heads = [*route, veh.end]
-        t = veh.earliest
-        depart = [t]
-        a = veh.start
-        for node in route:
-            t += tl[a][node]
-            if t < ready[node]:
-                t = ready[node]
-            t += service[node]
-            depart.append(t)
-            route_of[node] = v
-            a = node
-        latest = [0] * (m + 1)
-        lt = latest[m] = veh.latest
-        b = veh.end
-        for i in range(m - 1, -1, -1):
-            node = route[i]
-            lt -= service[node] + tl[node][b]
-            if due[node] < lt:
-                lt = due[node]
-            latest[i] = lt
-            b = node
-        arcs = [cl[a][b] for a, b in zip(tails, heads, strict=True)]
-        self.data[:, v, : m + 1] = (tails, heads, arcs, depart, latest)
-        if (self.length[v] > 0) != (m > 0):
-            self._rows = None
-        self.length[v] = m
-        self.load[v] = sum(map(self.demand.__getitem__, route))
-        self.route_cost[v] = (sum(arcs) + self.fixed) if route else 0
-
-    def candidate_rows(self) -> np.ndarray:
-        """Vehicles worth trying: every used one and one empty vehicle per signature."""
-        if self._rows is None:
-            seen, rows = set(), []
-            for v, route in enumerate(self.routes):
-                if route:
-                    rows.append(v)
-                elif self.signature[v] not in seen:
-                    seen.add(self.signature[v])
-                    rows.append(v)
-            self._rows = np.array(rows, dtype=np.int64)
-        return self._rows
-
-    def objective(self) -> int:
-        """Arc costs, fixed costs of used vehicles and penalties of unserved nodes."""
-        return sum(self.route_cost) + sum(self.penalty[n] for n in self.absent)
-
-    def best_insertion(self, node: int, rng: np.random.Generator,
-                       blink: float) -> tuple[int, int, int] | None:
-        """Cheapest feasible (added cost, vehicle, position) for ``node``.
-
-        Each feasible position is skipped with probability ``blink``: the cheapest is taken
-        with probability 1 - blink, else the next cheapest with the same odds, and so on.
-        """
-        cand = self.candidate_rows()
-        length = self.length[cand]
-        rows = self.load[cand] + self.demand[node] <= self.capacity[cand]
-        allowed = self.allowed.get(node)
-        if allowed is not None:
-            rows &= allowed[cand]
-        if not rows.any():
-            return None
-        width = int(length.max()) + 1  # columns beyond the longest route are padding
-        prev, nxt, arc, depart, latest = self.data[:, cand, :width]
-        t_in, t_out = self.time_t[node][prev], self.time_a[node][nxt]
-        start = np.maximum(depart + t_in, self.ready[node])
-        ok = self.cols[:width] <= np.where(rows, length, -1)[:, None]
-        ok &= start <= self.due[node]
-        ok &= start + (self.service[node] + t_out) <= latest
-        if self.cost_is_time:
-            delta = t_in + t_out - arc
-        else:
-            delta = self.cost_t[node][prev] + self.cost_a[node][nxt] - arc
-        if self.fixed:
-            delta += np.where(length == 0, self.fixed, 0)[:, None]
-        delta = np.where(ok, delta, _INF).ravel()
-        while True:
-            flat = int(delta.argmin())
-            if delta[flat] >= _INF:
+    def load_routes(self, routes: list[list[int]]) -> int | None:
+        """Make ``routes`` (matrix nodes per vehicle) current; None if one is infeasible."""
+        src = np.zeros_like(self.path)
+        lens = np.zeros_like(self.rlen)
+        for v, route in enumerate(routes):
+            if len(route) > src.shape[1]:
                 return None
-            if blink <= 0 or rng.random() >= blink:
-                break
-            delta[flat] = _INF
-        row, pos = divmod(flat, width)
-        return int(delta[flat]), int(cand[row]), pos
+            src[v, : len(route)] = [self.a.index[x] for x in route]
+            lens[v] = len(route)
+        a = self.a
+        obj = kn.load_routes(src, lens, *self.state(), a.node, a.veh, a.wlo, a.whi, a.tm, a.cm,
+                             a.fixed, a.has_soft, self.work[14], self.work[15])
+        if (self.rcost >= kn.INF).any():
+            return None
+        return int(obj)
 
-    def insert(self, node: int, v: int, pos: int) -> None:
-        """Put ``node`` into route ``v`` before the stop at index ``pos``.
+    def construct(self, obj: int) -> int:
+        a = self.a
+        return int(kn.construct(*self.state(), *a.problem_args(), a.allowed, a.far, a.dep_ptr,
+                                a.dep_other, a.dep_gap, a.dep_kind, a.vday, a.has_soft, a.maxlen,
+                                self.work, obj))
 
-        Only the departures after and the latest starts before the new stop are recomputed,
-        and each pass stops as soon as it meets an unchanged value.
-        """
-        route = self.routes[v]
-        route.insert(pos, node)
-        m = len(route)
-        if m == 1 or m + 1 > self.data.shape[2]:
-            self.refresh(v)
-            return
-        veh, tl, ready, due, service = (self.p.vehicles[v], self.time_l, self.ready, self.due,
-                                        self.service)
-        _, _, old_arc, old_dep, old_lat = self.data[:, v, :m].tolist()
-        depart = old_dep[: pos + 1]
-        t, a = depart[pos], (route[pos - 1] if pos else veh.start)
-        for i in range(pos, m):
-            b = route[i]
-            t += tl[a][b]
-            if t < ready[b]:
-                t = ready[b]
-            t += service[b]
-            if i > pos and t == old_dep[i]:
-                depart.extend(old_dep[i:])
-                break
-            depart.append(t)
-            a = b
-        latest = [0] * (pos + 1) + old_lat[pos:]
-        lt, b = latest[pos + 1], (route[pos + 1] if pos + 1 < m else veh.end)
-        for j in range(pos, -1, -1):
-            a = route[j]
-            lt -= service[a] + tl[a][b]
-            if due[a] < lt:
-                lt = due[a]
-            if j < pos and lt == old_lat[j]:
-                latest[: j + 1] = old_lat[: j + 1]
-                break
-            latest[j] = lt
-            b = a
-        tail = route[pos - 1] if pos else veh.start
-        head = route[pos + 1] if pos + 1 < m else veh.end
-        added = [self.cost_l[tail][node], self.cost_l[node][head]]
-        arcs = old_arc[:pos] + added + old_arc[pos + 1 :]
-        self.data[:, v, : m + 1] = ([veh.start, *route], [*route, veh.end], arcs, depart, latest)
-        self.length[v] = m
-        self.load[v] += self.demand[node]
-        self.route_cost[v] += added[0] + added[1] - old_arc[pos]
-        self.route_of[node] = v
+    def keep_best(self) -> None:
+        self.best_path[:] = self.path
+        self.best_len[:] = self.rlen
 
-    def remove(self, nodes: list[int]) -> None:
-        """Take ``nodes`` out of their routes and mark them absent."""
-        touched = set()
-        for node in nodes:
-            v = self.route_of[node]
-            self.routes[v].remove(node)
-            self.route_of[node] = -1
-            touched.add(v)
-            self.absent.append(node)
-        for v in touched:
-            self.refresh(v)
+    def run(self, it_from: int, it_to: int, cur: int, best: int, epoch0: int, t_hi: float,
+            t_lo: float, cfg: RuinRecreateConfig) -> tuple[int, int]:
+        a = self.a
+        params = (float(cfg.avg_removed), float(cfg.max_string), float(cfg.split_rate),
+                  float(cfg.split_depth), float(cfg.blink_rate), float(cfg.route_removal),
+                  float(cfg.room_rate))
+        weights = np.array(_ORDER_WEIGHTS if cfg.window_orders else
+                           (*_ORDER_WEIGHTS[:4], 0.0, 0.0), dtype=np.float64)
+        cur, best = kn.run(it_from, it_to, cur, best, epoch0, t_hi, t_lo, params, weights,
+                           *a.problem_args(), a.allowed, a.near, a.far, a.dep_ptr, a.dep_other,
+                           a.dep_gap, a.dep_kind, a.vday, a.has_soft, a.maxlen, *self.state(),
+                           self.best_path, self.best_len, self.work)
+        return int(cur), int(best)
 
-    def snapshot(self) -> tuple:
-        """Everything needed to undo an iteration."""
-        return ([list(r) for r in self.routes], dict(self.route_of), list(self.absent),
-                list(self.route_cost), self.data.copy(), self.cols, self.length.copy(),
-                self.load.copy())
+    def best_routes(self) -> list[list[int]]:
+        ids = self.a.ids
+        return [[ids[u] for u in self.best_path[v, : self.best_len[v]]]
+                for v in range(self.best_len.shape[0])]
 
-    def restore(self, snap: tuple) -> None:
-        """Go back to a snapshot."""
-        (self.routes, self.route_of, self.absent, self.route_cost, self.data, self.cols,
-         self.length, self.load) = snap
-        self._rows = None
-
-
-def _neighbours(problem: CoreProblem, count: int) -> dict[int, list[int]]:
-    """Each node's nearest other nodes by cost, itself first."""
-    nodes = np.array(sorted(problem.nodes))
-    sub = problem.cost[np.ix_(nodes, nodes)]
-    sym = sub + sub.T
-    order = np.argsort(sym, axis=1, kind="stable")[:, : count + 1]
-    result = {}
-    for i, node in enumerate(nodes.tolist()):
-        near = [int(nodes[j]) for j in order[i] if j != i]
-        result[node] = [node, *near[:count]]
-    return result
-
-
-def _string_to_remove(route: list[int], pos: int, length: int, cfg: RuinRecreateConfig,
-                      rng: np.random.Generator) -> list[int]:
-    """A string of ``length`` stops containing ``route[pos]`` (or a split string)."""
-    n = len(route)
-    if length < n and rng.random() < cfg.split_rate:
-        keep = 1
-        while length + keep < n and rng.random() > cfg.split_depth:
-            keep += 1
-        total = length + keep
-        first = int(rng.integers(max(0, pos - total + 1), min(pos, n - total) + 1))
-        block = route[first : first + total]
-        cut = int(rng.integers(0, length + 1))
-        return block[:cut] + block[cut + keep :]
-    first = int(rng.integers(max(0, pos - length + 1), min(pos, n - length) + 1))
-    return route[first : first + length]
-
-
-def _ruin(state: _State, near: dict[int, list[int]], cfg: RuinRecreateConfig,
-          rng: np.random.Generator) -> None:
-    """SISR removal: strings from up to k_s routes around a random served seed node."""
-    used = [r for r in state.routes if r]
-    if not used:
-        return
-    served = sum(len(r) for r in used)
-    ls_max = min(cfg.max_string, served / len(used))
-    ks_max = 4 * cfg.avg_removed / (1 + ls_max) - 1
-    ks = int(rng.uniform(1, ks_max + 1))
-    route = used[int(rng.integers(len(used)))]
-    seed = route[int(rng.integers(len(route)))]
-    ruined: set[int] = set()
-    removed: list[int] = []
-    for node in near[seed]:
-        if len(ruined) >= ks:
-            break
-        v = state.route_of[node]
-        if v < 0 or v in ruined:
-            continue
-        route = state.routes[v]
-        lt_max = min(len(route), ls_max)
-        length = int(rng.uniform(1, lt_max + 1))
-        removed += _string_to_remove(route, route.index(node), length, cfg, rng)
-        ruined.add(v)
-    if rng.random() < cfg.route_removal:
-        removed += _short_route(state, rng, ruined)
-    state.remove(removed)
-
-
-def _short_route(state: _State, rng: np.random.Generator, ruined: set[int]) -> list[int]:
-    """All stops of the shorter of two random used routes not ruined yet (none if no such)."""
-    free = [v for v, r in enumerate(state.routes) if r and v not in ruined]
-    if not free:
-        return []
-    a, b = (free[int(rng.integers(len(free)))] for _ in range(2))
-    v = a if len(state.routes[a]) <= len(state.routes[b]) else b
-    return list(state.routes[v])
-
-
-# recreate orders: random, demand decreasing, far from depot first, close first, and (with
-# ``window_orders``) narrowest window first and earliest window first
-_ORDER_WEIGHTS = (4, 4, 2, 1, 2, 2)
-
-
-def _recreate(state: _State, cfg: RuinRecreateConfig, rng: np.random.Generator,
-              far: dict[int, int]) -> None:
-    """Insert every absent node at its cheapest feasible position, in a randomised order."""
-    nodes = state.absent
-    rng.shuffle(nodes)
-    weights = _ORDER_WEIGHTS if cfg.window_orders else _ORDER_WEIGHTS[:4]
-    pick = rng.random() * sum(weights)
-    keys = (None, lambda n: -state.demand[n], lambda n: -far[n], lambda n: far[n],
-            lambda n: state.due[n] - state.ready[n], lambda n: state.ready[n])
-    for weight, key in zip(weights, keys, strict=False):
-        if pick < weight:
-            if key is not None:
-                nodes.sort(key=key)
-            break
-        pick -= weight
-    rest = []
-    for node in nodes:
-        found = state.best_insertion(node, rng, cfg.blink_rate)
-        if found is None:
-            rest.append(node)
-            continue
-        state.insert(node, found[1], found[2])
-    state.absent = rest
-
-
-def _average_arc(state: _State) -> float:
-    arcs = sum(len(r) + 1 for r in state.routes if r)
-    if not arcs:
-        return 1.0
-    return max(1.0, (sum(state.route_cost) - state.fixed * sum(1 for r in state.routes if r))
-               / arcs)
+    def average_arc(self) -> float:
+        used = self.rlen > 0
+        arcs = int((self.rlen[used] + 1).sum())
+        if not arcs:
+            return 1.0
+        costs = self.rcost[used]
+        return max(1.0, float(costs[costs < kn.INF].sum() - self.a.fixed * used.sum()) / arcs)
 
 
 def _solution(problem: CoreProblem, routes: list[list[int]], objective: int) -> CoreSolution:
-    starts, v_start, v_end = [], [], []
+    starts, v_start, v_end, breaks = [], [], [], []
     for v, route in enumerate(routes):
         sched = schedule(problem, v, route)
         if sched is None:
@@ -427,72 +272,132 @@ def _solution(problem: CoreProblem, routes: list[list[int]], objective: int) -> 
         starts.append(sched.starts)
         v_start.append(sched.depart)
         v_end.append(sched.back)
+        breaks.append(sched.break_start)
     served = {n for r in routes for n in r}
     dropped = [n for n in problem.nodes if n not in served]
     # like OR-Tools: a solution leaving out a mandatory node is no solution
     found = all(problem.nodes[n].penalty is not None for n in dropped)
-    return CoreSolution([list(r) for r in routes], starts, v_start, v_end,
-                        [None] * len(routes), dropped, objective, found=found)
+    return CoreSolution([list(r) for r in routes], starts, v_start, v_end, breaks, dropped,
+                        objective, found=found)
 
 
 def is_feasible(problem: CoreProblem, routes: list[list[int]]) -> bool:
-    """Every route on time and within capacity, allowed vehicles respected, no node twice."""
-    seen: set[int] = set()
+    """Every route on time and within capacity, allowed vehicles and dependencies kept."""
+    seen: dict[int, int] = {}
     for v, route in enumerate(routes):
         for node in route:
             allowed = problem.nodes[node].allowed_vehicles
             if node in seen or (allowed is not None and v not in allowed):
                 return False
-            seen.add(node)
+            seen[node] = v
         if route and schedule(problem, v, route) is None:
+            return False
+    days = problem.vehicle_day or [0] * len(problem.vehicles)
+    for dep in problem.dependencies:
+        if dep.after in seen and (dep.before not in seen or
+                                  days[seen[dep.after]] < days[seen[dep.before]] + dep.min_days):
             return False
     return True
 
 
 def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
-            cfg: RuinRecreateConfig | None = None) -> CoreSolution | None:
+            cfg: RuinRecreateConfig | None = None,
+            stats: SearchStats | None = None) -> CoreSolution | None:
     """Improve feasible ``routes`` (one list per vehicle) by SISR for ``time_limit_s`` seconds.
 
     Returns the best solution found, never one with a higher objective than the input (arc
-    costs + fixed vehicle costs + penalties of unserved nodes). Returns None, without searching,
-    if the problem has a feature listed by :func:`unsupported_features` or the input routes are
-    not feasible. Empty input routes are allowed: the search then starts from its own greedy
-    insertion. ``found`` is False if a node without drop penalty is left unserved.
+    costs + fixed vehicle costs + soft lateness + penalties of unserved nodes). Returns None,
+    without searching, if the problem has a feature listed by :func:`unsupported_features` or
+    the input routes are not feasible. Nodes missing from the input are first inserted greedily
+    (most important first). ``found`` is False if a node without drop penalty is left unserved.
+    For one seed the search visits the same solutions in the same order whatever the limit, so
+    a longer limit returns an objective at most as high.
     """
     cfg = cfg or RuinRecreateConfig()
-    deadline = time.perf_counter() + time_limit_s
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit_s
+    stats = stats if stats is not None else SearchStats()
     routes = [list(r) for r in routes]
     if unsupported_features(problem) or not is_feasible(problem, routes):
         return None
-    rng = np.random.default_rng(cfg.seed)
-    state = _State(problem, routes)
-    input_cost = state.objective()
-    near = _neighbours(problem, cfg.neighbours)
-    starts = {v.start for v in problem.vehicles}
-    far = {n: min(int(problem.cost[s, n]) for s in starts) for n in problem.nodes}
-    if state.absent:
-        _recreate(state, cfg, rng, far)
-    scale = _average_arc(state)
+    if not problem.nodes:
+        return _solution(problem, routes, 0)
+    arrays = _Arrays(problem, cfg)
+    search = _Search(arrays)
+    input_cost = search.load_routes(routes)
+    if input_cost is None:
+        return None
+    kn.seed_rng(cfg.seed)
+    current = search.construct(input_cost) if search.nabs[0] else input_cost
+    search.keep_best()
+    best = current
+    stats.construct_s = time.perf_counter() - t0
+    scale = search.average_arc()
     t_hi, t_lo = cfg.t_start * scale, cfg.t_end * scale
-    current = state.objective()
-    best, best_routes = current, [list(r) for r in state.routes]
-    t0 = time.perf_counter()
-    span = max(1e-9, deadline - t0)
-    while True:
+    epoch0 = cfg.epoch_iterations or 1000 + 20 * len(arrays.ids)
+    it, batch = 0, 16
+    limit = cfg.max_iterations if cfg.max_iterations is not None else 1 << 62
+    while it < limit:
         now = time.perf_counter()
         if now >= deadline:
             break
-        temperature = t_hi * (t_lo / t_hi) ** ((now - t0) / span)
-        snap = state.snapshot()
-        _ruin(state, near, cfg, rng)
-        _recreate(state, cfg, rng, far)
-        cost = state.objective()
-        if cost < current - temperature * math.log(rng.random() or 1e-300):
-            current = cost
-            if cost < best:
-                best, best_routes = cost, [list(r) for r in state.routes]
-        else:
-            state.restore(snap)
-    if best >= input_cost or not is_feasible(problem, best_routes):
+        step = min(batch, limit - it)
+        b0 = now
+        current, best = search.run(it, it + step, current, best, epoch0, t_hi, t_lo, cfg)
+        it += step
+        took = time.perf_counter() - b0
+        # batches of about 20 ms keep the time check cheap and the overrun small
+        if took < 0.01:
+            batch *= 2
+        elif took > 0.04 and batch > 1:
+            batch //= 2
+    stats.iterations = it
+    stats.insertions = int(search.work[13][0])
+    if it:
+        # the best solution's last recreate skipped positions by blinks: place what still fits
+        best_routes = search.best_routes()
+        search.load_routes(best_routes)
+        final = search.construct(best)
+        if final < best:
+            search.keep_best()
+            best = final
+    stats.search_s = time.perf_counter() - t0 - stats.construct_s
+    best_routes = search.best_routes()
+    if best > input_cost or not is_feasible(problem, best_routes):
         return _solution(problem, routes, input_cost)
     return _solution(problem, best_routes, best)
+
+
+def warm() -> None:
+    """Load (or compile, on the first run of an install) every kernel on a tiny problem.
+
+    Numba caches the compiled code on disk; loading it takes about a second per process. A
+    long-lived worker calls this once at start so that no solve pays it inside its time limit.
+    """
+    cost = np.array([[0, 5, 5], [5, 0, 5], [5, 5, 0]], dtype=np.int64)
+    nodes = {1: CoreNode(10, [(0, 100), (200, 300)], penalty=100, soft_due=50, soft_cost=1),
+             2: CoreNode(10, [(0, 300)], penalty=100)}
+    vehicles = [CoreVehicle(0, 0, 0, 400, capacity=5, max_span=400, break_=(0, 200, 10))]
+    improve(CoreProblem(cost, cost, nodes, vehicles, 400), [[]], 10.0,
+            RuinRecreateConfig(max_iterations=2))
+
+
+def evaluate(problem: CoreProblem, routes: list[list[int]]) -> CoreSolution:
+    """``routes`` (feasible) as a solution with its objective, as :func:`improve` counts it."""
+    total = 0
+    for v, route in enumerate(routes):
+        if not route:
+            continue
+        veh = problem.vehicles[v]
+        path = [veh.start, *route, veh.end]
+        total += int(sum(int(problem.cost[a, b]) for a, b in itertools.pairwise(path)))
+        total += problem.fixed_vehicle_cost
+        sched = schedule(problem, v, route)
+        for node, start in zip(route, sched.starts, strict=True):
+            nd = problem.nodes[node]
+            if nd.soft_due is not None and nd.soft_cost > 0 and start > nd.soft_due:
+                total += (start - nd.soft_due) * nd.soft_cost
+    served = {n for r in routes for n in r}
+    total += sum(problem.nodes[n].penalty if problem.nodes[n].penalty is not None else MANDATORY
+                 for n in problem.nodes if n not in served)
+    return _solution(problem, routes, total)

@@ -353,19 +353,59 @@ def search_config(settings: SolverSettings) -> SearchConfig:
     )
 
 
-def _search(core: CoreProblem, settings: SolverSettings, progress) -> CoreSolution:
+# share of the time limit kept for the explanations and the plan's read-back (at least 0.2 s)
+_EXPLAIN_SHARE = 0.1
+
+
+def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: float
+            ) -> CoreSolution:
+    if settings.engine == "ruin_recreate" and not ruin_recreate.unsupported_features(core):
+        return _search_ruin_recreate(core, settings, progress, deadline)
+    return _search_ortools(core, settings, progress, deadline)
+
+
+def _search_ruin_recreate(core: CoreProblem, settings: SolverSettings, progress,
+                          deadline: float) -> CoreSolution:
+    if progress is not None:
+        progress("construct", 0)
+    # explaining a left-out visit and timing the plan cost about 1.5 ms of CPU per visit
+    reserve = min(0.3 * settings.time_limit_s,
+                  max(0.2, _EXPLAIN_SHARE * settings.time_limit_s, 0.0015 * len(core.nodes)))
+    left = max(0.0, deadline - time.perf_counter() - reserve)
+    cfg = ruin_recreate.RuinRecreateConfig(seed=settings.seed)
+    # the last 5 % of the search's time is kept for placing missed must-do visits
+    sol = ruin_recreate.improve(core, [[] for _ in core.vehicles], 0.95 * left, cfg)
+    if sol is None:  # cannot happen for problems without unsupported features
+        raise RuntimeError("ruin-and-recreate declined a supported problem")
+    must = settings.drop_penalty_base * translate.MUST_DO_FACTOR
+    missed = [n for n in sol.dropped if (core.nodes[n].penalty or must) >= must]
+    if missed:
+        # a must-do visit is placed whenever any placement exists, displacing lesser work
+        from dispatch.insertion import place_displacing  # local: insertion imports translate
+
+        routes = [list(r) for r in sol.routes]
+        place_displacing(core, routes, missed, deadline - reserve)
+        better = ruin_recreate.evaluate(core, routes)
+        if better.objective < sol.objective:
+            sol = better
+    if progress is not None:
+        progress("search", sol.objective)
+    return sol
+
+
+def _search_ortools(core: CoreProblem, settings: SolverSettings, progress,
+                    deadline: float) -> CoreSolution:
     # local import: insertion builds on translate/explain, which build on this module's callers
     from dispatch.insertion import construct, repair
 
-    t0 = time.perf_counter()
     cfg = search_config(settings)
     initial = None
     if settings.construction == "insertion" and not core.dependencies:
         if progress is not None:
             progress("construct", 0)
         initial = construct(core)
-        left = max(0.5, settings.time_limit_s - (time.perf_counter() - t0))
-        cfg = with_time_limit(cfg, left)
+    left = max(0.5, deadline - time.perf_counter() - _EXPLAIN_SHARE * settings.time_limit_s)
+    cfg = with_time_limit(cfg, left)
     sol = solve_core(core, cfg, initial_routes=initial, progress=progress)
     if sol.found and sol.dropped:
         sol.dropped = repair(core, sol.routes, sol.dropped)
@@ -386,10 +426,12 @@ def solve(
     ``progress(phase, best_cost)`` is called with phases "precheck", "build", "construct",
     "search" (on every improving solution) and "explain". With ``settings.workers > 1`` the city
     is partitioned into zones solved in parallel processes (see ``dispatch.zones``).
-    Every visit not in a route is in ``plan.unassigned`` with at least one reason. The call may
-    overrun the limit by the final greedy repair and the explanations (about a second per 500
-    visits on one core).
+    Every visit not in a route is in ``plan.unassigned`` with at least one reason, checked
+    against the same day model the search used. The time limit bounds the whole call: pre-checks,
+    travel matrix, construction, search, explanations and timing (the first call in a fresh
+    install also compiles the search, once, into numba's cache).
     """
+    deadline = time.perf_counter() + (time_limit_s or (settings or problem.settings).time_limit_s)
     settings = settings or problem.settings
     if time_limit_s is not None:
         settings = replace(settings, time_limit_s=time_limit_s)
@@ -402,11 +444,17 @@ def solve(
     if progress is not None:
         progress("precheck", 0)
     excluded = explain.precheck(problem)
-    tr = translate.build(problem, provider, excluded)
-    sol = _search(tr.core, settings, progress) if tr.core.nodes else _empty_solution(tr.core)
+    exact = True if settings.engine == "ruin_recreate" else None
+    if progress is not None:
+        progress("build", 0)
+    tr = translate.build(problem, provider, excluded, exact_breaks=exact)
+    sol = (_search(tr.core, settings, progress, deadline) if tr.core.nodes
+           else _empty_solution(tr.core))
     if progress is not None:
         progress("explain", sol.objective)
     unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
-    unassigned += explain.audit(tr, sol.routes, sol.dropped)
+    # leave the plan's timing its share (about 0.5 ms per visit) after the explanations
+    timing = max(0.05, 0.0005 * len(tr.core.nodes))
+    unassigned += explain.audit(tr, sol.routes, sol.dropped, deadline=deadline - timing)
     status = "ok" if sol.found else "no_solution"
     return translate.plan_from_routes(tr, sol.routes, unassigned, sol.objective, status)

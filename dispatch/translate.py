@@ -34,9 +34,25 @@ from dispatch.travel import GeodesicProvider, MatrixProvider
 UNREACHABLE_MIN = 10**6
 
 
-def priority_penalty(visit: Visit, base: int) -> int:
-    """Drop penalty: a factor 10 per priority step, so one important visit outweighs many minor."""
+MUST_DO_FACTOR = 10**5  # a must-do visit outweighs any number of others a route can hold
+
+
+def is_must_do(visit: Visit, horizon_end: datetime | None = None) -> bool:
+    """Priority 5, a hard SLA, or an SLA due before the end of the horizon ("due today")."""
+    if visit.priority >= 5 or visit.sla_hard:
+        return True
+    return visit.sla_due is not None and horizon_end is not None and visit.sla_due <= horizon_end
+
+
+def priority_penalty(visit: Visit, base: int, horizon_end: datetime | None = None) -> int:
+    """Drop penalty: a factor 10 per priority step, so one important visit outweighs many minor.
+
+    Must-do visits (:func:`is_must_do`) add ``base * 10**5`` on top, so the search leaves one
+    out only when no placement exists, displacing lower priorities otherwise.
+    """
     penalty = base * 10 ** (visit.priority - 1)
+    if is_must_do(visit, horizon_end):
+        penalty += base * MUST_DO_FACTOR
     if visit.lock is Lock.IN_PROGRESS:
         return base * 10**7
     if visit.lock is not Lock.NONE:
@@ -68,6 +84,19 @@ class Translation:
     def vehicles_of(self, tech_id: str) -> list[int]:
         """Vehicle indices (technician-days) of one technician."""
         return [i for i, (t, _) in enumerate(self.vehicles) if t.id == tech_id]
+
+    def vehicle_at(self, tech_id: str, day, at: datetime) -> int | None:
+        """The vehicle (technician shift) of ``tech_id`` on ``day`` that contains ``at``.
+
+        A technician may work several shifts on one day; a route or an assignment belongs to
+        the one whose hours hold its start (the first of the day if none does).
+        """
+        options = [v for v, (t, s) in enumerate(self.vehicles) if t.id == tech_id and s.day == day]
+        for v in options:
+            shift = self.vehicles[v][1]
+            if shift.start <= at <= shift.end:
+                return v
+        return options[0] if options else None
 
     def day_index(self, v: int) -> int:
         """Horizon day index of vehicle ``v``."""
@@ -147,9 +176,11 @@ def build(
         for (tech, shift), s, e in zip(vehicles, starts, ends, strict=True)
     ]
     visit_node = {v.id: n for n, v in node_visit.items()}
+    horizon_end = origin + timedelta(days=problem.horizon_days)
     nodes = {}
+    fleet = _Fleet(vehicles, minutes)
     for node, visit in node_visit.items():
-        nodes[node] = _node(visit, vehicles, minutes, settings, horizon)
+        nodes[node] = _node(visit, fleet, minutes, settings, horizon, horizon_end)
     vehicle_day = [(s.day - problem.horizon_start).days for _, s in vehicles]
     deps = []
     for node, visit in node_visit.items():
@@ -188,7 +219,27 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exac
     return veh
 
 
-def _node(visit: Visit, vehicles, minutes, settings, horizon: int) -> CoreNode:
+class _Fleet:
+    """Vehicles (technician shifts) as arrays, with skill checks cached per requirement."""
+
+    def __init__(self, vehicles: list[tuple[Technician, Shift]], minutes) -> None:
+        self.vehicles = vehicles
+        self.tech_ids = np.array([t.id for t, _ in vehicles], dtype=object)
+        self.shift_start = np.array([minutes(s.start) for _, s in vehicles], dtype=np.int64)
+        self.shift_end = np.array([minutes(s.end) for _, s in vehicles], dtype=np.int64)
+        self._skilled: dict[tuple, np.ndarray] = {}
+
+    def skilled(self, required: dict[str, int]) -> np.ndarray:
+        """Which vehicles' technicians hold ``required`` (cached: few distinct requirements)."""
+        key = tuple(sorted(required.items()))
+        if key not in self._skilled:
+            self._skilled[key] = np.array([t.has_skills(required) for t, _ in self.vehicles],
+                                          dtype=bool)
+        return self._skilled[key]
+
+
+def _node(visit: Visit, fleet: _Fleet, minutes, settings, horizon: int,
+          horizon_end: datetime) -> CoreNode:
     windows = sorted((minutes(a), minutes(b)) for a, b in visit.time_windows) or [(0, horizon)]
     windows = _merge(windows)
     if visit.sla_hard and visit.sla_due is not None:
@@ -202,12 +253,13 @@ def _node(visit: Visit, vehicles, minutes, settings, horizon: int) -> CoreNode:
         t = minutes(visit.locked_start)
         windows = [(t, t)]
     keeps_tech = visit.lock in (Lock.TECHNICIAN, Lock.TECHNICIAN_TIME, Lock.IN_PROGRESS)
-    allowed = [
-        i for i, (tech, shift) in enumerate(vehicles)
-        if tech.has_skills(visit.required_skills)
-        and (not keeps_tech or tech.id == visit.locked_technician_id)
-        and _overlaps(windows, minutes(shift.start), minutes(shift.end))
-    ]
+    ok = fleet.skilled(visit.required_skills).copy()
+    if keeps_tech:
+        ok &= fleet.tech_ids == visit.locked_technician_id
+    overlap = np.zeros_like(ok)
+    for lo, hi in windows:
+        overlap |= (fleet.shift_start <= hi) & (fleet.shift_end >= lo)
+    allowed = np.flatnonzero(ok & overlap).tolist()
     soft_due = None
     if visit.sla_due is not None and not visit.sla_hard:
         soft_due = minutes(visit.sla_due)
@@ -215,7 +267,7 @@ def _node(visit: Visit, vehicles, minutes, settings, horizon: int) -> CoreNode:
         service=visit.duration_min,
         windows=windows,
         demand=visit.demand,
-        penalty=priority_penalty(visit, settings.drop_penalty_base),
+        penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end),
         allowed_vehicles=allowed,
         soft_due=soft_due,
         soft_cost=settings.lateness_cost_per_min * visit.priority,
@@ -230,10 +282,6 @@ def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((lo, hi))
     return merged
-
-
-def _overlaps(windows: list[tuple[int, int]], lo: int, hi: int) -> bool:
-    return any(a <= hi and b >= lo for a, b in windows)
 
 
 def _prefilter_dependency(nodes, before: int, after: int, gap: int, vehicle_day) -> None:
@@ -311,7 +359,7 @@ def _route(tr: Translation, v: int, route: list[int], sched: Schedule) -> Route:
         stops.append(Stop(
             visit_id=visit.id,
             arrival=tr.at(sched.arrivals[k]),
-            wait_min=max(0, start - sched.arrivals[k]),
+            wait_min=max(0, start - sched.arrivals[k] - _lunch_on_site(veh, sched, k)),
             start=tr.at(start),
             end=tr.at(start + visit.duration_min),
             slack_min=slack[k],
@@ -323,6 +371,13 @@ def _route(tr: Translation, v: int, route: list[int], sched: Schedule) -> Route:
     brk = tr.at(sched.break_start) if sched.break_start is not None else None
     return Route(tech.id, shift.day, tr.at(sched.depart), tr.at(sched.back), stops, brk,
                  round(km, 3), travel_min)
+
+
+def _lunch_on_site(veh, sched: Schedule, k: int) -> int:
+    # lunch taken at the customer while waiting is not waiting
+    if sched.break_before != k or veh.break_ is None:
+        return 0
+    return veh.break_[2] if sched.break_start >= sched.arrivals[k] else 0
 
 
 def _slack(tr: Translation, v: int, route: list[int], sched: Schedule) -> list[int]:
@@ -348,9 +403,8 @@ def kpis(tr: Translation, routes: list[Route], unassigned: list[Unassigned]) -> 
     """Plan KPIs: travel, utilisation of used shifts, on-time share, SLA misses."""
     service = sum((s.end - s.start).total_seconds() / 60 for r in routes for s in r.stops)
     available = 0.0
-    shifts = {(t.id, s.day): s for t, s in tr.vehicles}
     for r in routes:
-        shift = shifts[(r.technician_id, r.day)]
+        shift = tr.vehicles[tr.vehicle_at(r.technician_id, r.day, r.start)][1]
         available += (shift.end - shift.start).total_seconds() / 60
     by_id = {v.id: v for v in tr.problem.visits}
     with_due = [s for r in routes for s in r.stops if by_id[s.visit_id].sla_due is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -85,6 +86,10 @@ def _validate_shift_pattern(pattern: dict[str, Any]) -> None:
                 raise ma.ValidationError(
                     f'{day}: each shift is ["HH:MM", "HH:MM"] with start before end'
                 )
+        ordered = sorted(shifts)
+        for (_, end), (start, _) in itertools.pairwise(ordered):
+            if start < end:
+                raise ma.ValidationError(f"{day}: shifts overlap")
 
 
 class StoredDate(ma.fields.Date):

@@ -158,18 +158,19 @@ def shifts_of(technician: Technician, days: Iterable[dt.date]) -> list[dispatch.
     for day in days:
         if not technician.works_on(day):
             continue
-        start_s, end_s = technician.shift_pattern[WEEKDAYS[day.weekday()]][0]
-        start = dt.datetime.combine(day, dt.time.fromisoformat(start_s), tzinfo=tz)
-        end = dt.datetime.combine(day, dt.time.fromisoformat(end_s), tzinfo=tz)
-        shifts.append(
-            dispatch.Shift(
-                day=day,
-                start=start,
-                end=end,
-                start_location=home,
-                break_=_lunch(day, start, end, tz),
+        # a split day (several intervals) gives one shift per interval, each usable
+        for start_s, end_s in sorted(technician.shift_pattern[WEEKDAYS[day.weekday()]]):
+            start = dt.datetime.combine(day, dt.time.fromisoformat(start_s), tzinfo=tz)
+            end = dt.datetime.combine(day, dt.time.fromisoformat(end_s), tzinfo=tz)
+            shifts.append(
+                dispatch.Shift(
+                    day=day,
+                    start=start,
+                    end=end,
+                    start_location=home,
+                    break_=_lunch(day, start, end, tz),
+                )
             )
-        )
     return shifts
 
 

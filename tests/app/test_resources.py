@@ -196,6 +196,14 @@ def test_a_technician_with_a_bad_shift_pattern_is_refused(client, session, as_di
     assert "shift_pattern" in response.json["errors"]
 
 
+def test_a_technician_with_overlapping_shifts_on_one_day_is_refused(client, session, as_dispatcher):
+    split = {"mon": [["08:00", "12:00"], ["11:00", "17:00"]]}
+    body = {**NEW_RECORDS["technicians"](), "shift_pattern": split}
+    response = client.post("/api/v1/technicians", json=body, headers=as_dispatcher)
+    assert response.status_code == 422
+    assert "shift_pattern" in response.json["errors"]
+
+
 def test_a_technician_with_an_unknown_time_zone_is_refused(client, session, as_dispatcher):
     body = {**NEW_RECORDS["technicians"](), "time_zone": "Mars/Olympus"}
     response = client.post("/api/v1/technicians", json=body, headers=as_dispatcher)

@@ -66,7 +66,8 @@ def assert_plan_valid(plan: Plan, prob: Problem) -> None:
     seen = []
     for route in plan.routes:
         t = techs[route.technician_id]
-        sh = next(s for s in t.shifts if s.day == route.day)
+        sh = next(s for s in t.shifts
+                  if s.day == route.day and s.start <= route.start <= s.end)
         assert sh.start <= route.start, "route starts before its shift"
         assert route.end <= sh.end, "route ends after its shift"
         prev_end = route.start
@@ -99,3 +100,11 @@ def assert_plan_valid(plan: Plan, prob: Problem) -> None:
 @pytest.fixture
 def check_plan():
     return assert_plan_valid
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _search_kernels_loaded():
+    """Compile (first run of an install) or load the search kernels once, outside any test."""
+    from dispatch import ruin_recreate
+
+    ruin_recreate.warm()

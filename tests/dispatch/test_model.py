@@ -32,8 +32,8 @@ def test_unknown_visit_kind_is_rejected():
         Visit("v", "paint", None, 30)
 
 
-def test_two_shifts_on_one_day_are_rejected():
-    with pytest.raises(ValueError, match="two shifts"):
+def test_two_overlapping_shifts_on_one_day_are_rejected():
+    with pytest.raises(ValueError, match="overlapping shifts"):
         tech("a", shifts=[shift(), shift(start=12)])
 
 

@@ -121,15 +121,11 @@ def test_allowed_vehicles_depots_and_penalties_are_respected():
     assert all(core.nodes[n].penalty is not None for n in sol.dropped)
 
 
-def test_problems_with_unsupported_features_are_left_alone():
+def test_reserved_break_minutes_are_left_to_ortools():
     core = _mixed_problem()
-    core.vehicles[0] = replace(core.vehicles[0], break_=(100, 200, 30))
-    assert rr.unsupported_features(core) == ["vehicle breaks"]
+    core.vehicles[0] = replace(core.vehicles[0], break_=(100, 200, 30), reserved=30)
+    assert rr.unsupported_features(core) == ["reserved break minutes"]
     assert rr.improve(core, [[] for _ in core.vehicles], SHORT) is None
-    two_windows = replace(core, vehicles=_mixed_problem().vehicles,
-                          nodes={**core.nodes, 2: replace(core.nodes[2],
-                                                           windows=[(0, 50), (100, 200)])})
-    assert rr.unsupported_features(two_windows) == ["several windows per node"]
 
 
 def test_infeasible_input_is_not_searched():
@@ -156,3 +152,51 @@ def test_unserved_mandatory_node_means_not_found():
     sol = rr.improve(replace(core, nodes=nodes), [[] for _ in core.vehicles], 0.2)
     assert 21 in sol.dropped
     assert not sol.found
+
+
+def _random_day(rng: np.random.Generator, n: int = 6) -> CoreProblem:
+    """One vehicle with a lunch break, visits with one or two windows, sometimes a span."""
+    pts = rng.integers(0, 30, size=(n + 1, 2))
+    travel = np.abs(pts[:, None, :] - pts[None, :, :]).sum(axis=2).astype(np.int64)
+    nodes = {}
+    for i in range(1, n + 1):
+        k = int(rng.integers(1, 3))
+        ws = sorted(int(x) for x in rng.integers(0, 200, size=2 * k))
+        nodes[i] = CoreNode(int(rng.integers(0, 30)),
+                            [(ws[2 * j], ws[2 * j + 1]) for j in range(k)], penalty=1000)
+    lo = int(rng.integers(0, 150))
+    span = int(rng.integers(100, 300)) if rng.random() < 0.3 else None
+    veh = CoreVehicle(0, 0, 0, 260, max_span=span,
+                      break_=(lo, lo + int(rng.integers(0, 40)), int(rng.integers(5, 40))))
+    return CoreProblem(travel, travel, nodes, [veh], 300)
+
+
+def test_compiled_insertion_check_agrees_with_the_route_timing():
+    # the O(1) check with the break pending or taken must accept exactly the positions where
+    # dispatch.core.schedule can time the route
+    from dispatch import kernels as kn
+
+    rng = np.random.default_rng(1)
+    checked = 0
+    while checked < 300:
+        core = _random_day(rng)
+        order = [int(x) for x in rng.permutation(np.arange(1, 7))]
+        m = int(rng.integers(0, 6))
+        route, node = order[:m], order[m]
+        if schedule(core, 0, route) is None:
+            continue
+        checked += 1
+        fits = [p for p in range(m + 1)
+                if schedule(core, 0, [*route[:p], node, *route[p:]]) is not None]
+        arrays = rr._Arrays(core, rr.RuinRecreateConfig())
+        search = rr._Search(arrays)
+        assert search.load_routes([route]) is not None
+        work = search.work
+        _, v, pos = kn.best_insertion(
+            arrays.index[node], search.path, search.rlen, search.e0, search.e1, search.la0,
+            search.la1, search.load, arrays.node, arrays.veh, arrays.wlo, arrays.whi, arrays.tm,
+            arrays.cm, arrays.fixed, arrays.allowed, np.ones(1, dtype=np.bool_), work[9], 1,
+            0.0, arrays.maxlen, arrays.has_soft, work[14], -1)
+        assert (v >= 0) == bool(fits)
+        if fits:
+            assert pos in fits

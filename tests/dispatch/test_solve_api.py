@@ -18,7 +18,7 @@ def test_progress_callback_reports_phases_and_best_cost():
 
 
 def test_search_strategy_is_configurable_through_settings():
-    settings = SolverSettings(time_limit_s=0.5, construction="ortools",
+    settings = SolverSettings(time_limit_s=0.5, engine="ortools", construction="ortools",
                               first_solution="PARALLEL_CHEAPEST_INSERTION",
                               metaheuristic="SIMULATED_ANNEALING")
     prob = problem([tech("a")], [visit("v", near(1))])

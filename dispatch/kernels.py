@@ -1,0 +1,727 @@
+"""Compiled inner loop of the ruin-and-recreate search (numba, cached on disk).
+
+Everything here works on plain integer arrays built by :mod:`dispatch.ruin_recreate`; visits
+are numbered 0..n-1 (``node[:, MAT]`` is their matrix index) and vehicles 0..k-1.
+
+Timing model of one route (the same as :func:`dispatch.core.schedule`): service starts as
+early as possible inside the visit's windows; a vehicle with a break takes it exactly once, in
+one leg (between leaving a stop or the start point and starting the next stop or returning):
+it starts at ``max(departure, break_lo)``, no later than ``break_hi``, and may interrupt the
+drive or fill waiting time, so the next arrival is ``max(start, departure + travel) + dur``.
+
+Per route the search keeps, for each path position, the earliest departure with the break
+still pending (``e0``) or already taken (``e1``) and the latest arrival that keeps the rest of
+the route feasible with the break pending (``la0``) or taken (``la1``). With these a visit's
+insertion between two positions is checked in O(1), whatever the route length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+INF = 1 << 50
+NEG = -(1 << 50)
+
+# columns of the per-visit table
+SERVICE, DEMAND, PENALTY, SOFT_DUE, SOFT_COST, MAT, NWIN, CLASS = range(8)
+NODE_FIELDS = 8
+# columns of the per-vehicle table
+START, END, EARLIEST, LATEST, CAP, BLO, BHI, BDUR, SPAN, DAY, SIG = range(11)
+VEH_FIELDS = 11
+
+
+@njit(cache=True)
+def _win_start(wlo, whi, nwin, u, a):
+    """Earliest allowed start of visit ``u`` at or after ``a`` (INF if none)."""
+    if a >= INF:
+        return INF
+    for w in range(nwin):
+        if a <= whi[u, w]:
+            return a if a > wlo[u, w] else wlo[u, w]
+    return INF
+
+
+@njit(cache=True)
+def _win_latest(wlo, whi, nwin, u, x):
+    """Latest allowed start of visit ``u`` at or before ``x`` (NEG if none)."""
+    if x <= NEG:
+        return NEG
+    for w in range(nwin - 1, -1, -1):
+        if x >= wlo[u, w]:
+            return x if x < whi[u, w] else whi[u, w]
+    return NEG
+
+
+@njit(cache=True)
+def _brk(t, d, blo, bhi, bdur):
+    """Arrival after a leg of travel ``d`` from departure ``t`` with the break taken in it."""
+    if t >= INF or bdur <= 0:
+        return INF
+    s = t if t > blo else blo
+    if s > bhi:
+        return INF
+    return (s if s > t + d else t + d) + bdur
+
+
+@njit(cache=True)
+def _brk_latest(s1, d, blo, bhi, bdur):
+    """Latest departure for a leg of travel ``d`` with the break, arriving by ``s1``."""
+    if s1 <= NEG or bdur <= 0:
+        return NEG
+    if blo + bdur > s1:
+        return NEG
+    t = s1 - bdur - d
+    return t if t < bhi else bhi
+
+
+@njit(cache=True)
+def refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
+            has_soft):
+    """Recompute route ``v``'s timing arrays, load and cost (INF cost: infeasible route)."""
+    m = rlen[v]
+    start, end = veh[v, START], veh[v, END]
+    blo, bhi, bdur = veh[v, BLO], veh[v, BHI], veh[v, BDUR]
+    if bdur > 0:
+        e0[v, 0], e1[v, 0] = veh[v, EARLIEST], INF
+    else:
+        e0[v, 0], e1[v, 0] = INF, veh[v, EARLIEST]
+    a = start
+    arcs = 0
+    ld = 0
+    for i in range(m):
+        u = path[v, i]
+        b = node[u, MAT]
+        d = tm[a, b]
+        arcs += cm[a, b]
+        ld += node[u, DEMAND]
+        x0, x1 = e0[v, i], e1[v, i]
+        arr0 = x0 + d if x0 < INF else INF
+        arr1 = x1 + d if x1 < INF else INF
+        alt = _brk(x0, d, blo, bhi, bdur)
+        if alt < arr1:
+            arr1 = alt
+        nw, sv = node[u, NWIN], node[u, SERVICE]
+        s0 = _win_start(wlo, whi, nw, u, arr0)
+        s1 = _win_start(wlo, whi, nw, u, arr1)
+        e0[v, i + 1] = s0 + sv if s0 < INF else INF
+        e1[v, i + 1] = s1 + sv if s1 < INF else INF
+        a = b
+    d = tm[a, end]
+    arcs += cm[a, end]
+    # backward: latest arrivals (position m + 1 is the end point)
+    la1[v, m + 1] = veh[v, LATEST]
+    la0[v, m + 1] = NEG
+    b = end
+    for i in range(m, 0, -1):
+        u = path[v, i - 1]
+        a = node[u, MAT]
+        d = tm[a, b]
+        n1, n0 = la1[v, i + 1], la0[v, i + 1]
+        ld1 = n1 - d if n1 > NEG else NEG
+        ld0 = n0 - d if n0 > NEG else NEG
+        alt = _brk_latest(n1, d, blo, bhi, bdur)
+        if alt > ld0:
+            ld0 = alt
+        nw, sv = node[u, NWIN], node[u, SERVICE]
+        la1[v, i] = _win_latest(wlo, whi, nw, u, ld1 - sv if ld1 > NEG else NEG)
+        la0[v, i] = _win_latest(wlo, whi, nw, u, ld0 - sv if ld0 > NEG else NEG)
+        b = a
+    load[v] = ld
+    if m == 0:
+        rcost[v] = 0
+        return
+    ok = _feasible_at(v, 0, e0, e1, la0, la1, veh, tm, path, node, m)
+    if not ok or load[v] > veh[v, CAP]:
+        rcost[v] = INF
+        return
+    cost = arcs + fixed
+    if has_soft or veh[v, SPAN] < INF:
+        late, span = _timed_extras(v, path, m, e0, la1, node, veh, wlo, whi, tm)
+        if span > veh[v, SPAN]:
+            rcost[v] = INF
+            return
+        cost += late
+    rcost[v] = cost
+
+
+@njit(cache=True)
+def _feasible_at(v, i, e0, e1, la0, la1, veh, tm, path, node, m):
+    """Whether the route is feasible, judged at the leg leaving position ``i``."""
+    a = veh[v, START] if i == 0 else node[path[v, i - 1], MAT]
+    b = veh[v, END] if i == m else node[path[v, i], MAT]
+    d = tm[a, b]
+    x0, x1 = e0[v, i], e1[v, i]
+    if x1 < INF and x1 + d <= la1[v, i + 1]:
+        return True
+    if x0 < INF and x0 + d <= la0[v, i + 1]:
+        return True
+    return _brk(x0, d, veh[v, BLO], veh[v, BHI], veh[v, BDUR]) <= la1[v, i + 1]
+
+
+@njit(cache=True)
+def break_leg(v, path, m, e0, la1, node, veh, tm):
+    """The leg (0..m) holding the break: the latest one that keeps the route feasible."""
+    if veh[v, BDUR] <= 0 or m == 0:
+        return -1
+    blo, bhi, bdur = veh[v, BLO], veh[v, BHI], veh[v, BDUR]
+    for k in range(m, -1, -1):
+        if e0[v, k] >= INF:
+            continue
+        a = veh[v, START] if k == 0 else node[path[v, k - 1], MAT]
+        b = veh[v, END] if k == m else node[path[v, k], MAT]
+        if _brk(e0[v, k], tm[a, b], blo, bhi, bdur) <= la1[v, k + 1]:
+            return k
+    return -1
+
+
+@njit(cache=True)
+def _timed_extras(v, path, m, e0, la1, node, veh, wlo, whi, tm):
+    """Soft lateness cost and working span of the route's schedule."""
+    k = break_leg(v, path, m, e0, la1, node, veh, tm)
+    t = veh[v, EARLIEST]
+    a = veh[v, START]
+    late = 0
+    first_start = -1
+    for i in range(m + 1):
+        b = veh[v, END] if i == m else node[path[v, i], MAT]
+        d = tm[a, b]
+        arr = _brk(t, d, veh[v, BLO], veh[v, BHI], veh[v, BDUR]) if i == k else t + d
+        if i == m:
+            t = arr
+            break
+        u = path[v, i]
+        s = _win_start(wlo, whi, node[u, NWIN], u, arr)
+        if i == 0:
+            first_start = s
+        if node[u, SOFT_COST] > 0 and s > node[u, SOFT_DUE]:
+            late += (s - node[u, SOFT_DUE]) * node[u, SOFT_COST]
+        t = s + node[u, SERVICE]
+        a = b
+    depart = veh[v, EARLIEST]
+    if m > 0 and k != 0:
+        late_depart = first_start - tm[veh[v, START], node[path[v, 0], MAT]]
+        if late_depart > depart:
+            depart = late_depart
+    return late, t - depart
+
+
+@njit(cache=True)
+def best_insertion(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm, cm, fixed,
+                   allowed, dep_ok, sig_seen, stamp, blink, maxlen, has_soft, mod, failed):
+    """Cheapest feasible (delta, vehicle, position) for visit ``u``; vehicle -1 if none.
+
+    Empty vehicles are tried once per signature (interchangeable vehicles); each feasible
+    position is skipped with probability ``blink``. Routes unchanged since ``u`` last found no
+    place (change clock ``failed``) are skipped: they still have none.
+    """
+    k = veh.shape[0]
+    mu = node[u, MAT]
+    sv, nw = node[u, SERVICE], node[u, NWIN]
+    best, best_v, best_p = INF, -1, -1
+    u_close = whi[u, nw - 1]
+    u_open = wlo[u, 0] + sv
+    for v in range(k):
+        if not allowed[u, v] or not dep_ok[v] or mod[v] <= failed:
+            continue
+        m = rlen[v]
+        if m + 1 > maxlen:
+            continue
+        if load[v] + node[u, DEMAND] > veh[v, CAP]:
+            continue
+        if m == 0:
+            s = veh[v, SIG]
+            if sig_seen[s] == stamp:
+                continue
+            sig_seen[s] = stamp
+        blo, bhi, bdur = veh[v, BLO], veh[v, BHI], veh[v, BDUR]
+        a = veh[v, START]
+        for p in range(m + 1):
+            x0, x1 = e0[v, p], e1[v, p]
+            # departures only grow along the route: past the last window nothing fits
+            if (x0 if x0 < x1 else x1) > u_close:
+                break
+            # latest arrivals only grow too: before u could be served and leave, skip
+            if la0[v, p + 1] < u_open and la1[v, p + 1] < u_open:
+                continue
+            b = veh[v, END] if p == m else node[path[v, p], MAT]
+            if p > 0:
+                a = node[path[v, p - 1], MAT]
+            delta = cm[a, mu] + cm[mu, b] - cm[a, b]
+            if m == 0:
+                delta += fixed
+            if delta >= best:
+                continue
+            d1 = tm[a, mu]
+            arr0 = x0 + d1 if x0 < INF else INF
+            arr1 = x1 + d1 if x1 < INF else INF
+            alt = _brk(x0, d1, blo, bhi, bdur)
+            if alt < arr1:
+                arr1 = alt
+            s0 = _win_start(wlo, whi, nw, u, arr0)
+            s1 = _win_start(wlo, whi, nw, u, arr1)
+            if s0 >= INF and s1 >= INF:
+                continue
+            d2 = tm[mu, b]
+            n1, n0 = la1[v, p + 1], la0[v, p + 1]
+            ok = False
+            st = INF
+            if s1 < INF and s1 + sv + d2 <= n1:
+                ok = True
+                st = s1
+            if s0 < INF and (s0 + sv + d2 <= n0 or _brk(s0 + sv, d2, blo, bhi, bdur) <= n1):
+                ok = True
+                if s0 < st:
+                    st = s0
+            if not ok:
+                continue
+            if has_soft and node[u, SOFT_COST] > 0 and st > node[u, SOFT_DUE]:
+                delta += (st - node[u, SOFT_DUE]) * node[u, SOFT_COST]
+                if delta >= best:
+                    continue
+            if veh[v, SPAN] < INF and not _span_ok(v, u, p, path, m, node, veh, wlo, whi, tm):
+                continue
+            if blink > 0 and np.random.random() < blink:
+                continue
+            best, best_v, best_p = delta, v, p
+    return best, best_v, best_p
+
+
+@njit(cache=True)
+def _span_ok(v, u, p, path, m, node, veh, wlo, whi, tm):
+    """Exact working-span check of route ``v`` with ``u`` inserted at ``p`` (rare: slow path)."""
+    seq = np.empty(m + 1, dtype=np.int64)
+    seq[:p] = path[v, :p]
+    seq[p] = u
+    seq[p + 1 :] = path[v, p:m]
+    tmp = np.empty((1, m + 1), dtype=np.int64)
+    tmp[0] = seq
+    e0 = np.empty((1, m + 2), dtype=np.int64)
+    e1 = np.empty((1, m + 2), dtype=np.int64)
+    la0 = np.empty((1, m + 3), dtype=np.int64)
+    la1 = np.empty((1, m + 3), dtype=np.int64)
+    vv = veh[v : v + 1].copy()
+    rl = np.array([m + 1], dtype=np.int64)
+    ld = np.zeros(1, dtype=np.int64)
+    rc = np.zeros(1, dtype=np.int64)
+    vv[0, CAP] = INF
+    refresh(0, tmp, rl, e0, e1, la0, la1, ld, rc, node, vv, wlo, whi, tm, tm, 0, True)
+    return rc[0] < INF
+
+
+@njit(cache=True)
+def _bump(v, mod):
+    """Mark route ``v`` changed (``mod[-1]`` is the change clock)."""
+    mod[-1] += 1
+    mod[v] = mod[-1]
+
+
+@njit(cache=True)
+def insert_at(u, v, p, path, rlen, route_of):
+    """Put visit ``u`` into route ``v`` before position ``p`` (timing is refreshed by caller)."""
+    m = rlen[v]
+    for i in range(m, p, -1):
+        path[v, i] = path[v, i - 1]
+    path[v, p] = u
+    rlen[v] = m + 1
+    route_of[u] = v
+
+
+@njit(cache=True)
+def dep_mask(u, out, route_of, dep_ptr, dep_other, dep_gap, dep_kind, vday):
+    """Vehicles whose day keeps ``u``'s dependencies (``out`` filled; False if none)."""
+    k = out.shape[0]
+    for v in range(k):
+        out[v] = True
+    any_ok = True
+    for j in range(dep_ptr[u], dep_ptr[u + 1]):
+        o, gap = dep_other[j], dep_gap[j]
+        w = route_of[o]
+        if dep_kind[j] == 1:  # u comes after o
+            if w < 0:
+                for v in range(k):
+                    out[v] = False
+                return False
+            for v in range(k):
+                if vday[v] < vday[w] + gap:
+                    out[v] = False
+        elif w >= 0:  # u comes before o, which is served
+            for v in range(k):
+                if vday[v] + gap > vday[w]:
+                    out[v] = False
+    return any_ok
+
+
+@njit(cache=True)
+def _touch(v, it, path, rlen, bk_path, bk_len, bk_stamp, touched, nt):
+    if bk_stamp[v] != it:
+        bk_stamp[v] = it
+        m = rlen[v]
+        bk_path[v, :m] = path[v, :m]
+        bk_len[v] = m
+        touched[nt[0]] = v
+        nt[0] += 1
+
+
+@njit(cache=True)
+def _remove(marks, nmark, it, path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent,
+            nabs, node, veh, wlo, whi, tm, cm, fixed, has_soft, bk_path, bk_len, bk_stamp,
+            touched, nt, dep_ptr, dep_other, dep_kind, removed_flag, mod, fail_at, obj):
+    """Take the marked visits (and served visits depending on them) out; returns objective."""
+    # cascade: a visit whose predecessor leaves must leave too
+    i = 0
+    while i < nmark[0]:
+        u = marks[i]
+        for j in range(dep_ptr[u], dep_ptr[u + 1]):
+            o = dep_other[j]
+            if dep_kind[j] == 0 and route_of[o] >= 0 and not removed_flag[o]:
+                removed_flag[o] = True
+                marks[nmark[0]] = o
+                nmark[0] += 1
+        i += 1
+    for i in range(nmark[0]):
+        u = marks[i]
+        v = route_of[u]
+        _touch(v, it, path, rlen, bk_path, bk_len, bk_stamp, touched, nt)
+    for t in range(nt[0]):
+        v = touched[t]
+        m = rlen[v]
+        w = 0
+        changed = False
+        for i in range(m):
+            u = path[v, i]
+            if removed_flag[u]:
+                changed = True
+                continue
+            path[v, w] = u
+            w += 1
+        if changed:
+            rlen[v] = w
+            _bump(v, mod)
+            obj -= rcost[v]
+            refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm,
+                    fixed, has_soft)
+            obj += rcost[v]
+    for i in range(nmark[0]):
+        u = marks[i]
+        removed_flag[u] = False
+        fail_at[u] = -1
+        route_of[u] = -1
+        absent[nabs[0]] = u
+        nabs[0] += 1
+        obj += node[u, PENALTY]
+    nmark[0] = 0
+    return obj
+
+
+@njit(cache=True)
+def _mark(u, marks, nmark, removed_flag):
+    if not removed_flag[u]:
+        removed_flag[u] = True
+        marks[nmark[0]] = u
+        nmark[0] += 1
+
+
+@njit(cache=True)
+def _ruin(path, rlen, route_of, absent, nabs, node, veh, allowed, near, marks, nmark,
+          removed_flag, ruined, avg_removed, max_string, split_rate, split_depth,
+          route_removal, room_rate):
+    """Mark a SISR removal: strings of stops from routes near a seed (served or absent)."""
+    k = veh.shape[0]
+    used = 0
+    served = 0
+    for v in range(k):
+        ruined[v] = False
+        if rlen[v] > 0:
+            used += 1
+            served += rlen[v]
+    if used == 0:
+        return
+    ls_max = min(float(max_string), served / used)
+    ks_max = 4.0 * avg_removed / (1.0 + ls_max) - 1.0
+    ks = int(np.random.uniform(1.0, ks_max + 1.0))
+    if nabs[0] > 0 and np.random.random() < room_rate:
+        # make room for a left-out visit: the best of a few sampled ones
+        seed = absent[np.random.randint(nabs[0])]
+        for _ in range(3):
+            c = absent[np.random.randint(nabs[0])]
+            if node[c, PENALTY] > node[seed, PENALTY]:
+                seed = c
+        _room(seed, path, rlen, node, veh, allowed, marks, nmark, removed_flag)
+    else:
+        pick = np.random.randint(served)
+        seed = -1
+        for v in range(k):
+            if pick < rlen[v]:
+                seed = path[v, pick]
+                break
+            pick -= rlen[v]
+    nr = 0
+    for j in range(near.shape[1]):
+        if nr >= ks:
+            break
+        c = near[seed, j]
+        v = route_of[c]
+        if v < 0 or ruined[v]:
+            continue
+        m = rlen[v]
+        pos = 0
+        for i in range(m):
+            if path[v, i] == c:
+                pos = i
+                break
+        lt_max = min(float(m), ls_max)
+        length = int(np.random.uniform(1.0, lt_max + 1.0))
+        if length > m:
+            length = m
+        if length < m and np.random.random() < split_rate:
+            keep = 1
+            while length + keep < m and np.random.random() > split_depth:
+                keep += 1
+            total = length + keep
+            lo = max(0, pos - total + 1)
+            hi = min(pos, m - total)
+            first = np.random.randint(lo, hi + 1)
+            cut = np.random.randint(0, length + 1)
+            for i in range(total):
+                if i < cut or i >= cut + keep:
+                    _mark(path[v, first + i], marks, nmark, removed_flag)
+        else:
+            lo = max(0, pos - length + 1)
+            hi = min(pos, m - length)
+            first = np.random.randint(lo, hi + 1)
+            for i in range(length):
+                _mark(path[v, first + i], marks, nmark, removed_flag)
+        ruined[v] = True
+        nr += 1
+    if np.random.random() < route_removal:
+        a = np.random.randint(k)
+        b = np.random.randint(k)
+        for _ in range(20):
+            if rlen[a] > 0 and not ruined[a]:
+                break
+            a = np.random.randint(k)
+        for _ in range(20):
+            if rlen[b] > 0 and not ruined[b]:
+                break
+            b = np.random.randint(k)
+        v = a if rlen[a] <= rlen[b] else b
+        if not ruined[v]:
+            for i in range(rlen[v]):
+                _mark(path[v, i], marks, nmark, removed_flag)
+
+
+@njit(cache=True)
+def _room(u, path, rlen, node, veh, allowed, marks, nmark, removed_flag):
+    """Mark the lower-priority stops of one random vehicle allowed for ``u``."""
+    k = veh.shape[0]
+    count = 0
+    for v in range(k):
+        if allowed[u, v]:
+            count += 1
+    if count == 0:
+        return
+    pick = np.random.randint(count)
+    for v in range(k):
+        if allowed[u, v]:
+            if pick == 0:
+                for i in range(rlen[v]):
+                    w = path[v, i]
+                    if node[w, PENALTY] < node[u, PENALTY]:
+                        _mark(w, marks, nmark, removed_flag)
+                return
+            pick -= 1
+
+
+@njit(cache=True)
+def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
+              absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
+              dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp, bk_path,
+              bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at, obj):
+    """Insert every absent visit at its cheapest feasible position, in a randomised order."""
+    n = nabs[0]
+    if n == 0:
+        return obj
+    total = 0.0
+    for w in order_weights:
+        total += w
+    pick = np.random.random() * total
+    mode = 0
+    for i in range(order_weights.shape[0]):
+        if pick < order_weights[i]:
+            mode = i
+            break
+        pick -= order_weights[i]
+    for i in range(n):
+        u = absent[i]
+        if mode == 1:
+            sec = -float(node[u, DEMAND])
+        elif mode == 2:
+            sec = -float(far[u])
+        elif mode == 3:
+            sec = float(far[u])
+        elif mode == 4:
+            sec = float(min(whi[u, node[u, NWIN] - 1] - wlo[u, 0], 1 << 40))
+        elif mode == 5:
+            sec = float(max(min(wlo[u, 0], 1 << 40), -(1 << 40)))
+        else:
+            sec = np.random.random()
+        keys[i] = node[u, CLASS] * 1e13 + sec + np.random.random() * 1e-3
+    order = np.argsort(keys[:n])
+    calls[0] += n
+    todo = absent[:n].copy()
+    nabs[0] = 0
+    has_deps = dep_ptr[-1] > 0
+    for j in range(n):
+        u = todo[order[j]]
+        failed = fail_at[u]
+        if has_deps and dep_ptr[u + 1] > dep_ptr[u]:
+            dep_mask(u, dmask, route_of, dep_ptr, dep_other, dep_gap, dep_kind, vday)
+            failed = -1
+        else:
+            dmask[:] = True
+        stamp[0] += 1
+        _, v, p = best_insertion(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi,
+                                 tm, cm, fixed, allowed, dmask, sig_seen, stamp[0], blink,
+                                 maxlen, has_soft, mod, failed)
+        if v < 0:
+            absent[nabs[0]] = u
+            nabs[0] += 1
+            fail_at[u] = mod[-1]
+            continue
+        _touch(v, it, path, rlen, bk_path, bk_len, bk_stamp, touched, nt)
+        insert_at(u, v, p, path, rlen, route_of)
+        fail_at[u] = -1
+        _bump(v, mod)
+        obj -= rcost[v]
+        refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
+                has_soft)
+        obj += rcost[v] - node[u, PENALTY]
+    return obj
+
+
+@njit(cache=True)
+def _rebuild_absent(route_of, absent, nabs):
+    nabs[0] = 0
+    for u in range(route_of.shape[0]):
+        if route_of[u] < 0:
+            absent[nabs[0]] = u
+            nabs[0] += 1
+
+
+@njit(cache=True)
+def load_routes(src_path, src_len, path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent,
+                nabs, node, veh, wlo, whi, tm, cm, fixed, has_soft, mod, fail_at):
+    """Make ``src`` the current solution; returns its objective."""
+    route_of[:] = -1
+    fail_at[:] = -1
+    obj = 0
+    for v in range(veh.shape[0]):
+        m = src_len[v]
+        path[v, :m] = src_path[v, :m]
+        rlen[v] = m
+        for i in range(m):
+            route_of[path[v, i]] = v
+        _bump(v, mod)
+        refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
+                has_soft)
+        obj += rcost[v]
+    _rebuild_absent(route_of, absent, nabs)
+    for i in range(nabs[0]):
+        obj += node[absent[i], PENALTY]
+    return obj
+
+
+@njit(cache=True)
+def seed_rng(seed):
+    """Seed numba's generator (separate from numpy's)."""
+    np.random.seed(seed)
+
+
+@njit(cache=True)
+def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_weights,
+        node, veh, wlo, whi, tm, cm, fixed, allowed, near, far, dep_ptr, dep_other, dep_gap,
+        dep_kind, vday, has_soft, maxlen,
+        path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs,
+        best_path, best_len, work):
+    """Iterations ``it_from``..``it_to - 1`` of the search; returns (current, best) objectives.
+
+    Iteration ``it`` belongs to epoch ``e`` of length ``epoch0 * 2**e``; the temperature falls
+    geometrically from ``t_hi`` to ``t_lo`` within each epoch, and each epoch restarts from the
+    best solution. The sequence depends on the seed and the iteration numbers only, so a run cut
+    after more iterations has seen every solution a shorter one saw.
+    """
+    (bk_path, bk_len, bk_stamp, touched, nt, marks, nmark, removed_flag, ruined, sig_seen,
+     stamp, dmask, keys, calls, mod, fail_at) = work
+    avg_removed, max_string, split_rate, split_depth, blink, route_removal, room_rate = params
+    k = veh.shape[0]
+    for it in range(it_from, it_to):
+        e_start, e_len = 0, epoch0
+        while it >= e_start + e_len:
+            e_start += e_len
+            e_len *= 2
+        if it == e_start and it > 0:
+            cur_obj = load_routes(best_path, best_len, path, rlen, e0, e1, la0, la1, load, rcost,
+                                  route_of, absent, nabs, node, veh, wlo, whi, tm, cm, fixed,
+                                  has_soft, mod, fail_at)
+        frac = (it - e_start) / e_len
+        temp = t_hi * (t_lo / t_hi) ** frac
+        nt[0] = 0
+        stamp_it = it + 1
+        _ruin(path, rlen, route_of, absent, nabs, node, veh, allowed, near, marks, nmark,
+              removed_flag, ruined, avg_removed, int(max_string), split_rate, split_depth,
+              route_removal, room_rate)
+        new = _remove(marks, nmark, stamp_it, path, rlen, e0, e1, la0, la1, load, rcost,
+                      route_of, absent, nabs, node, veh, wlo, whi, tm, cm, fixed, has_soft,
+                      bk_path, bk_len, bk_stamp, touched, nt, dep_ptr, dep_other, dep_kind,
+                      removed_flag, mod, fail_at, cur_obj)
+        new = _recreate(stamp_it, blink, order_weights, path, rlen, e0, e1, la0, la1, load,
+                        rcost, route_of, absent, nabs, node, veh, wlo, whi, tm, cm, fixed,
+                        allowed, far, dep_ptr, dep_other, dep_gap, dep_kind, vday, has_soft,
+                        maxlen, sig_seen, stamp, bk_path, bk_len, bk_stamp, touched, nt, dmask,
+                        keys, calls, mod, fail_at, new)
+        u = np.random.random()
+        if u <= 0.0:
+            u = 1e-300
+        if new < cur_obj - temp * np.log(u):
+            cur_obj = new
+            if new < best_obj:
+                best_obj = new
+                for v in range(k):
+                    m = rlen[v]
+                    best_path[v, :m] = path[v, :m]
+                    best_len[v] = m
+        else:
+            for t in range(nt[0]):
+                v = touched[t]
+                for i in range(rlen[v]):
+                    route_of[path[v, i]] = -1
+            for t in range(nt[0]):
+                v = touched[t]
+                m = bk_len[v]
+                path[v, :m] = bk_path[v, :m]
+                rlen[v] = m
+                for i in range(m):
+                    route_of[path[v, i]] = v
+                _bump(v, mod)
+                refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm,
+                        cm, fixed, has_soft)
+            _rebuild_absent(route_of, absent, nabs)
+    return cur_obj, best_obj
+
+
+@njit(cache=True)
+def construct(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, node, veh, wlo,
+              whi, tm, cm, fixed, allowed, far, dep_ptr, dep_other, dep_gap, dep_kind, vday,
+              has_soft, maxlen, work, obj):
+    """Greedy insertion of every absent visit, most important and farthest first."""
+    bk_path, bk_len, bk_stamp, touched, nt = work[:5]
+    sig_seen, stamp, dmask, keys, calls, mod, fail_at = work[9:]
+    weights = np.zeros(6)
+    weights[2] = 1.0  # far first
+    nt[0] = 0
+    return _recreate(0, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
+                     absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
+                     dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
+                     bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
+                     obj)
