@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from dispatch import baselines, cityday, citygen, solomon
+from dispatch import baselines, cityday, citygen, ruin_recreate, solomon
 from dispatch.ruin_recreate import RuinRecreateConfig
 from dispatch.solver import SearchConfig, solve, solve_core, solve_core_portfolio
 from dispatch.travel import GeodesicProvider
@@ -53,6 +53,7 @@ def _run(inst: solomon.SolomonInstance, which: str, limit: float):
 
 def cmd_solomon(args: argparse.Namespace) -> int:
     """Run the engine (one and/or two processes) and the plain baseline; print and save results."""
+    _warm()
     bks = solomon.load_bks(args.bks) if args.bks else {}
     rows = []
     solvers = [f"engine{w}p" for w in args.workers]
@@ -281,8 +282,17 @@ def _print_city_row(row: dict[str, Any]) -> None:
           f"{'  ' + row['errors'] if row['errors'] else ''}", flush=True)
 
 
+def _warm() -> None:
+    # compiled search kernels load (or compile, once per install) outside any measured solve,
+    # as a long-lived worker does at start
+    warm = getattr(ruin_recreate, "warm", None)
+    if warm is not None:
+        warm()
+
+
 def cmd_city_compare(args: argparse.Namespace) -> int:
     """Our planner, VROOM and plain OR-Tools on the same city days; every plan re-simulated."""
+    _warm()
     official = _check_city(args.check_city)
     rows = []
     out = Path(args.out) if args.out else None
