@@ -5,7 +5,7 @@
 SHARED=${SHARED:-../shared}
 OUT=bench/results/city
 mkdir -p "$OUT"
-B="nice python -m dispatch.bench city-compare --check-city $SHARED/bench/city/check_city.py --csv $OUT/city.csv --out $OUT"
-$B "$SHARED/bench/city/dev_s_t30.json" --generated 30x150 --overbooked --time-limit 30
-$B "$SHARED/bench/city/dev_m_t90.json" "$SHARED/bench/city/dev_m.json" --generated 90x500 --overbooked --time-limit 60
-$B --generated 360x2000 --overbooked --time-limit 120
+B="python -m dispatch.bench city-compare --check-city $SHARED/bench/city/check_city.py --csv $OUT/city.csv --out $OUT"
+$B "$SHARED/bench/city/dev_s_t30.json" --generated 30x150 --time-limit 30
+$B "$SHARED/bench/city/dev_m_t90.json" "$SHARED/bench/city/dev_m.json" --generated 90x500 --time-limit 60
+$B --generated 360x2000 --time-limit 120

@@ -5,6 +5,6 @@
 set -e
 SHARED=${SHARED:-../shared}
 mkdir -p bench/results/solomon
-nice python -m dispatch.bench solomon "$SHARED"/bench/solomon/*.txt "$SHARED"/bench/homberger/*.txt \
+python -m dispatch.bench solomon "$SHARED"/bench/solomon/*.txt "$SHARED"/bench/homberger/*.txt \
   --bks "$SHARED/bench/bks.csv" --time-limit 10 --workers 1 2 \
   --csv bench/results/solomon/solomon.csv --routes bench/results/solomon
