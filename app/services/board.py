@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, ValidationFailed
+from app.i18n.text import N_, Text
 from app.models import (
     Complaint,
     ComplaintStage,
@@ -74,7 +75,7 @@ class Block:
     travel_width_pct: float
     tight: bool
     sla_state: str
-    sla_note: str
+    sla_note: Text
     flag: str | None
     change: str | None = None
 
@@ -96,6 +97,9 @@ class Row:
     colour: str
 
 
+Reason = tuple[str, str, Mapping[str, Any]]
+
+
 @dataclass(frozen=True)
 class Waiting:
     """A visit of the day nobody is planned for, with why."""
@@ -105,8 +109,11 @@ class Waiting:
     customer: str
     window: str
     priority: int
-    reasons: list[tuple[str, str]]
+    # (code, English message, details): pages word the reason from its code and details.
+    reasons: list[Reason]
     sla_state: str
+    window_start: dt.datetime | None = None
+    window_end: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,7 @@ def build_board(
     *,
     speed_kmh: float,
     plan: Mapping[int, Placement] | None = None,
-    waiting_reasons: Mapping[int, list[tuple[str, str]]] | None = None,
+    waiting_reasons: Mapping[int, list[Reason]] | None = None,
     changes: Mapping[int, str] | None = None,
     complaint_warn_min: int = 120,
 ) -> Board:
@@ -378,17 +385,29 @@ def _row(
     )
 
 
-def _clock_note(clock: sla.Clock | None) -> str:
+_TARGETS = {"response": N_("response"), "resolution": N_("resolution")}
+
+
+def _clock_note(clock: sla.Clock | None) -> Text:
     if clock is None:
-        return "no SLA target"
+        return Text(N_("no SLA target"))
+    target = Text(_TARGETS.get(clock.target, clock.target))
     if clock.state == sla.ClockState.BREACHED:
-        return f"{clock.target} breached {-clock.remaining_min} min ago"
+        return Text(
+            N_("%(target)s breached %(min)s min ago"),
+            {"target": target, "min": -clock.remaining_min},
+        )
     if clock.projected_miss:
-        return f"{clock.target} projected to miss its due time"
-    if clock.state in (sla.ClockState.MET, sla.ClockState.MISSED):
-        return f"{clock.target} {clock.state}"
+        return Text(N_("%(target)s projected to miss its due time"), {"target": target})
+    if clock.state == sla.ClockState.MET:
+        return Text(N_("%(target)s met"), {"target": target})
+    if clock.state == sla.ClockState.MISSED:
+        return Text(N_("%(target)s missed"), {"target": target})
     hours, minutes = divmod(clock.remaining_min, 60)
-    return f"{clock.target} due in {hours} h {minutes:02d} min"
+    return Text(
+        N_("%(target)s due in %(hours)s h %(minutes)s min"),
+        {"target": target, "hours": hours, "minutes": f"{minutes:02d}"},
+    )
 
 
 def _waiting(
@@ -396,8 +415,8 @@ def _waiting(
     day: dt.date,
     tz: ZoneInfo,
     planned: set[int],
-    reasons: Mapping[int, list[tuple[str, str]]] | None,
-) -> dict[int, list[tuple[str, str]]]:
+    reasons: Mapping[int, list[Reason]] | None,
+) -> dict[int, list[Reason]]:
     start, end = sla.day_bounds(day, tz)
     stmt = select(Visit.id).where(
         Visit.status.in_(PLANNABLE),
@@ -413,7 +432,7 @@ def _waiting(
     return {vid: known.get(vid) or [NOT_PLANNED] for vid in ids}
 
 
-def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list[Reason]]:
     """Why the most recent finished run left each visit out."""
     wanted = set(visit_ids)
     run = session.scalar(
@@ -425,7 +444,7 @@ def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list
     if run is None or run.proposal is None or not wanted:
         return {}
     return {
-        u["visit_id"]: [(r["code"], r["message"]) for r in u["reasons"]]
+        u["visit_id"]: [(r["code"], r["message"], r.get("details") or {}) for r in u["reasons"]]
         for u in run.proposal["unassigned"]
         if u["visit_id"] in wanted
     }
@@ -433,7 +452,7 @@ def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list
 
 def _waiting_item(
     visit: Visit,
-    reasons: list[tuple[str, str]],
+    reasons: list[Reason],
     clocks: dict[int, sla.Clock | None],
     tz: ZoneInfo,
 ) -> Waiting:
@@ -452,6 +471,8 @@ def _waiting_item(
         priority=visit.priority,
         reasons=reasons,
         sla_state=str(clock.state) if clock else "none",
+        window_start=visit.window_start,
+        window_end=visit.window_end,
     )
 
 
@@ -637,9 +658,9 @@ def diff_entries(
 
     def describe(side: Mapping[str, Any] | None) -> str:
         if not side:
-            return "not planned"
+            return N_("not planned")
         at = dt.datetime.fromisoformat(side["planned_start"]).astimezone(tz)
-        return f"{names.get(side['technician_id'], side['technician_id'])} {at:%a %H:%M}"
+        return f"{names.get(side['technician_id'], side['technician_id'])} {at:%m-%d %H:%M}"
 
     return {
         kind: [
@@ -659,9 +680,9 @@ def change_marks(proposal: Mapping[str, Any]) -> dict[int, str]:
     }
 
 
-def proposal_reasons(proposal: Mapping[str, Any]) -> dict[int, list[tuple[str, str]]]:
+def proposal_reasons(proposal: Mapping[str, Any]) -> dict[int, list[Reason]]:
     return {
-        u["visit_id"]: [(r["code"], r["message"]) for r in u["reasons"]]
+        u["visit_id"]: [(r["code"], r["message"], r.get("details") or {}) for r in u["reasons"]]
         for u in proposal["unassigned"]
     }
 

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session, selectinload
 from app.config import Settings
 from app.database import utcnow
 from app.errors import Conflict, ValidationFailed
+from app.i18n.catalog import render
+from app.i18n.text import N_, Text
 from app.models import (
     AlertLevel,
     Complaint,
@@ -443,29 +445,44 @@ def _act(
         level=level,
         due_at=c.due,
         projected_at=c.projected_at,
-        message=_message(label, c, level, ZoneInfo(settings.time_zone)),
+        message=str(text := _message(label, c, level, ZoneInfo(settings.time_zone))),
         created_at=utcnow(),
     )
     session.add(alert)
     existing[key] = alert
     if level == AlertLevel.BREACH:
         result.breaches.append(alert)
-        _escalate(session, settings, alert)
+        _escalate(session, settings, alert, text)
     else:
         result.warnings.append(alert)
     return key
 
 
-def _message(label: str, c: Clock, level: AlertLevel, tz: ZoneInfo) -> str:
-    due = c.due.astimezone(tz).strftime("%a %d %b %H:%M")
+_TARGETS = {"response": N_("response"), "resolution": N_("resolution")}
+
+
+def _message(label: str, c: Clock, level: AlertLevel, tz: ZoneInfo) -> Text:
+    due = c.due.astimezone(tz).strftime("%m-%d %H:%M")
+    params: dict[str, object] = {
+        "subject": label,
+        "target": Text(_TARGETS.get(c.target, c.target)),
+        "due": due,
+    }
     if level == AlertLevel.BREACH:
-        return f"{label}: {c.target} target breached (was due {due})."
+        return Text(N_("%(subject)s: %(target)s target breached (was due %(due)s)."), params)
     projected = c.projected_at.astimezone(tz).strftime("%H:%M") if c.projected_at else "?"
     if c.projected_miss:
-        return (
-            f"{label}: projected to miss its {c.target} target (due {due}, expected {projected})."
+        return Text(
+            N_(
+                "%(subject)s: projected to miss its %(target)s target (due %(due)s, "
+                "expected %(expected)s)."
+            ),
+            {**params, "expected": projected},
         )
-    return f"{label}: {c.target} due {due}, {c.remaining_min} min left."
+    return Text(
+        N_("%(subject)s: %(target)s due %(due)s, %(min)s min left."),
+        {**params, "min": c.remaining_min},
+    )
 
 
 def alert_recipients(session: Session, settings: Settings) -> list[str]:
@@ -483,8 +500,14 @@ def alert_recipients(session: Session, settings: Settings) -> list[str]:
     return []
 
 
-def _escalate(session: Session, settings: Settings, alert: SlaAlert) -> None:
+def _escalate(session: Session, settings: Settings, alert: SlaAlert, text: Text) -> None:
+    languages = dict(session.execute(select(User.email, User.language)).all())
     for recipient in alert_recipients(session, settings):
+        locale = languages.get(recipient) or settings.default_locale
+        subject = Text(
+            N_("SLA breached: %(subject)s %(id)s"),
+            {"subject": Text(_SUBJECTS.get(alert.subject, alert.subject)), "id": alert.subject_id},
+        )
         queue_message(
             session,
             settings,
@@ -494,10 +517,13 @@ def _escalate(session: Session, settings: Settings, alert: SlaAlert) -> None:
                 topic="sla_breach",
                 channel="email",
                 recipient=recipient,
-                subject=f"SLA breached: {alert.subject} {alert.subject_id}",
-                body=alert.message,
+                subject=render(subject, locale),
+                body=render(text, locale),
             ),
         )
+
+
+_SUBJECTS = {"visit": N_("visit"), "complaint": N_("complaint")}
 
 
 def open_alerts(session: Session, subject: str, ids: Iterable[int]) -> dict[int, list[SlaAlert]]:

@@ -21,8 +21,8 @@
         .then(function (r) { return r.json(); })
         .then(function (p) {
           fill.style.width = p.percent + "%";
-          text("run-status", p.status);
-          text("run-phase", p.phase);
+          text("run-status", p.status_label || p.status);
+          text("run-phase", p.phase_label || p.phase);
           text("run-cost", p.best_cost === null ? "-" : Math.round(p.best_cost));
           text("run-solutions", p.solutions_found);
           text("run-elapsed", p.elapsed_s === null ? 0 : p.elapsed_s);
@@ -113,7 +113,7 @@
       .then(function (result) {
         if (result.ok) { window.location.reload(); } else { showError(result.data.message); }
       })
-      .catch(function () { showError("The move could not be sent; check the connection and retry."); });
+      .catch(function () { showError(document.body.dataset.msgMoveFailed); });
   }
   window.consoleMoveVisit = moveVisit;
 })();
