@@ -367,7 +367,7 @@ class TechnicianById(MethodView):
         """Get a technician (technicians: only themselves)"""
         user = current_user()
         if user.role == Role.TECHNICIAN and technician_id_of(db.session, user) != technician_id:
-            raise NotFound(f"technician {technician_id} does not exist")
+            raise NotFound("technician %(id)s does not exist", params={"id": technician_id})
         return get_or_404(db.session, Technician, technician_id)
 
     @requires(*STAFF)

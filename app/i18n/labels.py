@@ -123,3 +123,31 @@ def label_id(group: str, value: object) -> str:
     """The message id of a stored value's label (the value itself when it has none)."""
     raw = str(getattr(value, "value", value))
     return LABELS.get(group, {}).get(raw, raw.replace("_", " "))
+
+
+# Record kinds named in errors ("customer 12 does not exist"), by model class name.
+RECORD_KINDS: dict[str, str] = {
+    "Customer": N_("customer"),
+    "Site": N_("site"),
+    "Order": N_("order"),
+    "DispatchRun": N_("optimizer run"),
+    "Rating": N_("rating"),
+    "Complaint": N_("complaint"),
+    "SlaPolicy": N_("SLA policy"),
+    "Device": N_("device"),
+    "VisitReview": N_("review"),
+    "Skill": N_("skill"),
+    "Depot": N_("depot"),
+    "Technician": N_("technician"),
+    "User": N_("user"),
+    "Visit": N_("visit"),
+    "ChecklistTemplate": N_("checklist template"),
+    "VisitNote": N_("note"),
+    "Photo": N_("photo"),
+    "Signature": N_("signature"),
+}
+
+
+def record_kind(class_name: str) -> str:
+    """The message id naming a kind of record (the class name in lower case when unknown)."""
+    return RECORD_KINDS.get(class_name, class_name.lower())

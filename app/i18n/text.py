@@ -35,10 +35,25 @@ class Text:
         if not self.params:
             return translated
         values = {
-            name: value.render(gettext) if isinstance(value, Text) else value
+            name: value.render(gettext) if isinstance(value, Text | Join) else value
             for name, value in self.params.items()
         }
         return translated % values
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@dataclass(frozen=True)
+class Join:
+    """Texts joined by a separator, each translated (a list inside a message)."""
+
+    items: tuple[Text, ...]
+    separator: Text = Text(N_("; "))
+
+    def render(self, gettext: Gettext = _same) -> str:
+        """The items in the language `gettext` translates to, joined."""
+        return self.separator.render(gettext).join(item.render(gettext) for item in self.items)
 
     def __str__(self) -> str:
         return self.render()

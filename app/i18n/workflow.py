@@ -6,7 +6,9 @@ marked for translation without a Chinese translation, or a .mo older than its .p
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,19 @@ KEYWORDS = (
 )
 
 
+# Header dates are pinned: catalogues then change only when messages do, and branches that
+# each run the workflow do not conflict over a timestamp.
+_HEADER_DATES = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): [^"]*"$', re.MULTILINE)
+PINNED_DATE = "2026-01-01 00:00+0000"
+
+
+def _pin_header_dates(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        _HEADER_DATES.sub(lambda m: f'"{m.group(1)}: {PINNED_DATE}\\n"', text), encoding="utf-8"
+    )
+
+
 def po_path(locale: str) -> Path:
     return TRANSLATIONS_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -81,6 +96,7 @@ def extract_to_template() -> None:
         str(TEMPLATE),
         str(PROJECT_ROOT),
     )
+    _pin_header_dates(TEMPLATE)
 
 
 def update_catalogues() -> None:
@@ -91,6 +107,8 @@ def update_catalogues() -> None:
             _pybabel("init", *args[:6], "-l", locale)
             continue
         _pybabel("update", *args, "--ignore-obsolete", "--no-fuzzy-matching")
+    for locale in LOCALES:
+        _pin_header_dates(po_path(locale))
 
 
 def compile_catalogues() -> None:
@@ -155,3 +173,35 @@ def stale_compiled(locale: str) -> bool:
     write_mo(fresh, read_catalogue(locale))
     mo = mo_path(locale)
     return not mo.exists() or mo.read_bytes() != fresh.getvalue()
+
+
+def untranslatable_messages() -> list[str]:
+    """`path:line` of marked calls (errors included) whose message is an f-string.
+
+    An f-string's text is fixed only when it runs, so the catalogue cannot hold it: pass a
+    `%(name)s` message and `params=` instead.
+    """
+    names = {keyword.partition(":")[0] for keyword in KEYWORDS}
+    found = []
+    for package in ("app", "sync", "mobile_api"):
+        for path in sorted((PROJECT_ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                first = node.args[0]
+                if name in names and _has_placeholders(first):
+                    found.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    return found
+
+
+def _has_placeholders(node: ast.expr) -> bool:
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(part, ast.FormattedValue) for part in node.values)
+    if isinstance(node, ast.BinOp):
+        return _has_placeholders(node.left) or _has_placeholders(node.right)
+    return False

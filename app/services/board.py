@@ -388,6 +388,11 @@ def _row(
 _TARGETS = {"response": N_("response"), "resolution": N_("resolution")}
 
 
+def _span(first: dt.datetime, last: dt.datetime, *, with_day: bool = True) -> str:
+    """A stretch of time in words any language reads ("12-01 09:00-12:00")."""
+    return f"{first:%m-%d %H:%M}-{last:%H:%M}" if with_day else f"{first:%H:%M}-{last:%H:%M}"
+
+
 def _clock_note(clock: sla.Clock | None) -> Text:
     if clock is None:
         return Text(N_("no SLA target"))
@@ -705,7 +710,8 @@ def move_visit(
     allow it; refused with the reason otherwise."""
     if visit.status not in PLANNABLE:
         raise Conflict(
-            f"visit {visit.id} is {visit.status}; only visits not yet under way can move",
+            "visit %(visit)s is %(status)s; only visits not yet under way can move",
+            params={"visit": visit.id, "status": visit.status},
             code="visit_under_way",
         )
     technician = get_or_404(session, Technician, technician_id)
@@ -713,8 +719,10 @@ def move_visit(
         check_assignment(visit, technician)
     except ValidationFailed as refused:
         # Dispatchers know technicians by name, not by id.
-        message = refused.message.replace(f"technician {technician.id}", technician.name)
-        raise ValidationFailed(message, code=refused.code, fields=refused.fields) from None
+        named = {**refused.params, "technician": technician.name}
+        raise ValidationFailed(
+            refused.template, params=named, code=refused.code, fields=refused.fields
+        ) from None
     end = start + dt.timedelta(minutes=visit.duration_min)
     local = start.astimezone(tz)
     if (
@@ -724,23 +732,28 @@ def move_visit(
     ):
         a, b = visit.window_start.astimezone(tz), visit.window_end.astimezone(tz)
         raise ValidationFailed(
-            f"the customer's window is {a:%a %d %b %H:%M}-{b:%H:%M}; the visit would run "
-            f"{local:%a %d %b %H:%M}-{end.astimezone(tz):%H:%M}",
+            "the customer's window is %(window)s; the visit would run %(run)s",
+            params={"window": _span(a, b), "run": _span(local, end.astimezone(tz))},
             code="outside_window",
             fields={"planned_start": ["outside the customer's window"]},
         )
     shifts = shifts_of(technician, [local.date()])
     if not shifts:
         raise ValidationFailed(
-            f"{technician.name} does not work on {local:%a %d %b}",
+            "%(technician)s does not work on %(day)s",
+            params={"technician": technician.name, "day": local.date().isoformat()},
             code="technician_off",
             fields={"technician_id": ["not working that day"]},
         )
     shift = shifts[0]
     if start < shift.start or end > shift.end:
         raise ValidationFailed(
-            f"{technician.name} works {shift.start:%H:%M}-{shift.end:%H:%M} that day; the visit "
-            f"would run {local:%H:%M}-{end.astimezone(tz):%H:%M}",
+            "%(technician)s works %(shift)s that day; the visit would run %(run)s",
+            params={
+                "technician": technician.name,
+                "shift": _span(shift.start, shift.end, with_day=False),
+                "run": _span(local, end.astimezone(tz), with_day=False),
+            },
             code="outside_shift",
             fields={"planned_start": ["outside the technician's shift"]},
         )
@@ -767,18 +780,21 @@ def set_lock(session: Session, visit: Visit, lock: LockState) -> Visit:
     """Pin a visit to its technician, its time or both (or release it) for the optimizer."""
     if lock == LockState.IN_PROGRESS or visit.lock == LockState.IN_PROGRESS:
         raise Conflict(
-            f"visit {visit.id} is in progress; its lock follows the technician's phone",
+            "visit %(visit)s is in progress; its lock follows the technician's phone",
+            params={"visit": visit.id},
             code="visit_locked",
         )
     if lock in _NEEDS_TECHNICIAN and visit.technician_id is None:
         raise ValidationFailed(
-            f"visit {visit.id} has no technician to lock to; move it to one first",
+            "visit %(visit)s has no technician to lock to; move it to one first",
+            params={"visit": visit.id},
             code="nothing_to_lock",
             fields={"lock": ["no technician assigned"]},
         )
     if lock in _NEEDS_TIME and visit.planned_start is None:
         raise ValidationFailed(
-            f"visit {visit.id} has no planned time to lock; move it to a time first",
+            "visit %(visit)s has no planned time to lock; move it to a time first",
+            params={"visit": visit.id},
             code="nothing_to_lock",
             fields={"lock": ["no planned start"]},
         )

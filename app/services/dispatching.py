@@ -527,10 +527,14 @@ def publish_run(
 ) -> PublishResult:
     """Apply a proposal in one transaction; refused (409) if any of its visits changed since."""
     if run.status == RunStatus.PUBLISHED:
-        raise Conflict(f"run {run.id} is already published", code="already_published")
+        raise Conflict(
+            "run %(run)s is already published", params={"run": run.id}, code="already_published"
+        )
     if run.status != RunStatus.SUCCEEDED or run.proposal is None:
         raise Conflict(
-            f"run {run.id} has no proposal to publish (status {run.status})", code="run_not_ready"
+            "run %(run)s has no proposal to publish (status %(status)s)",
+            params={"run": run.id, "status": run.status},
+            code="run_not_ready",
         )
     visits = _locked_visits(session, [int(v) for v in run.visit_versions])
     stale = sorted(
@@ -541,8 +545,8 @@ def publish_run(
     missing = sorted(set(map(int, run.visit_versions)) - set(visits))
     if stale or missing:
         raise Conflict(
-            f"{len(stale) + len(missing)} visit(s) changed since run {run.id} started; "
-            "re-run the optimizer",
+            "%(count)s visit(s) changed since run %(run)s started; re-run the optimizer",
+            params={"count": len(stale) + len(missing), "run": run.id},
             code="proposal_stale",
             details={"changed_visit_ids": stale, "deleted_visit_ids": missing},
         )
@@ -614,7 +618,8 @@ def insert_urgent(
     """
     if visit.status not in PLANNABLE:
         raise Conflict(
-            f"visit {visit.id} is {visit.status}; only open visits can be inserted",
+            "visit %(visit)s is %(status)s; only open visits can be inserted",
+            params={"visit": visit.id, "status": visit.status},
             code="visit_not_plannable",
         )
     day = (visit.window_start or visit.sla_due or utcnow()).astimezone(tz).date()

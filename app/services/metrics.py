@@ -158,11 +158,15 @@ def compute(
     """One figure per ISO week (and slice) over [first_day, last_day] in local time."""
     if metric not in METRICS:
         raise ValidationFailed(
-            f"unknown figure {metric!r}", fields={"metric": [f"one of {', '.join(METRICS)}"]}
+            "unknown figure %(metric)r",
+            params={"metric": metric},
+            fields={"metric": [f"one of {', '.join(METRICS)}"]},
         )
     if by not in SLICES:
         raise ValidationFailed(
-            f"unknown slice {by!r}", fields={"by": [f"one of {', '.join(SLICES)}"]}
+            "unknown slice %(by)r",
+            params={"by": by},
+            fields={"by": [f"one of {', '.join(SLICES)}"]},
         )
     if last_day < first_day:
         raise ValidationFailed("the period ends before it starts", fields={"to": ["before from"]})

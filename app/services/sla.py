@@ -575,7 +575,8 @@ def save_policy(session: Session, policy: SlaPolicy, changes: dict[str, object])
     )
     if clash is not None:
         raise Conflict(
-            f"policy {clash} already covers this kind, priority and tier",
+            "policy %(policy)s already covers this kind, priority and tier",
+            params={"policy": clash},
             code="policy_exists",
             details={"policy_id": clash},
         )
