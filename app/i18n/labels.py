@@ -70,6 +70,7 @@ LABELS: dict[str, dict[str, str]] = {
         "met": N_("met"),
         "missed": N_("missed"),
     },
+    "subject": {"visit": N_("Visit"), "complaint": N_("Complaint")},
     "sla_target": {"response": N_("response"), "resolution": N_("resolution")},
     "photo": {
         "before": N_("before"),

@@ -13,6 +13,7 @@ from typing import Any
 from app.i18n.text import N_, Text
 
 REASONS: dict[str, str] = {
+    "not_planned": N_("Not planned yet: run the optimizer or move it by hand."),
     "missing_location": N_("Visit %(visit_id)s has no geocoded address."),
     "no_skilled_technician": N_(
         "No technician holds the skills visit %(visit_id)s needs: %(skills)s."

@@ -49,7 +49,9 @@ ROUTE_COLOURS = (
     "#dc2626",
     "#16a34a",
 )
-NOT_PLANNED = ("not_planned", "Not planned yet: run the optimizer or move it by hand.")
+# (code, English message, details): pages word a reason from its code and details.
+Reason = tuple[str, str, Mapping[str, Any]]
+NOT_PLANNED: Reason = ("not_planned", "Not planned yet: run the optimizer or move it by hand.", {})
 MAP_WIDTH = 760
 
 
@@ -95,9 +97,6 @@ class Row:
     shift_width_pct: float
     blocks: list[Block]
     colour: str
-
-
-Reason = tuple[str, str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -148,6 +147,9 @@ class AlertView:
     subject_id: int
     message: str
     at: dt.datetime
+    target: str = ""
+    due_at: dt.datetime | None = None
+    projected_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -550,7 +552,19 @@ def _alert_views(session: Session, limit: int = 12) -> list[AlertView]:
         .order_by(SlaAlert.id.desc())
         .limit(limit)
     )
-    return [AlertView(str(a.level), a.subject, a.subject_id, a.message, a.created_at) for a in rows]
+    return [
+        AlertView(
+            str(a.level),
+            a.subject,
+            a.subject_id,
+            a.message,
+            a.created_at,
+            a.target,
+            a.due_at,
+            a.projected_at,
+        )
+        for a in rows
+    ]
 
 
 # --- the map --------------------------------------------------------------------------------

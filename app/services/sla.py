@@ -27,6 +27,7 @@ from app.config import Settings
 from app.database import utcnow
 from app.errors import Conflict, ValidationFailed
 from app.i18n.catalog import render
+from app.i18n.labels import label_id
 from app.i18n.text import N_, Text
 from app.models import (
     AlertLevel,
@@ -386,7 +387,13 @@ def run_check(session: Session, settings: Settings, now: dt.datetime | None = No
     for complaint in complaints:
         c = complaint_clock(complaint, now, settings.sla_complaint_warn_min)
         if c is not None:
-            label = f"complaint {complaint.id} ({complaint.stage})"
+            label = Text(
+                N_("complaint %(id)s (%(stage)s)"),
+                {
+                    "id": complaint.id,
+                    "stage": Text(label_id("complaint_stage", complaint.stage)),
+                },
+            )
             live.add(_act(session, settings, result, existing, "complaint", complaint.id, c, label))
         result.checked_complaints += 1
     _settle(existing, live, now)
@@ -403,8 +410,15 @@ def _settle(existing: dict[AlertKey, SlaAlert], live: set[AlertKey], now: dt.dat
             alert.resolved_at = now
 
 
-def _visit_label(visit: Visit) -> str:
-    return f"{visit.kind} visit {visit.id} for {visit.customer.name}"
+def _visit_label(visit: Visit) -> Text:
+    return Text(
+        N_("%(kind)s visit %(id)s for %(customer)s"),
+        {
+            "kind": Text(label_id("kind", visit.kind)),
+            "id": visit.id,
+            "customer": visit.customer.name,
+        },
+    )
 
 
 AlertKey = tuple[str, int, str, str] | None
@@ -425,7 +439,7 @@ def _act(
     subject: str,
     subject_id: int,
     c: Clock,
-    label: str,
+    label: Text,
 ) -> AlertKey:
     """Raise the clock's alert unless raised before; returns the alert's key (None: no alert)."""
     if c.state == ClockState.BREACHED:
@@ -461,7 +475,7 @@ def _act(
 _TARGETS = {"response": N_("response"), "resolution": N_("resolution")}
 
 
-def _message(label: str, c: Clock, level: AlertLevel, tz: ZoneInfo) -> Text:
+def _message(label: Text, c: Clock, level: AlertLevel, tz: ZoneInfo) -> Text:
     due = c.due.astimezone(tz).strftime("%m-%d %H:%M")
     params: dict[str, object] = {
         "subject": label,
