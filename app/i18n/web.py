@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from babel.dates import format_skeleton
 from babel.support import NullTranslations
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_app_context, has_request_context, request
 from flask_babel import (
     Babel,
     Domain,
@@ -41,7 +41,7 @@ class _CatalogueDomain(Domain):
     """
 
     def get_translations(self) -> NullTranslations:
-        if not has_request_context():
+        if not (has_request_context() or has_app_context()):
             return NullTranslations()
         return catalogue(current_locale())
 

@@ -32,3 +32,13 @@ def test_an_unknown_language_is_refused_in_the_error_format(client, dispatcher, 
     response = client.patch("/api/v1/users/me", json={"language": "fr"}, headers=login(dispatcher))
     assert response.status_code == 422
     assert "language" in response.json["errors"]
+
+
+def test_force_locale_words_a_message_for_a_recipient_outside_any_request(app):
+    from flask_babel import force_locale, gettext
+
+    with app.app_context():
+        with force_locale("en"):
+            assert gettext("How was our visit?") == "How was our visit?"
+        with force_locale("zh_CN"):
+            assert gettext("How was our visit?") == "请评价我们的上门服务"
