@@ -10,6 +10,7 @@ from flask import g, request
 
 from app.database import db
 from app.errors import Forbidden, NotAuthenticated
+from app.i18n.web import remember_user_language
 from app.models import AuthToken, Role, User
 from app.services.accounts import resolve_token
 
@@ -41,6 +42,7 @@ def requires(*roles: Role) -> Callable[[F], F]:
             g.token = token
             g.user = token.user
             g.user_id = token.user.id
+            remember_user_language(token.user)
             if token.user.role not in roles:
                 raise Forbidden(
                     "this action needs the role %(roles)s",

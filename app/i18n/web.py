@@ -96,9 +96,14 @@ def select_locale() -> str | None:
         return None
     if request.blueprint in CUSTOMER_BLUEPRINTS:
         return customer_choice() or browser_choice()
-    user = g.get("user")
-    chosen = getattr(user, "language", None)
-    return chosen or browser_choice()
+    # Read when the user signed in: choosing a language must never touch the database (an
+    # error handler may be wording a failed transaction's error).
+    return g.get("user_language") or browser_choice()
+
+
+def remember_user_language(user: object) -> None:
+    """Note the signed-in user's language for this request (call where `g.user` is set)."""
+    g.user_language = getattr(user, "language", None)
 
 
 def customer_choice() -> str | None:
