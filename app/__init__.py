@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, request, send_from_directory
 from werkzeug.routing import IntegerConverter
 
-from app.config import INSTANCE_DIR, PROJECT_ROOT, Settings, activate
+from app.config import INSTANCE_DIR, MIGRATIONS_DIR, Settings, activate
 from app.database import db
 
 log = logging.getLogger("app")
@@ -44,7 +44,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     register_mobile_api(api)
     register_error_handlers(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    from app.i18n.web import init_app as init_translations
+
+    init_translations(app, settings)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     _register_docs_assets(app)
 
     from app.console import register_console

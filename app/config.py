@@ -12,6 +12,10 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+# Shipped inside the package so `flask db upgrade` works from a clone and from an installed wheel.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The languages the product speaks (catalogues in app/translations/), the first the fallback.
+LOCALES = ("zh_CN", "en")
 
 DEV_SECRET_KEY = "dev-only-secret-change-me"
 
@@ -94,6 +98,8 @@ class Settings:
     log_level: str = "INFO"
     # The service area's time zone: calendar dates in queries and demo data are read in it.
     time_zone: str = "Asia/Shanghai"
+    # The language of pages, messages and errors when neither the user nor the browser picks one.
+    default_locale: str = "zh_CN"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -147,6 +153,7 @@ class Settings:
             run_stale_check_s=_int(env, "RUN_STALE_CHECK_INTERVAL", cls.run_stale_check_s),
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
+            default_locale=(env.get("DEFAULT_LOCALE") or cls.default_locale).replace("-", "_"),
         )
         settings.check()
         return settings
@@ -191,6 +198,8 @@ class Settings:
             )
         if self.run_stale_after_s < 2 * self.run_heartbeat_s:
             raise ConfigError("RUN_STALE_AFTER must be at least twice RUN_HEARTBEAT_INTERVAL")
+        if self.default_locale not in LOCALES:
+            raise ConfigError(f"DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
 
 
 _active: Settings | None = None

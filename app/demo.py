@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.database import utcnow
 from app.errors import Conflict
+from app.i18n.text import N_
 from app.models import (
     ChecklistTemplate,
     Complaint,
@@ -118,12 +119,27 @@ STREETS = (
 STANDARD_SHIFT = {day: [["08:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 CHECKLISTS = {
     VisitKind.MEASURE: [
-        {"key": "room_width_cm", "label": "Room width (cm)", "type": "number", "required": True},
-        {"key": "room_depth_cm", "label": "Room depth (cm)", "type": "number", "required": True},
-        {"key": "room_height_cm", "label": "Room height (cm)", "type": "number", "required": True},
+        {
+            "key": "room_width_cm",
+            "label": N_("Room width (cm)"),
+            "type": "number",
+            "required": True,
+        },
+        {
+            "key": "room_depth_cm",
+            "label": N_("Room depth (cm)"),
+            "type": "number",
+            "required": True,
+        },
+        {
+            "key": "room_height_cm",
+            "label": N_("Room height (cm)"),
+            "type": "number",
+            "required": True,
+        },
         {
             "key": "wall_photos",
-            "label": "A photo of each wall",
+            "label": N_("A photo of each wall"),
             "type": "photo",
             "required": True,
             "min_photos": 4,
@@ -131,10 +147,15 @@ CHECKLISTS = {
         },
     ],
     VisitKind.INSTALL: [
-        {"key": "items_installed", "label": "Items installed", "type": "text", "required": True},
+        {
+            "key": "items_installed",
+            "label": N_("Items installed"),
+            "type": "text",
+            "required": True,
+        },
         {
             "key": "before_photos",
-            "label": "Photos before installing",
+            "label": N_("Photos before installing"),
             "type": "photo",
             "required": True,
             "min_photos": 1,
@@ -142,7 +163,7 @@ CHECKLISTS = {
         },
         {
             "key": "after_photos",
-            "label": "Photos after installing",
+            "label": N_("Photos after installing"),
             "type": "photo",
             "required": True,
             "min_photos": 1,
@@ -150,7 +171,7 @@ CHECKLISTS = {
         },
         {
             "key": "customer_signature",
-            "label": "Customer signature",
+            "label": N_("Customer signature"),
             "type": "signature",
             "required": True,
         },
@@ -158,13 +179,13 @@ CHECKLISTS = {
     VisitKind.REPAIR: [
         {
             "key": "fault_cause",
-            "label": "Cause of the fault",
+            "label": N_("Cause of the fault"),
             "type": "choice",
             "required": True,
             "choices": ["wear", "installation", "manufacturing", "misuse", "other"],
         },
-        {"key": "parts_used", "label": "Parts used", "type": "text", "required": True},
-        {"key": "fixed", "label": "Fixed on this visit", "type": "boolean", "required": True},
+        {"key": "parts_used", "label": N_("Parts used"), "type": "text", "required": True},
+        {"key": "fixed", "label": N_("Fixed on this visit"), "type": "boolean", "required": True},
     ],
 }
 

@@ -9,7 +9,12 @@ from typing import Any
 
 
 class AppError(Exception):
-    """An error with a stable code, a message and an HTTP status."""
+    """An error with a stable code, a message and an HTTP status.
+
+    `message` is an English message id for the catalogue, with `%(name)s` placeholders filled
+    from `params`; the HTTP layer shows it in the reader's language. Never pass an f-string:
+    it cannot be translated.
+    """
 
     status = 400
     code = "bad_request"
@@ -18,16 +23,24 @@ class AppError(Exception):
         self,
         message: str,
         *,
+        params: dict[str, Any] | None = None,
         code: str | None = None,
         fields: dict[str, Any] | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % _english(self.params) if self.params else message
+        super().__init__(self.message)
         if code is not None:
             self.code = code
         self.fields = fields or {}
         self.details = details or {}
+
+
+def _english(params: dict[str, Any]) -> dict[str, Any]:
+    # A parameter may itself be a translatable text (app.i18n.text.Text): English here.
+    return {name: str(value) for name, value in params.items()}
 
 
 class ValidationFailed(AppError):

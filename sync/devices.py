@@ -101,7 +101,7 @@ def retire_device(session: Session, user: User, device_id: str) -> Device:
     if device is None or (
         user.role == Role.TECHNICIAN and device.technician_id != technician_of(session, user).id
     ):
-        raise NotFound(f"device {device_id} does not exist")
+        raise NotFound("device %(id)s does not exist", params={"id": device_id})
     revoke_device_tokens(session, device_id)
     return device
 

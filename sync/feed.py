@@ -83,8 +83,9 @@ def pull(
         )
         if state.seq < pruned_through(session):
             raise ResetRequired(
-                "the cursor is older than the change history kept "
-                f"({settings.tombstone_retention_days} days); start a fresh sync",
+                "the cursor is older than the change history kept (%(days)s days); "
+                "start a fresh sync",
+                params={"days": settings.tombstone_retention_days},
                 details={"retention_days": settings.tombstone_retention_days},
             )
     else:

@@ -268,13 +268,15 @@ def _check_batch(
             receipt = receipts.get(mutation.id)
             if receipt is None or receipt.content_hash != mutation.content_hash():
                 raise MutationIdReused(
-                    f"mutation id {mutation.id} was already used for different content",
+                    "mutation id %(id)s was already used for different content",
+                    params={"id": mutation.id},
                     details={"mutation_id": mutation.id},
                 )
             continue
         if mutation.id != expected:
             raise MutationSequenceGap(
-                f"mutation ids must follow each other; expected {expected}, got {mutation.id}",
+                "mutation ids must follow each other; expected %(expected)s, got %(got)s",
+                params={"expected": expected, "got": mutation.id},
                 details={"expected": expected, "got": mutation.id},
             )
         expected += 1
@@ -316,7 +318,7 @@ def _run(ctx: Context, spec: Spec, args: dict[str, Any]) -> Outcome:
         Visit, args["visit_id"], with_for_update=True, options=[lazyload(Visit.required_skills)]
     )
     if visit is None:
-        raise NotFound(f"visit {args['visit_id']} does not exist")
+        raise NotFound("visit %(id)s does not exist", params={"id": args["visit_id"]})
     reason = _review_reason(ctx, visit)
     if reason is None:
         seen_version = visit.version
@@ -374,7 +376,7 @@ def _review_reason(ctx: Context, visit: Visit) -> str | None:
             .limit(1)
         )
         if was_assigned is None:
-            raise NotFound(f"visit {visit.id} does not exist")
+            raise NotFound("visit %(id)s does not exist", params={"id": visit.id})
         return "reassigned"
     if visit.status == VisitStatus.CANCELLED:
         return "cancelled"

@@ -45,7 +45,8 @@ def check_versions(protocol_version: int, schema_version: int) -> None:
     ):
         if not low <= value <= high:
             raise UnsupportedVersion(
-                f"{name} {value} is not supported; this server speaks {low} to {high}",
+                "%(name)s %(value)s is not supported; this server speaks %(low)s to %(high)s",
+                params={"name": name, "value": value, "low": low, "high": high},
                 fields={name: [f"supported: {low} to {high}"]},
                 details={"field": name, "supported": {"min": low, "max": high}},
             )

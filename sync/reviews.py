@@ -25,7 +25,9 @@ def resolve_review(
     """Close a review with what the dispatcher decided; a closed review stays closed."""
     review = get_or_404(session, VisitReview, review_id)
     if review.resolved_at is not None:
-        raise Conflict(f"review {review_id} is already resolved", code="review_resolved")
+        raise Conflict(
+            "review %(id)s is already resolved", params={"id": review_id}, code="review_resolved"
+        )
     review.resolved_at = utcnow()
     review.resolved_by_user_id = user_id
     review.resolution = resolution

@@ -140,9 +140,26 @@ def truncate_all(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+# The product speaks Chinese by default; tests that read English texts ask for English, as an
+# English browser does. Chinese pages and errors are tested with `zh_client`.
+ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
+CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
+
+
 @pytest.fixture
 def client(app: Flask, session: Session) -> FlaskClient:
-    return app.test_client()
+    """A client whose requests ask for English (Accept-Language: en)."""
+    client = app.test_client()
+    client.environ_base.update(ENGLISH)
+    return client
+
+
+@pytest.fixture
+def zh_client(app: Flask, session: Session) -> FlaskClient:
+    """A client whose requests ask for Simplified Chinese."""
+    client = app.test_client()
+    client.environ_base.update(CHINESE)
+    return client
 
 
 @pytest.fixture

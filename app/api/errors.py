@@ -7,12 +7,15 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, jsonify, request
+from flask_babel import gettext
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError
+from app.i18n.text import N_
+from app.i18n.web import say
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,19 @@ _HTTP_CODES = {
     429: "rate_limited",
     500: "internal_error",
     503: "temporarily_unavailable",
+}
+
+
+# What a person reads when the HTTP layer itself refuses (no view ran to say more).
+_HTTP_MESSAGES = {
+    400: N_("the request is not understood"),
+    401: N_("sign in first"),
+    403: N_("this action is not allowed"),
+    404: N_("there is nothing at this address"),
+    405: N_("this address does not accept that method"),
+    413: N_("the request body is too large"),
+    415: N_("this content type is not accepted"),
+    429: N_("too many requests; wait a moment and retry"),
 }
 
 
@@ -97,15 +113,17 @@ class FieldServiceApi(Api):
         errors = data.get("errors") or data.get("messages") or {}
         errors = _flatten_locations(errors) if isinstance(errors, dict) else {"_": errors}
         code = _HTTP_CODES.get(status, "error")
-        message = data.get("message") or error.description or error.name
+        message = data.get("message") or _HTTP_MESSAGES.get(status) or error.description
         if status == 400 and _is_json_decode_error(errors):
-            code, message = "malformed_json", "the request body is not valid JSON"
+            code, message = "malformed_json", N_("the request body is not valid JSON")
             errors = {}
         elif status == 422 and not data.get("message"):
-            message = "the request has invalid or unknown fields"
+            message = N_("the request has invalid or unknown fields")
         elif status == 500:
-            message = "an unexpected error occurred; it has been logged"
-        return error_response(status, code, message, errors, headers=data.get("headers"))
+            message = N_("an unexpected error occurred; it has been logged")
+        return error_response(
+            status, code, gettext(message or error.name), errors, headers=data.get("headers")
+        )
 
 
 def _is_json_decode_error(errors: dict[str, Any]) -> bool:
@@ -118,12 +136,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(error: AppError) -> tuple[Response, int]:
-        return error_response(error.status, error.code, error.message, error.fields, error.details)
+        return error_response(error.status, error.code, say(error), error.fields, error.details)
 
     @app.errorhandler(StaleDataError)
     def _stale(error: StaleDataError) -> tuple[Response, int]:
         return error_response(
-            409, "version_conflict", "the record was changed by someone else; reload and retry"
+            409,
+            "version_conflict",
+            gettext("the record was changed by someone else; reload and retry"),
         )
 
     @app.errorhandler(DataError)
@@ -132,7 +152,9 @@ def register_error_handlers(app: Flask) -> None:
         # A number too large for its column (or for SQLite) is the client's mistake.
         log.info("out-of-range value in %s %s: %s", request.method, request.path, error)
         return error_response(
-            422, "value_out_of_range", "a number in the request is out of range for its field"
+            422,
+            "value_out_of_range",
+            gettext("a number in the request is out of range for its field"),
         )
 
     @app.errorhandler(IntegrityError)
@@ -143,8 +165,10 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(
             409,
             "conflict",
-            "the change conflicts with existing data (a unique value is taken or a "
-            "referenced record is missing)",
+            gettext(
+                "the change conflicts with existing data (a unique value is taken or a "
+                "referenced record is missing)"
+            ),
         )
 
     @app.errorhandler(OperationalError)
@@ -153,6 +177,6 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(
             503,
             "temporarily_unavailable",
-            "the database is temporarily unavailable; retry shortly",
+            gettext("the database is temporarily unavailable; retry shortly"),
             headers={"Retry-After": "5"},
         )

@@ -212,10 +212,10 @@ def _visible_photo(photo_id: str) -> PhotoView:
     try:
         uuid.UUID(photo_id)
     except ValueError as exc:
-        raise NotFound(f"photo {photo_id} does not exist") from exc
+        raise NotFound("photo %(id)s does not exist", params={"id": photo_id}) from exc
     photo = db.session.get(Photo, photo_id)
     if photo is None:
-        raise NotFound(f"photo {photo_id} does not exist")
+        raise NotFound("photo %(id)s does not exist", params={"id": photo_id})
     # Seeing a photo needs seeing its visit: another technician's photo answers 404.
     access.visible_visit(db.session, current_user(), photo.visit_id)
     return PhotoView(photo, db.session.get(PhotoBlob, photo.sha256))
@@ -254,7 +254,8 @@ class PhotoThumbnail(MethodView):
 def _stored(view: PhotoView) -> PhotoBlob:
     if view.blob is None:
         raise NotFound(
-            f"photo {view.photo.id} is pending: its bytes have not arrived yet",
+            "photo %(id)s is pending: its bytes have not arrived yet",
+            params={"id": view.photo.id},
             code="photo_pending",
             details={"status": "pending"},
         )

@@ -5,8 +5,6 @@ link already used shows the verdict given, which the customer may change until i
 Requests are rate-limited per client address.
 """
 
-# ruff: noqa: RUF001 - Chinese text uses full-width punctuation on purpose
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, make_response, render_template, request
 from flask.views import MethodView
+from flask_babel import format_date
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +24,9 @@ from app.api.security import STAFF, public, requires
 from app.api.settings import local_zone, settings
 from app.database import db
 from app.errors import NotFound, ValidationFailed
+from app.i18n.names import technician_address
+from app.i18n.text import N_
+from app.i18n.web import current_locale
 from app.models import Photo, PhotoBlob, PhotoKind, Rating, RatingLink, Technician, Visit
 from app.services import rate_limit
 from app.services import ratings as rating_service
@@ -32,90 +34,27 @@ from app.services.ratings import LinkState, LinkUnusable, LinkView, Verdict
 
 blp = Blueprint("rating_pages", __name__, url_prefix="/r", description="Customer rating pages")
 
-LANGUAGES = ("zh", "en")
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Rate your visit",
-        "intro": "Thank you for choosing us. How did our visit go?",
-        "kind_measure": "Measuring visit",
-        "kind_install": "Installation",
-        "kind_repair": "Repair",
-        "technician": "Technician",
-        "date": "Date",
-        "after_photos": "Photos of the finished work",
-        "csat": "How satisfied are you with this visit?",
-        "csat_low": "Very unhappy",
-        "csat_high": "Very happy",
-        "nps": "How likely are you to recommend us to a friend? (0–10)",
-        "nps_low": "Not at all likely",
-        "nps_high": "Extremely likely",
-        "comment": "Anything you would like to tell us?",
-        "submit": "Send my rating",
-        "update": "Change my rating",
-        "already": "You rated this visit already. You can change your answer until {date}.",
-        "thanks_title": "Thank you!",
-        "thanks": "Your rating has been received.",
-        "thanks_sorry": "We are sorry the visit did not meet your expectations. "
-        "Our customer care team will contact you shortly.",
-        "change": "Change my answer",
-        "expired_title": "This link has expired",
-        "expired": "Rating links are valid for a limited time. If you would like to tell us "
-        "something, please contact our customer service.",
-        "invalid_title": "This link is not valid",
-        "invalid": "Please check that you opened the full link from our message.",
-        "limited_title": "Too many requests",
-        "limited": "Please wait a minute and try again.",
-        "error_csat": "Please choose 1 to 5 stars.",
-        "error_nps": "Please choose a number from 0 to 10.",
-        "error_comment": "Please keep the comment under 2000 characters.",
-        "switch": "中文",
-        "stars": "{n} stars",
-    },
-    "zh": {
-        "title": "评价本次服务",
-        "intro": "感谢您的信任。本次上门服务如何？",
-        "kind_measure": "上门测量",
-        "kind_install": "安装",
-        "kind_repair": "维修",
-        "technician": "服务师傅",
-        "date": "日期",
-        "after_photos": "完工照片",
-        "csat": "您对本次服务满意吗？",
-        "csat_low": "非常不满意",
-        "csat_high": "非常满意",
-        "nps": "您有多大可能向朋友推荐我们？（0–10）",
-        "nps_low": "完全不可能",
-        "nps_high": "非常可能",
-        "comment": "还有什么想告诉我们的吗？",
-        "submit": "提交评价",
-        "update": "修改评价",
-        "already": "您已评价过本次服务，{date}前可以修改。",
-        "thanks_title": "谢谢！",
-        "thanks": "我们已收到您的评价。",
-        "thanks_sorry": "很抱歉本次服务未能让您满意，客服专员会尽快与您联系。",
-        "change": "修改评价",
-        "expired_title": "链接已过期",
-        "expired": "评价链接有一定的有效期。如有任何意见，请联系我们的客服。",
-        "invalid_title": "链接无效",
-        "invalid": "请确认您打开的是短信或邮件中的完整链接。",
-        "limited_title": "请求过于频繁",
-        "limited": "请稍等一分钟后再试。",
-        "error_csat": "请选择1到5颗星。",
-        "error_nps": "请选择0到10之间的数字。",
-        "error_comment": "留言请不要超过2000字。",
-        "switch": "English",
-        "stars": "{n}星",
-    },
+# Form field errors, worded on the page in the customer's language.
+ERRORS = {
+    "csat": N_("Please choose 1 to 5 stars."),
+    "nps": N_("Please choose a number from 0 to 10."),
+    "comment": N_("Please keep the comment under 2000 characters."),
 }
-
-
-def language() -> str:
-    """The page language: `?lang=` or the form's choice, else the browser's Accept-Language."""
-    chosen = request.values.get("lang", "")
-    if chosen in LANGUAGES:
-        return chosen
-    best = request.accept_languages.best_match(["zh", "zh-CN", "zh-TW", "en"], default="en")
-    return "zh" if best.lower().startswith("zh") else "en"
+# The friendly pages for links that lead nowhere: (heading, explanation).
+NOTICES = {
+    "expired": (
+        N_("This link has expired"),
+        N_(
+            "Rating links are valid for a limited time. If you would like to tell us "
+            "something, please contact our customer service."
+        ),
+    ),
+    "invalid": (
+        N_("This link is not valid"),
+        N_("Please check that you opened the full link from our message."),
+    ),
+    "limited": (N_("Too many requests"), N_("Please wait a minute and try again.")),
+}
 
 
 @dataclass(frozen=True)
@@ -125,11 +64,10 @@ class PhotoCard:
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    lang = context.pop("lang", None) or language()
-    other = "en" if lang == "zh" else "zh"
+    lang = current_locale()
+    other = "en" if lang == "zh_CN" else "zh-CN"
     html = render_template(
         f"rating/{template}.html",
-        t=TEXTS[lang],
         lang=lang,
         other_lang=other,
         switch_url=f"{request.path}?lang={other}",
@@ -157,15 +95,15 @@ def _limited() -> Response | None:
     if verdict.allowed:
         return None
     db.session.commit()
-    response = _page("notice", 429, heading="limited_title", message="limited")
+    response = _page("notice", 429, notice=NOTICES["limited"])
     response.headers["Retry-After"] = str(verdict.retry_after_s)
     return response
 
 
 def _notice_for(view: LinkView) -> Response:
     if view.state == LinkState.EXPIRED:
-        return _page("notice", 410, heading="expired_title", message="expired")
-    return _page("notice", 404, heading="invalid_title", message="invalid")
+        return _page("notice", 410, notice=NOTICES["expired"])
+    return _page("notice", 404, notice=NOTICES["invalid"])
 
 
 def _visit_context(view: LinkView, token: str) -> dict[str, Any]:
@@ -182,19 +120,13 @@ def _visit_context(view: LinkView, token: str) -> dict[str, Any]:
     return {
         "token": token,
         "kind": str(visit.kind),
-        "date": done_at.strftime("%Y-%m-%d"),
-        "technician": _first_name(technician.name) if technician else None,
+        "date": format_date(done_at.date(), "long"),
+        "technician": technician_address(technician.name, current_locale()) if technician else None,
         "photos": [PhotoCard(f"/r/{token}/photos/{p.id}", p.caption) for p in after],
-        "expires": view.link.expires_at.astimezone(local_zone()).strftime("%Y-%m-%d")
+        "expires": format_date(view.link.expires_at.astimezone(local_zone()).date(), "long")
         if view.link
         else "",
     }
-
-
-def _first_name(full_name: str) -> str:
-    # Demo and customer-facing names are "Surname Given"; the customer sees only the given name.
-    parts = full_name.split()
-    return parts[-1] if len(parts) > 1 else full_name
 
 
 @blp.route("/<token>")
@@ -234,7 +166,7 @@ class RatingPage(MethodView):
                             "csat": {"type": "integer", "minimum": 1, "maximum": 5},
                             "nps": {"type": "integer", "minimum": 0, "maximum": 10},
                             "comment": {"type": "string", "maxLength": 2000},
-                            "lang": {"type": "string", "enum": list(LANGUAGES)},
+                            "lang": {"type": "string", "enum": ["zh-CN", "en"]},
                         },
                     }
                 }
@@ -248,7 +180,8 @@ class RatingPage(MethodView):
         if limited is not None:
             return limited
         current = settings()
-        lang = language()
+        # Verdicts keep the short language tag the rating pages have always stored.
+        lang = "zh" if current_locale().startswith("zh") else "en"
         form, errors = _read_form()
         if not errors:
             verdict = Verdict(form["csat"], form["nps"], form["comment"], lang)
@@ -259,14 +192,9 @@ class RatingPage(MethodView):
                 return _notice_for(LinkView(unusable.state))
             except ValidationFailed as invalid:
                 db.session.rollback()
-                errors = {name: f"error_{name}" for name in invalid.fields}
+                errors = {name: ERRORS.get(name, ERRORS["csat"]) for name in invalid.fields}
             else:
-                return _page(
-                    "thanks",
-                    lang=lang,
-                    token=token,
-                    sorry=rating.is_negative,
-                )
+                return _page("thanks", token=token, sorry=rating.is_negative)
         view = rating_service.resolve(db.session, current, token)
         db.session.commit()
         if view.state in (LinkState.INVALID, LinkState.EXPIRED):
@@ -274,7 +202,6 @@ class RatingPage(MethodView):
         return _page(
             "form",
             422,
-            lang=lang,
             already=view.rating is not None,
             form=form,
             errors=errors,
@@ -299,13 +226,13 @@ def _read_form() -> tuple[dict[str, Any], dict[str, str]]:
     form: dict[str, Any] = {"comment": (request.form.get("comment") or "").strip()}
     form["csat"] = _whole(request.form.get("csat"))
     if form["csat"] is None or not 1 <= form["csat"] <= 5:
-        errors["csat"] = "error_csat"
+        errors["csat"] = ERRORS["csat"]
     raw_nps = request.form.get("nps")
     form["nps"] = _whole(raw_nps) if raw_nps not in (None, "") else None
     if raw_nps not in (None, "") and (form["nps"] is None or not 0 <= form["nps"] <= 10):
-        errors["nps"] = "error_nps"
+        errors["nps"] = ERRORS["nps"]
     if len(form["comment"]) > 2000:
-        errors["comment"] = "error_comment"
+        errors["comment"] = ERRORS["comment"]
     return form, errors
 
 
@@ -361,7 +288,7 @@ class VisitRatingLink(MethodView):
         current = settings()
         link = db.session.scalar(select(RatingLink).where(RatingLink.visit_id == visit_id))
         if link is None:
-            raise NotFound(f"visit {visit_id} has no rating link")
+            raise NotFound("visit %(visit)s has no rating link", params={"visit": visit_id})
         rated = db.session.scalar(select(Rating.id).where(Rating.visit_id == visit_id))
         return {
             "visit_id": visit_id,

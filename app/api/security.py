@@ -10,6 +10,7 @@ from flask import g, request
 
 from app.database import db
 from app.errors import Forbidden, NotAuthenticated
+from app.i18n.web import remember_user_language
 from app.models import AuthToken, Role, User
 from app.services.accounts import resolve_token
 
@@ -37,11 +38,16 @@ def requires(*roles: Role) -> Callable[[F], F]:
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             token = resolve_token(db.session, bearer_token())
-            if token.user.role not in roles:
-                raise Forbidden(f"this action needs the role {' or '.join(r.value for r in roles)}")
+            # Known before the role check: a refusal is worded in the user's language.
             g.token = token
             g.user = token.user
             g.user_id = token.user.id
+            remember_user_language(token.user)
+            if token.user.role not in roles:
+                raise Forbidden(
+                    "this action needs the role %(roles)s",
+                    params={"roles": " or ".join(r.value for r in roles)},
+                )
             return func(*args, **kwargs)
 
         wrapper._roles = frozenset(roles)  # type: ignore[attr-defined]

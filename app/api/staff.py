@@ -24,6 +24,7 @@ from app.api.fields import (
 )
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, current_user, requires
+from app.config import LOCALES
 from app.database import db
 from app.errors import NotFound
 from app.models import Depot, Role, Skill, Technician, User
@@ -41,6 +42,18 @@ technicians = Blueprint("technicians", __name__, url_prefix="/api/v1/technicians
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+def _language_field(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(LOCALES),
+        metadata={
+            "description": "Language of pages, errors and messages for this person; "
+            "null follows the browser, then the server's DEFAULT_LOCALE"
+        },
+        **kwargs,
+    )
+
+
 class UserSchema(Strict):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.Email(required=True)
@@ -48,6 +61,7 @@ class UserSchema(Strict):
     role = ma.fields.Enum(Role, by_value=True, required=True)
     active = ma.fields.Boolean(load_default=True)
     password = ma.fields.String(load_only=True, required=True, validate=validate.Length(8, 200))
+    language = _language_field()
 
 
 class UserUpdateSchema(Strict):
@@ -55,6 +69,11 @@ class UserUpdateSchema(Strict):
     role = ma.fields.Enum(Role, by_value=True)
     active = ma.fields.Boolean()
     password = ma.fields.String(load_only=True, validate=validate.Length(8, 200))
+    language = _language_field()
+
+
+class MyPreferencesSchema(Strict):
+    language = _language_field(required=True)
 
 
 class SkillSchema(Strict):
@@ -176,6 +195,7 @@ class Users(MethodView):
             role=data["role"],
         )
         user.active = data["active"]
+        user.language = data.get("language")
         db.session.commit()
         return user
 
@@ -187,6 +207,16 @@ class Me(MethodView):
     def get(self) -> User:
         """The signed-in user"""
         return current_user()
+
+    @requires(*ANY_ROLE)
+    @users.arguments(MyPreferencesSchema)
+    @users.response(200, UserSchema)
+    def patch(self, data: dict[str, Any]) -> User:
+        """Change the signed-in user's own language"""
+        user = current_user()
+        user.language = data["language"]
+        db.session.commit()
+        return user
 
 
 @users.route("/<int:user_id>")
@@ -342,7 +372,7 @@ class TechnicianById(MethodView):
         """Get a technician (technicians: only themselves)"""
         user = current_user()
         if user.role == Role.TECHNICIAN and technician_id_of(db.session, user) != technician_id:
-            raise NotFound(f"technician {technician_id} does not exist")
+            raise NotFound("technician %(id)s does not exist", params={"id": technician_id})
         return get_or_404(db.session, Technician, technician_id)
 
     @requires(*STAFF)

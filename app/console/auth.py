@@ -12,6 +12,7 @@ from flask import g, redirect, request, session, url_for
 
 from app.database import db
 from app.errors import AppError, Forbidden, NotAuthenticated
+from app.i18n.web import remember_user_language
 from app.models import Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -89,6 +90,7 @@ def page(*roles: Role) -> Callable[[F], F]:
                 if wants_json():
                     raise NotAuthenticated("sign in to the console first")
                 return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+            remember_user_language(user)
             if user.role not in roles:
                 raise Forbidden("the console is for dispatchers and admins")
             if request.method not in SAFE_METHODS:

@@ -18,6 +18,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,11 +26,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.api.errors import error_response
 from app.api.settings import local_zone, settings
+from app.config import LOCALES
 from app.console import auth
 from app.console.auth import STAFF, page
 from app.console.charts import line_chart
 from app.database import db, utcnow
 from app.errors import AppError, NotAuthenticated, NotFound, ValidationFailed
+from app.i18n.web import label, local_datetime, say
 from app.jobs.dispatching import start_solving
 from app.models import (
     DispatchRun,
@@ -55,11 +58,6 @@ def _csrf_token() -> str:
     return auth.csrf_token()
 
 
-@console.app_template_filter("local")
-def _local(value: dt.datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
-    return value.astimezone(local_zone()).strftime(fmt) if value else "-"
-
-
 # --- errors: the one format for scripts, a friendly message for people -----------------------
 
 
@@ -67,11 +65,11 @@ def _local(value: dt.datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
 def _app_error(error: AppError) -> Any:
     db.session.rollback()
     if auth.wants_json():
-        return error_response(error.status, error.code, error.message, error.fields, error.details)
+        return error_response(error.status, error.code, say(error), error.fields, error.details)
     if request.method == "POST" and error.status not in (401, 403):
         flash(_say(error), "conflict" if error.status == 409 else "error")
         return redirect(_back())
-    return render_template("console/error.html", error=error), error.status
+    return render_template("console/error.html", error=error, message=say(error)), error.status
 
 
 @console.errorhandler(StaleDataError)
@@ -87,8 +85,12 @@ def _say(error: AppError) -> str:
         "deleted_visit_ids", []
     )
     if not changed:
-        return error.message
-    return f"{error.message} (visit {', '.join(f'#{v}' for v in changed)})."
+        return say(error)
+    return gettext(
+        "%(message)s (visit %(visits)s).",
+        message=say(error),
+        visits=", ".join(f"#{v}" for v in changed),
+    )
 
 
 def _back() -> str:
@@ -119,10 +121,10 @@ def login() -> Any:
                 db.session, request.form.get("email", ""), request.form.get("password", "")
             )
         except NotAuthenticated:
-            error = "Wrong email or password."
+            error = gettext("Wrong email or password.")
         else:
             if user.role not in STAFF:
-                error = "The console is for dispatchers and admins."
+                error = gettext("The console is for dispatchers and admins.")
             else:
                 auth.sign_in(user)
                 return redirect(_safe_next(request.args.get("next")))
@@ -142,6 +144,21 @@ def logout() -> BaseResponse:
     auth.check_csrf()
     auth.sign_out()
     return redirect(url_for("console.login"))
+
+
+@console.post("/language")
+@page(*STAFF)
+def set_language() -> BaseResponse:
+    """Choose the console's language for this user (empty: follow the browser)."""
+    chosen = request.form.get("language", "")
+    if chosen and chosen not in LOCALES:
+        raise ValidationFailed(
+            "choose one of the offered languages", fields={"language": list(LOCALES)}
+        )
+    user = auth.current_user()
+    user.language = chosen or None
+    db.session.commit()
+    return redirect(_back())
 
 
 @console.get("/static/<path:filename>")
@@ -172,7 +189,7 @@ def _day_arg(name: str = "day") -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError as exc:
         raise ValidationFailed(
-            f"{raw!r} is not a date (YYYY-MM-DD)", fields={name: ["date"]}
+            "%(value)r is not a date (YYYY-MM-DD)", params={"value": raw}, fields={name: ["date"]}
         ) from exc
 
 
@@ -287,7 +304,9 @@ def progress_of(run: DispatchRun) -> dict[str, Any]:
     return {
         "id": run.id,
         "status": str(run.status),
+        "status_label": label("run_status", run.status),
         "phase": run.phase,
+        "phase_label": label("run_phase", run.phase) if run.phase else "-",
         "solutions_found": run.solutions_found,
         "zones": [
             {"zone": z.zone, "technicians": z.technicians, "visits": z.visits, "phase": z.phase,
@@ -363,13 +382,16 @@ def publish_run(run_id: int) -> BaseResponse:
         db.session, run, user_id=auth.current_user().id, tz=local_zone()
     )
     db.session.commit()
-    flash(
-        f"Published run {run.id}: {len(result.updated)} visit(s) updated"
-        + (f", {len(result.unscheduled)} unscheduled" if result.unscheduled else "")
-        + (f", {len(result.kept)} kept as before" if result.kept else "")
-        + ".",
-        "success",
+    message = gettext(
+        "Published run %(run)s: %(updated)s visit(s) updated.",
+        run=run.id,
+        updated=len(result.updated),
     )
+    if result.unscheduled:
+        message += " " + gettext("%(count)s unscheduled.", count=len(result.unscheduled))
+    if result.kept:
+        message += " " + gettext("%(count)s kept as before.", count=len(result.kept))
+    flash(message, "success")
     return redirect(url_for("console.board_page", day=run.params["first_day"]))
 
 
@@ -483,8 +505,13 @@ def lock_visit(visit_id: int) -> BaseResponse:
     else:
         board.set_lock(db.session, visit, lock)
     db.session.commit()
-    label = "unlocked" if lock == LockState.NONE else f"locked ({lock.value.replace('_', ' + ')})"
-    flash(f"Visit {visit.id} {label}.", "success")
+    if lock == LockState.NONE:
+        flash(gettext("Visit %(visit)s unlocked.", visit=visit.id), "success")
+    else:
+        flash(
+            gettext("Visit %(visit)s locked: %(lock)s.", visit=visit.id, lock=label("lock", lock)),
+            "success",
+        )
     return redirect(_back())
 
 
@@ -511,7 +538,12 @@ def move_visit(visit_id: int) -> Any:
         now=utcnow(),
     )
     db.session.commit()
-    message = f"Visit {visit.id} moved to {visit.technician.name} at {start:%a %d %b %H:%M}."
+    message = gettext(
+        "Visit %(visit)s moved to %(technician)s at %(at)s.",
+        visit=visit.id,
+        technician=visit.technician.name,
+        at=local_datetime(start),
+    )
     flash(message, "success")
     if auth.wants_json():
         return jsonify(visit_id=visit.id, technician_id=technician_id, message=message)
@@ -537,7 +569,9 @@ def photo_thumbnail(photo_id: str) -> Response:
     photo = get_or_404(db.session, Photo, photo_id)
     blob = db.session.get(PhotoBlob, photo.sha256)
     if blob is None:
-        raise NotFound(f"the bytes of photo {photo_id} have not arrived yet")
+        raise NotFound(
+            "the bytes of photo %(photo)s have not arrived yet", params={"photo": photo_id}
+        )
     return thumbnail_response(blob)
 
 

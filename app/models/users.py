@@ -27,6 +27,9 @@ class User(Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language pages, errors and messages use for this person ("zh_CN", "en");
+    # None follows the browser, then the DEFAULT_LOCALE setting.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     technician: Mapped[Technician | None] = relationship(back_populates="user")  # noqa: F821
 

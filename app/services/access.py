@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, String, cast, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
+from app.i18n.text import Text
 from app.models import Customer, Order, Role, Site, Technician, User, Visit
 from app.services.records import get_or_404
 
@@ -34,7 +35,7 @@ def visible_visit(session: Session, user: User, visit_id: int) -> Visit:
     """The visit if `user` may see it, else NotFound."""
     visit = session.scalar(select(Visit).where(Visit.id == visit_id, visit_scope(session, user)))
     if visit is None:
-        raise NotFound(f"visit {visit_id} does not exist")
+        raise NotFound("visit %(id)s does not exist", params={"id": visit_id})
     return visit
 
 
@@ -47,7 +48,9 @@ def _reachable_through_visits(
         select(Visit.id).where(column == record_id, visit_scope(session, user)).limit(1)
     )
     if hit is None:
-        raise NotFound(f"{label} {record_id} does not exist")
+        raise NotFound(
+            "%(kind)s %(id)s does not exist", params={"kind": Text(label), "id": record_id}
+        )
 
 
 def visible_customer(session: Session, user: User, customer_id: int) -> Customer:
@@ -93,6 +96,7 @@ def check_order_links(session: Session, data: dict[str, Any]) -> None:
         site = get_or_404(session, Site, site_id)
         if site.customer_id != customer.id:
             raise ValidationFailed(
-                f"site {site_id} belongs to another customer",
+                "site %(site)s belongs to another customer",
+                params={"site": site_id},
                 fields={"site_id": ["belongs to another customer"]},
             )

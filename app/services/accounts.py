@@ -44,7 +44,11 @@ def create_user(session: Session, *, email: str, name: str, password: str, role:
     """Create a user; a taken email is a conflict."""
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} already exists", code="email_taken")
+        raise Conflict(
+            "a user with email %(email)s already exists",
+            params={"email": email},
+            code="email_taken",
+        )
     user = User(email=email, name=name, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()

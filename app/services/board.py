@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, ValidationFailed
+from app.i18n.text import N_, Text
 from app.models import (
     Complaint,
     ComplaintStage,
@@ -49,7 +50,9 @@ ROUTE_COLOURS = (
     "#dc2626",
     "#16a34a",
 )
-NOT_PLANNED = ("not_planned", "Not planned yet: run the optimizer or move it by hand.")
+# (code, English message, details): pages word a reason from its code and details.
+Reason = tuple[str, str, Mapping[str, Any]]
+NOT_PLANNED: Reason = ("not_planned", "Not planned yet: run the optimizer or move it by hand.", {})
 MAP_WIDTH = 760
 
 
@@ -75,7 +78,7 @@ class Block:
     travel_width_pct: float
     tight: bool
     sla_state: str
-    sla_note: str
+    sla_note: Text
     flag: str | None
     change: str | None = None
 
@@ -106,8 +109,11 @@ class Waiting:
     customer: str
     window: str
     priority: int
-    reasons: list[tuple[str, str]]
+    # (code, English message, details): pages word the reason from its code and details.
+    reasons: list[Reason]
     sla_state: str
+    window_start: dt.datetime | None = None
+    window_end: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,9 @@ class AlertView:
     subject_id: int
     message: str
     at: dt.datetime
+    target: str = ""
+    due_at: dt.datetime | None = None
+    projected_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -224,7 +233,7 @@ def build_board(
     *,
     speed_kmh: float,
     plan: Mapping[int, Placement] | None = None,
-    waiting_reasons: Mapping[int, list[tuple[str, str]]] | None = None,
+    waiting_reasons: Mapping[int, list[Reason]] | None = None,
     changes: Mapping[int, str] | None = None,
     complaint_warn_min: int = 120,
     row_order: Sequence[int] | None = None,
@@ -395,17 +404,34 @@ def _row(
     )
 
 
-def _clock_note(clock: sla.Clock | None) -> str:
+_TARGETS = {"response": N_("response"), "resolution": N_("resolution")}
+
+
+def _span(first: dt.datetime, last: dt.datetime, *, with_day: bool = True) -> str:
+    """A stretch of time in words any language reads ("12-01 09:00-12:00")."""
+    return f"{first:%m-%d %H:%M}-{last:%H:%M}" if with_day else f"{first:%H:%M}-{last:%H:%M}"
+
+
+def _clock_note(clock: sla.Clock | None) -> Text:
     if clock is None:
-        return "no SLA target"
+        return Text(N_("no SLA target"))
+    target = Text(_TARGETS.get(clock.target, clock.target))
     if clock.state == sla.ClockState.BREACHED:
-        return f"{clock.target} breached {-clock.remaining_min} min ago"
+        return Text(
+            N_("%(target)s breached %(min)s min ago"),
+            {"target": target, "min": -clock.remaining_min},
+        )
     if clock.projected_miss:
-        return f"{clock.target} projected to miss its due time"
-    if clock.state in (sla.ClockState.MET, sla.ClockState.MISSED):
-        return f"{clock.target} {clock.state}"
+        return Text(N_("%(target)s projected to miss its due time"), {"target": target})
+    if clock.state == sla.ClockState.MET:
+        return Text(N_("%(target)s met"), {"target": target})
+    if clock.state == sla.ClockState.MISSED:
+        return Text(N_("%(target)s missed"), {"target": target})
     hours, minutes = divmod(clock.remaining_min, 60)
-    return f"{clock.target} due in {hours} h {minutes:02d} min"
+    return Text(
+        N_("%(target)s due in %(hours)s h %(minutes)s min"),
+        {"target": target, "hours": hours, "minutes": f"{minutes:02d}"},
+    )
 
 
 def _waiting(
@@ -413,8 +439,8 @@ def _waiting(
     day: dt.date,
     tz: ZoneInfo,
     planned: set[int],
-    reasons: Mapping[int, list[tuple[str, str]]] | None,
-) -> dict[int, list[tuple[str, str]]]:
+    reasons: Mapping[int, list[Reason]] | None,
+) -> dict[int, list[Reason]]:
     start, end = sla.day_bounds(day, tz)
     stmt = select(Visit.id).where(
         Visit.status.in_(PLANNABLE),
@@ -430,7 +456,7 @@ def _waiting(
     return {vid: known.get(vid) or [NOT_PLANNED] for vid in ids}
 
 
-def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list[Reason]]:
     """Why the most recent finished run left each visit out."""
     wanted = set(visit_ids)
     run = session.scalar(
@@ -442,7 +468,7 @@ def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list
     if run is None or run.proposal is None or not wanted:
         return {}
     return {
-        u["visit_id"]: [(r["code"], r["message"]) for r in u["reasons"]]
+        u["visit_id"]: [(r["code"], r["message"], r.get("details") or {}) for r in u["reasons"]]
         for u in run.proposal["unassigned"]
         if u["visit_id"] in wanted
     }
@@ -450,7 +476,7 @@ def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list
 
 def _waiting_item(
     visit: Visit,
-    reasons: list[tuple[str, str]],
+    reasons: list[Reason],
     clocks: dict[int, sla.Clock | None],
     tz: ZoneInfo,
 ) -> Waiting:
@@ -469,6 +495,8 @@ def _waiting_item(
         priority=visit.priority,
         reasons=reasons,
         sla_state=str(clock.state) if clock else "none",
+        window_start=visit.window_start,
+        window_end=visit.window_end,
     )
 
 
@@ -541,7 +569,19 @@ def _alert_views(session: Session, limit: int = 12) -> list[AlertView]:
         .order_by(SlaAlert.id.desc())
         .limit(limit)
     )
-    return [AlertView(str(a.level), a.subject, a.subject_id, a.message, a.created_at) for a in rows]
+    return [
+        AlertView(
+            str(a.level),
+            a.subject,
+            a.subject_id,
+            a.message,
+            a.created_at,
+            a.target,
+            a.due_at,
+            a.projected_at,
+        )
+        for a in rows
+    ]
 
 
 # --- the map --------------------------------------------------------------------------------
@@ -668,9 +708,9 @@ def diff_entries(
 
     def describe(side: Mapping[str, Any] | None) -> str:
         if not side:
-            return "not planned"
+            return N_("not planned")
         at = dt.datetime.fromisoformat(side["planned_start"]).astimezone(tz)
-        return f"{names.get(side['technician_id'], side['technician_id'])} {at:%a %H:%M}"
+        return f"{names.get(side['technician_id'], side['technician_id'])} {at:%m-%d %H:%M}"
 
     # What publishing does with a published visit the proposal leaves out, and why.
     fate = {
@@ -702,9 +742,9 @@ def change_marks(proposal: Mapping[str, Any]) -> dict[int, str]:
     }
 
 
-def proposal_reasons(proposal: Mapping[str, Any]) -> dict[int, list[tuple[str, str]]]:
+def proposal_reasons(proposal: Mapping[str, Any]) -> dict[int, list[Reason]]:
     return {
-        u["visit_id"]: [(r["code"], r["message"]) for r in u["reasons"]]
+        u["visit_id"]: [(r["code"], r["message"], r.get("details") or {}) for r in u["reasons"]]
         for u in proposal["unassigned"]
     }
 
@@ -730,7 +770,8 @@ def move_visit(
     _lock_days_of(session, visit, (technician.id, start))
     if visit.status not in PLANNABLE:
         raise Conflict(
-            f"visit {visit.id} is {visit.status}; only visits not yet under way can move",
+            "visit %(visit)s is %(status)s; only visits not yet under way can move",
+            params={"visit": visit.id, "status": visit.status},
             code="visit_under_way",
         )
     changes: dict[str, Any] = {"technician_id": technician.id, "planned_start": start}
@@ -740,8 +781,10 @@ def move_visit(
         update_visit(session, visit, changes)
     except ValidationFailed as refused:
         # Dispatchers know technicians by name, not by id.
-        message = refused.message.replace(f"technician {technician.id}", technician.name)
-        raise ValidationFailed(message, code=refused.code, fields=refused.fields) from None
+        named = {**refused.params, "technician": technician.name}
+        raise ValidationFailed(
+            refused.template, params=named, code=refused.code, fields=refused.fields
+        ) from None
     schedule_checks.require_feasible(session, [visit])
     if visit.status == VisitStatus.NEW:
         change_status(
@@ -780,18 +823,21 @@ def set_lock(session: Session, visit: Visit, lock: LockState) -> Visit:
     _lock_days_of(session, visit)
     if lock == LockState.IN_PROGRESS or visit.lock == LockState.IN_PROGRESS:
         raise Conflict(
-            f"visit {visit.id} is in progress; its lock follows the technician's phone",
+            "visit %(visit)s is in progress; its lock follows the technician's phone",
+            params={"visit": visit.id},
             code="visit_locked",
         )
     if lock in _NEEDS_TECHNICIAN and visit.technician_id is None:
         raise ValidationFailed(
-            f"visit {visit.id} has no technician to lock to; move it to one first",
+            "visit %(visit)s has no technician to lock to; move it to one first",
+            params={"visit": visit.id},
             code="nothing_to_lock",
             fields={"lock": ["no technician assigned"]},
         )
     if lock in _NEEDS_TIME and visit.planned_start is None:
         raise ValidationFailed(
-            f"visit {visit.id} has no planned time to lock; move it to a time first",
+            "visit %(visit)s has no planned time to lock; move it to a time first",
+            params={"visit": visit.id},
             code="nothing_to_lock",
             fields={"lock": ["no planned start"]},
         )

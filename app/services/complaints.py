@@ -15,6 +15,7 @@ from app.config import Settings
 from app.database import utcnow
 from app.errors import InvalidTransition, ValidationFailed
 from app.events import ComplaintOpened, publish
+from app.i18n.text import N_
 from app.models import (
     Complaint,
     ComplaintStage,
@@ -120,9 +121,14 @@ def advance(
     fields = {k: v for k, v in (fields or {}).items() if v is not None}
     expected = next_stage(complaint.stage)
     if to != expected:
+        refusal = (
+            N_("complaint %(complaint)s is at %(stage)s; the next stage is %(next)s")
+            if expected
+            else N_("complaint %(complaint)s is at %(stage)s; it is closed")
+        )
         raise InvalidTransition(
-            f"complaint {complaint.id} is at {complaint.stage}; "
-            + (f"the next stage is {expected}" if expected else "it is closed"),
+            refusal,
+            params={"complaint": complaint.id, "stage": complaint.stage, "next": expected},
             details={"from": str(complaint.stage), "to": str(to), "next": expected},
         )
     _check_fields(session, to, fields)
@@ -162,7 +168,9 @@ def _check_fields(session: Session, to: ComplaintStage, fields: dict[str, Any]) 
         if owner is None or not owner.active or owner.role == Role.TECHNICIAN:
             errors["owner_user_id"] = ["must be an active admin or dispatcher"]
     if errors:
-        raise ValidationFailed(f"moving the complaint to {to} needs more", fields=errors)
+        raise ValidationFailed(
+            "moving the complaint to %(stage)s needs more", params={"stage": to}, fields=errors
+        )
 
 
 def default_owner(session: Session, settings: Settings) -> User | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict
 from app.events import VisitCompleted, publish
+from app.i18n.text import N_, Join, Text
 from app.models import (
     ChecklistAnswer,
     ChecklistTemplate,
@@ -36,6 +37,15 @@ class Missing:
     item_key: str
     label: str
     reason: str
+    # The reason as a translatable text (`reason` is its English wording, kept for the API).
+    why: Text | None = None
+
+    def text(self) -> Text:
+        """ "label (reason)" for a message, both translated where the catalogue knows them."""
+        return Text(
+            N_("%(label)s (%(reason)s)"),
+            {"label": Text(self.label), "reason": self.why or Text(self.reason)},
+        )
 
     def as_dict(self) -> dict[str, str]:
         """The form sent in an error's details."""
@@ -70,30 +80,34 @@ def missing_requirements(session: Session, visit: Visit) -> list[Missing]:
             continue
         reason = _item_gap(session, visit, item, answers)
         if reason:
-            missing.append(Missing(item["key"], item.get("label", item["key"]), reason))
+            missing.append(
+                Missing(item["key"], item.get("label", item["key"]), str(reason), reason)
+            )
     return missing
 
 
 def _item_gap(
     session: Session, visit: Visit, item: dict[str, Any], answers: dict[str, Any]
-) -> str | None:
+) -> Text | None:
     kind = item.get("type")
     if kind == "photo":
         wanted = int(item.get("min_photos") or 1)
         have = _photo_count(session, visit, item)
-        return None if have >= wanted else f"needs {wanted} photo(s), has {have}"
+        if have >= wanted:
+            return None
+        return Text(N_("needs %(wanted)s photo(s), has %(have)s"), {"wanted": wanted, "have": have})
     if kind == "signature":
         signed = session.scalar(
             select(func.count()).select_from(Signature).where(Signature.visit_id == visit.id)
         )
-        return None if signed else "needs the customer's signature"
+        return None if signed else Text(N_("needs the customer's signature"))
     value = answers.get(item["key"])
     if value is None or (isinstance(value, str) and not value.strip()):
-        return "needs an answer"
+        return Text(N_("needs an answer"))
     if kind == "boolean" and as_bool(value) is None:
-        return "needs yes or no"
+        return Text(N_("needs yes or no"))
     if kind == "choice" and item.get("choices") and value not in item["choices"]:
-        return "needs one of: " + ", ".join(item["choices"])
+        return Text(N_("needs one of: %(choices)s"), {"choices": ", ".join(item["choices"])})
     return None
 
 
@@ -135,8 +149,8 @@ def complete_visit(
     missing = missing_requirements(session, visit)
     if missing:
         raise CompletionBlocked(
-            f"visit {visit.id} cannot be completed yet: "
-            + "; ".join(f"{m.label} ({m.reason})" for m in missing),
+            "visit %(visit)s cannot be completed yet: %(missing)s",
+            params={"visit": visit.id, "missing": Join(tuple(m.text() for m in missing))},
             details={"missing": [m.as_dict() for m in missing]},
         )
     change_status(

@@ -736,10 +736,14 @@ def publish_run(
     `new` without technician or time; `kept` ones stay where they are.
     """
     if run.status == RunStatus.PUBLISHED:
-        raise Conflict(f"run {run.id} is already published", code="already_published")
+        raise Conflict(
+            "run %(run)s is already published", params={"run": run.id}, code="already_published"
+        )
     if run.status != RunStatus.SUCCEEDED or run.proposal is None:
         raise Conflict(
-            f"run {run.id} has no proposal to publish (status {run.status})", code="run_not_ready"
+            "run %(run)s has no proposal to publish (status %(status)s)",
+            params={"run": run.id, "status": run.status},
+            code="run_not_ready",
         )
     ids = [int(v) for v in run.visit_versions]
     assignments = run.proposal["assignments"]
@@ -755,7 +759,9 @@ def publish_run(
     )
     session.refresh(run, with_for_update=True)
     if run.status != RunStatus.SUCCEEDED:
-        raise Conflict(f"run {run.id} was published meanwhile", code="already_published")
+        raise Conflict(
+            "run %(run)s was published meanwhile", params={"run": run.id}, code="already_published"
+        )
     visits = _locked_visits(session, ids)
     _refuse_if_changed(run, visits, ids)
     today = utcnow().astimezone(tz).date()
@@ -772,7 +778,8 @@ def publish_run(
     found = schedule_checks.refusals(session, [visits[a["visit_id"]] for a in assignments])
     if found:
         raise Conflict(
-            f"run {run.id}'s proposal no longer fits: {found[0].message}; re-run the optimizer",
+            "run %(run)s's proposal no longer fits: %(refusal)s; re-run the optimizer",
+            params={"run": run.id, "refusal": found[0].message},
             code="proposal_infeasible",
             details={"refusals": [r.as_dict() for r in found]},
         )
@@ -797,8 +804,8 @@ def _refuse_if_changed(run: DispatchRun, visits: dict[int, Visit], ids: list[int
     missing = sorted(set(ids) - set(visits))
     if stale or missing:
         raise Conflict(
-            f"{len(stale) + len(missing)} visit(s) changed since run {run.id} started; "
-            "re-run the optimizer",
+            "%(count)s visit(s) changed since run %(run)s started; re-run the optimizer",
+            params={"count": len(stale) + len(missing), "run": run.id},
             code="proposal_stale",
             details={"changed_visit_ids": stale, "deleted_visit_ids": missing},
         )
@@ -863,7 +870,8 @@ def insert_urgent(
     """
     if visit.status not in PLANNABLE:
         raise Conflict(
-            f"visit {visit.id} is {visit.status}; only open visits can be inserted",
+            "visit %(visit)s is %(status)s; only open visits can be inserted",
+            params={"visit": visit.id, "status": visit.status},
             code="visit_not_plannable",
         )
     day = (visit.window_start or visit.sla_due or utcnow()).astimezone(tz).date()
@@ -943,8 +951,8 @@ def _save_route(
     )
     if changed:
         raise Conflict(
-            f"the route changed while the insertion was computed (visits "
-            f"{', '.join(map(str, changed))}); try again",
+            "the route changed while the insertion was computed (visits %(visits)s); try again",
+            params={"visits": ", ".join(map(str, changed))},
             code="route_changed",
             details={"changed_visit_ids": changed},
         )

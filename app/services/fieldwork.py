@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidTransition, ValidationFailed
+from app.i18n.text import Text
 from app.models import (
     ChecklistAnswer,
     Photo,
@@ -55,11 +56,14 @@ def advance(session: Session, visit: Visit, target: VisitStatus, actor: Actor) -
         return False
     if visit.status in FINAL_STATUSES and target not in FINAL_STATUSES:
         if visit.status == VisitStatus.CANCELLED:
-            raise InvalidTransition(f"visit {visit.id} is cancelled", code="visit_cancelled")
+            raise InvalidTransition(
+                "visit %(visit)s is cancelled", params={"visit": visit.id}, code="visit_cancelled"
+            )
         return False
     if visit.status not in _EXECUTION_PATH:
         raise InvalidTransition(
-            f"visit {visit.id} is {visit.status}; it must be dispatched before field work",
+            "visit %(visit)s is %(status)s; it must be dispatched before field work",
+            params={"visit": visit.id, "status": visit.status},
             code="visit_not_dispatched",
             details={"status": str(visit.status)},
         )
@@ -153,7 +157,11 @@ def _append_once(session: Session, record: Any, *, same: tuple[str, ...]) -> Any
         return record
     if any(getattr(existing, name) != getattr(record, name) for name in same):
         label = type(record).__name__.lower().removeprefix("visit")
-        raise Conflict(f"{label} id {record.id} is already used", code="id_taken")
+        raise Conflict(
+            "%(kind)s id %(id)s is already used",
+            params={"kind": Text(label), "id": record.id},
+            code="id_taken",
+        )
     return existing
 
 
@@ -165,7 +173,8 @@ def set_answer(
     item = items.get(item_key)
     if item is None:
         raise ValidationFailed(
-            f"the checklist of visit {visit.id} has no item {item_key!r}",
+            "the checklist of visit %(visit)s has no item %(item)r",
+            params={"visit": visit.id, "item": item_key},
             code="unknown_checklist_item",
             fields={"item_key": ["not an item of this visit's checklist"]},
         )
@@ -201,7 +210,8 @@ def _check_answer_type(item: dict[str, Any], value: Any) -> None:
     options = item.get("options")
     if bad_type or (item.get("type") == "choice" and options and value not in options):
         raise ValidationFailed(
-            f"{value!r} is not a valid answer to {item['key']!r} ({item.get('type')})",
+            "%(value)r is not a valid answer to %(item)r (%(type)s)",
+            params={"value": value, "item": item["key"], "type": item.get("type")},
             code="invalid_answer",
             fields={"value": [f"expected a {item.get('type')} answer"]},
         )

@@ -25,6 +25,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
+from app.i18n.text import N_
 from app.models import (
     Complaint,
     Customer,
@@ -51,12 +52,14 @@ class MetricInfo:
 METRICS: dict[str, MetricInfo] = {
     m.name: m
     for m in (
-        MetricInfo("csat", "CSAT", "% satisfied"),
-        MetricInfo("nps", "NPS", "score"),
-        MetricInfo("first_time_fix", "First-time fix", "% of repairs"),
-        MetricInfo("time_to_resolve", "Mean time to resolve", "hours", higher_is_better=False),
-        MetricInfo("sla_attainment", "SLA attainment", "% on time"),
-        MetricInfo("complaint_rate", "Complaint rate", "per 100 visits", higher_is_better=False),
+        MetricInfo("csat", N_("CSAT"), "% satisfied"),
+        MetricInfo("nps", N_("NPS"), "score"),
+        MetricInfo("first_time_fix", N_("First-time fix"), "% of repairs"),
+        MetricInfo("time_to_resolve", N_("Mean time to resolve"), "hours", higher_is_better=False),
+        MetricInfo("sla_attainment", N_("SLA attainment"), "% on time"),
+        MetricInfo(
+            "complaint_rate", N_("Complaint rate"), "per 100 visits", higher_is_better=False
+        ),
     )
 }
 SLICES = ("all", "kind", "product_line", "region", "technician")
@@ -155,11 +158,15 @@ def compute(
     """One figure per ISO week (and slice) over [first_day, last_day] in local time."""
     if metric not in METRICS:
         raise ValidationFailed(
-            f"unknown figure {metric!r}", fields={"metric": [f"one of {', '.join(METRICS)}"]}
+            "unknown figure %(metric)r",
+            params={"metric": metric},
+            fields={"metric": [f"one of {', '.join(METRICS)}"]},
         )
     if by not in SLICES:
         raise ValidationFailed(
-            f"unknown slice {by!r}", fields={"by": [f"one of {', '.join(SLICES)}"]}
+            "unknown slice %(by)r",
+            params={"by": by},
+            fields={"by": [f"one of {', '.join(SLICES)}"]},
         )
     if last_day < first_day:
         raise ValidationFailed("the period ends before it starts", fields={"to": ["before from"]})

@@ -103,7 +103,7 @@ class LocalDiskStore:
         try:
             return self.path(key).open("rb")
         except FileNotFoundError as exc:
-            raise NotFound(f"blob {key[:12]}… is not stored") from exc
+            raise NotFound("blob %(key)s… is not stored", params={"key": key[:12]}) from exc
 
     def put_file(self, key: str, source: Path) -> None:
         target = self.path(key)
@@ -176,13 +176,17 @@ def inspect_image(path: Path, settings: Settings) -> ImageFacts:
                 width, height = image.size
                 if width * height > settings.photo_max_pixels:
                     raise NotAnImage(
-                        f"the image is {width}x{height} pixels; at most "
-                        f"{settings.photo_max_pixels} pixels are accepted",
+                        "the image is %(width)sx%(height)s pixels; at most %(max)s pixels "
+                        "are accepted",
+                        params={"width": width, "height": height, "max": settings.photo_max_pixels},
                         code="image_too_large",
                     )
                 image.verify()
             if fmt not in ALLOWED_FORMATS:
-                raise NotAnImage(f"{fmt or 'this'} images are not accepted; send JPEG, PNG or WebP")
+                raise NotAnImage(
+                    "%(format)s images are not accepted; send JPEG, PNG or WebP",
+                    params={"format": fmt or "?"},
+                )
             with Image.open(path) as image:
                 image.load()
                 exif = image.getexif()
@@ -271,7 +275,8 @@ def start_upload(
         raise ValidationFailed("size must be positive", fields={"size": ["must be positive"]})
     if size > settings.photo_max_bytes:
         raise PayloadTooLarge(
-            f"photos are limited to {settings.photo_max_bytes} bytes",
+            "photos are limited to %(max)s bytes",
+            params={"max": settings.photo_max_bytes},
             details={"max_bytes": settings.photo_max_bytes},
         )
     blob = session.get(PhotoBlob, sha256)
@@ -314,13 +319,13 @@ def _upload(session: Session, upload_id: str, *, lock: bool = False) -> UploadSe
     try:
         uuid.UUID(upload_id)
     except ValueError as exc:
-        raise NotFound(f"upload {upload_id} does not exist") from exc
+        raise NotFound("upload %(id)s does not exist", params={"id": upload_id}) from exc
     stmt = select(UploadSession).where(UploadSession.id == upload_id)
     if lock:
         stmt = stmt.with_for_update()
     upload = session.scalar(stmt)
     if upload is None:
-        raise NotFound(f"upload {upload_id} does not exist")
+        raise NotFound("upload %(id)s does not exist", params={"id": upload_id})
     return upload
 
 
@@ -342,7 +347,11 @@ def append_chunk(
     if upload.completed_at is not None:
         return _state(upload)
     if upload.expires_at <= utcnow():
-        raise NotFound(f"upload {upload_id} has expired; start a new one", code="upload_expired")
+        raise NotFound(
+            "upload %(id)s has expired; start a new one",
+            params={"id": upload_id},
+            code="upload_expired",
+        )
     store = blob_store(settings)
     partial = store.partial_path(upload.id)
     on_disk = partial.stat().st_size if partial.exists() else 0
@@ -352,13 +361,15 @@ def append_chunk(
             out.truncate(upload.received)
     if offset != upload.received:
         raise Conflict(
-            f"upload {upload_id} is at offset {upload.received}, the chunk starts at {offset}",
+            "upload %(id)s is at offset %(received)s, the chunk starts at %(offset)s",
+            params={"id": upload_id, "received": upload.received, "offset": offset},
             code="offset_mismatch",
             details={"offset": upload.received},
         )
     if upload.received + len(data) > upload.size:
         raise ValidationFailed(
-            f"the chunk goes past the declared size of {upload.size} bytes",
+            "the chunk goes past the declared size of %(size)s bytes",
+            params={"size": upload.size},
             code="upload_too_long",
             details={"offset": upload.received},
         )
@@ -532,12 +543,13 @@ def attach_photo(session: Session, meta: PhotoMetadata, *, user_id: int | None) 
     if existing is not None:
         if existing.visit_id != meta.visit_id or existing.sha256 != sha256:
             raise Conflict(
-                f"photo {meta.id} is already attached to other bytes or another visit",
+                "photo %(id)s is already attached to other bytes or another visit",
+                params={"id": meta.id},
                 code="photo_id_reused",
             )
         return existing
     if session.get(Visit, meta.visit_id) is None:
-        raise NotFound(f"visit {meta.visit_id} does not exist")
+        raise NotFound("visit %(id)s does not exist", params={"id": meta.visit_id})
     photo = Photo(
         id=meta.id,
         visit_id=meta.visit_id,

@@ -5,8 +5,6 @@ an HMAC of it under the secret key. The database keeps only the nonce, so a forg
 altered token is refused before any lookup and a copy of the table cannot mint links.
 """
 
-# ruff: noqa: RUF001 - Chinese text uses full-width punctuation on purpose
-
 from __future__ import annotations
 
 import base64
@@ -24,6 +22,8 @@ from app.config import Settings
 from app.database import utcnow
 from app.errors import AppError, ValidationFailed
 from app.events import RatingSubmitted, publish
+from app.i18n.catalog import render
+from app.i18n.text import N_, Text
 from app.models import Customer, Rating, RatingLink, Visit
 from app.services.outbox import Draft, queue_message
 
@@ -98,6 +98,8 @@ def send_link(session: Session, settings: Settings, link: RatingLink) -> bool:
     if customer is None or not (customer.email or customer.phone):
         return False
     url = rating_url(settings, token_for(settings, link))
+    # Written outside any request, in the customer's language (the default until they have one).
+    locale = getattr(customer, "language", None) or settings.default_locale
     channel, recipient = ("email", customer.email) if customer.email else ("sms", customer.phone)
     queue_message(
         session,
@@ -107,11 +109,16 @@ def send_link(session: Session, settings: Settings, link: RatingLink) -> bool:
             topic="rating_link",
             channel=channel,
             recipient=recipient or "",
-            subject="How was our visit? / 请评价我们的服务",
-            body=(
-                f"{customer.name}, thank you for choosing us. Please tell us how the visit went: "
-                f"{url}\n{customer.name}，感谢您的信任。请评价本次上门服务：{url}\n"
-                f"(valid until / 有效期至 {link.expires_at:%Y-%m-%d})"
+            subject=render(N_("How was our visit?"), locale),
+            body=render(
+                Text(
+                    N_(
+                        "%(name)s, thank you for choosing us. Please tell us how the visit went: "
+                        "%(url)s\n(valid until %(until)s)"
+                    ),
+                    {"name": customer.name, "url": url, "until": f"{link.expires_at:%Y-%m-%d}"},
+                ),
+                locale,
             ),
             customer_id=customer.id,
         ),

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from app.database import Base
 from app.errors import Conflict, VersionConflict
 from app.errors import NotFound as NotFoundError
+from app.i18n.labels import record_kind
+from app.i18n.text import Text
 
 M = TypeVar("M", bound=Base)
 
@@ -20,7 +22,9 @@ def get_or_404(session: Session, model: type[M], record_id: Any) -> M:
     """The record with this primary key, or NotFound naming its kind."""
     record = session.get(model, record_id)
     if record is None:
-        raise NotFoundError(f"{_label(model)} {record_id} does not exist")
+        raise NotFoundError(
+            "%(kind)s %(id)s does not exist", params={"kind": _label(model), "id": record_id}
+        )
     return record
 
 
@@ -28,7 +32,8 @@ def ensure_unique(session: Session, column: Any, value: Any, field: str) -> None
     """Refuse a value already taken in a unique column, naming the field."""
     if session.scalar(select(column).where(column == value).limit(1)) is not None:
         raise Conflict(
-            f"{field} {value!r} is already taken",
+            "%(field)s %(value)r is already taken",
+            params={"field": field, "value": value},
             code="already_exists",
             fields={field: ["already taken"]},
         )
@@ -38,8 +43,14 @@ def check_version(record: Any, expected: int | None) -> None:
     """Refuse a write based on a version other than the current one."""
     if expected is not None and expected != record.version:
         raise VersionConflict(
-            f"{_label(type(record))} {record.id} is at version {record.version}, "
-            f"the change was based on version {expected}",
+            "%(kind)s %(id)s is at version %(current)s, the change was based on version "
+            "%(expected)s",
+            params={
+                "kind": _label(type(record)),
+                "id": record.id,
+                "current": record.version,
+                "expected": expected,
+            },
             details={"current_version": record.version},
         )
 
@@ -59,10 +70,11 @@ def delete_record(session: Session, record: Base) -> None:
             session.flush()
     except IntegrityError as exc:
         raise Conflict(
-            f"{_label(type(record))} is still referenced by other records and cannot be deleted",
+            "%(kind)s is still referenced by other records and cannot be deleted",
+            params={"kind": _label(type(record))},
             code="in_use",
         ) from exc
 
 
-def _label(model: type) -> str:
-    return model.__name__.lower()
+def _label(model: type) -> Text:
+    return Text(record_kind(model.__name__))

@@ -84,7 +84,8 @@ def retry_run(session: Session, run: DispatchRun, *, user_id: int | None) -> Dis
     """A new queued run repeating a failed one's request; the caller enqueues it after commit."""
     if run.status != RunStatus.FAILED:
         raise Conflict(
-            f"run {run.id} is {run.status}; only a failed run can be retried",
+            "run %(run)s is %(status)s; only a failed run can be retried",
+            params={"run": run.id, "status": str(run.status)},
             code="run_not_failed",
             details={"status": str(run.status)},
         )

@@ -26,6 +26,9 @@ from sqlalchemy.orm import Session, selectinload
 from app.config import Settings
 from app.database import utcnow
 from app.errors import Conflict, ValidationFailed
+from app.i18n.catalog import render
+from app.i18n.labels import label_id
+from app.i18n.text import N_, Text
 from app.models import (
     AlertLevel,
     Complaint,
@@ -384,7 +387,13 @@ def run_check(session: Session, settings: Settings, now: dt.datetime | None = No
     for complaint in complaints:
         c = complaint_clock(complaint, now, settings.sla_complaint_warn_min)
         if c is not None:
-            label = f"complaint {complaint.id} ({complaint.stage})"
+            label = Text(
+                N_("complaint %(id)s (%(stage)s)"),
+                {
+                    "id": complaint.id,
+                    "stage": Text(label_id("complaint_stage", complaint.stage)),
+                },
+            )
             live.add(_act(session, settings, result, existing, "complaint", complaint.id, c, label))
         result.checked_complaints += 1
     _settle(existing, live, now)
@@ -401,8 +410,15 @@ def _settle(existing: dict[AlertKey, SlaAlert], live: set[AlertKey], now: dt.dat
             alert.resolved_at = now
 
 
-def _visit_label(visit: Visit) -> str:
-    return f"{visit.kind} visit {visit.id} for {visit.customer.name}"
+def _visit_label(visit: Visit) -> Text:
+    return Text(
+        N_("%(kind)s visit %(id)s for %(customer)s"),
+        {
+            "kind": Text(label_id("kind", visit.kind)),
+            "id": visit.id,
+            "customer": visit.customer.name,
+        },
+    )
 
 
 AlertKey = tuple[str, int, str, str] | None
@@ -423,7 +439,7 @@ def _act(
     subject: str,
     subject_id: int,
     c: Clock,
-    label: str,
+    label: Text,
 ) -> AlertKey:
     """Raise the clock's alert unless raised before; returns the alert's key (None: no alert)."""
     if c.state == ClockState.BREACHED:
@@ -443,29 +459,44 @@ def _act(
         level=level,
         due_at=c.due,
         projected_at=c.projected_at,
-        message=_message(label, c, level, ZoneInfo(settings.time_zone)),
+        message=str(text := _message(label, c, level, ZoneInfo(settings.time_zone))),
         created_at=utcnow(),
     )
     session.add(alert)
     existing[key] = alert
     if level == AlertLevel.BREACH:
         result.breaches.append(alert)
-        _escalate(session, settings, alert)
+        _escalate(session, settings, alert, text)
     else:
         result.warnings.append(alert)
     return key
 
 
-def _message(label: str, c: Clock, level: AlertLevel, tz: ZoneInfo) -> str:
-    due = c.due.astimezone(tz).strftime("%a %d %b %H:%M")
+_TARGETS = {"response": N_("response"), "resolution": N_("resolution")}
+
+
+def _message(label: Text, c: Clock, level: AlertLevel, tz: ZoneInfo) -> Text:
+    due = c.due.astimezone(tz).strftime("%m-%d %H:%M")
+    params: dict[str, object] = {
+        "subject": label,
+        "target": Text(_TARGETS.get(c.target, c.target)),
+        "due": due,
+    }
     if level == AlertLevel.BREACH:
-        return f"{label}: {c.target} target breached (was due {due})."
+        return Text(N_("%(subject)s: %(target)s target breached (was due %(due)s)."), params)
     projected = c.projected_at.astimezone(tz).strftime("%H:%M") if c.projected_at else "?"
     if c.projected_miss:
-        return (
-            f"{label}: projected to miss its {c.target} target (due {due}, expected {projected})."
+        return Text(
+            N_(
+                "%(subject)s: projected to miss its %(target)s target (due %(due)s, "
+                "expected %(expected)s)."
+            ),
+            {**params, "expected": projected},
         )
-    return f"{label}: {c.target} due {due}, {c.remaining_min} min left."
+    return Text(
+        N_("%(subject)s: %(target)s due %(due)s, %(min)s min left."),
+        {**params, "min": c.remaining_min},
+    )
 
 
 def alert_recipients(session: Session, settings: Settings) -> list[str]:
@@ -483,8 +514,14 @@ def alert_recipients(session: Session, settings: Settings) -> list[str]:
     return []
 
 
-def _escalate(session: Session, settings: Settings, alert: SlaAlert) -> None:
+def _escalate(session: Session, settings: Settings, alert: SlaAlert, text: Text) -> None:
+    languages = dict(session.execute(select(User.email, User.language)).all())
     for recipient in alert_recipients(session, settings):
+        locale = languages.get(recipient) or settings.default_locale
+        subject = Text(
+            N_("SLA breached: %(subject)s %(id)s"),
+            {"subject": Text(_SUBJECTS.get(alert.subject, alert.subject)), "id": alert.subject_id},
+        )
         queue_message(
             session,
             settings,
@@ -494,10 +531,13 @@ def _escalate(session: Session, settings: Settings, alert: SlaAlert) -> None:
                 topic="sla_breach",
                 channel="email",
                 recipient=recipient,
-                subject=f"SLA breached: {alert.subject} {alert.subject_id}",
-                body=alert.message,
+                subject=render(subject, locale),
+                body=render(text, locale),
             ),
         )
+
+
+_SUBJECTS = {"visit": N_("visit"), "complaint": N_("complaint")}
 
 
 def open_alerts(session: Session, subject: str, ids: Iterable[int]) -> dict[int, list[SlaAlert]]:
@@ -549,7 +589,8 @@ def save_policy(session: Session, policy: SlaPolicy, changes: dict[str, object])
     )
     if clash is not None:
         raise Conflict(
-            f"policy {clash} already covers this kind, priority and tier",
+            "policy %(policy)s already covers this kind, priority and tier",
+            params={"policy": clash},
             code="policy_exists",
             details={"policy_id": clash},
         )

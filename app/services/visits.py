@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.database import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
+from app.i18n.text import N_, Text
 from app.models import (
     Customer,
     LockState,
@@ -49,7 +50,8 @@ def change_status(
     if to not in allowed_next(visit.status):
         allowed = ", ".join(sorted(allowed_next(visit.status))) or "none (final)"
         raise InvalidTransition(
-            f"visit {visit.id} cannot move from {visit.status} to {to}; allowed: {allowed}",
+            "visit %(visit)s cannot move from %(from)s to %(to)s; allowed: %(allowed)s",
+            params={"visit": visit.id, "from": visit.status, "to": to, "allowed": allowed},
             details={"from": str(visit.status), "to": str(to)},
         )
     change = VisitStatusChange(
@@ -118,7 +120,8 @@ def _skills_by_code(
     missing = sorted(set(codes) - set(found))
     if missing:
         raise ValidationFailed(
-            f"unknown skill code(s): {', '.join(missing)}",
+            "unknown skill code(s): %(codes)s",
+            params={"codes": ", ".join(missing)},
             fields={field: [f"unknown skill code {code!r}" for code in missing]},
         )
     return found
@@ -130,7 +133,8 @@ def check_assignment(visit: Visit, technician: Technician | None) -> None:
         return
     if not technician.active:
         raise ValidationFailed(
-            f"technician {technician.id} is inactive",
+            "%(technician)s is inactive",
+            params={"technician": _technician(technician.id)},
             fields={"technician_id": ["technician is inactive"]},
         )
     levels = technician.skill_levels()
@@ -141,10 +145,16 @@ def check_assignment(visit: Visit, technician: Technician | None) -> None:
     ]
     if lacking:
         raise ValidationFailed(
-            f"technician {technician.id} lacks required skill(s): {', '.join(lacking)}",
+            "%(technician)s lacks required skill(s): %(skills)s",
+            params={"technician": _technician(technician.id), "skills": ", ".join(lacking)},
             code="skill_mismatch",
             fields={"technician_id": [f"lacks {item}" for item in lacking]},
         )
+
+
+def _technician(technician_id: int) -> Text:
+    # A parameter the console replaces with the technician's name.
+    return Text(N_("technician %(id)s"), {"id": technician_id})
 
 
 _TECHNICIAN_MOVES = frozenset(
@@ -157,7 +167,7 @@ _UNDER_WAY = (VisitStatus.EN_ROUTE, VisitStatus.ON_SITE)
 def check_technician_transition(to: VisitStatus) -> None:
     """Technicians move their own visits through execution only; scheduling is the dispatcher's."""
     if to not in _TECHNICIAN_MOVES:
-        raise Forbidden(f"technicians cannot move a visit to {to}")
+        raise Forbidden("technicians cannot move a visit to %(to)s", params={"to": to})
 
 
 def search(
@@ -236,14 +246,17 @@ def update_visit(session: Session, visit: Visit, data: dict[str, Any]) -> Visit:
     """Change a visit's fields; a closed visit and in-progress schedule fields are frozen."""
     if not visit.is_open:
         raise Conflict(
-            f"visit {visit.id} is {visit.status} and can no longer be changed", code="visit_closed"
+            "visit %(visit)s is %(status)s and can no longer be changed",
+            params={"visit": visit.id, "status": visit.status},
+            code="visit_closed",
         )
     under_way = visit.lock == LockState.IN_PROGRESS or visit.status in _UNDER_WAY
     if under_way and any(
         name in data and data[name] != getattr(visit, name) for name in _SCHEDULE_FIELDS
     ):
         raise Conflict(
-            f"visit {visit.id} is in progress; its technician and times cannot move",
+            "visit %(visit)s is in progress; its technician and times cannot move",
+            params={"visit": visit.id},
             code="visit_locked",
         )
     skills = data.pop("required_skills", None)
@@ -314,8 +327,9 @@ def check_schedule_edit(visit: Visit, expected_version: int) -> None:
     if visit.schedule_version <= expected_version < visit.version:
         return
     raise VersionConflict(
-        f"visit {visit.id}'s schedule changed since version {expected_version} "
-        f"(now version {visit.version}); reload and retry",
+        "visit %(visit)s's schedule changed since version %(expected)s "
+        "(now version %(current)s); reload and retry",
+        params={"visit": visit.id, "expected": expected_version, "current": visit.version},
         details={"current_version": visit.version},
     )
 
@@ -326,12 +340,14 @@ def check_lock(visit: Visit) -> None:
     needs_time = visit.lock in (LockState.TIME, LockState.TECHNICIAN_TIME)
     if needs_technician and visit.technician_id is None:
         raise ValidationFailed(
-            f"lock {visit.lock} needs an assigned technician",
+            "lock %(lock)s needs an assigned technician",
+            params={"lock": visit.lock},
             fields={"lock": ["assign a technician before locking to it"]},
         )
     if needs_time and visit.planned_start is None:
         raise ValidationFailed(
-            f"lock {visit.lock} needs a planned start",
+            "lock %(lock)s needs a planned start",
+            params={"lock": visit.lock},
             fields={"lock": ["plan a start time before locking to it"]},
         )
 
@@ -353,14 +369,16 @@ def _apply_visit_fields(session: Session, visit: Visit, data: dict[str, Any]) ->
     site = get_or_404(session, Site, merged["site_id"])
     if site.customer_id != customer.id:
         raise ValidationFailed(
-            f"site {site.id} belongs to another customer",
+            "site %(site)s belongs to another customer",
+            params={"site": site.id},
             fields={"site_id": ["belongs to another customer"]},
         )
     if merged["order_id"] is not None:
         order = get_or_404(session, Order, merged["order_id"])
         if order.customer_id != customer.id:
             raise ValidationFailed(
-                f"order {order.id} belongs to another customer",
+                "order %(order)s belongs to another customer",
+                params={"order": order.id},
                 fields={"order_id": ["belongs to another customer"]},
             )
     start, end = merged["window_start"], merged["window_end"]
@@ -392,6 +410,7 @@ def check_deletable(visit: Visit) -> None:
     """Only visits nobody has started may be deleted; the rest keep their history."""
     if visit.status not in (VisitStatus.NEW, VisitStatus.SCHEDULED):
         raise Conflict(
-            f"visit {visit.id} is {visit.status}; cancel it instead of deleting it",
+            "visit %(visit)s is %(status)s; cancel it instead of deleting it",
+            params={"visit": visit.id, "status": visit.status},
             code="visit_started",
         )

@@ -28,3 +28,14 @@ def test_production_starts_with_a_real_secret_key():
 def test_a_non_numeric_token_lifetime_is_a_clear_error():
     with pytest.raises(ConfigError, match="ACCESS_TOKEN_TTL"):
         Settings.from_env({"ACCESS_TOKEN_TTL": "soon"})
+
+
+def test_chinese_is_the_default_language_and_english_a_setting_away():
+    assert Settings.from_env({}).default_locale == "zh_CN"
+    assert Settings.from_env({"DEFAULT_LOCALE": "en"}).default_locale == "en"
+    assert Settings.from_env({"DEFAULT_LOCALE": "zh-CN"}).default_locale == "zh_CN"
+
+
+def test_a_language_the_product_does_not_speak_is_refused():
+    with pytest.raises(ConfigError, match="DEFAULT_LOCALE"):
+        Settings.from_env({"DEFAULT_LOCALE": "fr"})

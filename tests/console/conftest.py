@@ -47,8 +47,9 @@ class Console:
 def sign_in(app: Any, session: Session) -> Callable[[Any], Console]:
     """sign_in(user) -> a fresh client signed in to the console as that user."""
 
-    def _sign_in(user: Any) -> Console:
+    def _sign_in(user: Any, language: str = "en") -> Console:
         client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
         token = CSRF_FIELD.search(client.get("/console/login").text).group(1)
         response = client.post(
             "/console/login",

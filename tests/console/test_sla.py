@@ -1,6 +1,8 @@
 """SLA clocks: the policy that applies, clock states, re-timing from phone progress, and a check
 that warns before a miss and escalates at breach, once each."""
 
+# ruff: noqa: RUF001 - Chinese text uses full-width punctuation on purpose
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -136,7 +138,7 @@ def test_the_check_warns_before_a_projected_miss(session, settings, route):
 
 def test_a_breach_escalates_through_the_outbox_to_the_dispatchers(session, settings, route):
     _, _, following = route
-    UserFactory(email="desk@example.com")
+    UserFactory(email="desk@example.com", language="en")
     following.sla_due = minutes(-5)
     session.commit()
     result = sla.run_check(session, settings, NOW)
@@ -145,6 +147,19 @@ def test_a_breach_escalates_through_the_outbox_to_the_dispatchers(session, setti
     message = session.scalar(select(OutboxMessage))
     assert (message.topic, message.recipient) == ("sla_breach", "desk@example.com")
     assert f"visit {following.id}" in message.body
+
+
+def test_a_breach_message_is_written_in_the_recipients_language(session, settings, route):
+    _, _, following = route
+    UserFactory(email="desk@example.com")  # no language chosen: the default, Chinese
+    following.sla_due = minutes(-5)
+    session.commit()
+    sla.run_check(session, settings, NOW)
+    session.commit()
+    message = session.scalar(select(OutboxMessage))
+    assert message.subject == f"SLA 超时：工单 {following.id}"
+    assert f"工单 {following.id}" in message.body
+    assert "时限已超时" in message.body
 
 
 def test_the_check_raises_each_alert_once(session, settings, route):

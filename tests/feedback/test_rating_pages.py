@@ -25,13 +25,13 @@ def test_the_rating_page_speaks_chinese_to_a_chinese_browser(
     assert "安装" in page
 
 
-def test_the_rating_page_speaks_english_by_default_and_switches_on_request(
+def test_the_rating_page_speaks_english_to_an_english_browser_and_switches_on_request(
     client, completed_install, rating_token
 ):
     url = f"/r/{rating_token(completed_install)}"
     english = client.get(url).get_data(as_text=True)
     assert "How satisfied are you with this visit?" in english
-    assert f'href="{url}?lang=zh"' in english
+    assert f'href="{url}?lang=zh-CN"' in english
     assert "您对本次服务满意吗" in client.get(f"{url}?lang=zh").get_data(as_text=True)
 
 
@@ -40,7 +40,7 @@ def test_the_rating_page_shows_the_visit_and_asks_csat_nps_and_a_comment(
 ):
     page = client.get(f"/r/{rating_token(completed_install)}").get_data(as_text=True)
     assert "Installation" in page
-    assert completed_install.status_changed_at.astimezone(dt.UTC).strftime("%Y-") in page
+    assert completed_install.status_changed_at.astimezone(dt.UTC).strftime("%Y") in page
     assert technician.name.split()[-1] in page
     assert technician.name not in page
     assert page.count('name="csat"') == 5

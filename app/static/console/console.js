@@ -21,9 +21,9 @@
         .then(function (r) { return r.json(); })
         .then(function (p) {
           fill.style.width = p.percent + "%";
-          text("run-status", p.status);
-          text("run-phase", p.phase);
-          text("run-heartbeat", p.heartbeat_age_s === null ? "-" : p.heartbeat_age_s + " s ago");
+          text("run-status", p.status_label || p.status);
+          text("run-phase", p.phase_label || p.phase);
+          text("run-heartbeat", p.heartbeat_age_s === null ? "-" : p.heartbeat_age_s + " s");
           text("run-solutions", p.solutions_found);
           text("run-elapsed", p.elapsed_s === null ? 0 : p.elapsed_s);
           showZones(p.zones || []);
@@ -143,7 +143,7 @@
       .then(function (result) {
         if (result.ok) { window.location.reload(); } else { showError(result.data.message); }
       })
-      .catch(function () { showError("The move could not be sent; check the connection and retry."); });
+      .catch(function () { showError(document.body.dataset.msgMoveFailed); });
   }
   window.consoleMoveVisit = moveVisit;
 })();

@@ -1,0 +1,105 @@
+"""A built wheel carries what the app reads from disk: pages, assets, catalogues, migrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from app.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    build = tmp_path_factory.mktemp("build")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(PROJECT_ROOT),
+        ],
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(build), "PIP_NO_INPUT": "1"},
+        timeout=300,
+    )
+    (built,) = Path(out).glob("fieldservice-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def _repo_files(pattern: str) -> set[str]:
+    return {p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "app").glob(pattern)}
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "templates/**/*.html",
+        "static/**/*.*",
+        "translations/*/LC_MESSAGES/messages.mo",
+        "translations/*/LC_MESSAGES/messages.po",
+        "migrations/versions/*.py",
+        "migrations/env.py",
+        "migrations/alembic.ini",
+        "migrations/script.py.mako",
+    ],
+)
+def test_the_wheel_carries_every_file_the_app_reads_from_disk(wheel_names, pattern):
+    expected = _repo_files(pattern)
+    assert expected, f"nothing in the repository matches app/{pattern}"
+    assert expected <= wheel_names, sorted(expected - wheel_names)
+
+
+def test_the_wheel_carries_no_tests_or_benchmarks(wheel_names):
+    assert not [n for n in wheel_names if n.startswith(("tests/", "bench/"))]
+
+
+def test_flask_db_upgrade_runs_from_the_installed_wheel(wheel, tmp_path):
+    target, workdir = tmp_path / "site", tmp_path / "run"
+    workdir.mkdir()
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(target)  # a wheel installs by unpacking; dependencies come from here
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(target),
+        "DATABASE_URL": f"sqlite:///{workdir / 'fs.db'}",
+        "LOG_LEVEL": "WARNING",
+    }
+    script = (
+        "import app, sqlite3, subprocess, sys;"
+        "print(app.__file__);"
+        "subprocess.run([sys.executable, '-m', 'flask', '--app', 'app', 'db', 'upgrade'],"
+        " check=True);"
+        f"print(sqlite3.connect({str(workdir / 'fs.db')!r})"
+        ".execute(\"select count(*) from sqlite_master where name='users'\").fetchone()[0])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported_from, users_table = result.stdout.split()[-2:]
+    assert imported_from.startswith(str(target)), "the app was not imported from the wheel"
+    assert users_table == "1"
