@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app.api import register_blueprints
     from app.api.errors import register_error_handlers
-    from app.extensions import api, migrate
+    from app.extensions import api, limiter, migrate
 
     api.init_app(app, spec_kwargs={"marshmallow_plugin": _marshmallow_plugin()})
     api.spec.components.security_scheme(
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     register_mobile_api(api)
     register_error_handlers(app)
+    limiter.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     _register_docs_assets(app)
 
@@ -78,6 +79,9 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         # The console's session cookie: never sent on cross-site requests, HTTPS-only in production.
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": settings.is_production,
+        # Rate limits and login throttling (app/services/rate_limit.py) count here.
+        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": "fieldservice",
         "API_TITLE": "Field Service API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
@@ -122,9 +126,11 @@ def _register_docs_assets(app: Flask) -> None:
 
 def _register_request_guards(app: Flask, settings: Settings) -> None:
     from app.api.errors import error_response
+    from app.api.json_body import check_json_body
+    from app.redaction import redact_tokens
 
     @app.before_request
-    def _limit_body_size() -> Any:
+    def _check_body() -> Any:
         g.started = time.perf_counter()
         length = request.content_length
         # Refuse before reading: a view that never touches the body would otherwise accept it.
@@ -140,6 +146,8 @@ def _register_request_guards(app: Flask, settings: Settings) -> None:
                 "body_too_large",
                 f"JSON bodies are limited to {settings.max_json_body} bytes",
             )
+        if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+            check_json_body(request.get_data(cache=True))
         return None
 
     @app.after_request
@@ -148,7 +156,7 @@ def _register_request_guards(app: Flask, settings: Settings) -> None:
         log.info(
             "%s %s -> %s in %.1f ms (user %s)",
             request.method,
-            request.full_path.rstrip("?"),
+            redact_tokens(request.full_path.rstrip("?")),
             response.status_code,
             elapsed_ms,
             g.get("user_id", "-"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base
@@ -27,6 +27,8 @@ class User(Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Console cookies carry the epoch they were issued in; raising it signs out every copy.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     technician: Mapped[Technician | None] = relationship(back_populates="user")  # noqa: F821
 
