@@ -35,7 +35,8 @@ def test_seed_demo_refuses_to_run_in_production(app, settings):
     from app import create_app
 
     production = create_app(settings.replace(app_env="production", secret_key=STRONG_KEY))
-    result = production.test_cli_runner().invoke(args=["seed-demo"])
+    with production.app_context():  # as the `flask` command provides
+        result = production.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0
     assert "production" in result.output
 
