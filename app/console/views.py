@@ -62,7 +62,7 @@ console = Blueprint("console", __name__, url_prefix="/console")
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "frame-ancestors 'none'"
 )
 
 
