@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app.api import register_blueprints
     from app.api.errors import register_error_handlers
-    from app.extensions import api, compress, migrate
+    from app.extensions import api, compress, limiter, migrate
 
     compress.init_app(app)
     api.init_app(app, spec_kwargs={"marshmallow_plugin": _marshmallow_plugin()})
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.i18n.web import init_app as init_translations
 
     init_translations(app, settings)
+    limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     _register_docs_assets(app)
 
@@ -86,6 +87,9 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         # The console's session cookie: never sent on cross-site requests, HTTPS-only in production.
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": settings.is_production,
+        # Rate limits and login throttling (app/services/rate_limit.py) count here.
+        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": "fieldservice",
         "API_TITLE": "Field Service API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
@@ -140,9 +144,11 @@ def _register_docs_assets(app: Flask) -> None:
 
 def _register_request_guards(app: Flask, settings: Settings) -> None:
     from app.api.errors import error_response
+    from app.api.json_body import check_json_body
+    from app.redaction import redact_tokens
 
     @app.before_request
-    def _limit_body_size() -> Any:
+    def _check_body() -> Any:
         g.started = time.perf_counter()
         length = request.content_length
         # Refuse before reading: a view that never touches the body would otherwise accept it.
@@ -158,6 +164,8 @@ def _register_request_guards(app: Flask, settings: Settings) -> None:
                 "body_too_large",
                 f"JSON bodies are limited to {settings.max_json_body} bytes",
             )
+        if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+            check_json_body(request.get_data(cache=True))
         return None
 
     @app.after_request
@@ -166,7 +174,7 @@ def _register_request_guards(app: Flask, settings: Settings) -> None:
         log.info(
             "%s %s -> %s in %.1f ms (user %s)",
             request.method,
-            request.full_path.rstrip("?"),
+            redact_tokens(request.full_path.rstrip("?")),
             response.status_code,
             elapsed_ms,
             g.get("user_id", "-"),

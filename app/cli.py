@@ -30,8 +30,12 @@ def register_commands(app: Flask) -> None:
     help="Also seed a few routes under way today (SLA warnings show on the board)",
 )
 def seed_demo(seed: int, start_day: str | None, today: bool) -> None:
-    """Fill an empty database with a reproducible Shanghai demo dataset."""
+    """Fill an empty database with a reproducible Shanghai demo dataset (never in production)."""
     import datetime as dt
+
+    if current_app.extensions["settings"].is_production:
+        # Demo accounts have published passwords: they must never exist in production.
+        raise click.ClickException("seed-demo refuses to run with APP_ENV=production")
 
     from app.demo import seed_demo_data
     from app.errors import AppError

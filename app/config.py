@@ -18,6 +18,25 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 LOCALES = ("zh_CN", "en")
 
 DEV_SECRET_KEY = "dev-only-secret-change-me"
+APP_ENVS = ("development", "test", "production")
+MIN_SECRET_KEY_BYTES = 32
+# Keys seen in examples and tutorials: as good as public.
+WEAK_SECRET_KEYS = frozenset(
+    {
+        DEV_SECRET_KEY,
+        "changeme",
+        "change-me",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "your-secret-key",
+        "your-secret-key-here",
+        "dev",
+        "development",
+        "password",
+        "supersecret",
+    }
+)
 
 
 class ConfigError(RuntimeError):
@@ -60,8 +79,12 @@ class Settings:
     thumbnail_px: int = 320
     # Where customers reach this server: rating links are built on it.
     public_base_url: str = "http://127.0.0.1:5000"
-    # Rating pages: requests per client address per minute.
+    # Rating pages and their photos: requests per client address per minute.
     rating_rate_limit_per_min: int = 30
+    # Failed sign-ins (API token and console) allowed per account and per client address,
+    # in `limits` notation; several windows make repeated failures wait longer.
+    login_limit_per_account: str = "5 per minute; 20 per hour"
+    login_limit_per_client: str = "20 per minute; 100 per hour"
     # Outgoing messages: "log" writes them to the log, "smtp" sends e-mail.
     message_sender: str = "log"
     smtp_host: str = "localhost"
@@ -107,7 +130,7 @@ class Settings:
         """Read settings from environment variables (or the given mapping)."""
         env = dict(os.environ if env is None else env)
         settings = cls(
-            app_env=env.get("APP_ENV", cls.app_env),
+            app_env=env.get("APP_ENV") or cls.app_env,
             database_url=env.get("DATABASE_URL") or cls.database_url,
             redis_url=env.get("REDIS_URL") or None,
             rq_queue=env.get("RQ_QUEUE", cls.rq_queue),
@@ -132,6 +155,9 @@ class Settings:
             rating_rate_limit_per_min=_int(
                 env, "RATING_RATE_LIMIT_PER_MIN", cls.rating_rate_limit_per_min
             ),
+            login_limit_per_account=env.get("LOGIN_LIMIT_PER_ACCOUNT")
+            or cls.login_limit_per_account,
+            login_limit_per_client=env.get("LOGIN_LIMIT_PER_CLIENT") or cls.login_limit_per_client,
             message_sender=env.get("MESSAGE_SENDER") or cls.message_sender,
             smtp_host=env.get("SMTP_HOST") or cls.smtp_host,
             smtp_port=_int(env, "SMTP_PORT", cls.smtp_port),
@@ -176,9 +202,20 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that are unsafe for the environment."""
+        if self.app_env not in APP_ENVS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, got {self.app_env!r}")
         if self.is_production and self.secret_key == DEV_SECRET_KEY:
             raise ConfigError(
                 "SECRET_KEY is the development default; set SECRET_KEY before APP_ENV=production"
+            )
+        if self.is_production and (
+            self.secret_key.strip().lower() in WEAK_SECRET_KEYS
+            or len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES
+            or len(set(self.secret_key)) < 8
+        ):
+            raise ConfigError(
+                f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_BYTES} "
+                "random bytes (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         if self.access_token_ttl_s <= 0 or self.device_token_ttl_s <= 0:
             raise ConfigError("token lifetimes must be positive")

@@ -132,6 +132,9 @@ def session(app: Flask) -> Iterator[Session]:
         test_session.close()
         db.session.remove()
         truncate_all(db.engine)
+        from app.extensions import limiter
+
+        limiter.reset()  # rate-limit counters (memory) start empty for the next test
 
 
 def truncate_all(engine: Engine) -> None:

@@ -131,7 +131,7 @@ class Sites(MethodView):
         if "customer_id" in query:
             stmt = stmt.where(Site.customer_id == query["customer_id"])
         if "q" in query:
-            stmt = stmt.where(Site.address.ilike(f"%{query['q']}%"))
+            stmt = stmt.where(Site.address.icontains(query["q"], autoescape=True))
         return stmt
 
     @requires(*STAFF)
@@ -190,7 +190,7 @@ class Orders(MethodView):
         if "stage" in query:
             stmt = stmt.where(Order.stage == query["stage"])
         if "q" in query:
-            stmt = stmt.where(Order.product_line.ilike(f"%{query['q']}%"))
+            stmt = stmt.where(Order.product_line.icontains(query["q"], autoescape=True))
         return stmt
 
     @requires(*STAFF)

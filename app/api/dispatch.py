@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
 
-from app.api.fields import Strict, aware_datetime
+from app.api.fields import BoundedDate, Strict, aware_datetime
 from app.api.pagination import SelectPage
 from app.api.security import STAFF, current_user, requires
 from app.api.settings import local_zone, settings
@@ -24,8 +24,17 @@ from app.services.records import get_or_404
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
 
 
+# A run plans days near today: a first day further away is a mistake, not a plan.
+HORIZON_DAYS = 366
+
+
 class RunRequestSchema(Strict):
-    first_day = ma.fields.Date(metadata={"description": "First day planned (default: tomorrow)"})
+    first_day = BoundedDate(
+        metadata={
+            "description": "First day planned (default: tomorrow); "
+            f"at most {HORIZON_DAYS} days from today"
+        }
+    )
     days = ma.fields.Integer(load_default=1, validate=validate.Range(1, 14))
     technician_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
     visit_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
@@ -42,6 +51,12 @@ class RunRequestSchema(Strict):
             "being unscheduled on publish (`to_unschedule`)"
         },
     )
+
+    @ma.validates("first_day")
+    def _near_today(self, value: dt.date, **_: Any) -> None:
+        today = utcnow().astimezone(local_zone()).date()
+        if abs((value - today).days) > HORIZON_DAYS:
+            raise ma.ValidationError(f"must be within {HORIZON_DAYS} days of today")
 
 
 class RunZoneSchema(Strict):
@@ -271,7 +286,7 @@ class Insertions(MethodView):
 
 
 class DayStartSchema(Strict):
-    day = ma.fields.Date(metadata={"description": "Today in the service time zone"})
+    day = BoundedDate(metadata={"description": "Today in the service time zone"})
     dispatched_visit_ids = ma.fields.List(
         ma.fields.Integer(),
         metadata={"description": "Visits moved from scheduled to dispatched (empty when none)"},

@@ -136,7 +136,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(error: AppError) -> tuple[Response, int]:
-        return error_response(error.status, error.code, say(error), error.fields, error.details)
+        retry_after = getattr(error, "retry_after_s", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return error_response(
+            error.status, error.code, say(error), error.fields, error.details, headers
+        )
 
     @app.errorhandler(StaleDataError)
     def _stale(error: StaleDataError) -> tuple[Response, int]:

@@ -12,8 +12,34 @@ Latitude = lambda **kw: ma.fields.Float(validate=validate.Range(-90, 90), **kw) 
 Longitude = lambda **kw: ma.fields.Float(validate=validate.Range(-180, 180), **kw)  # noqa: E731
 
 
+# Dates outside these years are typing mistakes or probes; at the edges of Python's range
+# (year 1, year 9999) an offset or a day's arithmetic would overflow further in.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+_YEARS_MESSAGE = f"must be between the years {MIN_YEAR} and {MAX_YEAR}"
+
+
+class BoundedDate(ma.fields.Date):
+    """A calendar date within MIN_YEAR..MAX_YEAR."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
+        date = super()._deserialize(value, attr, data, **kwargs)
+        if not MIN_YEAR <= date.year <= MAX_YEAR:
+            raise ma.ValidationError(_YEARS_MESSAGE)
+        return date
+
+
 class UTCDateTimeField(ma.fields.AwareDateTime):
     """Reads any offset, always writes UTC, so one instant has one spelling."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            year = moment.astimezone(dt.UTC).year
+        except OverflowError as exc:
+            raise ma.ValidationError(_YEARS_MESSAGE) from exc
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ma.ValidationError(_YEARS_MESSAGE)
+        return moment
 
     def _serialize(self, value: dt.datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
         if value is not None:

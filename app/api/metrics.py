@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from app.api.fields import Strict
+from app.api.fields import BoundedDate, Strict
 from app.api.security import STAFF, requires
 from app.api.settings import local_zone
 from app.database import db, utcnow
@@ -24,8 +24,8 @@ blp = Blueprint(
 
 class MetricQuery(Strict):
     by = ma.fields.String(load_default=metrics.ALL, validate=validate.OneOf(metrics.SLICES))
-    from_ = ma.fields.Date(data_key="from", metadata={"description": "First day (local)"})
-    to = ma.fields.Date(metadata={"description": "Last day, included (local)"})
+    from_ = BoundedDate(data_key="from", metadata={"description": "First day (local)"})
+    to = BoundedDate(metadata={"description": "Last day, included (local)"})
     format = ma.fields.String(validate=validate.OneOf(["json", "csv"]))
 
 

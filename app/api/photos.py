@@ -126,7 +126,7 @@ class UploadById(MethodView):
     @blp.response(200, UploadStateSchema)
     def get(self, upload_id: str) -> Any:
         """Where an upload stands: resume from `offset`"""
-        return photo_service.upload_state(db.session, upload_id)
+        return photo_service.upload_state(db.session, upload_id, user_id=current_user().id)
 
     @requires(*ANY_ROLE)
     @blp.doc(
@@ -205,7 +205,7 @@ class VisitPhotos(MethodView):
             db.session, PhotoMetadata(visit_id=visit_id, **data), user_id=user.id
         )
         db.session.commit()
-        return photo_dump(PhotoView(photo, db.session.get(PhotoBlob, photo.sha256)))
+        return photo_dump(photo_service.photo_view(db.session, photo))
 
 
 def _visible_photo(photo_id: str) -> PhotoView:
@@ -218,7 +218,7 @@ def _visible_photo(photo_id: str) -> PhotoView:
         raise NotFound("photo %(id)s does not exist", params={"id": photo_id})
     # Seeing a photo needs seeing its visit: another technician's photo answers 404.
     access.visible_visit(db.session, current_user(), photo.visit_id)
-    return PhotoView(photo, db.session.get(PhotoBlob, photo.sha256))
+    return photo_service.photo_view(db.session, photo)
 
 
 @blp.route("/photos/<photo_id>")

@@ -24,10 +24,12 @@ from app.api.security import STAFF, public, requires
 from app.api.settings import local_zone, settings
 from app.database import db
 from app.errors import NotFound, ValidationFailed
+from app.extensions import limiter
 from app.i18n.names import technician_address
 from app.i18n.text import N_
 from app.i18n.web import current_locale
 from app.models import Photo, PhotoBlob, PhotoKind, Rating, RatingLink, Technician, Visit
+from app.services import photos as photo_service
 from app.services import rate_limit
 from app.services import ratings as rating_service
 from app.services.ratings import LinkState, LinkUnusable, LinkView, Verdict
@@ -85,16 +87,12 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def _limited() -> Response | None:
-    current = settings()
+    per_minute = settings().rating_rate_limit_per_min
     verdict = rate_limit.hit(
-        db.session,
-        current,
-        f"rating:{request.remote_addr or 'unknown'}",
-        limit=current.rating_rate_limit_per_min,
+        limiter.limiter, f"{per_minute} per minute", "rating", request.remote_addr or "unknown"
     )
     if verdict.allowed:
         return None
-    db.session.commit()
     response = _page("notice", 429, notice=NOTICES["limited"])
     response.headers["Retry-After"] = str(verdict.retry_after_s)
     return response
@@ -117,6 +115,7 @@ def _visit_context(view: LinkView, token: str) -> dict[str, Any]:
         .order_by(Photo.created_at)
         .limit(6)
     ).all()
+    after = [p for p in after if photo_service.photo_view(db.session, p).blob is not None]
     return {
         "token": token,
         "kind": str(visit.kind),
@@ -249,6 +248,9 @@ class RatingPhoto(MethodView):
     @blp.response(200, description="A thumbnail of an after-photo of the rated visit")
     def get(self, token: str, photo_id: str) -> Response:
         """A thumbnail of one of the visit's after-photos, for the rating page"""
+        limited = _limited()
+        if limited is not None:
+            return limited
         view = rating_service.resolve(db.session, settings(), token)
         db.session.commit()
         if view.state in (LinkState.INVALID, LinkState.EXPIRED) or view.link is None:
@@ -256,7 +258,7 @@ class RatingPhoto(MethodView):
         photo = db.session.get(Photo, photo_id)
         if photo is None or photo.visit_id != view.link.visit_id or photo.kind != PhotoKind.AFTER:
             raise NotFound("no such photo")
-        blob = db.session.get(PhotoBlob, photo.sha256)
+        blob = photo_service.photo_view(db.session, photo).blob
         if blob is None:
             raise NotFound("no such photo")
         return thumbnail_response(blob)

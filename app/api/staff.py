@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.api.concurrency import check_update
 from app.api.fields import (
+    BoundedDate,
     Latitude,
     ListQuery,
     Longitude,
@@ -111,7 +112,7 @@ def _validate_shift_pattern(pattern: dict[str, Any]) -> None:
                 raise ma.ValidationError(f"{day}: shifts overlap")
 
 
-class StoredDate(ma.fields.Date):
+class StoredDate(BoundedDate):
     """A date read from ISO text and stored as ISO text in a JSON column."""
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
@@ -219,19 +220,42 @@ class Me(MethodView):
         return user
 
 
+class PasswordChangeSchema(Strict):
+    current_password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(1, 200)
+    )
+    new_password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(8, 200)
+    )
+
+
+@users.route("/me/password")
+class MyPassword(MethodView):
+    @requires(*ANY_ROLE)
+    @users.arguments(PasswordChangeSchema)
+    @users.response(204)
+    def post(self, data: dict[str, Any]) -> None:
+        """Change one's own password; every session, this one included, is signed out"""
+        user = current_user()
+        accounts.change_own_password(
+            db.session, user, data["current_password"], data["new_password"]
+        )
+        db.session.commit()
+
+
 @users.route("/<int:user_id>")
 class UserById(MethodView):
     @requires(Role.ADMIN)
     @users.arguments(UserUpdateSchema)
     @users.response(200, UserSchema)
     def patch(self, data: dict[str, Any], user_id: int) -> User:
-        """Change a user's name, role, password or active flag (deactivating revokes tokens)"""
+        """Change a user's name, role, password or active flag
+
+        A new password or deactivation signs the user out everywhere (tokens, phones,
+        console). The last active admin cannot be demoted or deactivated (409 `last_admin`).
+        """
         user = get_or_404(db.session, User, user_id)
-        if "password" in data:
-            user.password_hash = accounts.hash_password(data.pop("password"))
-        apply_changes(user, data)
-        if not user.active:
-            accounts.revoke_all_tokens(db.session, user)
+        accounts.change_user(db.session, user, data)
         db.session.commit()
         return user
 
@@ -340,7 +364,7 @@ class Technicians(MethodView):
 
         stmt = select(Technician).order_by(Technician.id)
         if "q" in query:
-            stmt = stmt.where(Technician.name.ilike(f"%{query['q']}%"))
+            stmt = stmt.where(Technician.name.icontains(query["q"], autoescape=True))
         if "depot_id" in query:
             stmt = stmt.where(Technician.depot_id == query["depot_id"])
         if "active" in query:
@@ -357,9 +381,10 @@ class Technicians(MethodView):
     def post(self, data: dict[str, Any]) -> Technician:
         """Create a technician"""
         data.pop("version", None)
-        technician = Technician()
+        # Added only once filled in: the lookups of its depot and login would otherwise
+        # flush a half-built row and fail on its empty required columns.
+        technician = _save_technician(Technician(), data)
         db.session.add(technician)
-        _save_technician(technician, data)
         db.session.commit()
         return technician
 

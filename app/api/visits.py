@@ -11,6 +11,7 @@ from marshmallow import validate
 
 from app.api.concurrency import expected_version
 from app.api.fields import (
+    BoundedDate,
     ListQuery,
     RecordSchema,
     Strict,
@@ -78,8 +79,8 @@ class VisitQuery(ListQuery):
     technician_id = ma.fields.Integer()
     customer_id = ma.fields.Integer()
     unassigned = ma.fields.Boolean()
-    date_from = ma.fields.Date(metadata={"description": "Window or planned start on/after"})
-    date_to = ma.fields.Date(metadata={"description": "Window or planned start on/before"})
+    date_from = BoundedDate(metadata={"description": "Window or planned start on/after"})
+    date_to = BoundedDate(metadata={"description": "Window or planned start on/before"})
 
 
 class TransitionSchema(Strict):

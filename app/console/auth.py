@@ -32,13 +32,19 @@ def sign_in(user: User) -> None:
     """Start a console session for `user` (a fresh session: no fixation)."""
     session.clear()
     session["user_id"] = user.id
-    # A password change ends the session: the cookie remembers which hash it was issued for.
-    session["pw"] = user.password_hash[-12:]
+    # The cookie names the user's session epoch; raising it (sign-out, new password,
+    # deactivation) ends every copy of this cookie, server-side.
+    session["epoch"] = user.session_epoch or 0
     session["csrf"] = secrets.token_urlsafe(24)
     session.permanent = False
 
 
 def sign_out() -> None:
+    """End this console session and every copy of its cookie."""
+    user = signed_in_user()
+    if user is not None:
+        user.session_epoch = (user.session_epoch or 0) + 1
+        db.session.flush()
     session.clear()
 
 
@@ -48,7 +54,7 @@ def signed_in_user() -> User | None:
     if user_id is None:
         return None
     user = db.session.get(User, user_id)
-    if user is None or not user.active or user.password_hash[-12:] != session.get("pw"):
+    if user is None or not user.active or (user.session_epoch or 0) != session.get("epoch"):
         session.clear()
         return None
     return user
@@ -65,7 +71,8 @@ def check_csrf() -> None:
     """Refuse a state-changing request without this session's token (form field or header)."""
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
     expected = session.get("csrf") or ""
-    if not expected or not hmac.compare_digest(sent, expected):
+    # Compared as bytes: compare_digest refuses non-ASCII text with a TypeError.
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRefused("the form has expired or did not come from this console; reload the page")
 
 

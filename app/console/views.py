@@ -12,6 +12,7 @@ from flask import (
     Response,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.api.auth import TooManyAttempts, throttled_authenticate
 from app.api.errors import error_response
 from app.api.settings import local_zone, settings
 from app.config import LOCALES
@@ -38,19 +40,42 @@ from app.models import (
     DispatchRun,
     LockState,
     Photo,
-    PhotoBlob,
     RunStatus,
     Technician,
     Visit,
     VisitStatusChange,
 )
-from app.services import accounts, board, day_start, dispatching, metrics, run_health, sla
+from app.services import (
+    board,
+    day_start,
+    dispatching,
+    metrics,
+    photos,
+    run_health,
+    sla,
+)
 from app.services.customer_record import build_record
 from app.services.records import check_version, get_or_404
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
 
 console = Blueprint("console", __name__, url_prefix="/console")
+
+# Console pages load only their own script and styles and may not be framed (clickjacking).
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+@console.after_request
+def _page_security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONSOLE_CSP)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 @console.app_template_global("csrf_token")
@@ -117,9 +142,15 @@ def login() -> Any:
     if request.method == "POST":
         auth.check_csrf()
         try:
-            user = accounts.authenticate(
-                db.session, request.form.get("email", ""), request.form.get("password", "")
+            user = throttled_authenticate(
+                request.form.get("email", ""), request.form.get("password", "")
             )
+        except TooManyAttempts as refused:
+            response = make_response(
+                render_template("console/login.html", error="Too many failed sign-ins."), 429
+            )
+            response.headers["Retry-After"] = str(refused.retry_after_s)
+            return response
         except NotAuthenticated:
             error = gettext("Wrong email or password.")
         else:
@@ -143,6 +174,7 @@ def logout() -> BaseResponse:
     """Sign out."""
     auth.check_csrf()
     auth.sign_out()
+    db.session.commit()
     return redirect(url_for("console.login"))
 
 
@@ -567,7 +599,7 @@ def photo_thumbnail(photo_id: str) -> Response:
     from app.api.photos import thumbnail_response
 
     photo = get_or_404(db.session, Photo, photo_id)
-    blob = db.session.get(PhotoBlob, photo.sha256)
+    blob = photos.photo_view(db.session, photo).blob
     if blob is None:
         raise NotFound(
             "the bytes of photo %(photo)s have not arrived yet", params={"photo": photo_id}

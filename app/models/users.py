@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base
@@ -30,6 +30,8 @@ class User(Timestamped, Base):
     # The language pages, errors and messages use for this person ("zh_CN", "en");
     # None follows the browser, then the DEFAULT_LOCALE setting.
     language: Mapped[str | None] = mapped_column(String(8))
+    # Console cookies carry the epoch they were issued in; raising it signs out every copy.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     technician: Mapped[Technician | None] = relationship(back_populates="user")  # noqa: F821
 

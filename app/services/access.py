@@ -72,19 +72,21 @@ def customer_search(query: dict[str, Any]) -> Select[tuple[Customer]]:
     """Customers matching a list query (text search on name, phone and email)."""
     stmt = select(Customer).order_by(Customer.id)
     if "q" in query:
-        pattern = f"%{query['q']}%"
+        # autoescape: `%` and `_` in the search text match themselves, not any text.
+        text = query["q"]
         stmt = stmt.where(
             or_(
-                Customer.name.ilike(pattern),
-                Customer.phone.ilike(pattern),
-                Customer.email.ilike(pattern),
+                Customer.name.icontains(text, autoescape=True),
+                Customer.phone.icontains(text, autoescape=True),
+                Customer.email.icontains(text, autoescape=True),
             )
         )
     if "tier" in query:
         stmt = stmt.where(Customer.tier == query["tier"])
     if "tag" in query:
         # Tags are a short JSON list; a text match on the serialised list is portable.
-        stmt = stmt.where(cast(Customer.tags, String).contains(f'"{query["tag"]}"'))
+        tag = f'"{query["tag"]}"'
+        stmt = stmt.where(cast(Customer.tags, String).contains(tag, autoescape=True))
     return stmt
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.database import utcnow
-from app.errors import Conflict, NotAuthenticated
+from app.errors import Conflict, NotAuthenticated, ValidationFailed
 from app.models import AuthToken, Role, User
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -58,8 +60,66 @@ def create_user(session: Session, *, email: str, name: str, password: str, role:
 def authenticate(session: Session, email: str, password: str) -> User:
     """The active user with these credentials, else NotAuthenticated (same error either way)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    # An unknown email costs one hash too, so timing does not tell which emails exist.
+    stored = user.password_hash if user is not None else _dummy_hash()
+    matches = verify_password(stored, password)
+    if user is None or not user.active or not matches:
         raise NotAuthenticated("wrong email or password", code="invalid_credentials")
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Change a user's password and end every session the old one opened."""
+    user.password_hash = hash_password(password)
+    end_all_sessions(session, user)
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Revoke the user's bearer and device tokens and invalidate every console cookie."""
+    revoke_all_tokens(session, user)
+    user.session_epoch = (user.session_epoch or 0) + 1
+    session.flush()
+
+
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """Change the signed-in user's password after checking the current one."""
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed(
+            "the current password is wrong",
+            fields={"current_password": ["wrong password"]},
+        )
+    set_password(session, user, new)
+
+
+def change_user(session: Session, user: User, changes: dict[str, Any]) -> User:
+    """Apply an admin's changes to an account; never leaves the service without an admin."""
+    changes = dict(changes)
+    demoted = "role" in changes and changes["role"] != Role.ADMIN
+    deactivated = changes.get("active") is False
+    if user.role == Role.ADMIN and user.active and (demoted or deactivated):
+        other_admins = session.scalar(
+            select(func.count(User.id)).where(
+                User.role == Role.ADMIN, User.active.is_(True), User.id != user.id
+            )
+        )
+        if not other_admins:
+            raise Conflict(
+                "this is the last active admin; make another admin first", code="last_admin"
+            )
+    password = changes.pop("password", None)
+    was_active = user.active
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if password is not None:
+        set_password(session, user, password)
+    elif was_active and not user.active:
+        end_all_sessions(session, user)
+    session.flush()
     return user
 
 

@@ -19,6 +19,7 @@ from app.config import Settings
 from app.database import utcnow
 from app.events import after_commit
 from app.models import MessageStatus, OutboxMessage
+from app.redaction import redact_tokens
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,14 @@ class LoggingSender:
     """Writes messages to the log: the default where no gateway is configured."""
 
     def send(self, message: OutboxMessage) -> None:
-        """Log the message in full."""
+        """Log the message, its link tokens redacted (a log is no place for credentials)."""
         log.info(
             "message %s via %s to %s: %s\n%s",
             message.id,
             message.channel,
             message.recipient,
-            message.subject,
-            message.body,
+            redact_tokens(message.subject),
+            redact_tokens(message.body),
         )
 
 

@@ -23,7 +23,7 @@ from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -280,12 +280,15 @@ def start_upload(
             details={"max_bytes": settings.photo_max_bytes},
         )
     blob = session.get(PhotoBlob, sha256)
-    if blob is not None:
+    if blob is not None and holds_bytes(session, user_id, sha256):
         return UploadState(None, sha256, blob.size, blob.size, True, None)
+    # Bytes stored for someone else are uploaded again: knowing a hash proves nothing, and
+    # a completed upload is what lets this user's photos show those bytes.
     now = utcnow()
     existing = session.scalar(
         select(UploadSession)
         .where(
+            UploadSession.user_id == user_id,
             UploadSession.sha256 == sha256,
             UploadSession.size == size,
             UploadSession.completed_at.is_(None),
@@ -310,17 +313,22 @@ def start_upload(
     return _state(upload)
 
 
-def upload_state(session: Session, upload_id: str) -> UploadState:
-    """The current state of an upload (what the server already has)."""
-    return _state(_upload(session, upload_id))
+def upload_state(session: Session, upload_id: str, *, user_id: int | None) -> UploadState:
+    """The current state of one of the user's uploads (what the server already has)."""
+    return _state(_upload(session, upload_id, user_id=user_id))
 
 
-def _upload(session: Session, upload_id: str, *, lock: bool = False) -> UploadSession:
+def _upload(
+    session: Session, upload_id: str, *, user_id: int | None, lock: bool = False
+) -> UploadSession:
+    # An upload belongs to whoever opened it: anyone else is told it does not exist.
     try:
         uuid.UUID(upload_id)
     except ValueError as exc:
         raise NotFound("upload %(id)s does not exist", params={"id": upload_id}) from exc
-    stmt = select(UploadSession).where(UploadSession.id == upload_id)
+    stmt = select(UploadSession).where(
+        UploadSession.id == upload_id, UploadSession.user_id == user_id
+    )
     if lock:
         stmt = stmt.with_for_update()
     upload = session.scalar(stmt)
@@ -343,7 +351,7 @@ def append_chunk(
     A chunk at the wrong offset is refused with the offset the server has, so the client
     resumes from there after a cut.
     """
-    upload = _upload(session, upload_id, lock=True)
+    upload = _upload(session, upload_id, user_id=user_id, lock=True)
     if upload.completed_at is not None:
         return _state(upload)
     if upload.expires_at <= utcnow():
@@ -513,6 +521,41 @@ def make_thumbnail(session: Session, settings: Settings, sha256: str) -> bool:
     return True
 
 
+def holds_bytes(session: Session, user_id: int | None, sha256: str) -> bool:
+    """Whether the user uploaded these bytes (first, or again through a completed upload)."""
+    return bool(
+        session.scalar(
+            select(
+                or_(
+                    exists().where(
+                        PhotoBlob.sha256 == sha256,
+                        PhotoBlob.uploaded_by_user_id.is_not_distinct_from(user_id),
+                    ),
+                    exists().where(
+                        UploadSession.sha256 == sha256,
+                        UploadSession.user_id.is_not_distinct_from(user_id),
+                        UploadSession.completed_at.is_not(None),
+                    ),
+                )
+            )
+        )
+    )
+
+
+def _uploader_holds_bytes() -> ColumnElement[bool]:
+    # SQL twin of `holds_bytes` for the user who attached each Photo row.
+    return or_(
+        PhotoBlob.uploaded_by_user_id.is_not_distinct_from(Photo.uploaded_by_user_id),
+        exists().where(
+            and_(
+                UploadSession.sha256 == Photo.sha256,
+                UploadSession.user_id.is_not_distinct_from(Photo.uploaded_by_user_id),
+                UploadSession.completed_at.is_not(None),
+            )
+        ),
+    )
+
+
 # --- photo metadata ------------------------------------------------------------------------
 
 
@@ -595,19 +638,33 @@ class PhotoView:
 
 
 def photos_of_visits(session: Session, visit_ids: list[int]) -> dict[int, list[PhotoView]]:
-    """Every photo of the given visits with its blob (None while pending), oldest first."""
+    """Every photo of the given visits with its blob (None while pending), oldest first.
+
+    Bytes show on a photo only once they belong to its visit: someone who attached a photo
+    to that visit uploaded them. Knowing another visit's hash does not reveal its bytes.
+    """
     if not visit_ids:
         return {}
     rows = session.execute(
-        select(Photo, PhotoBlob)
+        select(Photo, PhotoBlob, _uploader_holds_bytes())
         .outerjoin(PhotoBlob, PhotoBlob.sha256 == Photo.sha256)
         .where(Photo.visit_id.in_(visit_ids))
         .order_by(Photo.created_at, Photo.id)
-    )
+    ).all()
+    backed = {(p.visit_id, p.sha256) for p, blob, held in rows if blob is not None and held}
     grouped: dict[int, list[PhotoView]] = {}
-    for photo, blob in rows:
-        grouped.setdefault(photo.visit_id, []).append(PhotoView(photo, blob))
+    for photo, blob, _held in rows:
+        shown = blob if (photo.visit_id, photo.sha256) in backed else None
+        grouped.setdefault(photo.visit_id, []).append(PhotoView(photo, shown))
     return grouped
+
+
+def photo_view(session: Session, photo: Photo) -> PhotoView:
+    """One photo with its blob, under the same rule as `photos_of_visits`."""
+    for view in photos_of_visits(session, [photo.visit_id]).get(photo.visit_id, []):
+        if view.photo.id == photo.id:
+            return view
+    return PhotoView(photo, None)
 
 
 def pending_photos(session: Session, visit_id: int) -> list[Photo]:

@@ -1,77 +1,81 @@
-"""Fixed-window rate limits: a Redis counter when REDIS_URL is set, else a database counter."""
+"""Rate limits and login throttling, counted by Flask-Limiter's storage.
+
+The storage is Redis when REDIS_URL is set (shared by every worker process) and memory
+otherwise (the demo's single process). This module takes the configured `limits` strategy
+and stays free of Flask; the HTTP layer answers 429 with Retry-After.
+"""
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from app.config import Settings
-from app.models import RateCounter
+from limits import RateLimitItem, parse_many
+from limits.strategies import RateLimiter
 
 
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
-    count: int
-    limit: int
     retry_after_s: int
 
 
-def hit(
-    session: Session,
-    settings: Settings,
-    key: str,
-    *,
-    limit: int,
-    window_s: int = 60,
-    now: float | None = None,
+ALLOWED = Verdict(True, 0)
+
+
+def hit(strategy: RateLimiter, limits: str, *key: str) -> Verdict:
+    """Count one request against every limit in `limits` (e.g. "30 per minute") for `key`."""
+    items = parse_many(limits)
+    refused = [item for item in items if not strategy.hit(item, *key)]
+    return _verdict(strategy, refused, key)
+
+
+def check(strategy: RateLimiter, limits: str, *key: str) -> Verdict:
+    """Whether `key` is still within every limit, without counting."""
+    items = parse_many(limits)
+    refused = [item for item in items if not strategy.test(item, *key)]
+    return _verdict(strategy, refused, key)
+
+
+def _verdict(
+    strategy: RateLimiter, refused: Iterable[RateLimitItem], key: tuple[str, ...]
 ) -> Verdict:
-    """Count one request against `key`; allowed while the window's count stays within `limit`."""
-    now = time.time() if now is None else now
-    window = int(now // window_s) * window_s
-    retry_after = max(1, int(window + window_s - now))
-    if settings.redis_url:
-        count = _redis_hit(settings.redis_url, f"ratelimit:{key}:{window}", window_s)
-    else:
-        count = _db_hit(session, key, window, window_s)
-    return Verdict(count <= limit, count, limit, retry_after)
+    resets = [strategy.get_window_stats(item, *key).reset_time for item in refused]
+    if not resets:
+        return ALLOWED
+    return Verdict(False, max(1, math.ceil(max(resets) - time.time())))
 
 
-def _redis_hit(url: str, key: str, window_s: int) -> int:
-    from redis import Redis
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failed sign-ins allowed per account and per client address."""
 
-    client = Redis.from_url(url, socket_timeout=2)
-    with client.pipeline() as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_s * 2)
-        count, _ = pipe.execute()
-    return int(count)
+    per_account: str
+    per_client: str
 
 
-def _db_hit(session: Session, key: str, window: int, window_s: int) -> int:
-    # Counted in its own savepoint so a racing first insert retries as an update.
-    for _attempt in range(3):
-        try:
-            with session.begin_nested():
-                updated = session.execute(
-                    update(RateCounter)
-                    .where(RateCounter.key == key, RateCounter.window_start == window)
-                    .values(count=RateCounter.count + 1)
-                    .returning(RateCounter.count)
-                ).scalar()
-                if updated is None:
-                    session.add(RateCounter(key=key, window_start=window, count=1))
-                    session.flush()
-                    updated = 1
-            break
-        except IntegrityError:
-            continue
-    else:  # pragma: no cover - three lost races in a row
-        updated = 1
-    # Old windows are of no use; trim them as we go.
-    session.execute(delete(RateCounter).where(RateCounter.window_start < window - window_s))
-    return int(updated)
+def _login_keys(email: str, client: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return ("login-account", email.strip().lower()), ("login-client", client)
+
+
+def check_login(strategy: RateLimiter, limits: LoginLimits, email: str, client: str) -> Verdict:
+    """Whether a sign-in may be tried now; the later of the two waits when refused.
+
+    Each limit string has several windows (a minute, an hour): repeated failures wait longer.
+    """
+    account, by_client = _login_keys(email, client)
+    verdicts = [
+        check(strategy, limits.per_account, *account),
+        check(strategy, limits.per_client, *by_client),
+    ]
+    refused = [v for v in verdicts if not v.allowed]
+    return max(refused, key=lambda v: v.retry_after_s) if refused else ALLOWED
+
+
+def failed_login(strategy: RateLimiter, limits: LoginLimits, email: str, client: str) -> None:
+    """Count a failed sign-in against the account and the client."""
+    account, by_client = _login_keys(email, client)
+    hit(strategy, limits.per_account, *account)
+    hit(strategy, limits.per_client, *by_client)

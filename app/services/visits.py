@@ -193,9 +193,15 @@ def search(
     if "date_to" in query:
         stmt = stmt.where(when < _local_midnight(query["date_to"] + dt.timedelta(days=1), tz))
     if "q" in query:
-        pattern = f"%{query['q']}%"
+        # autoescape: `%` and `_` in the search text match themselves, not any text.
+        text = query["q"]
         stmt = stmt.where(
-            Visit.customer.has(or_(Customer.name.ilike(pattern), Customer.phone.ilike(pattern)))
+            Visit.customer.has(
+                or_(
+                    Customer.name.icontains(text, autoescape=True),
+                    Customer.phone.icontains(text, autoescape=True),
+                )
+            )
         )
     return stmt
 

@@ -21,7 +21,9 @@ def test_production_refuses_the_development_secret_key():
 
 
 def test_production_starts_with_a_real_secret_key():
-    settings = Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "s3cr3t-from-vault"})
+    settings = Settings.from_env(
+        {"APP_ENV": "production", "SECRET_KEY": "s3cr3t-from-vault-Kq8vX2mP9rT4wZ7yB1nD"}
+    )
     assert settings.secret_key != DEV_SECRET_KEY
 
 

@@ -47,7 +47,7 @@ def test_a_technician_with_a_console_session_gets_403(app, session, technician):
     client = app.test_client()
     with client.session_transaction() as cookie:
         cookie["user_id"] = technician.user.id
-        cookie["pw"] = technician.user.password_hash[-12:]
+        cookie["epoch"] = technician.user.session_epoch
     assert client.get("/console/board").status_code == 403
 
 

@@ -14,15 +14,27 @@ from tests.factories import PhotoFactory, image_bytes
 
 @pytest.fixture
 def story(
-    templates, on_site_visit, fulfil, complete, upload, rating_token, session, settings, admin
+    templates,
+    on_site_visit,
+    fulfil,
+    complete,
+    upload,
+    rating_token,
+    session,
+    settings,
+    admin,
+    technician,
 ):
     """A customer with an install rated 2, an unfixed repair and its follow-up."""
     install = on_site_visit(models.VisitKind.INSTALL)
     fulfil(install)
     data = image_bytes(color=(0, 90, 200))
     upload(data)
-    PhotoFactory(
-        visit_id=install.id, kind=models.PhotoKind.AFTER, sha256=hashlib.sha256(data).hexdigest()
+    PhotoFactory(  # attached by the technician who uploaded the bytes
+        visit_id=install.id,
+        kind=models.PhotoKind.AFTER,
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by_user_id=technician.user_id,
     )
     session.add(
         models.VisitNote(id=str(uuid.uuid4()), visit_id=install.id, body="Customer was home")
