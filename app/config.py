@@ -6,6 +6,7 @@ Every other module receives a `Settings` (or the Flask config built from it) and
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -53,6 +54,26 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _time(env: dict[str, str], name: str, default: dt.time) -> dt.time:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return dt.time.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a time of day like 11:30, got {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     """The application's settings; build with `Settings.from_env()`."""
@@ -95,10 +116,18 @@ class Settings:
     smtp_starttls: bool = False
     # Who owns complaints opened automatically; empty means the first active admin.
     complaint_owner_email: str | None = None
-    # SLA check: average city driving speed for re-timing routes, how long before a complaint
-    # stage is due it turns to warning, who is told of breaches (empty: active dispatchers),
-    # and how often the scheduled check runs.
+    # The one travel model (dispatch.travel.GeodesicProvider) of the planner, the SLA check's
+    # re-timed routes and the board's drive estimates: crow-flight distance times a road detour
+    # factor, driven at an average city speed.
     sla_travel_kmh: int = 25
+    travel_detour_factor: float = 1.3
+    # A technician's lunch break: this many minutes, taken between the earliest start and the
+    # latest end (local time), on every shift long enough for one.
+    lunch_earliest: dt.time = dt.time(11, 30)
+    lunch_latest: dt.time = dt.time(13, 30)
+    lunch_minutes: int = 45
+    # SLA check: how long before a complaint stage is due it turns to warning, who is told of
+    # breaches (empty: active dispatchers), and how often the scheduled check runs.
     sla_complaint_warn_min: int = 120
     sla_alert_email: str | None = None
     sla_check_interval_s: int = 300
@@ -167,6 +196,10 @@ class Settings:
             smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
             complaint_owner_email=env.get("COMPLAINT_OWNER_EMAIL") or None,
             sla_travel_kmh=_int(env, "SLA_TRAVEL_KMH", cls.sla_travel_kmh),
+            travel_detour_factor=_float(env, "TRAVEL_DETOUR_FACTOR", cls.travel_detour_factor),
+            lunch_earliest=_time(env, "LUNCH_EARLIEST", cls.lunch_earliest),
+            lunch_latest=_time(env, "LUNCH_LATEST", cls.lunch_latest),
+            lunch_minutes=_int(env, "LUNCH_MINUTES", cls.lunch_minutes),
             sla_complaint_warn_min=_int(env, "SLA_COMPLAINT_WARN_MIN", cls.sla_complaint_warn_min),
             sla_alert_email=env.get("SLA_ALERT_EMAIL") or None,
             sla_check_interval_s=_int(env, "SLA_CHECK_INTERVAL", cls.sla_check_interval_s),
@@ -223,6 +256,15 @@ class Settings:
             raise ConfigError("MESSAGE_SENDER must be 'log' or 'smtp'")
         if self.sla_travel_kmh <= 0 or self.sla_check_interval_s <= 0:
             raise ConfigError("SLA_TRAVEL_KMH and SLA_CHECK_INTERVAL must be positive")
+        if self.travel_detour_factor < 1.0:
+            raise ConfigError("TRAVEL_DETOUR_FACTOR must be at least 1 (roads are never shorter)")
+        window = dt.datetime.combine(dt.date.min, self.lunch_latest) - dt.datetime.combine(
+            dt.date.min, self.lunch_earliest
+        )
+        if self.lunch_minutes <= 0 or window < dt.timedelta(minutes=self.lunch_minutes):
+            raise ConfigError(
+                "LUNCH_MINUTES must be positive and fit between LUNCH_EARLIEST and LUNCH_LATEST"
+            )
         if self.photo_max_bytes <= 0 or self.photo_max_pixels <= 0:
             raise ConfigError("photo limits must be positive")
         if self.zone_split_min_visits <= 0 or self.zone_visits <= 0:

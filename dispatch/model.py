@@ -220,6 +220,10 @@ class SolverSettings:
     # "ruin_recreate": the compiled SISR search of dispatch.ruin_recreate, exact flexible breaks;
     # "ortools": OR-Tools routing (first_solution, metaheuristic, break_mode apply to it only)
     engine: str = "ruin_recreate"
+    # the travel model (dispatch.travel.GeodesicProvider): crow-flight distance times a road
+    # detour, driven at an average city speed; the app's SLA projection uses the same one
+    travel_kmh: float = 25.0
+    detour_factor: float = 1.3
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -234,6 +238,8 @@ class SolverSettings:
             raise ValueError("workers must be >= 1")
         if self.engine not in ("ruin_recreate", "ortools"):
             raise ValueError("engine must be ruin_recreate or ortools")
+        if self.travel_kmh <= 0 or self.detour_factor < 1.0:
+            raise ValueError("travel_kmh must be positive and detour_factor >= 1")
 
 
 @dataclass(frozen=True)

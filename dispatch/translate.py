@@ -29,7 +29,7 @@ from dispatch.model import (
     Unassigned,
     Visit,
 )
-from dispatch.travel import GeodesicProvider, MatrixProvider
+from dispatch.travel import MatrixProvider, travel_model
 
 UNREACHABLE_MIN = 10**6
 
@@ -129,7 +129,7 @@ def build(
     follows ``problem.settings.break_mode``; when breaks are not exact the break time is reserved
     by shortening the shift and placed afterwards (see :func:`dispatch.core.schedule`).
     """
-    provider = provider or GeodesicProvider()
+    provider = provider or travel_model(problem.settings)
     settings = problem.settings
     excluded = dict(excluded or {})
     origin = _origin(problem)

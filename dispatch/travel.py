@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import requests
 
-from dispatch.model import LatLon
+from dispatch.model import LatLon, SolverSettings
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -80,12 +80,22 @@ class GeodesicProvider:
         """Distance (m) and duration (s) matrices at the default speed."""
         return self.matrix_at(points, None)
 
+    def minutes(self, a: LatLon, b: LatLon) -> float:
+        """Driving minutes from ``a`` to ``b`` at the default speed (one leg of a route)."""
+        km = float(haversine_matrix([a, b])[0, 1]) / 1000 * self.detour_factor
+        return km / self.speed_kmh * 60
+
     def matrix_at(
         self, points: Sequence[LatLon], hour: float | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Distance (m) and duration (s) matrices at the speed of the band containing ``hour``."""
         dist = self._distance(points)
         return dist, dist / (self.speed_at(hour) / 3.6)
+
+
+def travel_model(settings: SolverSettings) -> GeodesicProvider:
+    """The one travel model of plans: the settings' detour factor and average speed."""
+    return GeodesicProvider(detour_factor=settings.detour_factor, speed_kmh=settings.travel_kmh)
 
 
 class FixedMatrixProvider:

@@ -19,6 +19,7 @@ from app.database import db, utcnow
 from app.models import CustomerTier, Role, SlaAlert, SlaPolicy, Visit, VisitKind
 from app.services import sla
 from app.services.records import get_or_404
+from app.services.travel import travel_model
 
 blp = Blueprint("sla", __name__, url_prefix="/api/v1/sla", description="SLA policies and alerts")
 
@@ -131,7 +132,7 @@ class VisitClocks(MethodView):
             sla.active_policies(db.session), visit.kind, visit.priority, visit.customer.tier
         )
         projections = sla.project_day(
-            db.session, now.astimezone(tz).date(), tz, now, settings().sla_travel_kmh
+            db.session, now.astimezone(tz).date(), tz, now, travel_model(settings())
         )
         clocks = sla.visit_clocks(
             visit,

@@ -56,6 +56,7 @@ from app.services import (
 )
 from app.services.customer_record import build_record
 from app.services.records import check_version, get_or_404
+from app.services.travel import travel_model
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
 
@@ -245,7 +246,7 @@ def board_page() -> str:
         day,
         local_zone(),
         now,
-        speed_kmh=current.sla_travel_kmh,
+        travel=travel_model(current),
         complaint_warn_min=current.sla_complaint_warn_min,
     )
     runs = db.session.scalars(select(DispatchRun).order_by(DispatchRun.id.desc()).limit(5)).all()
@@ -382,8 +383,8 @@ def run_page(run_id: int) -> str:
     day = dt.date.fromisoformat(run.params["first_day"])
     context: dict[str, Any] = {"run": run, "day": day, "progress": progress_of(run)}
     if run.proposal is not None:
-        tz, now, speed = local_zone(), utcnow(), settings().sla_travel_kmh
-        published = board.build_board(db.session, day, tz, now, speed_kmh=speed)
+        tz, now, travel = local_zone(), utcnow(), travel_model(settings())
+        published = board.build_board(db.session, day, tz, now, travel=travel)
         context.update(
             published=published,
             proposed=board.build_board(
@@ -391,7 +392,7 @@ def run_page(run_id: int) -> str:
                 day,
                 tz,
                 now,
-                speed_kmh=speed,
+                travel=travel,
                 plan=board.proposed_plan(run, day, local_zone()),
                 waiting_reasons=board.proposal_reasons(run.proposal),
                 changes=board.change_marks(run.proposal),
@@ -470,7 +471,7 @@ def visit_page(visit_id: int) -> str:
     )
     day = (visit.planned_start or visit.window_start or now).astimezone(tz).date()
     projection = (
-        sla.project_day(db.session, day, tz, now, settings().sla_travel_kmh).get(visit.id)
+        sla.project_day(db.session, day, tz, now, travel_model(settings())).get(visit.id)
         if day == _today()
         else None
     )

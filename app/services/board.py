@@ -33,6 +33,7 @@ from app.services.dispatching import PLANNABLE, shifts_of
 from app.services.proposal_figures import KPI_LABELS
 from app.services.records import get_or_404
 from app.services.visits import change_status, update_visit
+from dispatch.travel import GeodesicProvider
 
 DAY_START_H, DAY_END_H = 7, 20
 KIND_COLOURS = {"measure": "#2563eb", "install": "#d97706", "repair": "#059669"}
@@ -231,7 +232,7 @@ def build_board(
     tz: ZoneInfo,
     now: dt.datetime,
     *,
-    speed_kmh: float,
+    travel: GeodesicProvider,
     plan: Mapping[int, Placement] | None = None,
     waiting_reasons: Mapping[int, list[Reason]] | None = None,
     changes: Mapping[int, str] | None = None,
@@ -259,7 +260,7 @@ def build_board(
             .options(selectinload(Visit.customer), selectinload(Visit.site))
         )
     }
-    clocks = _clock_states(session, list(visits.values()), day, tz, now, speed_kmh)
+    clocks = _clock_states(session, list(visits.values()), day, tz, now, travel)
     flags = _flags(session, visits)
     first_h, last_h = _hours(plan, visits, tz)
     day_start = dt.datetime.combine(day, dt.time(first_h), tzinfo=tz)
@@ -281,7 +282,7 @@ def build_board(
                 day,
                 day_start,
                 span,
-                speed_kmh,
+                travel,
                 clocks,
                 flags,
                 changes,
@@ -347,7 +348,7 @@ def _row(
     day: dt.date,
     day_start: dt.datetime,
     span: int,
-    speed_kmh: float,
+    travel: GeodesicProvider,
     clocks: dict[int, sla.Clock | None],
     flags: dict[int, str],
     changes: Mapping[int, str] | None,
@@ -363,9 +364,9 @@ def _row(
     blocks = []
     for visit, start in planned:
         site = (visit.site.lat, visit.site.lon) if visit.site.lat is not None else here
-        travel = round(sla.travel_minutes(here, site, speed_kmh))
+        drive = round(travel.minutes(here, site))
         end = start + dt.timedelta(minutes=visit.duration_min)
-        gap = (start - free_at).total_seconds() / 60 if free_at else travel
+        gap = (start - free_at).total_seconds() / 60 if free_at else drive
         offset = (start - day_start).total_seconds() / 60
         clock = clocks.get(visit.id)
         blocks.append(
@@ -380,10 +381,10 @@ def _row(
                 end=end,
                 left_pct=_pct(offset, span),
                 width_pct=max(0.6, _pct(offset + visit.duration_min, span) - _pct(offset, span)),
-                travel_min=travel,
-                travel_left_pct=_pct(offset - travel, span),
-                travel_width_pct=_pct(offset, span) - _pct(offset - travel, span),
-                tight=gap < travel,
+                travel_min=drive,
+                travel_left_pct=_pct(offset - drive, span),
+                travel_width_pct=_pct(offset, span) - _pct(offset - drive, span),
+                tight=gap < drive,
                 sla_state=str(clock.state) if clock else "none",
                 sla_note=_clock_note(clock),
                 flag=flags.get(visit.id),
@@ -506,11 +507,11 @@ def _clock_states(
     day: dt.date,
     tz: ZoneInfo,
     now: dt.datetime,
-    speed_kmh: float,
+    travel: GeodesicProvider,
 ) -> dict[int, sla.Clock | None]:
     policies = sla.active_policies(session)
     projections = (
-        sla.project_day(session, day, tz, now, speed_kmh)
+        sla.project_day(session, day, tz, now, travel)
         if now.astimezone(tz).date() == day
         else {}
     )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import dispatch
+from app.config import active_settings
 from app.database import utcnow
 from app.errors import Conflict, ValidationFailed
 from app.models import (
@@ -29,6 +30,7 @@ from app.models import (
 )
 from app.services import schedule_checks
 from app.services.proposal_figures import kpi_deltas, plan_kpis, reason_document
+from app.services.travel import solver_settings
 from app.services.visits import change_status, unschedule
 
 log = logging.getLogger(__name__)
@@ -155,7 +157,7 @@ def build_snapshot(session: Session, request: RunRequest, tz: ZoneInfo) -> Snaps
         visits=problem_visits,
         horizon_start=request.first_day,
         horizon_days=request.days,
-        settings=dispatch.SolverSettings(time_limit_s=request.time_limit_s),
+        settings=solver_settings(active_settings(), request.time_limit_s),
     )
     return Snapshot(
         problem=problem,

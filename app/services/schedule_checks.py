@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from app.config import active_settings
 from app.errors import AppError, Conflict, ValidationFailed
 from app.models import Technician, Visit, VisitStatus
 from app.models.technicians import WEEKDAYS
 
 # A placed visit holds its technician's time unless it was called off.
 NOT_BUSY = (VisitStatus.CANCELLED,)
-LUNCH = (dt.time(11, 30), dt.time(13, 30), 45)  # earliest start, latest end, minutes
 _LUNCH_MIN_SHIFT = dt.timedelta(hours=6)
 
 
@@ -102,12 +102,17 @@ def periods_of(technician: Technician, day: dt.date) -> list[Period]:
 
 
 def lunch_of(day: dt.date, start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> LunchBreak | None:
-    """The lunch break of a shift: only shifts of six hours or more have one."""
-    earliest = max(start, dt.datetime.combine(day, LUNCH[0], tzinfo=tz))
-    latest = min(end, dt.datetime.combine(day, LUNCH[1], tzinfo=tz))
-    if end - start < _LUNCH_MIN_SHIFT or latest - earliest < dt.timedelta(minutes=LUNCH[2]):
+    """The lunch break of a shift: only shifts of six hours or more have one.
+
+    Its length and window are the settings' (LUNCH_MINUTES, LUNCH_EARLIEST, LUNCH_LATEST).
+    """
+    settings = active_settings()
+    minutes = settings.lunch_minutes
+    earliest = max(start, dt.datetime.combine(day, settings.lunch_earliest, tzinfo=tz))
+    latest = min(end, dt.datetime.combine(day, settings.lunch_latest, tzinfo=tz))
+    if end - start < _LUNCH_MIN_SHIFT or latest - earliest < dt.timedelta(minutes=minutes):
         return None
-    return LunchBreak(earliest, latest, LUNCH[2])
+    return LunchBreak(earliest, latest, minutes)
 
 
 def days_touched(

@@ -6,8 +6,9 @@ policy; the resolution target is the visit's own `sla_due` when one was promised
 policy's. A complaint has one clock: the due time of its current stage.
 
 The check re-times today's published routes with what the phones reported (on site, completed)
-and a simple travel estimate, warns once when a visit is projected to miss a target before it
-does, and escalates once at breach: an outbox message to the dispatchers and a flag on the board.
+and the planner's travel model (`app.services.travel`), warns once when a visit is projected to
+miss a target before it does, and escalates once at breach: an outbox message to the
+dispatchers and a flag on the board.
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ from app.models import (
 )
 from app.models.visits import OPEN_STATUSES
 from app.services.outbox import Draft, queue_message
+from app.services.travel import travel_model
+from dispatch.travel import GeodesicProvider
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
-# Road distance is longer than the straight line between two points.
-DETOUR_FACTOR = 1.3
 ON_ROUTE = (
     VisitStatus.SCHEDULED,
     VisitStatus.DISPATCHED,
@@ -255,17 +256,6 @@ def progress_of(
 # --- re-timing today's routes ---------------------------------------------------------------
 
 
-def travel_minutes(a: tuple[float, float], b: tuple[float, float], speed_kmh: float) -> float:
-    """Straight-line distance stretched by a detour factor, at an average city speed."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    km = 2 * 6371.0 * math.asin(math.sqrt(h)) * DETOUR_FACTOR
-    return km / speed_kmh * 60
-
-
 def day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """Local midnight to midnight of `day`."""
     start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
@@ -297,7 +287,7 @@ def project_route(
     visits: Sequence[Visit],
     progress: dict[int, dict[VisitStatus, dt.datetime]],
     now: dt.datetime,
-    speed_kmh: float,
+    travel: GeodesicProvider,
 ) -> list[Projection]:
     """Re-time one technician's day from what has happened so far.
 
@@ -320,7 +310,7 @@ def project_route(
             end = max(now, arrival + duration)
         else:
             depart = max(free_at or now, now)
-            drive = dt.timedelta(minutes=travel_minutes(here, site, speed_kmh))
+            drive = dt.timedelta(minutes=travel.minutes(here, site))
             arrival = depart + drive
             if visit.status != VisitStatus.EN_ROUTE and visit.planned_start is not None:
                 arrival = max(arrival, visit.planned_start)
@@ -331,7 +321,7 @@ def project_route(
 
 
 def project_day(
-    session: Session, day: dt.date, tz: ZoneInfo, now: dt.datetime, speed_kmh: float
+    session: Session, day: dt.date, tz: ZoneInfo, now: dt.datetime, travel: GeodesicProvider
 ) -> dict[int, Projection]:
     """Projections for every visit on the day's published routes."""
     routes = published_routes(session, day, tz)
@@ -343,7 +333,7 @@ def project_day(
     found: dict[int, Projection] = {}
     for technician_id, visits in routes.items():
         for projection in project_route(
-            technicians[technician_id], visits, progress, now, speed_kmh
+            technicians[technician_id], visits, progress, now, travel
         ):
             found[projection.visit_id] = projection
     return found
@@ -357,7 +347,9 @@ def run_check(session: Session, settings: Settings, now: dt.datetime | None = No
     now = now or utcnow()
     tz = ZoneInfo(settings.time_zone)
     result = CheckResult()
-    projections = project_day(session, now.astimezone(tz).date(), tz, now, settings.sla_travel_kmh)
+    projections = project_day(
+        session, now.astimezone(tz).date(), tz, now, travel_model(settings)
+    )
     policies = active_policies(session)
     visits = list(
         session.scalars(

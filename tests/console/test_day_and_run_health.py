@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.database import utcnow
 from app.models import DispatchRun, RunStatus, Visit, VisitStatus
 from app.services.board import Placement, build_board
+from dispatch.travel import GeodesicProvider
 from tests.conftest import wait_for_background_runs
 from tests.console.test_runs import TOMORROW, finished_run
 from tests.factories import TechnicianFactory, VisitFactory, tomorrow_at
@@ -81,7 +82,7 @@ def test_proposal_rows_follow_the_published_board_order(console, session, crew):
 def test_row_order_is_kept_even_when_another_technician_is_busier(session, crew):
     first, second = crew.technicians
     plan = {v.id: Placement(second.id, tomorrow_at(10 + i)) for i, v in enumerate(crew.visits)}
-    kwargs = {"speed_kmh": 25, "plan": plan}
+    kwargs = {"travel": GeodesicProvider(), "plan": plan}
     day, tz = TOMORROW, ZoneInfo("Asia/Shanghai")
     natural = build_board(session, day, tz, utcnow(), **kwargs)
     ordered = build_board(session, day, tz, utcnow(), row_order=[first.id, second.id], **kwargs)
@@ -93,5 +94,7 @@ def test_the_most_important_unassigned_visit_heads_the_list(session, crew):
     for visit, priority in zip(crew.visits, (1, 5, 3), strict=True):
         session.get(Visit, visit.id).priority = priority
     session.commit()
-    board = build_board(session, TOMORROW, ZoneInfo("Asia/Shanghai"), utcnow(), speed_kmh=25)
+    board = build_board(
+        session, TOMORROW, ZoneInfo("Asia/Shanghai"), utcnow(), travel=GeodesicProvider()
+    )
     assert [w.priority for w in board.waiting] == [5, 3, 1]

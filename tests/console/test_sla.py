@@ -23,6 +23,7 @@ from app.models import (
     VisitStatusChange,
 )
 from app.services import sla
+from dispatch.travel import GeodesicProvider
 from tests.factories import (
     ComplaintFactory,
     CustomerFactory,
@@ -109,7 +110,7 @@ def route(session):
 def test_the_route_is_retimed_from_the_time_the_technician_arrived(session, route):
     tech, on_site, following = route
     progress = sla.progress_of(session, [on_site.id, following.id])
-    first, second = sla.project_route(tech, [on_site, following], progress, NOW, speed_kmh=25)
+    first, second = sla.project_route(tech, [on_site, following], progress, NOW, GeodesicProvider())
     assert (first.arrival, first.end) == (minutes(-30), minutes(60))
     # 2.2 km straight, x1.3 detour at 25 km/h: about 7 minutes after leaving at 11:00.
     assert minutes(66) <= second.arrival <= minutes(68)
@@ -120,7 +121,8 @@ def test_a_visit_on_site_longer_than_planned_pushes_the_rest_of_the_day(session,
     tech, on_site, following = route
     progress = sla.progress_of(session, [on_site.id, following.id])
     late = NOW + dt.timedelta(minutes=120)
-    first, second = sla.project_route(tech, [on_site, following], progress, late, speed_kmh=25)
+    travel = GeodesicProvider()
+    first, second = sla.project_route(tech, [on_site, following], progress, late, travel)
     assert first.end == late
     assert second.arrival > late
 

@@ -1,0 +1,29 @@
+"""The travel model the app plans and projects with, built from settings.
+
+The planner (through the problem's solver settings) and the SLA projection and board (through
+`travel_model`) drive the same `dispatch.travel.GeodesicProvider`, so a route the planner
+timed is re-timed with the same minutes.
+"""
+
+from __future__ import annotations
+
+import dispatch
+from app.config import Settings
+from dispatch.travel import GeodesicProvider
+from dispatch.travel import travel_model as _solver_travel_model
+
+
+def solver_settings(
+    settings: Settings, time_limit_s: float = dispatch.SolverSettings.time_limit_s
+) -> dispatch.SolverSettings:
+    """The planner's settings for a run: its time limit and the app's travel model."""
+    return dispatch.SolverSettings(
+        time_limit_s=time_limit_s,
+        travel_kmh=float(settings.sla_travel_kmh),
+        detour_factor=settings.travel_detour_factor,
+    )
+
+
+def travel_model(settings: Settings) -> GeodesicProvider:
+    """The travel model of the settings, as the planner builds it."""
+    return _solver_travel_model(solver_settings(settings))
