@@ -13,8 +13,14 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
-# Shipped inside the package so `flask db upgrade` works from a clone and from an installed wheel.
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The repository keeps migrations at its top level; a wheel ships them as `app/migrations`
+# (setup.py maps the folder into the package), so `flask db upgrade` works from either.
+_SHIPPED_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = (
+    _SHIPPED_MIGRATIONS
+    if (_SHIPPED_MIGRATIONS / "env.py").is_file()
+    else PROJECT_ROOT / "migrations"
+)
 # The languages the product speaks (catalogues in app/translations/), the first the fallback.
 LOCALES = ("zh_CN", "en")
 

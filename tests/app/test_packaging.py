@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 import zipfile
@@ -18,6 +19,15 @@ pytestmark = pytest.mark.slow
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     build = tmp_path_factory.mktemp("build")
+    # Builds share the source tree's build/ folder: one at a time across test workers.
+    with open(PROJECT_ROOT / ".wheel-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _build(out, build)
+    (built,) = Path(out).glob("fieldservice-*.whl")
+    return built
+
+
+def _build(out: Path, build: Path) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -35,8 +45,6 @@ def wheel(tmp_path_factory) -> Path:
         env={"PATH": "/usr/bin:/bin", "TMPDIR": str(build), "PIP_NO_INPUT": "1"},
         timeout=300,
     )
-    (built,) = Path(out).glob("fieldservice-*.whl")
-    return built
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +54,12 @@ def wheel_names(wheel: Path) -> set[str]:
 
 
 def _repo_files(pattern: str) -> set[str]:
-    return {p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "app").glob(pattern)}
+    """Where `pattern` lands in the wheel: under app/, migrations/ of the repository included."""
+    found = {p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "app").glob(pattern)}
+    if pattern.startswith("migrations/"):
+        shipped = PROJECT_ROOT.glob(pattern)
+        found |= {f"app/{p.relative_to(PROJECT_ROOT).as_posix()}" for p in shipped}
+    return found
 
 
 @pytest.mark.parametrize(
@@ -64,7 +77,7 @@ def _repo_files(pattern: str) -> set[str]:
 )
 def test_the_wheel_carries_every_file_the_app_reads_from_disk(wheel_names, pattern):
     expected = _repo_files(pattern)
-    assert expected, f"nothing in the repository matches app/{pattern}"
+    assert expected, f"nothing in the repository matches {pattern}"
     assert expected <= wheel_names, sorted(expected - wheel_names)
 
 
