@@ -46,7 +46,7 @@ NOT_RECOGNISED = N_(
     "We could not find an order with this phone number and order number. Please check both."
 )
 FIELD_ERRORS = {
-    "description": N_("Please describe the problem (5 to 2000 characters)."),
+    "description": N_("Please describe the problem (at most 2000 characters)."),
     "windows": N_("Please pick one to three of the offered times."),
     "photos": N_("Please send at most 6 photos, each a JPEG, PNG or WebP picture under 15 MB."),
     "product": N_("Please pick one of your products."),
@@ -126,7 +126,11 @@ def _describe(flow: Flow) -> Response:
             order = repair_requests.identify(db.session, form["phone"], form["order_number"])
         except NotRecognised:
             return _describe_form(flow, form, {"identity": NOT_RECOGNISED}, status=422)
-    if not repair_requests.MIN_DESCRIPTION <= len(form["description"]) <= 2000:
+    if (
+        not repair_requests.MIN_DESCRIPTION
+        <= len(form["description"])
+        <= repair_requests.MAX_DESCRIPTION
+    ):
         return _describe_form(flow, form, {"description": FIELD_ERRORS["description"]}, 422)
     draft = {"order": order.id, "description": form["description"]}
     return _details_form(flow, draft, {}, {})

@@ -50,7 +50,7 @@ def order_created(session: Session, settings: Settings, order: Order) -> None:
             subject=Text(N_("Follow your order")),
             body=Text(
                 N_("Thank you for your order (%(product)s). Follow each step here: %(url)s"),
-                {"product": order.product_line, "url": url},
+                {"product": Text(label_id("product_line", order.product_line)), "url": url},
             ),
             params={"product": order.product_line, "url": url},
         ),
@@ -71,7 +71,11 @@ def stage_reached(session: Session, settings: Settings, order: Order, change_key
             subject=Text(N_("Your order: %(stage)s"), {"stage": stage}),
             body=Text(
                 N_("Your %(product)s order is now at the step: %(stage)s. Details: %(url)s"),
-                {"product": order.product_line, "stage": stage, "url": url},
+                {
+                    "product": Text(label_id("product_line", order.product_line)),
+                    "stage": stage,
+                    "url": url,
+                },
             ),
             params={"product": order.product_line, "stage": str(order.stage), "url": url},
         ),

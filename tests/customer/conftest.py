@@ -142,3 +142,34 @@ def finished_install(
     ratings.issue_link(db.session, settings, db.session.get(models.Visit, visit.id))
     db.session.commit()
     return visit
+
+
+@pytest.fixture
+def phone_browser(chromium_path: Any) -> Any:
+    """phone_browser(locale) -> a Playwright page in headless Chromium at 390 x 844."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        contexts: list[Any] = []
+
+        def open_page(locale: str = "zh-CN", **options: Any) -> Any:
+            phone = {
+                "viewport": {"width": 390, "height": 844},
+                "device_scale_factor": 2,
+                "is_mobile": True,
+                "has_touch": True,
+            }
+            context = browser.new_context(locale=locale, **{**phone, **options})
+            context.set_default_timeout(20_000)
+            contexts.append(context)
+            return context.new_page()
+
+        try:
+            yield open_page
+        finally:
+            for context in contexts:
+                context.close()
+            browser.close()
