@@ -16,9 +16,11 @@ from app.console.auth import STAFF, page
 from app.console.views import console
 from app.database import db, utcnow
 from app.models import ChangeRequest, Customer, RepairRequest, Visit
-from app.services import repair_requests, sla, visit_changes
+from app.services import repair_requests, visit_changes
 from app.services.records import get_or_404
-from app.services.sla import Clock
+from app.services.sla import clocks
+from app.services.sla import policies as sla_policies
+from app.services.sla.clocks import Clock
 
 # How many acknowledged requests stay listed below the new ones.
 RECENT = 20
@@ -43,7 +45,7 @@ class ChangeRow:
 
 def _repair_rows(requests: list[RepairRequest]) -> list[RepairRow]:
     now = utcnow()
-    policies = sla.active_policies(db.session)
+    policies = sla_policies.active_policies(db.session)
     photos = repair_requests.photo_counts(db.session, [r.visit_id for r in requests])
     rows = []
     for found in requests:
@@ -51,8 +53,8 @@ def _repair_rows(requests: list[RepairRequest]) -> list[RepairRow]:
         customer = db.session.get(Customer, found.customer_id)
         assert visit is not None
         assert customer is not None
-        policy = sla.policy_for(policies, visit.kind, visit.priority, customer.tier)
-        clock = sla.worst(sla.visit_clocks(visit, policy, now))
+        policy = sla_policies.policy_for(policies, visit.kind, visit.priority, customer.tier)
+        clock = clocks.worst(clocks.visit_clocks(visit, policy, now))
         windows = [
             (dt.datetime.fromisoformat(w["start"]), dt.datetime.fromisoformat(w["end"]))
             for w in found.proposed_windows
