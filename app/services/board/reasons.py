@@ -34,7 +34,6 @@ def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list
     }
 
 
-
 def proposal_reasons(proposal: Proposal) -> dict[int, list[Reason]]:
     """Why the proposal leaves each of its unassigned visits out."""
     return {
