@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from app.api import (
+    articles,
     auth,
     checklists,
     complaints,
     customers,
     customers_record,
     dispatch,
+    kb,
     metrics,
     photos,
     ratings,
@@ -43,5 +45,7 @@ def register_blueprints(api: Api) -> None:
         ratings.links,
         metrics.blp,
         sla.blp,
+        articles.blp,
+        kb.blp,
     ):
         api.register_blueprint(blueprint)
