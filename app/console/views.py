@@ -46,6 +46,8 @@ from app.models import (
     VisitStatusChange,
 )
 from app.services import (
+    article_feedback,
+    articles,
     board,
     day_start,
     dispatching,
@@ -498,6 +500,7 @@ def visit_page(visit_id: int) -> str:
     return render_template(
         "console/visit.html",
         visit=visit,
+        fault_causes=articles.fault_cause_links(db.session, visit),
         policy=policy,
         clocks=clocks,
         projection=projection,
@@ -630,8 +633,10 @@ def metrics_page() -> str:
         metrics.compute(db.session, name, by=by, first_day=first, last_day=last, tz=local_zone())
         for name in metrics.METRICS
     ]
+    since = dt.datetime.combine(first, dt.time.min, tzinfo=local_zone())
     return render_template(
         "console/metrics.html",
+        articles=article_feedback.figures(db.session, since=since),
         charts=[(s, line_chart(s)) for s in series],
         by=by,
         slices=metrics.SLICES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, fields
 
 from sqlalchemy import select
@@ -15,8 +16,10 @@ from app.models import (
     ArticleAudience,
     ArticleRevision,
     ArticleStatus,
+    ChecklistAnswer,
     ChecklistTemplate,
     Order,
+    Visit,
     VisitKind,
 )
 from app.services import article_text
@@ -59,12 +62,31 @@ class ArticleChanges:
         }
 
 
-def _check(title: str | None, language: str | None) -> None:
+_CAUSE = re.compile(r"^[a-z0-9_]{1,80}$")
+MAX_TITLE, MAX_BODY, MAX_TAG, MAX_TAGS = 200, 100_000, 80, 50
+
+
+def _check(values: dict[str, object]) -> None:
+    """Refuse what the columns cannot hold, naming each bad field (422, nothing written)."""
     errors: dict[str, list[str]] = {}
-    if title is not None and not title.strip():
-        errors["title"] = ["must not be blank"]
+    title = values.get("title")
+    if title is not None and not 1 <= len(str(title).strip()) <= MAX_TITLE:
+        errors["title"] = [f"1 to {MAX_TITLE} characters"]
+    body = values.get("body")
+    if body is not None and len(str(body)) > MAX_BODY:
+        errors["body"] = [f"at most {MAX_BODY} characters"]
+    language = values.get("language")
     if language is not None and language not in LANGUAGES:
         errors["language"] = ["one of: " + ", ".join(LANGUAGES)]
+    for name in ("product_lines", "visit_kinds", "fault_causes"):
+        tags = values.get(name)
+        if tags is None:
+            continue
+        tags = [str(t).strip() for t in tags]  # type: ignore[attr-defined]
+        if len(tags) > MAX_TAGS or any(not 1 <= len(t) <= MAX_TAG for t in tags):
+            errors[name] = [f"at most {MAX_TAGS} entries of 1 to {MAX_TAG} characters"]
+        elif name == "fault_causes" and not all(_CAUSE.match(t) for t in tags):
+            errors[name] = ["codes of lower-case letters, digits and _"]
     if errors:
         raise ValidationFailed("the article is not valid", fields=errors)
 
@@ -105,7 +127,7 @@ def _keep_revision(session: Session, article: Article, user_id: int | None) -> N
 
 def create_article(session: Session, draft: ArticleDraft, *, user_id: int | None) -> Article:
     """A new draft at version 1, with its first revision."""
-    _check(draft.title, draft.language)
+    _check({f.name: getattr(draft, f.name) for f in fields(draft)})
     article = Article(
         status=ArticleStatus.DRAFT, author_user_id=user_id, updated_by_user_id=user_id
     )
@@ -129,7 +151,7 @@ def update_article(
     """Apply an edit based on `expected_version`; a real change bumps the version."""
     check_version(article, expected_version)
     values = changes.changed()
-    _check(values.get("title"), values.get("language"))  # type: ignore[arg-type]
+    _check(values)
     for name, value in values.items():
         _set(article, name, value)
     if not session.is_modified(article):
@@ -189,3 +211,69 @@ def known_fault_causes(session: Session) -> list[str]:
 def known_product_lines(session: Session) -> list[str]:
     """The product lines orders use, for the editor's suggestions."""
     return list(session.scalars(select(Order.product_line).distinct().order_by(Order.product_line)))
+
+
+@dataclass(frozen=True)
+class CauseArticles:
+    """The articles filed under one fault cause."""
+
+    cause: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class FaultCauseLinks:
+    """A visit's fault cause (when recorded) and the articles for each cause it may have."""
+
+    recorded: str | None
+    causes: tuple[CauseArticles, ...]
+
+
+def fault_cause_links(session: Session, visit: Visit) -> FaultCauseLinks | None:
+    """For a visit whose checklist asks for a fault cause: its answer and articles per cause.
+
+    Only the recorded cause is listed once it is known; before, every cause the checklist
+    offers. None for visits whose checklist has no fault cause.
+    """
+    template_items = session.scalars(
+        select(ChecklistTemplate.items).where(
+            ChecklistTemplate.kind == visit.kind, ChecklistTemplate.active.is_(True)
+        )
+    )
+    offered: list[str] = []
+    for items in template_items:
+        for item in items or ():
+            if item.get("key") == FAULT_CAUSE_ITEM:
+                offered.extend(c for c in item.get("choices") or () if c not in offered)
+    answer = session.scalar(
+        select(ChecklistAnswer.value).where(
+            ChecklistAnswer.visit_id == visit.id, ChecklistAnswer.item_key == FAULT_CAUSE_ITEM
+        )
+    )
+    recorded = answer if isinstance(answer, str) else None
+    if not offered and recorded is None:
+        return None
+    published = list(
+        session.scalars(
+            select(Article)
+            .where(Article.status == ArticleStatus.PUBLISHED)
+            .order_by(Article.title, Article.id)
+        )
+    )
+    causes = [recorded] if recorded is not None else offered
+    product_line = visit.order.product_line if visit.order is not None else None
+    return FaultCauseLinks(
+        recorded=recorded,
+        causes=tuple(
+            CauseArticles(
+                cause,
+                tuple(
+                    a
+                    for a in published
+                    if cause in a.fault_causes
+                    and (not a.product_lines or product_line in a.product_lines)
+                ),
+            )
+            for cause in causes
+        ),
+    )
