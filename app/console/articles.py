@@ -102,7 +102,11 @@ class EditorForm:
 
 def _choices(form: EditorForm) -> dict[str, list[str]]:
     lines = set(LABELS["product_line"]) | set(articles.known_product_lines(db.session))
-    causes = list(dict.fromkeys([*articles.known_fault_causes(db.session), *form.fault_causes]))
+    causes = list(
+        dict.fromkeys(
+            [*articles.known_fault_causes(db.session), *LABELS["fault_cause"], *form.fault_causes]
+        )
+    )
     return {
         "product_lines": sorted(lines | set(form.product_lines)),
         "visit_kinds": [k.value for k in VisitKind],
