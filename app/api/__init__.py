@@ -12,6 +12,7 @@ from app.api import (
     customers,
     customers_record,
     dispatch,
+    help_pages,
     kb,
     metrics,
     photos,
@@ -47,5 +48,6 @@ def register_blueprints(api: Api) -> None:
         sla.blp,
         articles.blp,
         kb.blp,
+        help_pages.blp,
     ):
         api.register_blueprint(blueprint)
