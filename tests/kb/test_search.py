@@ -122,3 +122,11 @@ def test_the_trigram_index_serves_chinese_substring_search(session):
             text("EXPLAIN SELECT id FROM articles WHERE search_text ILIKE '%柜门关不严%'")
         ).scalars()
         assert "ix_articles_search_text_trgm" in "\n".join(plan)
+
+
+def test_the_demo_articles_are_published_and_found_by_a_customers_question(session):
+    from app.demo_articles import ARTICLES, seed_articles
+
+    assert seed_articles(session, author_user_id=None) == len(ARTICLES)
+    session.commit()
+    assert _titles(session, "我家衣柜门关不严了", reader="customer") == ["柜门关不严怎么办"]
