@@ -1,7 +1,7 @@
 """knowledge base: articles, their revisions and feedback; trigram search on PostgreSQL
 
 Revision ID: 0060_knowledge_base
-Revises: 0040_session_epoch
+Revises: 0050_customer_progress
 Create Date: 2026-11-30 20:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0060_knowledge_base'
-down_revision = '0040_session_epoch'
+down_revision = '0050_customer_progress'
 branch_labels = None
 depends_on = None
 
