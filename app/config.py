@@ -108,6 +108,8 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     # Rating pages and their photos: requests per client address per minute.
     rating_rate_limit_per_min: int = 30
+    # Public knowledge-base requests (customer search, views, votes) per client address.
+    kb_rate_limit: str = "60 per minute; 600 per hour"
     # Failed sign-ins (API token and console) allowed per account and per client address,
     # in `limits` notation; several windows make repeated failures wait longer.
     login_limit_per_account: str = "5 per minute; 20 per hour"
@@ -205,6 +207,7 @@ class Settings:
             rating_rate_limit_per_min=_int(
                 env, "RATING_RATE_LIMIT_PER_MIN", cls.rating_rate_limit_per_min
             ),
+            kb_rate_limit=env.get("KB_RATE_LIMIT") or cls.kb_rate_limit,
             login_limit_per_account=env.get("LOGIN_LIMIT_PER_ACCOUNT")
             or cls.login_limit_per_account,
             login_limit_per_client=env.get("LOGIN_LIMIT_PER_CLIENT") or cls.login_limit_per_client,

@@ -45,7 +45,14 @@ from app.models import (
     Visit,
     VisitStatusChange,
 )
-from app.services import day_start, metrics, photos, run_health
+from app.services import (
+    article_feedback,
+    articles,
+    day_start,
+    metrics,
+    photos,
+    run_health,
+)
 from app.services.board import edits, reasons, review, timeline
 from app.services.customer_record import build_record
 from app.services.dispatching.proposal import proposal_of
@@ -501,6 +508,7 @@ def visit_page(visit_id: int) -> str:
     return render_template(
         "console/visit.html",
         visit=visit,
+        fault_causes=articles.fault_cause_links(db.session, visit),
         policy=policy,
         clocks=clocks,
         projection=projection,
@@ -633,8 +641,10 @@ def metrics_page() -> str:
         metrics.compute(db.session, name, by=by, first_day=first, last_day=last, tz=local_zone())
         for name in metrics.METRICS
     ]
+    since = dt.datetime.combine(first, dt.time.min, tzinfo=local_zone())
     return render_template(
         "console/metrics.html",
+        articles=article_feedback.figures(db.session, since=since),
         charts=[(s, line_chart(s)) for s in series],
         by=by,
         slices=metrics.SLICES,

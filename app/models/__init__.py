@@ -26,6 +26,14 @@ from app.models.feedback import (
     RepairOutcome,
     UploadSession,
 )
+from app.models.knowledge import (
+    Article,
+    ArticleAudience,
+    ArticleFeedback,
+    ArticleReaction,
+    ArticleRevision,
+    ArticleStatus,
+)
 from app.models.sla import AlertLevel, SlaAlert, SlaPolicy
 from app.models.sync import (
     Device,
@@ -56,6 +64,12 @@ from app.models.visits import (
 
 __all__ = [
     "AlertLevel",
+    "Article",
+    "ArticleAudience",
+    "ArticleFeedback",
+    "ArticleReaction",
+    "ArticleRevision",
+    "ArticleStatus",
     "AuthToken",
     "ChangeKind",
     "ChangeRequest",
