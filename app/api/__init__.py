@@ -49,5 +49,6 @@ def register_blueprints(api: Api) -> None:
         progress.blp,
         repair_pages.blp,
         customer_requests.blp,
+        customer_requests.preferences,
     ):
         api.register_blueprint(blueprint)
