@@ -55,5 +55,6 @@ def register_blueprints(api: Api) -> None:
         articles.blp,
         kb.blp,
         help_pages.blp,
+        customer_requests.preferences,
     ):
         api.register_blueprint(blueprint)
