@@ -1,0 +1,44 @@
+"""visit history outlives a deleted visit: assignments keep its id, reviews survive it
+
+Revision ID: 0080_hardening
+Revises: 0040_session_epoch
+Create Date: 2026-11-30 20:45:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0080_hardening'
+down_revision = '0040_session_epoch'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('visit_assignments', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_visit_assignments_visit_id_visits', type_='foreignkey')
+    with op.batch_alter_table('visit_reviews', schema=None) as batch_op:
+        batch_op.alter_column('visit_id', existing_type=sa.Integer(), nullable=True)
+        batch_op.drop_constraint('fk_visit_reviews_visit_id_visits', type_='foreignkey')
+        batch_op.create_foreign_key(
+            batch_op.f('fk_visit_reviews_visit_id_visits'), 'visits', ['visit_id'], ['id'],
+            ondelete='SET NULL',
+        )
+
+
+def downgrade():
+    op.execute('DELETE FROM visit_reviews WHERE visit_id IS NULL')
+    op.execute('DELETE FROM visit_assignments WHERE visit_id NOT IN (SELECT id FROM visits)')
+    with op.batch_alter_table('visit_reviews', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_visit_reviews_visit_id_visits', type_='foreignkey')
+        batch_op.create_foreign_key(
+            batch_op.f('fk_visit_reviews_visit_id_visits'), 'visits', ['visit_id'], ['id'],
+            ondelete='CASCADE',
+        )
+        batch_op.alter_column('visit_id', existing_type=sa.Integer(), nullable=False)
+    with op.batch_alter_table('visit_assignments', schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            batch_op.f('fk_visit_assignments_visit_id_visits'), 'visits', ['visit_id'], ['id'],
+            ondelete='CASCADE',
+        )
