@@ -104,6 +104,9 @@ class Settings:
     photo_max_pixels: int = 40_000_000
     upload_session_ttl_hours: int = 72
     thumbnail_px: int = 320
+    # A request may make a missing thumbnail itself only when it decodes at most this many
+    # pixels (a JPEG decodes at a reduced scale); dearer ones wait for the job.
+    thumbnail_inline_max_pixels: int = 4_000_000
     # Where customers reach this server: rating links are built on it.
     public_base_url: str = "http://127.0.0.1:5000"
     # Rating pages and their photos: requests per client address per minute.
@@ -186,6 +189,9 @@ class Settings:
                 env, "UPLOAD_SESSION_TTL_HOURS", cls.upload_session_ttl_hours
             ),
             thumbnail_px=_int(env, "THUMBNAIL_PX", cls.thumbnail_px),
+            thumbnail_inline_max_pixels=_int(
+                env, "THUMBNAIL_INLINE_MAX_PIXELS", cls.thumbnail_inline_max_pixels
+            ),
             public_base_url=(env.get("PUBLIC_BASE_URL") or cls.public_base_url).rstrip("/"),
             rating_rate_limit_per_min=_int(
                 env, "RATING_RATE_LIMIT_PER_MIN", cls.rating_rate_limit_per_min
@@ -271,7 +277,7 @@ class Settings:
             raise ConfigError(
                 "LUNCH_MINUTES must be positive and fit between LUNCH_EARLIEST and LUNCH_LATEST"
             )
-        if self.photo_max_bytes <= 0 or self.photo_max_pixels <= 0:
+        if min(self.photo_max_bytes, self.photo_max_pixels, self.thumbnail_inline_max_pixels) <= 0:
             raise ConfigError("photo limits must be positive")
         if self.zone_split_min_visits <= 0 or self.zone_visits <= 0:
             raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")
