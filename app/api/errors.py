@@ -9,7 +9,14 @@ import marshmallow as ma
 from flask import Flask, Response, jsonify, request
 from flask_babel import gettext
 from flask_smorest import Api
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -176,7 +183,10 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(OperationalError)
-    def _db_down(error: OperationalError) -> tuple[Response, int]:
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PendingRollbackError)
+    def _db_down(error: Exception) -> tuple[Response, int]:
         log.error("database unavailable during %s %s: %s", request.method, request.path, error)
         return error_response(
             503,
