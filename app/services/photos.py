@@ -503,18 +503,22 @@ def holds_bytes(session: Session, user_id: int | None, sha256: str) -> bool:
     )
 
 
-def _uploader_holds_bytes() -> ColumnElement[bool]:
-    # SQL twin of `holds_bytes` for the user who attached each Photo row.
+def _holds_bytes_sql(sha256: Any, user_id: Any) -> ColumnElement[bool]:
+    # SQL twin of `holds_bytes` for the user in `user_id` (joined with PhotoBlob on `sha256`).
     return or_(
-        PhotoBlob.uploaded_by_user_id.is_not_distinct_from(Photo.uploaded_by_user_id),
+        PhotoBlob.uploaded_by_user_id.is_not_distinct_from(user_id),
         exists().where(
             and_(
-                UploadSession.sha256 == Photo.sha256,
-                UploadSession.user_id.is_not_distinct_from(Photo.uploaded_by_user_id),
+                UploadSession.sha256 == sha256,
+                UploadSession.user_id.is_not_distinct_from(user_id),
                 UploadSession.completed_at.is_not(None),
             )
         ),
     )
+
+
+def _uploader_holds_bytes() -> ColumnElement[bool]:
+    return _holds_bytes_sql(Photo.sha256, Photo.uploaded_by_user_id)
 
 
 # --- photo metadata ------------------------------------------------------------------------
@@ -633,9 +637,24 @@ def pending_photos(session: Session, visit_id: int) -> list[Photo]:
     return [v.photo for v in photos_of_visits(session, [visit_id]).get(visit_id, []) if not v.blob]
 
 
-def signature_blob(session: Session, signature: Signature) -> PhotoBlob | None:
-    """The stored image of a signature, if its bytes arrived."""
-    return session.get(PhotoBlob, signature.sha256) if signature.sha256 else None
+def signature_blobs(
+    session: Session, visit_ids: list[int]
+) -> list[tuple[Signature, PhotoBlob | None]]:
+    """Every signature of the given visits with its image (None while pending), oldest first.
+
+    The photos' rule: an image belongs to a signature only when whoever captured the
+    signature uploaded those bytes; naming another visit's hash reveals nothing.
+    """
+    if not visit_ids:
+        return []
+    held = _holds_bytes_sql(Signature.sha256, Signature.captured_by_user_id)
+    rows = session.execute(
+        select(Signature, PhotoBlob, held)
+        .outerjoin(PhotoBlob, PhotoBlob.sha256 == Signature.sha256)
+        .where(Signature.visit_id.in_(visit_ids))
+        .order_by(Signature.created_at, Signature.id)
+    ).all()
+    return [(signature, blob if blob is not None and ok else None) for signature, blob, ok in rows]
 
 
 def purge_expired_uploads(session: Session, settings: Settings) -> int:
