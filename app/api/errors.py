@@ -114,6 +114,14 @@ class FieldServiceApi(Api):
 
     ERROR_SCHEMA = ErrorSchema
 
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        from app.api.contract import complete
+
+        # Served document and `flask openapi` alike: what the decorators cannot say.
+        built = self.spec.to_dict
+        self.spec.to_dict = lambda: complete(built())  # type: ignore[method-assign]
+
     def handle_http_exception(self, error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
         data = getattr(error, "data", None) or {}
@@ -128,9 +136,10 @@ class FieldServiceApi(Api):
             message = N_("the request has invalid or unknown fields")
         elif status == 500:
             message = N_("an unexpected error occurred; it has been logged")
-        return error_response(
-            status, code, gettext(message or error.name), errors, headers=data.get("headers")
-        )
+        # Werkzeug's own headers first (405 names the allowed methods in `Allow`).
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
+        return error_response(status, code, gettext(message or error.name), errors, headers=headers)
 
 
 def _is_json_decode_error(errors: dict[str, Any]) -> bool:
