@@ -133,6 +133,8 @@ def settings(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=postgres_url,
         upload_folder=str(tmp_path_factory.mktemp("uploads")),
         log_level="WARNING",
+        # Production hashes at 2^17; tests that do not test hashing sign in at a cheap cost.
+        password_scrypt_n=2**14,
     )
 
 

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
 
-from app.api.fields import BoundedDate, Strict, aware_datetime
+from app.api.fields import BoundedDate, JsonBoolean, Strict, aware_datetime
 from app.api.pagination import SelectPage
 from app.api.security import STAFF, current_user, requires
 from app.api.settings import local_zone, settings
@@ -45,7 +45,7 @@ class RunRequestSchema(Strict):
         load_default=list,
     )
     time_limit_s = ma.fields.Float(load_default=10.0, validate=validate.Range(1, 600))
-    keep_published = ma.fields.Boolean(
+    keep_published = JsonBoolean(
         load_default=False,
         metadata={
             "description": "Keep published visits with their technicians: one the planner "
@@ -278,7 +278,7 @@ class PublishRun(MethodView):
 
 class InsertionRequestSchema(Strict):
     visit_id = ma.fields.Integer(required=True)
-    apply = ma.fields.Boolean(
+    apply = JsonBoolean(
         load_default=False, metadata={"description": "Assign the visit at once"}
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.api.concurrency import check_update
 from app.api.fields import (
     BoundedDate,
+    JsonBoolean,
     Latitude,
     ListQuery,
     Longitude,
@@ -61,7 +62,7 @@ class UserSchema(Strict):
     email = ma.fields.Email(required=True)
     name = ma.fields.String(required=True, validate=validate.Length(1, 120))
     role = ma.fields.Enum(Role, by_value=True, required=True)
-    active = ma.fields.Boolean(load_default=True)
+    active = JsonBoolean(load_default=True)
     password = ma.fields.String(load_only=True, required=True, validate=validate.Length(8, 200))
     language = _language_field()
 
@@ -69,7 +70,7 @@ class UserSchema(Strict):
 class UserUpdateSchema(Strict):
     name = ma.fields.String(validate=validate.Length(1, 120))
     role = ma.fields.Enum(Role, by_value=True)
-    active = ma.fields.Boolean()
+    active = JsonBoolean()
     password = ma.fields.String(load_only=True, validate=validate.Length(8, 200))
     language = _language_field()
 
@@ -135,7 +136,7 @@ class TechnicianSchema(RecordSchema):
         validate=_validate_shift_pattern,
     )
     days_off = ma.fields.List(StoredDate(), load_default=list)
-    active = ma.fields.Boolean(load_default=True)
+    active = JsonBoolean(load_default=True)
     skills = ma.fields.List(ma.fields.Nested(SkillLevelSchema), load_default=list)
 
     @ma.validates("time_zone")

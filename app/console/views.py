@@ -164,6 +164,7 @@ def login() -> Any:
         except NotAuthenticated:
             error = gettext("Wrong email or password.")
         else:
+            db.session.commit()  # keeps a password hash redone at today's cost
             if user.role not in STAFF:
                 error = gettext("The console is for dispatchers and admins.")
             else:
