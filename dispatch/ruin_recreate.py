@@ -69,8 +69,9 @@ class RuinRecreateConfig:
     max_iterations: int | None = None  # stop after this many iterations (None: time only)
     seed: int = 0
     # benchmark settings (Solomon engine): count the limit in CPU seconds of this process, and/or
-    # let the temperature fall once over the whole limit instead of in epochs; with either, the
-    # iterations a run gets depend on the clock, so "a longer limit is never worse" no longer holds
+    # let the temperature fall once over the whole limit instead of in epochs; with the latter the
+    # temperature of an iteration depends on the clock, so "a longer limit is never worse" (and
+    # repeatability for a seed) no longer hold
     cpu_clock: bool = False
     anneal_by_time: bool = False
 
@@ -316,7 +317,8 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     the input routes are not feasible. Nodes missing from the input are first inserted greedily
     (most important first). ``found`` is False if a node without drop penalty is left unserved.
     For one seed the search visits the same solutions in the same order whatever the limit, so
-    a longer limit returns an objective at most as high.
+    a longer limit returns an objective at most as high (not with ``cfg.anneal_by_time``). With
+    ``cfg.cpu_clock`` the limit counts CPU seconds of this process.
     """
     cfg = cfg or RuinRecreateConfig()
     clock = time.process_time if cfg.cpu_clock else time.perf_counter
