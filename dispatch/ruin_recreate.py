@@ -68,6 +68,12 @@ class RuinRecreateConfig:
     epoch_iterations: int | None = None
     max_iterations: int | None = None  # stop after this many iterations (None: time only)
     seed: int = 0
+    # benchmark settings (Solomon engine): count the limit in CPU seconds of this process, and/or
+    # let the temperature fall once over the whole limit instead of in epochs; with the latter the
+    # temperature of an iteration depends on the clock, so "a longer limit is never worse" (and
+    # repeatability for a seed) no longer hold
+    cpu_clock: bool = False
+    anneal_by_time: bool = False
 
 
 def unsupported_features(problem: CoreProblem) -> list[str]:
@@ -311,10 +317,12 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     the input routes are not feasible. Nodes missing from the input are first inserted greedily
     (most important first). ``found`` is False if a node without drop penalty is left unserved.
     For one seed the search visits the same solutions in the same order whatever the limit, so
-    a longer limit returns an objective at most as high.
+    a longer limit returns an objective at most as high (not with ``cfg.anneal_by_time``). With
+    ``cfg.cpu_clock`` the limit counts CPU seconds of this process.
     """
     cfg = cfg or RuinRecreateConfig()
-    t0 = time.perf_counter()
+    clock = time.process_time if cfg.cpu_clock else time.perf_counter
+    t0 = clock()
     deadline = t0 + time_limit_s
     stats = stats if stats is not None else SearchStats()
     routes = [list(r) for r in routes]
@@ -331,21 +339,26 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     current = search.construct(input_cost) if search.nabs[0] else input_cost
     search.keep_best()
     best = current
-    stats.construct_s = time.perf_counter() - t0
+    stats.construct_s = clock() - t0
     scale = search.average_arc()
     t_hi, t_lo = cfg.t_start * scale, cfg.t_end * scale
     epoch0 = cfg.epoch_iterations or 1000 + 20 * len(arrays.ids)
     it, batch = 0, 16
     limit = cfg.max_iterations if cfg.max_iterations is not None else 1 << 62
+    search_from = clock()
     while it < limit:
-        now = time.perf_counter()
+        now = clock()
         if now >= deadline:
             break
         step = min(batch, limit - it)
         b0 = now
-        current, best = search.run(it, it + step, current, best, epoch0, t_hi, t_lo, cfg)
+        if cfg.anneal_by_time:
+            current, best = _run_at(search, it, step, current, best, t_hi, t_lo,
+                                    (now - search_from) / max(deadline - search_from, 1e-9), cfg)
+        else:
+            current, best = search.run(it, it + step, current, best, epoch0, t_hi, t_lo, cfg)
         it += step
-        took = time.perf_counter() - b0
+        took = clock() - b0
         # batches of about 20 ms keep the time check cheap and the overrun small
         if took < 0.01:
             batch *= 2
@@ -361,11 +374,18 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
         if final < best:
             search.keep_best()
             best = final
-    stats.search_s = time.perf_counter() - t0 - stats.construct_s
+    stats.search_s = clock() - t0 - stats.construct_s
     best_routes = search.best_routes()
     if best > input_cost or not is_feasible(problem, best_routes):
         return _solution(problem, routes, input_cost)
     return _solution(problem, best_routes, best)
+
+
+def _run_at(search: _Search, it: int, step: int, current: int, best: int, t_hi: float,
+            t_lo: float, frac: float, cfg: RuinRecreateConfig) -> tuple[int, int]:
+    """One batch at the temperature of ``frac`` of the limit (one epoch as long as the run)."""
+    temp = t_hi * (t_lo / t_hi) ** min(1.0, frac)
+    return search.run(it, it + step, current, best, 1 << 62, temp, temp, cfg)
 
 
 def warm() -> None:
