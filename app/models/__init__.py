@@ -1,5 +1,14 @@
 """All mapped models, imported here so the metadata is complete."""
 
+from app.models.customer_care import (
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    CustomerPreference,
+    OrderStageChange,
+    ProgressLink,
+    RepairRequest,
+)
 from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
 from app.models.dispatch import DispatchRun, RunStatus
 from app.models.dispatch_zones import DispatchRunZone
@@ -48,12 +57,16 @@ from app.models.visits import (
 __all__ = [
     "AlertLevel",
     "AuthToken",
+    "ChangeKind",
+    "ChangeRequest",
+    "ChangeStatus",
     "ChecklistAnswer",
     "ChecklistTemplate",
     "Complaint",
     "ComplaintStage",
     "ComplaintStep",
     "Customer",
+    "CustomerPreference",
     "CustomerTier",
     "Depot",
     "Device",
@@ -65,14 +78,17 @@ __all__ = [
     "MutationReceipt",
     "Order",
     "OrderStage",
+    "OrderStageChange",
     "OutboxMessage",
     "Photo",
     "PhotoBlob",
     "PhotoKind",
+    "ProgressLink",
     "RateCounter",
     "Rating",
     "RatingLink",
     "RepairOutcome",
+    "RepairRequest",
     "Role",
     "RunStatus",
     "Signature",
