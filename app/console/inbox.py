@@ -16,9 +16,10 @@ from app.console.auth import STAFF, page
 from app.console.views import console
 from app.database import db, utcnow
 from app.models import ChangeRequest, Customer, RepairRequest, Visit
-from app.services import repair_requests, sla, visit_changes
+from app.services import repair_requests, visit_changes
 from app.services.records import get_or_404
-from app.services.sla import Clock
+from app.services.sla.clocks import Clock, visit_clocks, worst
+from app.services.sla.policies import active_policies, policy_for
 
 # How many acknowledged requests stay listed below the new ones.
 RECENT = 20
@@ -43,7 +44,7 @@ class ChangeRow:
 
 def _repair_rows(requests: list[RepairRequest]) -> list[RepairRow]:
     now = utcnow()
-    policies = sla.active_policies(db.session)
+    policies = active_policies(db.session)
     photos = repair_requests.photo_counts(db.session, [r.visit_id for r in requests])
     rows = []
     for found in requests:
@@ -51,8 +52,8 @@ def _repair_rows(requests: list[RepairRequest]) -> list[RepairRow]:
         customer = db.session.get(Customer, found.customer_id)
         assert visit is not None
         assert customer is not None
-        policy = sla.policy_for(policies, visit.kind, visit.priority, customer.tier)
-        clock = sla.worst(sla.visit_clocks(visit, policy, now))
+        policy = policy_for(policies, visit.kind, visit.priority, customer.tier)
+        clock = worst(visit_clocks(visit, policy, now))
         windows = [
             (dt.datetime.fromisoformat(w["start"]), dt.datetime.fromisoformat(w["end"]))
             for w in found.proposed_windows

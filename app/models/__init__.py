@@ -20,11 +20,18 @@ from app.models.feedback import (
     MessageStatus,
     OutboxMessage,
     PhotoBlob,
-    RateCounter,
     Rating,
     RatingLink,
     RepairOutcome,
     UploadSession,
+)
+from app.models.knowledge import (
+    Article,
+    ArticleAudience,
+    ArticleFeedback,
+    ArticleReaction,
+    ArticleRevision,
+    ArticleStatus,
 )
 from app.models.sla import AlertLevel, SlaAlert, SlaPolicy
 from app.models.sync import (
@@ -56,6 +63,12 @@ from app.models.visits import (
 
 __all__ = [
     "AlertLevel",
+    "Article",
+    "ArticleAudience",
+    "ArticleFeedback",
+    "ArticleReaction",
+    "ArticleRevision",
+    "ArticleStatus",
     "AuthToken",
     "ChangeKind",
     "ChangeRequest",
@@ -84,7 +97,6 @@ __all__ = [
     "PhotoBlob",
     "PhotoKind",
     "ProgressLink",
-    "RateCounter",
     "Rating",
     "RatingLink",
     "RepairOutcome",

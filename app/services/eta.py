@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import Technician, Visit, VisitStatus
-from app.services.sla import progress_of, project_route, published_routes
+from app.services.sla.progress import progress_of
+from app.services.sla.projection import project_route, published_routes
 from app.services.travel import travel_model
 
 

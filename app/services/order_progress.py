@@ -29,7 +29,7 @@ from app.models import (
 from app.services import photos as photo_service
 from app.services import ratings, visit_changes
 from app.services.eta import arrival_estimate
-from app.services.sla import progress_of
+from app.services.sla.progress import progress_of
 from app.services.visit_windows import Window, arrival_window, offered_windows
 
 # The customer's five steps and the order stages each covers.

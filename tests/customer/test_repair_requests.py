@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app import models
 from app.database import db
-from app.services import sla
+from app.services.sla.clocks import visit_clocks
+from app.services.sla.policies import active_policies, policy_for
 from tests import factories
 
 
@@ -66,8 +67,8 @@ def test_the_repair_visits_sla_clock_runs_from_the_request(client, order, jpeg):
     step = _describe(client)
     _details(client, step.text, order.id, [])
     visit = db.session.scalar(select(models.Visit).where(models.Visit.kind == "repair"))
-    policy = sla.policy_for(sla.active_policies(db.session), visit.kind, visit.priority, "standard")
-    clocks = sla.visit_clocks(visit, policy, visit.created_at)
+    policy = policy_for(active_policies(db.session), visit.kind, visit.priority, "standard")
+    clocks = visit_clocks(visit, policy, visit.created_at)
     assert [(c.target, c.state) for c in clocks] == [("response", "ok"), ("resolution", "ok")]
     assert clocks[0].due == visit.created_at + __import__("datetime").timedelta(minutes=240)
 
