@@ -11,6 +11,7 @@ from app.config import Settings, active_settings
 from app.database import utcnow
 from app.jobs import enqueue, unit_of_work, zone_solve
 from app.jobs.heartbeat import heartbeat
+from app.jobs.warmup import warm_planner
 from app.models import DispatchRun, RunStatus
 from app.services.dispatching.runs import RunRequest, store_proposal
 from app.services.dispatching.solving import ProgressWriter, compute_proposal
@@ -56,6 +57,9 @@ def run_dispatch(run_id: int, time_zone: str) -> None:
         # The solve reads in one session; results are written in another, so progress
         # updates committed meanwhile never conflict with a long-open transaction.
         with heartbeat(run_id, active_settings().run_heartbeat_s), unit_of_work() as session:
+            # Loaded here, while the run shows as running, not inside the solve's time limit
+            # (an rq worker warmed at start already; the separate process does it now).
+            warm_planner()
             versions, proposal = compute_proposal(
                 session, request, ZoneInfo(time_zone), ProgressWriter(_progress(run_id))
             )

@@ -1,9 +1,9 @@
 """The planner warmed in a process that will solve, before its first solve.
 
 The planner's search kernels are compiled with numba and cached on disk; a process loads them
-on first use (about a second, or the whole compilation on a fresh install). An rq worker and
-the separate solving process call `warm_planner` at start, so that no run pays this inside its
-time limit.
+on first use (about a second, or the whole compilation on a fresh install). An rq worker calls
+`warm_planner` at start, and the dispatch job before it solves (in the separate solving process,
+its first thing once the run shows as running), so that no run pays this inside its time limit.
 """
 
 from __future__ import annotations

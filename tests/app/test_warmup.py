@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import dispatch.ruin_recreate
-from app.jobs import process, warmup
-
-CALLS: list[str] = []
-
-
-def record_job(name: str) -> None:
-    """A job for the solving process: notes that it ran."""
-    CALLS.append(f"job {name}")
+from app.jobs import warmup
 
 
 def test_warming_runs_the_planners_own_warm_up(monkeypatch):
@@ -31,10 +22,25 @@ def test_the_real_warm_up_solves_its_tiny_problem():
     warmup.warm_planner()
 
 
-def test_the_solving_process_warms_the_planner_before_its_job(monkeypatch, settings):
-    CALLS.clear()
-    monkeypatch.setattr(process, "warm_planner", lambda: CALLS.append("warm"))
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    spec = {"func": f"{__name__}:record_job", "args": ["solve"], "kwargs": {}}
-    assert process.main([json.dumps(spec)]) == 0
-    assert CALLS == ["warm", "job solve"]
+def test_a_dispatch_job_warms_the_planner_before_it_solves(monkeypatch, session):
+    from app.jobs import dispatching as job
+    from app.models import DispatchRun, RunStatus
+    from app.services.dispatching.runs import RunRequest, create_run
+    from tests.factories import TechnicianFactory, measure_visits_tomorrow, tomorrow_at
+
+    calls = []
+    solve = job.compute_proposal
+    monkeypatch.setattr(job, "warm_planner", lambda: calls.append("warm"))
+    monkeypatch.setattr(
+        job, "compute_proposal", lambda *a, **k: calls.append("solve") or solve(*a, **k)
+    )
+    TechnicianFactory(skills={"measure": 1})
+    measure_visits_tomorrow(1)
+    run = create_run(
+        session, RunRequest(first_day=tomorrow_at(9).date(), time_limit_s=1), user_id=None
+    )
+    session.commit()
+    job.run_dispatch(run.id, "Asia/Shanghai")
+    session.expire_all()
+    assert session.get(DispatchRun, run.id).status == RunStatus.SUCCEEDED
+    assert calls == ["warm", "solve"]
