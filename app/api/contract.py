@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from app.api.pagination import MAX_PAGE
+
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _METHODS = ("get", "put", "post", "delete", "patch", "options", "head")
 
@@ -82,6 +84,9 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
                     answer.setdefault("content", {})["text/html"] = {"schema": {"type": "string"}}
             if ok is not None and (path, method) in _CSV_TOO:
                 ok.setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "page":
+                    parameter.setdefault("schema", {})["maximum"] = MAX_PAGE
             if method == "patch" and _body_has_version(operation, schemas):
                 responses["428"] = PRECONDITION_REQUIRED
                 operation.setdefault("parameters", []).append(IF_MATCH)
