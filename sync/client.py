@@ -160,6 +160,17 @@ class LocalStore:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def articles(self, fault_cause: str | None = None) -> list[dict[str, Any]]:
+        """Knowledge-base articles the server sent for this phone's visits, by title.
+
+        With `fault_cause`, only those filed under it (what a repair checklist links to).
+        """
+        rows = self.db.execute("SELECT data FROM records WHERE entity = 'article'")
+        found = [json.loads(data) for (data,) in rows]
+        if fault_cause is not None:
+            found = [a for a in found if fault_cause in a.get("fault_causes", [])]
+        return sorted(found, key=lambda a: (a["title"], a["id"]))
+
     # -- the outbox
     def enqueue(
         self,

@@ -29,7 +29,8 @@ class SyncChange(Base):
     `seq` is NULL while the writing transaction is open; it is assigned just before commit under
     a transaction-level advisory lock, so positions follow commit order (`position_changes`).
     `scope_key` names the scope unit the record belongs to: `v:<visit id>` for a visit and its
-    children, `c:`/`s:`/`o:` for customers, sites, orders, and `t` for checklist templates.
+    children, `c:`/`s:`/`o:` for customers, sites, orders, `a:` for knowledge-base articles and
+    `t` for checklist templates.
     """
 
     __tablename__ = "sync_changes"
@@ -158,6 +159,7 @@ def _visit_key(visit_id: int | None) -> str:
 
 def _syncables() -> dict[type, tuple[str, Any]]:
     from app.models.customers import Customer, Order, Site
+    from app.models.knowledge import Article
     from app.models.visits import (
         ChecklistAnswer,
         ChecklistTemplate,
@@ -177,6 +179,7 @@ def _syncables() -> dict[type, tuple[str, Any]]:
         Site: ("site", lambda o: f"s:{o.id}"),
         Order: ("order", lambda o: f"o:{o.id}"),
         ChecklistTemplate: ("template", lambda o: "t"),
+        Article: ("article", lambda o: f"a:{o.id}"),
     }
 
 

@@ -2,7 +2,7 @@
 the unused hand-written rate counter table goes (Flask-Limiter counts now)
 
 Revision ID: 0080_hardening
-Revises: 0040_session_epoch
+Revises: 0060_knowledge_base
 Create Date: 2026-11-30 20:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0080_hardening'
-down_revision = '0040_session_epoch'
+down_revision = '0060_knowledge_base'
 branch_labels = None
 depends_on = None
 
