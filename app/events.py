@@ -64,6 +64,22 @@ class ComplaintOpened(DomainEvent):
     customer_id: int
 
 
+@dataclass(frozen=True)
+class ComplaintStageChanged(DomainEvent):
+    complaint_id: int
+    step_id: int
+    from_stage: str | None
+    to_stage: str
+    owner_user_id: int | None
+    actor_user_id: int | None
+
+
+@dataclass(frozen=True)
+class CustomerTagged(DomainEvent):
+    customer_id: int
+    tag: str
+
+
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Session, Any], None]
 _handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)

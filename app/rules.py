@@ -5,6 +5,8 @@
 - install or repair completed      → a rating link is issued and sent through the outbox
 - CSAT ≤ 2 or NPS ≤ 6              → a complaint is opened and assigned; the customer is tagged
 - repair not fixed the first time  → a follow-up repair visit with the original SLA
+- complaint moved a stage          → its owner is told through the outbox
+- customer newly tagged churn risk → an alert on the board until someone acknowledges it
 
 Rules never import the HTTP layer; they read the settings the process runs with
 (a request, including a sync push), else the environment (a worker).
@@ -18,8 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings, active_settings
-from app.events import OrderStageChanged, RatingSubmitted, VisitCompleted, subscribe
+from app.events import (
+    ComplaintStageChanged,
+    CustomerTagged,
+    OrderStageChanged,
+    RatingSubmitted,
+    VisitCompleted,
+    subscribe,
+)
 from app.models import (
+    Complaint,
     Customer,
     FollowUpLink,
     Order,
@@ -31,8 +41,8 @@ from app.models import (
     VisitKind,
     VisitStatus,
 )
-from app.services import complaints, ratings
-from app.services.customer_record import refresh_tags
+from app.services import churn, complaints, ratings
+from app.services.customer_record import CHURN_RISK, refresh_tags
 from app.services.orders import set_order_stage
 from app.services.visits import create_visit
 
@@ -110,6 +120,7 @@ def unfixed_repair_gets_follow_up(session: Session, event: VisitCompleted) -> No
             ],
         },
         actor_user_id=None,
+        source="rule",
     )
     session.add(
         FollowUpLink(
@@ -160,6 +171,7 @@ def confirmed_order_gets_install_visit(session: Session, event: OrderStageChange
             "required_skills": _install_skills(session, order.product_line),
         },
         actor_user_id=event.actor_user_id,
+        source="rule",
     )
 
 
@@ -189,3 +201,20 @@ def negative_verdict_opens_complaint(session: Session, event: RatingSubmitted) -
     rating = session.get(Rating, event.rating_id)
     if rating is not None and rating.is_negative:
         complaints.open_for_rating(session, settings(), rating)
+
+
+@subscribe(ComplaintStageChanged)
+def complaint_owner_hears_of_each_move(session: Session, event: ComplaintStageChanged) -> None:
+    """The owner learns of every move of their complaint that someone else made."""
+    complaint = session.get(Complaint, event.complaint_id)
+    if complaint is not None:
+        complaints.notify_owner(
+            session, settings(), complaint, event.step_id, actor_user_id=event.actor_user_id
+        )
+
+
+@subscribe(CustomerTagged)
+def churn_risk_raises_board_alert(session: Session, event: CustomerTagged) -> None:
+    """A customer newly at risk of leaving is flagged on the board until acknowledged."""
+    if event.tag == CHURN_RISK:
+        churn.raise_alert(session, event.customer_id, CHURN_RISK)

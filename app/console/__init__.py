@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.console import desk  # noqa: F401 - the service desk's routes join the blueprint
 from app.console.views import console
 
 

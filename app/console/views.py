@@ -47,6 +47,7 @@ from app.models import (
 )
 from app.services import (
     board,
+    churn,
     day_start,
     dispatching,
     metrics,
@@ -259,6 +260,7 @@ def board_page() -> str:
         today=_today(),
         default_limit=current.console_run_seconds,
         day_start_hour=current.day_start_hour,
+        customer_alerts=churn.open_alerts(db.session),
     )
 
 

@@ -1,6 +1,13 @@
 """All mapped models, imported here so the metadata is complete."""
 
-from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
+from app.models.customers import (
+    Customer,
+    CustomerAlert,
+    CustomerTier,
+    Order,
+    OrderStage,
+    Site,
+)
 from app.models.dispatch import DispatchRun, RunStatus
 from app.models.dispatch_zones import DispatchRunZone
 from app.models.feedback import (
@@ -54,6 +61,7 @@ __all__ = [
     "ComplaintStage",
     "ComplaintStep",
     "Customer",
+    "CustomerAlert",
     "CustomerTier",
     "Depot",
     "Device",

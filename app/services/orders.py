@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app.database import utcnow
 from app.events import OrderStageChanged, publish
 from app.models import Order, OrderStage
 
@@ -16,6 +17,7 @@ def set_order_stage(
     if previous == stage:
         return False
     order.stage = stage
+    order.stage_changed_at = utcnow()
     session.flush()
     publish(
         session,
