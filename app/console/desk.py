@@ -135,6 +135,14 @@ def take_call() -> BaseResponse:
             "SLA clock started: on site by %(due)s.", due=local_datetime(response.due)
         )
     flash(message, "success")
+    if response is not None and taken.visit.window_start > response.due:
+        flash(
+            gettext(
+                "The customer's window opens after the response target: agree an earlier "
+                "window or the visit will breach its SLA."
+            ),
+            "conflict",
+        )
     return redirect(url_for("console.visit_page", visit_id=taken.visit.id))
 
 

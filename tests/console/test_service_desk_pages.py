@@ -74,6 +74,15 @@ def test_a_phone_call_becomes_a_new_visit_and_starts_its_sla_clock(console, sess
     page = console.get(response.headers["Location"])
     assert f"Request {visit.id} taken for Zhang San." in page.text
     assert "SLA clock started" in page.text
+    # Four hours to be on site, a window tomorrow: the dispatcher is warned at once.
+    assert "window opens after the response target" in page.text
+
+
+def test_a_window_inside_the_response_target_takes_the_call_without_warning(console):
+    SlaPolicyFactory(response_min=3 * 24 * 60, resolution_min=4 * 24 * 60)
+    page = console.post("/console/intake", _new_caller(), follow_redirects=True)
+    assert "SLA clock started" in page.text
+    assert "window opens after the response target" not in page.text
 
 
 def test_a_call_with_a_typed_window_uses_the_local_day_and_hours(console, session):
