@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.database import utcnow
@@ -158,6 +159,17 @@ def _customer(session: Session, request: PhoneRequest) -> Customer:
         raise _refuse("customer_name", N_("find the customer or give the new customer's name"))
     if not (new.phone or "").strip():
         raise _refuse("customer_phone", N_("a new customer needs a phone number"))
+    known = session.scalar(
+        select(Customer).where(Customer.phone == new.phone.strip()).order_by(Customer.id).limit(1)
+    )
+    if known is not None:
+        # A caller already on file is found, not created twice.
+        raise ValidationFailed(
+            "customer %(customer)s (%(name)s) already has this phone number; choose them instead",
+            params={"customer": known.id, "name": known.name},
+            fields={"customer_phone": ["belongs to a known customer"]},
+            details={"customer_id": known.id},
+        )
     return Customer(name=new.name.strip(), phone=new.phone.strip(), tier=new.tier, tags=[])
 
 

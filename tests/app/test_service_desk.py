@@ -42,7 +42,7 @@ def _call(**overrides):
         "window_start": tomorrow_at(9),
         "window_end": tomorrow_at(12),
         "priority": 2,
-        "new_customer": intake.NewCustomer(name="Zhang San", phone="13800000001"),
+        "new_customer": intake.NewCustomer(name="Zhang San", phone="13912345678"),
         "new_site": intake.NewSite(address="88 Century Ave", lat=31.23, lon=121.5),
         "product_line": "wardrobe",
     }
@@ -121,6 +121,14 @@ def test_a_refused_call_names_the_field_and_writes_nothing(session, overrides, f
     assert field in refused.value.fields
     assert [_count(session, m) for m in (models.Customer, models.Site, models.Order)] == [0, 0, 0]
     assert _count(session, models.Visit) == 0
+
+
+def test_a_new_customer_with_a_known_phone_number_is_refused(session):
+    known = CustomerFactory(name="Zhang San", phone="13912345678")
+    with pytest.raises(ValidationFailed) as refused:
+        intake.take_call(session, _call(), actor_user_id=None)
+    assert refused.value.details == {"customer_id": known.id}
+    assert "customer_phone" in refused.value.fields
 
 
 def test_another_customers_site_is_refused(session):

@@ -31,7 +31,7 @@ def _window(start_hour=9, end_hour=12):
 def _new_caller(**overrides):
     form = {
         "customer_name": "Zhang San",
-        "customer_phone": "13800000001",
+        "customer_phone": "13912345678",
         "customer_tier": "gold",
         "site_id": "new",
         "site_address": "88 Century Ave",
@@ -304,3 +304,11 @@ def test_the_pipeline_shows_each_stage_with_its_count_and_ageing(console):
     assert "45 d" in page
     assert 'class="card age-stuck"' in page
     assert console.get("/console/pipeline?product_line=boat").status_code == 422
+
+
+def test_complaints_on_the_board_lead_to_their_page(console):
+    complaint = ComplaintFactory(
+        customer_id=CustomerFactory().id, due_at=utcnow() + dt.timedelta(hours=1)
+    )
+    board = console.get("/console/board").text
+    assert f'href="/console/complaints/{complaint.id}"' in board
