@@ -21,6 +21,7 @@ from app.database import db, utcnow
 from app.errors import Forbidden, ValidationFailed
 from app.i18n.web import label, local_datetime
 from app.models import (
+    PRODUCT_LINES,
     Complaint,
     ComplaintStage,
     Customer,
@@ -42,7 +43,8 @@ from app.services import (
 )
 from app.services.records import check_version, get_or_404
 
-PRODUCT_LINES = ("kitchen", "wardrobe", "bedroom", "study", "bathroom")
+# Record ids and counts from forms stay within the database's integers (as the URL converters do).
+MAX_INT = 2**31 - 1
 
 
 def _form() -> MultiDict[str, str]:
@@ -58,10 +60,13 @@ def _optional_int(form: MultiDict[str, str], name: str, errors: dict[str, list[s
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_INT:
         errors[name] = ["a whole number"]
         return None
+    return value
 
 
 def _optional_float(
@@ -75,6 +80,14 @@ def _optional_float(
     except ValueError:
         errors[name] = ["a number"]
         return None
+
+
+def _id_arg(name: str) -> int | None:
+    """An id from the query string (absent: None); a bad one is refused."""
+    errors: dict[str, list[str]] = {}
+    value = _optional_int(request.args, name, errors)
+    _refuse_form(errors)
+    return value
 
 
 def _refuse_form(errors: dict[str, list[str]]) -> None:
@@ -99,9 +112,8 @@ def intake_page() -> str:
         found = customer_directory.find_customers(
             db.session, customer_directory.CustomerFilter(text=text)
         )
-    customer = None
-    if request.args.get("customer_id", "").isdigit():
-        customer = get_or_404(db.session, Customer, int(request.args["customer_id"]))
+    customer_id = _id_arg("customer_id")
+    customer = get_or_404(db.session, Customer, customer_id) if customer_id else None
     return render_template(
         "console/intake.html",
         q=text,
@@ -236,10 +248,7 @@ def customers_page() -> str:
     wanted = customer_directory.CustomerFilter(
         text=request.args.get("q", ""), tier=tier, tag=request.args.get("tag", "")
     )
-    page_number = request.args.get("page", "1")
-    result = customer_directory.find_customers(
-        db.session, wanted, page=int(page_number) if page_number.isdigit() else 1
-    )
+    result = customer_directory.find_customers(db.session, wanted, page=_id_arg("page") or 1)
     return render_template(
         "console/customers.html",
         result=result,
@@ -266,8 +275,11 @@ def inbox_page() -> str:
 def cancel_request(visit_id: int) -> BaseResponse:
     """Cancel a new request (the caller withdrew it, or it was a duplicate)."""
     visit = get_or_404(db.session, Visit, visit_id)
-    if request.form.get("version"):
-        check_version(visit, int(request.form["version"]))
+    errors: dict[str, list[str]] = {}
+    version = _optional_int(_form(), "version", errors)
+    _refuse_form(errors)
+    if version is not None:
+        check_version(visit, version)
     inbox.cancel_request(db.session, visit, actor_user_id=auth.current_user().id)
     db.session.commit()
     flash(gettext("Request %(visit)s cancelled.", visit=visit.id), "success")
@@ -381,9 +393,8 @@ def acknowledge_alert(alert_id: int) -> BaseResponse:
 def sla_page() -> str:
     """The SLA policies; admins edit them here."""
     policies = db.session.scalars(select(SlaPolicy).order_by(SlaPolicy.id)).all()
-    editing = None
-    if request.args.get("edit", "").isdigit():
-        editing = get_or_404(db.session, SlaPolicy, int(request.args["edit"]))
+    edit_id = _id_arg("edit")
+    editing = get_or_404(db.session, SlaPolicy, edit_id) if edit_id else None
     return render_template(
         "console/sla.html",
         policies=policies,

@@ -1,6 +1,7 @@
 """All mapped models, imported here so the metadata is complete."""
 
 from app.models.customers import (
+    PRODUCT_LINES,
     Customer,
     CustomerAlert,
     CustomerTier,
@@ -53,6 +54,7 @@ from app.models.visits import (
 )
 
 __all__ = [
+    "PRODUCT_LINES",
     "AlertLevel",
     "AuthToken",
     "ChecklistAnswer",

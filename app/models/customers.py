@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.database import Base, utcnow
 from app.models.base import Versioned, enum_column
 
+# What the company makes; an order is for one of these.
+PRODUCT_LINES = ("kitchen", "wardrobe", "bedroom", "study", "bathroom")
+
 
 class CustomerTier(enum.StrEnum):
     STANDARD = "standard"

@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 from app.database import utcnow
 from app.errors import ValidationFailed
 from app.i18n.text import N_, Text
-from app.models import Customer, CustomerTier, Order, OrderStage, Site, Visit, VisitKind
+from app.models import (
+    PRODUCT_LINES,
+    Customer,
+    CustomerTier,
+    Order,
+    OrderStage,
+    Site,
+    Visit,
+    VisitKind,
+)
 from app.services import sla
 from app.services.visits import create_visit
 
@@ -102,10 +111,12 @@ def proposed_windows(now: dt.datetime, tz: ZoneInfo, days: int = OFFERED_DAYS) -
 
 def take_call(session: Session, request: PhoneRequest, *, actor_user_id: int | None) -> Intake:
     """Write the request: the customer, site and order it needs, then a new visit."""
-    customer = _customer(session, request)
-    site = _site(session, request, customer)
-    order = _order(session, request, customer, site)
     _check_request(request)
+    # New records attach to known ones as they are built; nothing is flushed until all is checked.
+    with session.no_autoflush:
+        customer = _customer(session, request)
+        site = _site(session, request, customer)
+        order = _order(session, request, customer, site)
     if customer.id is None:
         session.add(customer)
     if site.id is None:
@@ -196,6 +207,8 @@ def _order(session: Session, request: PhoneRequest, customer: Customer, site: Si
             raise _refuse("order_id", N_("choose one of the customer's orders"))
         return order
     if request.product_line:
+        if request.product_line not in PRODUCT_LINES:
+            raise _refuse("product_line", N_("choose one of the product lines"))
         return Order(
             customer=customer,
             site=site,

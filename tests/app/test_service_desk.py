@@ -112,6 +112,7 @@ def test_a_call_from_a_known_customer_reuses_their_site_and_order(session):
         ({"priority": 9}, "priority"),
         ({"duration_min": 240}, "duration_min"),
         ({"kind": models.VisitKind.INSTALL, "product_line": None}, "order_id"),
+        ({"product_line": "boat"}, "product_line"),
     ],
 )
 def test_a_refused_call_names_the_field_and_writes_nothing(session, overrides, field):

@@ -312,3 +312,36 @@ def test_complaints_on_the_board_lead_to_their_page(console):
     )
     board = console.get("/console/board").text
     assert f'href="/console/complaints/{complaint.id}"' in board
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/intake?customer_id=99999999999999999999",
+        "/console/intake?customer_id=abc",
+        "/console/sla?edit=-1",
+        "/console/customers?page=x",
+    ],
+)
+def test_a_bad_id_in_the_address_is_a_clear_422(console, path):
+    response = console.get(path, headers={"Accept": "application/json"})
+    assert response.status_code == 422
+    assert response.json["code"] == "validation_error"
+
+
+def test_a_bad_version_on_a_cancel_is_refused_not_a_server_error(console):
+    visit = VisitFactory()
+    response = console.client.post(
+        f"/console/inbox/{visit.id}/cancel",
+        data={"csrf_token": console.csrf, "version": "latest"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422
+
+
+def test_a_known_customer_with_someone_elses_order_gets_no_new_address(console, session):
+    customer, stranger = CustomerFactory(), OrderFactory()
+    form = _new_caller(customer_id=customer.id, order_id=stranger.id)
+    response = console.post("/console/intake", form, follow_redirects=True)
+    assert "choose one of the customer&#39;s orders" in response.text
+    assert session.scalar(select(func.count()).select_from(models.Site)) == 0
