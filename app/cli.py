@@ -91,7 +91,7 @@ def rq_worker(burst: bool) -> None:
 @click.command("sla-check")
 def sla_check() -> None:
     """Run the SLA check once: re-time today's routes, warn, escalate breaches."""
-    from app.services.sla import run_check
+    from app.services.sla.check import run_check
 
     result = run_check(db.session, current_app.extensions["settings"])
     db.session.commit()

@@ -120,6 +120,21 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "no-reply@fieldservice.local"
     smtp_starttls: bool = False
+    # SMS and WeChat template messages: "log" writes them to the log, "webhook" posts them as
+    # signed JSON to MESSAGE_WEBHOOK_URL (the operator's bridge to their provider).
+    text_message_sender: str = "log"
+    message_webhook_url: str | None = None
+    message_webhook_secret: str | None = None
+    message_webhook_timeout_s: float = 10.0
+    # Progress links: valid this many days from the last message that carried them.
+    progress_link_ttl_days: int = 60
+    # Self-service requests (repairs, changes of a visit): per phone number and per client
+    # address, in `limits` notation.
+    customer_request_limit_per_phone: str = "5 per hour; 20 per day"
+    customer_request_limit_per_client: str = "20 per hour; 100 per day"
+    # The arrival windows customers may pick (local time) and how many days ahead, from tomorrow.
+    customer_windows: str = "09:00-12:00,13:00-17:00"
+    customer_window_days: int = 7
     # Who owns complaints opened automatically; empty means the first active admin.
     complaint_owner_email: str | None = None
     # The one travel model (dispatch.travel.GeodesicProvider) of the planner, the SLA check's
@@ -200,6 +215,19 @@ class Settings:
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
             smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            text_message_sender=env.get("TEXT_MESSAGE_SENDER") or cls.text_message_sender,
+            message_webhook_url=env.get("MESSAGE_WEBHOOK_URL") or None,
+            message_webhook_secret=env.get("MESSAGE_WEBHOOK_SECRET") or None,
+            message_webhook_timeout_s=_float(
+                env, "MESSAGE_WEBHOOK_TIMEOUT", cls.message_webhook_timeout_s
+            ),
+            progress_link_ttl_days=_int(env, "PROGRESS_LINK_TTL_DAYS", cls.progress_link_ttl_days),
+            customer_request_limit_per_phone=env.get("CUSTOMER_REQUEST_LIMIT_PER_PHONE")
+            or cls.customer_request_limit_per_phone,
+            customer_request_limit_per_client=env.get("CUSTOMER_REQUEST_LIMIT_PER_CLIENT")
+            or cls.customer_request_limit_per_client,
+            customer_windows=env.get("CUSTOMER_WINDOWS") or cls.customer_windows,
+            customer_window_days=_int(env, "CUSTOMER_WINDOW_DAYS", cls.customer_window_days),
             complaint_owner_email=env.get("COMPLAINT_OWNER_EMAIL") or None,
             sla_travel_kmh=_int(env, "SLA_TRAVEL_KMH", cls.sla_travel_kmh),
             travel_detour_factor=_float(env, "TRAVEL_DETOUR_FACTOR", cls.travel_detour_factor),
@@ -260,6 +288,17 @@ class Settings:
             raise ConfigError("token lifetimes must be positive")
         if self.message_sender not in ("log", "smtp"):
             raise ConfigError("MESSAGE_SENDER must be 'log' or 'smtp'")
+        if self.text_message_sender not in ("log", "webhook"):
+            raise ConfigError("TEXT_MESSAGE_SENDER must be 'log' or 'webhook'")
+        if self.text_message_sender == "webhook" and not (
+            self.message_webhook_url and self.message_webhook_secret
+        ):
+            raise ConfigError(
+                "TEXT_MESSAGE_SENDER=webhook needs MESSAGE_WEBHOOK_URL and MESSAGE_WEBHOOK_SECRET"
+            )
+        if self.progress_link_ttl_days <= 0 or self.customer_window_days <= 0:
+            raise ConfigError("PROGRESS_LINK_TTL_DAYS and CUSTOMER_WINDOW_DAYS must be positive")
+        customer_windows(self.customer_windows)
         if self.sla_travel_kmh <= 0 or self.sla_check_interval_s <= 0:
             raise ConfigError("SLA_TRAVEL_KMH and SLA_CHECK_INTERVAL must be positive")
         if self.travel_detour_factor < 1.0:
@@ -285,6 +324,23 @@ class Settings:
             raise ConfigError("RUN_STALE_AFTER must be at least twice RUN_HEARTBEAT_INTERVAL")
         if self.default_locale not in LOCALES:
             raise ConfigError(f"DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
+
+
+def customer_windows(raw: str) -> list[tuple[dt.time, dt.time]]:
+    """The windows of CUSTOMER_WINDOWS ("09:00-12:00,13:00-17:00"), checked."""
+    windows = []
+    for part in raw.split(","):
+        start, _, end = part.strip().partition("-")
+        try:
+            window = (dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip()))
+        except ValueError as exc:
+            raise ConfigError(
+                f"CUSTOMER_WINDOWS must read like 09:00-12:00,13:00-17:00, got {raw!r}"
+            ) from exc
+        if window[1] <= window[0]:
+            raise ConfigError(f"CUSTOMER_WINDOWS: {part.strip()} ends before it starts")
+        windows.append(window)
+    return windows
 
 
 _active: Settings | None = None

@@ -5,7 +5,10 @@
 - install or repair completed      → a rating link is issued and sent through the outbox
 - CSAT ≤ 2 or NPS ≤ 6              → a complaint is opened and assigned; the customer is tagged
 - repair not fixed the first time  → a follow-up repair visit with the original SLA
-- complaint moved a stage          → its owner is told through the outbox
+- order created, stage reached     → the customer gets the order's progress link
+- visit scheduled, on the way      → the customer hears the window, then the arrival estimate
+- complaint opened or moved on     → the customer hears where it stands
+- complaint moved on by another  → its owner is told through the outbox
 - customer newly tagged churn risk → an alert on the board until someone acknowledges it
 
 Rules never import the HTTP layer; they read the settings the process runs with
@@ -20,16 +23,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings, active_settings
+from app.database import utcnow
 from app.events import (
-    ComplaintStageChanged,
+    ComplaintAdvanced,
+    ComplaintOpened,
     CustomerTagged,
+    OrderCreated,
     OrderStageChanged,
     RatingSubmitted,
     VisitCompleted,
+    VisitStatusChanged,
     subscribe,
 )
 from app.models import (
     Complaint,
+    ComplaintStep,
     Customer,
     FollowUpLink,
     Order,
@@ -41,8 +49,9 @@ from app.models import (
     VisitKind,
     VisitStatus,
 )
-from app.services import churn, complaints, ratings
+from app.services import churn, complaints, order_notices, ratings
 from app.services.customer_record import CHURN_RISK, refresh_tags
+from app.services.eta import arrival_estimate
 from app.services.orders import set_order_stage
 from app.services.visits import create_visit
 
@@ -203,13 +212,64 @@ def negative_verdict_opens_complaint(session: Session, event: RatingSubmitted) -
         complaints.open_for_rating(session, settings(), rating)
 
 
-@subscribe(ComplaintStageChanged)
-def complaint_owner_hears_of_each_move(session: Session, event: ComplaintStageChanged) -> None:
-    """The owner learns of every move of their complaint that someone else made."""
+@subscribe(OrderCreated)
+def new_order_sends_progress_link(session: Session, event: OrderCreated) -> None:
+    """The customer can follow a new order from the start."""
+    order = session.get(Order, event.order_id)
+    if order is not None:
+        order_notices.order_created(session, settings(), order)
+
+
+@subscribe(OrderStageChanged)
+def order_stage_sends_progress_link(session: Session, event: OrderStageChanged) -> None:
+    """Each stage the order reaches is announced with its progress link."""
+    order = session.get(Order, event.order_id)
+    if order is not None:
+        order_notices.stage_reached(session, settings(), order, event.to_stage)
+
+
+@subscribe(VisitStatusChanged)
+def visit_progress_tells_customer(session: Session, event: VisitStatusChanged) -> None:
+    """A booked visit is announced with its window; a technician setting off, with the ETA."""
+    if event.to_status not in (VisitStatus.SCHEDULED, VisitStatus.EN_ROUTE):
+        return
+    visit = session.get(Visit, event.visit_id)
+    if visit is None:
+        return
+    current = settings()
+    if event.to_status == VisitStatus.SCHEDULED:
+        order_notices.visit_scheduled(session, current, visit, event.change_id)
+        return
+    eta = arrival_estimate(session, current, visit, utcnow())
+    order_notices.on_the_way(session, current, visit, event.change_id, eta)
+
+
+@subscribe(ComplaintOpened)
+def opened_complaint_tells_customer(session: Session, event: ComplaintOpened) -> None:
+    """The customer learns their complaint is registered."""
     complaint = session.get(Complaint, event.complaint_id)
     if complaint is not None:
+        order_notices.complaint_update(session, settings(), complaint, "opened")
+
+
+@subscribe(ComplaintAdvanced)
+def complaint_progress_tells_customer(session: Session, event: ComplaintAdvanced) -> None:
+    """The customer hears when their complaint is taken on, acted upon and closed."""
+    if event.to_stage not in ("assigned", "corrective_action", "closed"):
+        return
+    complaint = session.get(Complaint, event.complaint_id)
+    if complaint is not None:
+        order_notices.complaint_update(session, settings(), complaint, f"step:{event.step_id}")
+
+
+@subscribe(ComplaintAdvanced)
+def complaint_owner_hears_of_each_move(session: Session, event: ComplaintAdvanced) -> None:
+    """The owner learns of every move of their complaint that someone else made."""
+    complaint = session.get(Complaint, event.complaint_id)
+    step = session.get(ComplaintStep, event.step_id)
+    if complaint is not None and step is not None:
         complaints.notify_owner(
-            session, settings(), complaint, event.step_id, actor_user_id=event.actor_user_id
+            session, settings(), complaint, step.id, actor_user_id=step.actor_user_id
         )
 
 

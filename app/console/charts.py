@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from app.services.board import ROUTE_COLOURS
+from app.services.board.colours import ROUTE_COLOURS
 from app.services.metrics import ALL, Series
 
 WIDTH, HEIGHT = 560, 220

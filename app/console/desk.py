@@ -39,9 +39,10 @@ from app.services import (
     inbox,
     intake,
     pipeline,
-    sla,
 )
 from app.services.records import check_version, get_or_404
+from app.services.sla.clocks import RESPONSE, complaint_clock
+from app.services.sla.policies import save_policy
 
 # Record ids and counts from forms stay within the database's integers (as the URL converters do).
 MAX_INT = 2**31 - 1
@@ -136,7 +137,7 @@ def take_call() -> BaseResponse:
         db.session, _phone_request(_form()), actor_user_id=auth.current_user().id
     )
     db.session.commit()
-    response = next((c for c in taken.clocks if c.target == sla.RESPONSE), None)
+    response = next((c for c in taken.clocks if c.target == RESPONSE), None)
     message = gettext(
         "Request %(visit)s taken for %(customer)s.",
         visit=taken.visit.id,
@@ -258,16 +259,7 @@ def customers_page() -> str:
     )
 
 
-# --- the inbox of new requests -----------------------------------------------------------------
-
-
-@console.get("/inbox")
-@page(*STAFF)
-def inbox_page() -> str:
-    """Every request still `new`, oldest first, with where it came from."""
-    return render_template(
-        "console/inbox.html", rows=inbox.new_requests(db.session, utcnow(), local_zone())
-    )
+# --- the inbox of new requests (the page is app.console.inbox) ---------------------------------
 
 
 @console.post("/inbox/<int:visit_id>/cancel")
@@ -318,7 +310,7 @@ def complaint_page(complaint_id: int) -> str:
         required=complaint_workbench.required_fields(upcoming),
         owners=owners,
         causes=complaints.CAUSE_CATEGORIES,
-        clock=sla.complaint_clock(complaint, utcnow(), settings().sla_complaint_warn_min),
+        clock=complaint_clock(complaint, utcnow(), settings().sla_complaint_warn_min),
         names={u.id: u.name for u in owners},
     )
 
@@ -417,7 +409,7 @@ def save_sla_policy() -> BaseResponse:
     _refuse_form(errors)
     data = _policy_data(form)
     policy = get_or_404(db.session, SlaPolicy, policy_id) if policy_id else SlaPolicy()
-    sla.save_policy(db.session, policy, data)
+    save_policy(db.session, policy, data)
     db.session.commit()
     flash(gettext("SLA policy “%(name)s” saved.", name=policy.name), "success")
     return redirect(url_for("console.sla_page"))

@@ -45,18 +45,16 @@ from app.models import (
     Visit,
     VisitStatusChange,
 )
-from app.services import (
-    board,
-    churn,
-    day_start,
-    dispatching,
-    metrics,
-    photos,
-    run_health,
-    sla,
-)
+from app.services import churn, day_start, dispatching, metrics, photos, run_health
+from app.services.board import edits, reasons, review, timeline
 from app.services.customer_record import build_record
 from app.services.records import check_version, get_or_404
+from app.services.sla.alerts import open_alerts
+from app.services.sla.check import run_check
+from app.services.sla.clocks import visit_clocks
+from app.services.sla.policies import active_policies, policy_for
+from app.services.sla.progress import progress_of as reported_progress
+from app.services.sla.projection import project_day
 from app.services.travel import travel_model
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
@@ -237,12 +235,12 @@ def board_page() -> str:
     if current.jobs_inline:
         # Without a scheduler, opening the board is what keeps the SLA clocks acting.
         try:
-            sla.run_check(db.session, current, now)
+            run_check(db.session, current, now)
             db.session.commit()
         except IntegrityError:
             # Another dispatcher's page raised the same alert a moment ago: theirs stands.
             db.session.rollback()
-    view = board.build_board(
+    view = timeline.build_board(
         db.session,
         day,
         local_zone(),
@@ -386,23 +384,23 @@ def run_page(run_id: int) -> str:
     context: dict[str, Any] = {"run": run, "day": day, "progress": progress_of(run)}
     if run.proposal is not None:
         tz, now, travel = local_zone(), utcnow(), travel_model(settings())
-        published = board.build_board(db.session, day, tz, now, travel=travel)
+        published = timeline.build_board(db.session, day, tz, now, travel=travel)
         context.update(
             published=published,
-            proposed=board.build_board(
+            proposed=timeline.build_board(
                 db.session,
                 day,
                 tz,
                 now,
                 travel=travel,
-                plan=board.proposed_plan(run, day, local_zone()),
-                waiting_reasons=board.proposal_reasons(run.proposal),
-                changes=board.change_marks(run.proposal),
+                plan=review.proposed_plan(run, day, local_zone()),
+                waiting_reasons=reasons.proposal_reasons(run.proposal),
+                changes=review.change_marks(run.proposal),
                 # Row for row beside the published board.
                 row_order=[r.technician_id for r in published.rows],
             ),
-            kpis=board.kpi_rows(run.proposal),
-            diff=board.diff_entries(db.session, run.proposal, tz),
+            kpis=review.kpi_rows(run.proposal),
+            diff=review.diff_entries(db.session, run.proposal, tz),
             assignments={a["visit_id"]: a for a in run.proposal["assignments"]},
         )
     return render_template("console/run.html", **context)
@@ -468,20 +466,20 @@ def visit_page(visit_id: int) -> str:
     """A visit: its facts, SLA clocks, history, lock and move forms."""
     visit = get_or_404(db.session, Visit, visit_id)
     now, tz = utcnow(), local_zone()
-    policy = sla.policy_for(
-        sla.active_policies(db.session), visit.kind, visit.priority, visit.customer.tier
+    policy = policy_for(
+        active_policies(db.session), visit.kind, visit.priority, visit.customer.tier
     )
     day = (visit.planned_start or visit.window_start or now).astimezone(tz).date()
     projection = (
-        sla.project_day(db.session, day, tz, now, travel_model(settings())).get(visit.id)
+        project_day(db.session, day, tz, now, travel_model(settings())).get(visit.id)
         if day == _today()
         else None
     )
-    clocks = sla.visit_clocks(
+    clocks = visit_clocks(
         visit,
         policy,
         now,
-        progress=sla.progress_of(db.session, [visit.id]).get(visit.id),
+        progress=reported_progress(db.session, [visit.id]).get(visit.id),
         projection=projection,
     )
     history = db.session.scalars(
@@ -503,7 +501,7 @@ def visit_page(visit_id: int) -> str:
         policy=policy,
         clocks=clocks,
         projection=projection,
-        alerts=sla.open_alerts(db.session, "visit", [visit.id]).get(visit.id, []),
+        alerts=open_alerts(db.session, "visit", [visit.id]).get(visit.id, []),
         history=history,
         qualified=qualified,
         others=[t for t in technicians if t not in qualified],
@@ -527,7 +525,7 @@ def lock_visit(visit_id: int) -> BaseResponse:
     technician_id, start = request.form.get("technician_id"), request.form.get("planned_start")
     if technician_id and start:
         # Locking a proposed placement: the visit takes that technician and time, then the lock.
-        board.move_visit(
+        edits.move_visit(
             db.session,
             visit,
             int(technician_id),
@@ -538,7 +536,7 @@ def lock_visit(visit_id: int) -> BaseResponse:
             lock=lock,
         )
     else:
-        board.set_lock(db.session, visit, lock)
+        edits.set_lock(db.session, visit, lock)
     db.session.commit()
     if lock == LockState.NONE:
         flash(gettext("Visit %(visit)s unlocked.", visit=visit.id), "success")
@@ -563,7 +561,7 @@ def move_visit(visit_id: int) -> Any:
     except ValueError as exc:
         raise ValidationFailed("choose a technician, a day and a time") from exc
     start = dt.datetime.combine(day, at, tzinfo=local_zone())
-    board.move_visit(
+    edits.move_visit(
         db.session,
         visit,
         technician_id,

@@ -102,6 +102,13 @@ LABELS: dict[str, dict[str, str]] = {
         "wall": N_("wall"),
         "other": N_("other"),
     },
+    "clock_state": {
+        "ok": N_("on track"),
+        "warning": N_("at risk"),
+        "breached": N_("breached"),
+        "met": N_("met"),
+        "missed": N_("missed"),
+    },
     "slice": {
         "all": N_("nothing (all)"),
         "kind": N_("visit kind"),

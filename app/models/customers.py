@@ -76,8 +76,6 @@ class Order(Versioned, Base):
     product_line: Mapped[str] = mapped_column(String(80))
     stage: Mapped[OrderStage] = mapped_column(enum_column(OrderStage), default=OrderStage.LEAD)
     reference: Mapped[str | None] = mapped_column(String(40), unique=True)
-    # When the order entered its current stage (the pipeline's ageing).
-    stage_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     site: Mapped[Site | None] = relationship()

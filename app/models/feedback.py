@@ -151,6 +151,8 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # The values a template channel (SMS, WeChat) fills its approved template with.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     status: Mapped[MessageStatus] = mapped_column(
         enum_column(MessageStatus), default=MessageStatus.PENDING, index=True

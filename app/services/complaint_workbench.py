@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Complaint, ComplaintStage, Customer, Role, User
-from app.services import sla
 from app.services.complaints import STAGE_RULES, next_stage
+from app.services.sla.clocks import Clock, ClockState, complaint_clock
 
 OPEN_STAGES = [s for s in ComplaintStage if s != ComplaintStage.CLOSED]
 RECENTLY_CLOSED = 20
@@ -21,7 +21,7 @@ class ComplaintCard:
     complaint: Complaint
     customer_name: str
     owner_name: str | None
-    clock: sla.Clock | None
+    clock: Clock | None
     next_stage: ComplaintStage | None
 
 
@@ -62,14 +62,14 @@ def workbench(
             complaint=complaint,
             customer_name=customer_name,
             owner_name=names.get(complaint.owner_user_id),
-            clock=sla.complaint_clock(complaint, now, warn_before_min),
+            clock=complaint_clock(complaint, now, warn_before_min),
             next_stage=next_stage(complaint.stage),
         )
 
     columns = []
     for stage in OPEN_STAGES:
         cards = [card(c, n) for c, n in open_rows if c.stage == stage]
-        overdue = sum(1 for k in cards if k.clock and k.clock.state == sla.ClockState.BREACHED)
+        overdue = sum(1 for k in cards if k.clock and k.clock.state == ClockState.BREACHED)
         columns.append(StageColumn(stage, cards, overdue))
     return Workbench(columns=columns, closed=[card(c, n) for c, n in closed_rows])
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.database import utcnow
 from app.errors import InvalidTransition, ValidationFailed
-from app.events import ComplaintOpened, ComplaintStageChanged, publish
+from app.events import ComplaintAdvanced, ComplaintOpened, publish
 from app.i18n.catalog import render
 from app.i18n.labels import label_id
 from app.i18n.text import N_, Text
@@ -157,13 +157,11 @@ def advance(
     session.flush()
     publish(
         session,
-        ComplaintStageChanged(
+        ComplaintAdvanced(
             complaint_id=complaint.id,
+            customer_id=complaint.customer_id,
             step_id=step.id,
-            from_stage=str(previous),
             to_stage=str(to),
-            owner_user_id=complaint.owner_user_id,
-            actor_user_id=actor_user_id,
         ),
     )
     return step

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Visit, VisitStatus, VisitStatusChange
-from app.services import sla
+from app.services.sla.clocks import RESPONSE, Clock, visit_clocks
+from app.services.sla.policies import active_policies, policy_for
 from app.services.visits import change_status
 
 
@@ -20,7 +21,7 @@ class InboxRow:
     # Where the request came from: the source of its first status entry (api, phone, …).
     source: str
     waiting_min: int
-    response_clock: sla.Clock | None
+    response_clock: Clock | None
     # The board day to plan it on: its window's day, else today.
     plan_day: dt.date
 
@@ -46,11 +47,11 @@ def new_requests(
             )
         ).all()
     )
-    policies = sla.active_policies(session)
+    policies = active_policies(session)
     rows = []
     for visit in visits:
-        policy = sla.policy_for(policies, visit.kind, visit.priority, visit.customer.tier)
-        clocks = [c for c in sla.visit_clocks(visit, policy, now) if c.target == sla.RESPONSE]
+        policy = policy_for(policies, visit.kind, visit.priority, visit.customer.tier)
+        clocks = [c for c in visit_clocks(visit, policy, now) if c.target == RESPONSE]
         rows.append(
             InboxRow(
                 visit=visit,

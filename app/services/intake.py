@@ -27,7 +27,9 @@ from app.models import (
     Visit,
     VisitKind,
 )
-from app.services import sla
+from app.services.orders import create_order
+from app.services.sla.clocks import Clock, visit_clocks
+from app.services.sla.policies import active_policies, policy_for
 from app.services.visits import create_visit
 
 PHONE = "phone"
@@ -91,7 +93,7 @@ class Intake:
     site: Site
     order: Order | None
     policy_id: int | None
-    clocks: list[sla.Clock]
+    clocks: list[Clock]
 
 
 def proposed_windows(now: dt.datetime, tz: ZoneInfo, days: int = OFFERED_DAYS) -> list[Window]:
@@ -116,14 +118,23 @@ def take_call(session: Session, request: PhoneRequest, *, actor_user_id: int | N
     with session.no_autoflush:
         customer = _customer(session, request)
         site = _site(session, request, customer)
-        order = _order(session, request, customer, site)
+        order = _order(session, request, customer)
     if customer.id is None:
         session.add(customer)
     if site.id is None:
         session.add(site)
-    if order is not None and order.id is None:
-        session.add(order)
     session.flush()
+    if order is None and request.product_line:
+        order = create_order(
+            session,
+            {
+                "customer_id": customer.id,
+                "site_id": site.id,
+                "product_line": request.product_line,
+                "stage": NEW_ORDER_STAGE[request.kind],
+            },
+            actor_user_id=actor_user_id,
+        )
     visit = create_visit(
         session,
         {
@@ -140,14 +151,14 @@ def take_call(session: Session, request: PhoneRequest, *, actor_user_id: int | N
         actor_user_id=actor_user_id,
         source=PHONE,
     )
-    policy = sla.policy_for(sla.active_policies(session), visit.kind, visit.priority, customer.tier)
+    policy = policy_for(active_policies(session), visit.kind, visit.priority, customer.tier)
     return Intake(
         visit=visit,
         customer=customer,
         site=site,
         order=order,
         policy_id=policy.id if policy else None,
-        clocks=sla.visit_clocks(visit, policy, utcnow()),
+        clocks=visit_clocks(visit, policy, utcnow()),
     )
 
 
@@ -200,7 +211,8 @@ def _site(session: Session, request: PhoneRequest, customer: Customer) -> Site:
     return Site(customer=customer, address=new.address.strip(), lat=new.lat, lon=new.lon)
 
 
-def _order(session: Session, request: PhoneRequest, customer: Customer, site: Site) -> Order | None:
+def _order(session: Session, request: PhoneRequest, customer: Customer) -> Order | None:
+    """The caller's existing order; None when a new one is to be made for the product."""
     if request.order_id is not None:
         order = session.get(Order, request.order_id)
         if order is None or customer.id is None or order.customer_id != customer.id:
@@ -209,13 +221,7 @@ def _order(session: Session, request: PhoneRequest, customer: Customer, site: Si
     if request.product_line:
         if request.product_line not in PRODUCT_LINES:
             raise _refuse("product_line", N_("choose one of the product lines"))
-        return Order(
-            customer=customer,
-            site=site,
-            product_line=request.product_line,
-            stage=NEW_ORDER_STAGE[request.kind],
-            stage_changed_at=utcnow(),
-        )
+        return None
     if request.kind == VisitKind.INSTALL:
         raise _refuse(
             "order_id", N_("an install belongs to an order: choose it or give the product")

@@ -1,4 +1,8 @@
-"""The order pipeline: one column per stage, with counts and how long orders have waited in it."""
+"""The order pipeline: one column per stage, with counts and how long orders have waited in it.
+
+An order entered its stage when its stage history (`order_stage_changes`) last reached it; an
+order without such history has been in its stage since it was created.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Customer, Order, OrderStage
+from app.models import Customer, Order, OrderStage, OrderStageChange
 
 ACTIVE_STAGES = [s for s in OrderStage if s not in (OrderStage.CLOSED, OrderStage.CANCELLED)]
 CARDS_PER_COLUMN = 30
@@ -48,17 +52,28 @@ class Pipeline:
 
 def pipeline(session: Session, now: dt.datetime, *, product_line: str = "") -> Pipeline:
     """Every active stage with its orders, the longest waiting first."""
+    reached = (
+        select(
+            OrderStageChange.order_id,
+            OrderStageChange.to_stage,
+            func.max(OrderStageChange.at).label("at"),
+        )
+        .group_by(OrderStageChange.order_id, OrderStageChange.to_stage)
+        .subquery()
+    )
+    entered = func.coalesce(reached.c.at, Order.created_at)
     stmt = (
-        select(Order, Customer.name)
+        select(Order, Customer.name, entered)
         .join(Customer, Customer.id == Order.customer_id)
+        .outerjoin(reached, (reached.c.order_id == Order.id) & (reached.c.to_stage == Order.stage))
         .where(Order.stage.in_(ACTIVE_STAGES))
-        .order_by(Order.stage_changed_at, Order.id)
+        .order_by(entered, Order.id)
     )
     if product_line:
         stmt = stmt.where(Order.product_line == product_line)
     by_stage: dict[OrderStage, list[OrderCard]] = {s: [] for s in ACTIVE_STAGES}
-    for order, name in session.execute(stmt):
-        days = max(0, (now - order.stage_changed_at).days)
+    for order, name, since in session.execute(stmt):
+        days = max(0, (now - _aware(since)).days)
         by_stage[order.stage].append(OrderCard(order, name, days))
     columns = []
     for stage, cards in by_stage.items():
@@ -85,3 +100,8 @@ def pipeline(session: Session, now: dt.datetime, *, product_line: str = "") -> P
         finished_stmt = finished_stmt.where(Order.product_line == product_line)
     finished = {OrderStage(stage): count for stage, count in session.execute(finished_stmt)}
     return Pipeline(columns=columns, finished=finished)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # COALESCE hands back the raw column value: SQLite's is naive (stored in UTC).
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

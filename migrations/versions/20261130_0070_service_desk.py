@@ -1,7 +1,7 @@
-"""service desk: order stage ageing and customer alerts
+"""service desk: customer alerts (a customer newly tagged churn risk, until acknowledged)
 
 Revision ID: 0070_service_desk
-Revises: 0040_session_epoch
+Revises: 0050_customer_progress
 Create Date: 2026-11-30 20:45:00
 """
 
@@ -12,18 +12,12 @@ from app.database import UTCDateTime
 
 
 revision = '0070_service_desk'
-down_revision = '0040_session_epoch'
+down_revision = '0050_customer_progress'
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('stage_changed_at', UTCDateTime(timezone=True), nullable=True))
-    # Existing orders age from their last change: the best the rows know.
-    op.execute('UPDATE orders SET stage_changed_at = COALESCE(updated_at, created_at)')
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.alter_column('stage_changed_at', existing_type=UTCDateTime(timezone=True), nullable=False)
     op.create_table(
         'customer_alerts',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -48,5 +42,3 @@ def downgrade():
         batch_op.drop_index('ix_customer_alerts_acknowledged_at')
         batch_op.drop_index('ix_customer_alerts_customer_id')
     op.drop_table('customer_alerts')
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_column('stage_changed_at')

@@ -312,8 +312,8 @@ def test_the_churn_list_shows_the_bad_verdicts_and_open_complaints(session):
 
 def test_the_pipeline_counts_orders_per_stage_and_ages_them_in_their_stage(session):
     now = utcnow()
-    old = OrderFactory(stage=models.OrderStage.DESIGN, stage_changed_at=now - dt.timedelta(days=40))
-    OrderFactory(stage=models.OrderStage.DESIGN, stage_changed_at=now - dt.timedelta(days=2))
+    old = OrderFactory(stage=models.OrderStage.DESIGN, created_at=now - dt.timedelta(days=40))
+    OrderFactory(stage=models.OrderStage.DESIGN, created_at=now - dt.timedelta(days=2))
     OrderFactory(stage=models.OrderStage.CLOSED)
     board = pipeline.pipeline(session, now)
     design = next(c for c in board.columns if c.stage == models.OrderStage.DESIGN)
@@ -326,6 +326,12 @@ def test_the_pipeline_counts_orders_per_stage_and_ages_them_in_their_stage(sessi
 
 
 def test_moving_an_order_restarts_its_ageing(session):
-    order = OrderFactory(stage_changed_at=utcnow() - dt.timedelta(days=10))
+    order = OrderFactory(created_at=utcnow() - dt.timedelta(days=10))
     set_order_stage(session, order, models.OrderStage.DESIGN, actor_user_id=None)
-    assert (utcnow() - order.stage_changed_at) < dt.timedelta(minutes=1)
+    session.commit()
+    design = next(
+        c
+        for c in pipeline.pipeline(session, utcnow()).columns
+        if c.stage == models.OrderStage.DESIGN
+    )
+    assert [(k.order.id, k.days_in_stage) for k in design.cards] == [(order.id, 0)]

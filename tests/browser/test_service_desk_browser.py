@@ -111,7 +111,7 @@ def known_customer(session) -> models.Customer:
         site=site,
         reference="KT-2026-0042",
         stage=models.OrderStage.DESIGN,
-        stage_changed_at=utcnow() - dt.timedelta(days=12),
+        created_at=utcnow() - dt.timedelta(days=12),
     )
     VisitFactory(site=site, order=order, description="柜门无法关闭")
     ComplaintFactory(
@@ -144,14 +144,14 @@ def test_a_call_becomes_a_request_in_the_inbox(desk, live_server, session, known
 
     page.click("#nav-inbox")
     assert page.locator("#inbox-title").text_content() == says["inbox"]
-    rows = page.locator("#inbox tr[data-visit]")
+    rows = page.locator("#inbox tr[data-new-visit]")
     assert rows.count() == 2
     assert says["phone"] in rows.nth(1).locator(".source").text_content()
     shoot(page, "inbox", language)
-    waiting = rows.first.get_attribute("data-visit")
+    waiting = rows.first.get_attribute("data-new-visit")
     rows.first.locator("button.cancel").click()
     page.wait_for_selector(".flash-success")
-    assert page.locator(f'#inbox tr[data-visit="{waiting}"]').count() == 0
+    assert page.locator(f'#inbox tr[data-new-visit="{waiting}"]').count() == 0
     session.expire_all()
     assert session.get(models.Visit, int(waiting)).status == models.VisitStatus.CANCELLED
 
@@ -281,7 +281,7 @@ def test_the_order_pipeline_shows_stages_counts_and_ageing(desk, session, known_
     page, language, says = desk
     for days, stage in ((3, "design"), (45, "production"), (1, "lead"), (0, "closed")):
         OrderFactory(
-            stage=models.OrderStage(stage), stage_changed_at=utcnow() - dt.timedelta(days=days)
+            stage=models.OrderStage(stage), created_at=utcnow() - dt.timedelta(days=days)
         )
     page.click("#nav-pipeline")
     assert page.locator("#pipeline-title").text_content() == says["pipeline"]

@@ -164,12 +164,12 @@ def test_the_inbox_lists_new_requests_with_source_and_cancels_one(console, sessi
     other = VisitFactory()
     page = console.get("/console/inbox").text
     assert "phone call" in page
-    assert f'data-visit="{other.id}"' in page
+    assert f'data-new-visit="{other.id}"' in page
     response = console.post(f"/console/inbox/{other.id}/cancel", {"version": other.version})
     assert response.status_code == 302
     session.refresh(other)
     assert other.status == models.VisitStatus.CANCELLED
-    assert f'data-visit="{other.id}"' not in console.get("/console/inbox").text
+    assert f'data-new-visit="{other.id}"' not in console.get("/console/inbox").text
 
 
 def test_a_complaint_is_worked_to_closed_from_the_workbench(console, session, dispatcher):
@@ -294,7 +294,7 @@ def test_a_dispatcher_reads_the_sla_policies_but_cannot_change_them(console, ses
 def test_the_pipeline_shows_each_stage_with_its_count_and_ageing(console):
     OrderFactory(
         stage=models.OrderStage.DESIGN,
-        stage_changed_at=utcnow() - dt.timedelta(days=45),
+        created_at=utcnow() - dt.timedelta(days=45),
         reference="OLD-1",
     )
     OrderFactory(stage=models.OrderStage.DESIGN, reference="NEW-1")

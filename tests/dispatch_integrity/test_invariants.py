@@ -54,8 +54,9 @@ from app.models import (
     VisitSkill,
     VisitStatus,
 )
-from app.services import board, schedule_checks
+from app.services import schedule_checks
 from app.services import visits as visit_service
+from app.services.board import edits
 from app.services.dispatching import (
     RunRequest,
     compute_proposal,
@@ -314,7 +315,7 @@ class DispatchDay(RuleBasedStateMachine):
         visit = self._visit(pick)
         start = (visit.window_start or at(self.day, 9 * 60)) + dt.timedelta(minutes=15 * quarter)
         with self.step("move"):
-            board.move_visit(
+            edits.move_visit(
                 self.session,
                 visit,
                 self._technician_id(technician),
@@ -360,7 +361,7 @@ class DispatchDay(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 20), lock=st.sampled_from(list(LockState)))
     def lock_or_unlock(self, pick: int, lock: LockState) -> None:
         with self.step("lock"):
-            board.set_lock(self.session, self._visit(pick), lock)
+            edits.set_lock(self.session, self._visit(pick), lock)
 
     @rule(pick=st.integers(0, 20), now=st.integers(0, 2))
     def cancel(self, pick: int, now: int) -> None:
