@@ -77,6 +77,7 @@ def rq_worker(burst: bool) -> None:
     from rq import Worker
 
     from app.jobs import connect, queue
+    from app.jobs.warmup import warm_planner
 
     settings = current_app.extensions["settings"]
     connection = connect(settings)
@@ -85,6 +86,7 @@ def rq_worker(burst: bool) -> None:
         connection=connection,
         serializer=queue(settings, connection).serializer,
     )
+    warm_planner()  # before taking a job: no solve pays for loading the planner
     worker.work(burst=burst)
 
 

@@ -27,6 +27,7 @@ LOCALES = ("zh_CN", "en")
 DEV_SECRET_KEY = "dev-only-secret-change-me"
 APP_ENVS = ("development", "test", "production")
 MIN_SECRET_KEY_BYTES = 32
+MIN_PRODUCTION_SCRYPT_N = 2**17
 # Keys seen in examples and tutorials: as good as public.
 WEAK_SECRET_KEYS = frozenset(
     {
@@ -90,6 +91,9 @@ class Settings:
     redis_url: str | None = None
     rq_queue: str = "fieldservice"
     secret_key: str = DEV_SECRET_KEY
+    # scrypt cost N for new password hashes (r=8, p=1): 2^17 uses 128 MiB and a few tenths of
+    # a second; older hashes are redone at this cost on the user's next sign-in.
+    password_scrypt_n: int = 2**17
     upload_folder: str = str(INSTANCE_DIR / "uploads")
     access_token_ttl_s: int = 12 * 3600
     device_token_ttl_s: int = 90 * 24 * 3600
@@ -104,10 +108,15 @@ class Settings:
     photo_max_pixels: int = 40_000_000
     upload_session_ttl_hours: int = 72
     thumbnail_px: int = 320
+    # A request may make a missing thumbnail itself only when it decodes at most this many
+    # pixels (a JPEG decodes at a reduced scale); dearer ones wait for the job.
+    thumbnail_inline_max_pixels: int = 4_000_000
     # Where customers reach this server: rating links are built on it.
     public_base_url: str = "http://127.0.0.1:5000"
     # Rating pages and their photos: requests per client address per minute.
     rating_rate_limit_per_min: int = 30
+    # Public knowledge-base requests (customer search, views, votes) per client address.
+    kb_rate_limit: str = "60 per minute; 600 per hour"
     # Failed sign-ins (API token and console) allowed per account and per client address,
     # in `limits` notation; several windows make repeated failures wait longer.
     login_limit_per_account: str = "5 per minute; 20 per hour"
@@ -201,10 +210,15 @@ class Settings:
                 env, "UPLOAD_SESSION_TTL_HOURS", cls.upload_session_ttl_hours
             ),
             thumbnail_px=_int(env, "THUMBNAIL_PX", cls.thumbnail_px),
+            password_scrypt_n=_int(env, "PASSWORD_SCRYPT_N", cls.password_scrypt_n),
+            thumbnail_inline_max_pixels=_int(
+                env, "THUMBNAIL_INLINE_MAX_PIXELS", cls.thumbnail_inline_max_pixels
+            ),
             public_base_url=(env.get("PUBLIC_BASE_URL") or cls.public_base_url).rstrip("/"),
             rating_rate_limit_per_min=_int(
                 env, "RATING_RATE_LIMIT_PER_MIN", cls.rating_rate_limit_per_min
             ),
+            kb_rate_limit=env.get("KB_RATE_LIMIT") or cls.kb_rate_limit,
             login_limit_per_account=env.get("LOGIN_LIMIT_PER_ACCOUNT")
             or cls.login_limit_per_account,
             login_limit_per_client=env.get("LOGIN_LIMIT_PER_CLIENT") or cls.login_limit_per_client,
@@ -284,6 +298,13 @@ class Settings:
                 f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_BYTES} "
                 "random bytes (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        n = self.password_scrypt_n
+        if n < 2**10 or n & (n - 1):
+            raise ConfigError("PASSWORD_SCRYPT_N must be a power of two, at least 1024")
+        if self.is_production and n < MIN_PRODUCTION_SCRYPT_N:
+            raise ConfigError(
+                f"PASSWORD_SCRYPT_N must be at least {MIN_PRODUCTION_SCRYPT_N} in production"
+            )
         if self.access_token_ttl_s <= 0 or self.device_token_ttl_s <= 0:
             raise ConfigError("token lifetimes must be positive")
         if self.message_sender not in ("log", "smtp"):
@@ -310,7 +331,7 @@ class Settings:
             raise ConfigError(
                 "LUNCH_MINUTES must be positive and fit between LUNCH_EARLIEST and LUNCH_LATEST"
             )
-        if self.photo_max_bytes <= 0 or self.photo_max_pixels <= 0:
+        if min(self.photo_max_bytes, self.photo_max_pixels, self.thumbnail_inline_max_pixels) <= 0:
             raise ConfigError("photo limits must be positive")
         if self.zone_split_min_visits <= 0 or self.zone_visits <= 0:
             raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.database import utcnow
+from app.demo_articles import seed_articles
 from app.errors import Conflict
 from app.i18n.text import N_
 from app.models import (
@@ -300,7 +301,7 @@ def seed_demo_data(
     days = working_days(first_day, 5)
 
     create_user(session, email=ADMIN[0], name="Demo Admin", password=ADMIN[1], role=Role.ADMIN)
-    create_user(
+    dispatcher = create_user(
         session,
         email=DISPATCHER[0],
         name="Demo Dispatcher",
@@ -318,6 +319,7 @@ def seed_demo_data(
     session.flush()
 
     session.add_all(SlaPolicy(**policy) for policy in SLA_POLICIES)
+    seed_articles(session, author_user_id=dispatcher.id)
     technicians = _technicians(session, rng, depots)
     customers = _customers(session, rng)
     visits = _visits(session, rng, customers, days)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from app.api import (
+    articles,
     auth,
     checklists,
     complaints,
@@ -12,6 +13,8 @@ from app.api import (
     customers,
     customers_record,
     dispatch,
+    help_pages,
+    kb,
     metrics,
     photos,
     progress,
@@ -49,5 +52,9 @@ def register_blueprints(api: Api) -> None:
         progress.blp,
         repair_pages.blp,
         customer_requests.blp,
+        articles.blp,
+        kb.blp,
+        help_pages.blp,
+        customer_requests.preferences,
     ):
         api.register_blueprint(blueprint)

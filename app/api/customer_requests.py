@@ -1,4 +1,5 @@
-"""The dispatchers' inbox of customer requests: self-service repairs and changes to visits."""
+"""The dispatchers' inbox of customer requests (self-service repairs, changes to visits) and
+customers' message preferences."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from sqlalchemy import select
 from app.api.fields import Strict, aware_datetime
 from app.api.security import STAFF, current_user, requires
 from app.api.settings import settings
+from app.config import LOCALES
 from app.database import db
-from app.models import ChangeKind, ChangeRequest, ChangeStatus, RepairRequest
-from app.services import repair_requests, visit_changes
+from app.models import ChangeKind, ChangeRequest, ChangeStatus, Customer, RepairRequest
+from app.services import notices, repair_requests, visit_changes
+from app.services.notices import Preferences
 from app.services.records import get_or_404
 
 blp = Blueprint(
@@ -142,3 +145,41 @@ class DeclineChange(MethodView):
         )
         db.session.commit()
         return change
+
+
+preferences = Blueprint(
+    "customer_preferences",
+    __name__,
+    url_prefix="/api/v1/customers",
+    description="How customers want to hear from us (language, channel, opt-out)",
+)
+
+
+class PreferencesSchema(Strict):
+    language = ma.fields.String(
+        allow_none=True, validate=ma.validate.OneOf(LOCALES), load_default=None
+    )
+    channel = ma.fields.String(
+        allow_none=True, validate=ma.validate.OneOf(notices.CHANNELS), load_default=None
+    )
+    opted_out = ma.fields.Boolean(load_default=False)
+
+
+@preferences.route("/<int:customer_id>/message-preferences")
+class CustomerPreferences(MethodView):
+    @requires(*STAFF)
+    @preferences.response(200, PreferencesSchema)
+    def get(self, customer_id: int) -> Preferences:
+        """The customer's message language, channel and opt-out (defaults when never set)"""
+        get_or_404(db.session, Customer, customer_id)
+        return notices.preferences(db.session, customer_id)
+
+    @requires(*STAFF)
+    @preferences.arguments(PreferencesSchema)
+    @preferences.response(200, PreferencesSchema)
+    def put(self, data: dict[str, Any], customer_id: int) -> Preferences:
+        """Set them, e.g. when a customer asks by phone to stop messages"""
+        get_or_404(db.session, Customer, customer_id)
+        chosen = notices.set_preferences(db.session, customer_id, Preferences(**data))
+        db.session.commit()
+        return chosen

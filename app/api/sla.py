@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
 
-from app.api.fields import Strict, aware_datetime
+from app.api.fields import JsonBoolean, Strict, aware_datetime
 from app.api.fields import priority as priority_field
 from app.api.pagination import SelectPage
 from app.api.security import STAFF, requires
@@ -37,7 +37,7 @@ class PolicySchema(Strict):
     response_min = ma.fields.Integer(required=True, validate=validate.Range(1, 365 * 24 * 60))
     resolution_min = ma.fields.Integer(required=True, validate=validate.Range(1, 365 * 24 * 60))
     warn_before_min = ma.fields.Integer(load_default=60, validate=validate.Range(0, 7 * 24 * 60))
-    active = ma.fields.Boolean(load_default=True)
+    active = JsonBoolean(load_default=True)
 
 
 class AlertSchema(Strict):

@@ -45,9 +45,20 @@ from app.models import (
     Visit,
     VisitStatusChange,
 )
-from app.services import churn, day_start, dispatching, metrics, photos, run_health
+from app.services import (
+    article_feedback,
+    articles,
+    churn,
+    day_start,
+    metrics,
+    photos,
+    run_health,
+)
 from app.services.board import edits, reasons, review, timeline
 from app.services.customer_record import build_record
+from app.services.dispatching.proposal import proposal_of
+from app.services.dispatching.publish import publish_run as publish_proposal
+from app.services.dispatching.runs import RunRequest, create_run
 from app.services.records import check_version, get_or_404
 from app.services.sla.alerts import open_alerts
 from app.services.sla.check import run_check
@@ -154,6 +165,7 @@ def login() -> Any:
         except NotAuthenticated:
             error = gettext("Wrong email or password.")
         else:
+            db.session.commit()  # keeps a password hash redone at today's cost
             if user.role not in STAFF:
                 error = gettext("The console is for dispatchers and admins.")
             else:
@@ -292,8 +304,8 @@ def dispatch_today() -> Any:
 # --- optimizer runs --------------------------------------------------------------------------
 
 
-def _start_run(params: dispatching.RunRequest) -> DispatchRun:
-    run = dispatching.create_run(db.session, params, user_id=auth.current_user().id)
+def _start_run(params: RunRequest) -> DispatchRun:
+    run = create_run(db.session, params, user_id=auth.current_user().id)
     db.session.commit()
     start_solving(settings(), run.id)
     return run
@@ -318,7 +330,7 @@ def start_run() -> Any:
         raise ValidationFailed(
             "the time limit is 1 to 600 seconds", fields={"time_limit_s": ["1..600"]}
         )
-    run = _start_run(dispatching.RunRequest(first_day=first_day, time_limit_s=limit))
+    run = _start_run(RunRequest(first_day=first_day, time_limit_s=limit))
     if auth.wants_json():
         return jsonify(id=run.id, url=url_for("console.run_page", run_id=run.id)), 202
     return redirect(url_for("console.run_page", run_id=run.id))
@@ -382,7 +394,8 @@ def run_page(run_id: int) -> str:
     run = _checked_run(run_id)
     day = dt.date.fromisoformat(run.params["first_day"])
     context: dict[str, Any] = {"run": run, "day": day, "progress": progress_of(run)}
-    if run.proposal is not None:
+    proposal = proposal_of(run)
+    if proposal is not None:
         tz, now, travel = local_zone(), utcnow(), travel_model(settings())
         published = timeline.build_board(db.session, day, tz, now, travel=travel)
         context.update(
@@ -393,15 +406,15 @@ def run_page(run_id: int) -> str:
                 tz,
                 now,
                 travel=travel,
-                plan=review.proposed_plan(run, day, local_zone()),
-                waiting_reasons=reasons.proposal_reasons(run.proposal),
-                changes=review.change_marks(run.proposal),
+                plan=review.proposed_plan(proposal, day, local_zone()),
+                waiting_reasons=reasons.proposal_reasons(proposal),
+                changes=review.change_marks(proposal),
                 # Row for row beside the published board.
                 row_order=[r.technician_id for r in published.rows],
             ),
-            kpis=review.kpi_rows(run.proposal),
-            diff=review.diff_entries(db.session, run.proposal, tz),
-            assignments={a["visit_id"]: a for a in run.proposal["assignments"]},
+            kpis=review.kpi_rows(proposal),
+            diff=review.diff_entries(db.session, proposal, tz),
+            assignments={a.visit_id: a for a in proposal.assignments},
         )
     return render_template("console/run.html", **context)
 
@@ -411,7 +424,7 @@ def run_page(run_id: int) -> str:
 def publish_run(run_id: int) -> BaseResponse:
     """Publish a proposal (refused when any of its visits changed since the run read them)."""
     run = get_or_404(db.session, DispatchRun, run_id)
-    result = dispatching.publish_run(
+    result = publish_proposal(
         db.session, run, user_id=auth.current_user().id, tz=local_zone()
     )
     db.session.commit()
@@ -433,7 +446,7 @@ def publish_run(run_id: int) -> BaseResponse:
 def rerun(run_id: int) -> BaseResponse:
     """Run the optimizer again with the same request (after edits made a proposal stale)."""
     run = get_or_404(db.session, DispatchRun, run_id)
-    again = _start_run(dispatching.RunRequest.from_params(run.params))
+    again = _start_run(RunRequest.from_params(run.params))
     return redirect(url_for("console.run_page", run_id=again.id))
 
 
@@ -498,6 +511,7 @@ def visit_page(visit_id: int) -> str:
     return render_template(
         "console/visit.html",
         visit=visit,
+        fault_causes=articles.fault_cause_links(db.session, visit),
         policy=policy,
         clocks=clocks,
         projection=projection,
@@ -630,8 +644,10 @@ def metrics_page() -> str:
         metrics.compute(db.session, name, by=by, first_day=first, last_day=last, tz=local_zone())
         for name in metrics.METRICS
     ]
+    since = dt.datetime.combine(first, dt.time.min, tzinfo=local_zone())
     return render_template(
         "console/metrics.html",
+        articles=article_feedback.figures(db.session, since=since),
         charts=[(s, line_chart(s)) for s in series],
         by=by,
         slices=metrics.SLICES,

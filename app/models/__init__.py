@@ -28,11 +28,18 @@ from app.models.feedback import (
     MessageStatus,
     OutboxMessage,
     PhotoBlob,
-    RateCounter,
     Rating,
     RatingLink,
     RepairOutcome,
     UploadSession,
+)
+from app.models.knowledge import (
+    Article,
+    ArticleAudience,
+    ArticleFeedback,
+    ArticleReaction,
+    ArticleRevision,
+    ArticleStatus,
 )
 from app.models.sla import AlertLevel, SlaAlert, SlaPolicy
 from app.models.sync import (
@@ -65,6 +72,12 @@ from app.models.visits import (
 __all__ = [
     "PRODUCT_LINES",
     "AlertLevel",
+    "Article",
+    "ArticleAudience",
+    "ArticleFeedback",
+    "ArticleReaction",
+    "ArticleRevision",
+    "ArticleStatus",
     "AuthToken",
     "ChangeKind",
     "ChangeRequest",
@@ -94,7 +107,6 @@ __all__ = [
     "PhotoBlob",
     "PhotoKind",
     "ProgressLink",
-    "RateCounter",
     "Rating",
     "RatingLink",
     "RepairOutcome",

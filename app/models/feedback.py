@@ -16,7 +16,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -226,14 +225,3 @@ class ComplaintStep(Base):
 
     complaint: Mapped[Complaint] = relationship(back_populates="history")
 
-
-class RateCounter(Base):
-    """A fixed-window request counter, used when no Redis is configured."""
-
-    __tablename__ = "rate_counters"
-    __table_args__ = (UniqueConstraint("key", "window_start"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120))
-    window_start: Mapped[int] = mapped_column(BigInteger, index=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)

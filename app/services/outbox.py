@@ -1,7 +1,8 @@
 """The outbox: messages written with the change that caused them, sent later by a job.
 
 A message is sent at least once; the dedupe key keeps one request (or a retried sync push)
-from writing the same message twice.
+from writing the same message twice. A message keeps its link tokens only until it is sent (or
+given up): then they are redacted from the stored copy.
 """
 
 from __future__ import annotations
@@ -169,6 +170,12 @@ def _kick_delivery(session: Session, settings: Settings) -> None:
     after_commit(session, lambda: enqueue(settings, deliver_pending), key="outbox")
 
 
+def _forget_links(message: OutboxMessage) -> None:
+    # Delivery no longer needs the link: a copy of the outbox must not open anyone's page.
+    message.subject = redact_tokens(message.subject)
+    message.body = redact_tokens(message.body)
+
+
 def deliver(session: Session, sender: Sender, *, limit: int = 100) -> int:
     """Send pending messages (oldest first); returns how many were sent."""
     messages = session.scalars(
@@ -185,13 +192,15 @@ def deliver(session: Session, sender: Sender, *, limit: int = 100) -> int:
             sender.send(message)
         except Exception as exc:
             log.warning("message %s failed (attempt %d): %s", message.id, message.attempts, exc)
-            message.last_error = str(exc)[:2000]
+            message.last_error = redact_tokens(str(exc)[:2000])
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = MessageStatus.FAILED
+                _forget_links(message)
             continue
         message.status = MessageStatus.SENT
         message.sent_at = utcnow()
         message.last_error = None
+        _forget_links(message)
         sent += 1
     session.flush()
     return sent

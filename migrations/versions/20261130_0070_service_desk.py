@@ -1,7 +1,7 @@
 """service desk: customer alerts (a customer newly tagged churn risk, until acknowledged)
 
 Revision ID: 0070_service_desk
-Revises: 0050_customer_progress
+Revises: 0080_hardening
 Create Date: 2026-11-30 20:45:00
 """
 
@@ -12,7 +12,7 @@ from app.database import UTCDateTime
 
 
 revision = '0070_service_desk'
-down_revision = '0050_customer_progress'
+down_revision = '0080_hardening'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from app.database import utcnow
 from app.jobs.dispatching import run_dispatch
 from app.models import LockState, SlaAlert, VisitStatus
 from app.services.board import timeline
-from app.services.dispatching import RunRequest, create_run
+from app.services.dispatching.runs import RunRequest, create_run
 from dispatch.travel import GeodesicProvider
 from tests.factories import VisitFactory, tomorrow_at
 

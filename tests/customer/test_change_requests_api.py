@@ -133,3 +133,28 @@ def test_repair_requests_are_listed_and_acknowledged(client, as_dispatcher, orde
         "/api/v1/customer-requests/repairs?acknowledged=false", headers=as_dispatcher
     )
     assert after.json == []
+
+
+def test_staff_read_and_set_a_customers_message_preferences(client, as_dispatcher, order):
+    url = f"/api/v1/customers/{order.customer_id}/message-preferences"
+    assert client.get(url, headers=as_dispatcher).json == {
+        "language": None,
+        "channel": None,
+        "opted_out": False,
+    }
+    answer = client.put(
+        url, json={"language": "en", "channel": "sms", "opted_out": True}, headers=as_dispatcher
+    )
+    assert answer.status_code == 200
+    assert db.session.get(models.CustomerPreference, order.customer_id).opted_out is True
+
+
+def test_unknown_preferences_are_a_422_in_the_one_error_format(client, as_dispatcher, order):
+    url = f"/api/v1/customers/{order.customer_id}/message-preferences"
+    answer = client.put(url, json={"language": "fr"}, headers=as_dispatcher)
+    assert answer.status_code == 422
+    assert set(answer.json) >= {"status", "code", "message", "errors"}
+    assert (
+        client.get("/api/v1/customers/9999/message-preferences", headers=as_dispatcher).status_code
+        == 404
+    )

@@ -57,14 +57,10 @@ from app.models import (
 from app.services import schedule_checks
 from app.services import visits as visit_service
 from app.services.board import edits
-from app.services.dispatching import (
-    RunRequest,
-    compute_proposal,
-    create_run,
-    insert_urgent,
-    publish_run,
-    store_proposal,
-)
+from app.services.dispatching.insertion import insert_urgent
+from app.services.dispatching.publish import publish_run
+from app.services.dispatching.runs import RunRequest, create_run, store_proposal
+from app.services.dispatching.solving import compute_proposal
 from dispatch import explain, translate
 from dispatch.insertion import construct
 
@@ -285,10 +281,10 @@ class DispatchDay(RuleBasedStateMachine):
             )
             store_proposal(run, versions, proposal)
             self.session.flush()
-            self._assert_clear_of_other_work(proposal, versions)
+            self._assert_clear_of_other_work(run.proposal, versions)
             self.run_ids.append(run.id)
             for name in ("to_unschedule", "kept", "fixed"):
-                OUTCOMES[f"run: {name} > 0"] += bool(proposal[name])
+                OUTCOMES[f"run: {name} > 0"] += bool(run.proposal[name])
         if publish:
             try:
                 publish_run(self.session, run, user_id=None, tz=TZ)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, ValidationFailed
 from app.models import LockState, Technician, Visit, VisitStatus
 from app.services import schedule_checks
-from app.services.dispatching import PLANNABLE
+from app.services.dispatching.snapshot import PLANNABLE
 from app.services.records import get_or_404
 from app.services.visits import change_status, update_visit
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import DispatchRun, RunStatus
+from app.services.dispatching.proposal import Proposal, proposal_of
 
 # (code, English message, details): pages word a reason from its code and details.
 Reason = tuple[str, str, Mapping[str, Any]]
@@ -24,19 +25,19 @@ def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list
         .order_by(DispatchRun.id.desc())
         .limit(1)
     )
-    if run is None or run.proposal is None or not wanted:
+    proposal = proposal_of(run) if run is not None else None
+    if proposal is None or not wanted:
         return {}
     return {
-        u["visit_id"]: [(r["code"], r["message"], r.get("details") or {}) for r in u["reasons"]]
-        for u in run.proposal["unassigned"]
-        if u["visit_id"] in wanted
+        visit_id: reasons for visit_id, reasons in proposal_reasons(proposal).items()
+        if visit_id in wanted
     }
 
 
-
-def proposal_reasons(proposal: Mapping[str, Any]) -> dict[int, list[Reason]]:
+def proposal_reasons(proposal: Proposal) -> dict[int, list[Reason]]:
+    """Why the proposal leaves each of its unassigned visits out."""
     return {
-        u["visit_id"]: [(r["code"], r["message"], r.get("details") or {}) for r in u["reasons"]]
-        for u in proposal["unassigned"]
+        u.visit_id: [(r.code, r.message, r.details) for r in u.reasons]
+        for u in proposal.unassigned
     }
 

@@ -17,7 +17,7 @@ from app.services.board.colours import KIND_COLOURS, ROUTE_COLOURS
 from app.services.board.map_view import MapView, draw_map
 from app.services.board.panels import AlertView, ComplaintClock, alert_views, open_complaints
 from app.services.board.reasons import NOT_PLANNED, Reason, latest_reasons
-from app.services.dispatching import PLANNABLE, shifts_of
+from app.services.dispatching.snapshot import PLANNABLE, shifts_of
 from app.services.sla.alerts import open_alerts
 from app.services.sla.clocks import Clock, ClockState, visit_clocks, worst
 from app.services.sla.policies import active_policies, policy_for
