@@ -48,6 +48,7 @@ from app.models import (
 from app.services import (
     article_feedback,
     articles,
+    churn,
     day_start,
     metrics,
     photos,
@@ -269,6 +270,7 @@ def board_page() -> str:
         today=_today(),
         default_limit=current.console_run_seconds,
         day_start_hour=current.day_start_hour,
+        customer_alerts=churn.open_alerts(db.session),
     )
 
 
