@@ -4,7 +4,6 @@ two hand edits a dispatcher makes on it (move a visit, lock or unlock it)."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,8 +29,10 @@ from app.models import (
 )
 from app.services import schedule_checks, sla
 from app.services.dispatching import PLANNABLE, shifts_of
+from app.services.palette import technician_colours
 from app.services.proposal_figures import KPI_LABELS
 from app.services.records import get_or_404
+from app.services.route_map import MapView, build_map
 from app.services.visits import change_status, update_visit
 from dispatch.travel import GeodesicProvider
 
@@ -54,7 +55,6 @@ ROUTE_COLOURS = (
 # (code, English message, details): pages word a reason from its code and details.
 Reason = tuple[str, str, Mapping[str, Any]]
 NOT_PLANNED: Reason = ("not_planned", "Not planned yet: run the optimizer or move it by hand.", {})
-MAP_WIDTH = 760
 
 
 # --- view models ----------------------------------------------------------------------------
@@ -100,6 +100,10 @@ class Row:
     blocks: list[Block]
     colour: str
 
+    @property
+    def visit_ids(self) -> list[int]:
+        return [b.visit_id for b in self.blocks]
+
 
 @dataclass(frozen=True)
 class Waiting:
@@ -115,31 +119,6 @@ class Waiting:
     sla_state: str
     window_start: dt.datetime | None = None
     window_end: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class MapPoint:
-    x: float
-    y: float
-    label: str
-    colour: str
-
-
-@dataclass(frozen=True)
-class MapRoute:
-    name: str
-    colour: str
-    points: str
-    stops: list[MapPoint]
-
-
-@dataclass(frozen=True)
-class MapView:
-    width: int
-    height: int
-    depots: list[MapPoint]
-    routes: list[MapRoute]
-    waiting: list[MapPoint]
 
 
 @dataclass(frozen=True)
@@ -164,6 +143,7 @@ class ComplaintClock:
     stage: str
     summary: str
     clock: sla.Clock | None
+    visit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -238,8 +218,11 @@ def build_board(
     changes: Mapping[int, str] | None = None,
     complaint_warn_min: int = 120,
     row_order: Sequence[int] | None = None,
+    tile_url: str | None = None,
 ) -> Board:
     """The board of a day for the published plan, or for `plan` (a proposal) when given.
+
+    `tile_url` is the operator's map tile server ({z}/{x}/{y}), if any.
 
     `row_order` (technician ids) puts rows in another board's order, so a proposal reads
     row for row beside the published board; technicians it does not list follow.
@@ -293,8 +276,9 @@ def build_board(
     if row_order is not None:
         position = {tech_id: i for i, tech_id in enumerate(row_order)}
         rows.sort(key=lambda r: position.get(r.technician_id, len(position)))
-    # Busy technicians first, each with a colour of its own as far as the palette goes.
-    rows = [replace(r, colour=ROUTE_COLOURS[i % len(ROUTE_COLOURS)]) for i, r in enumerate(rows)]
+    # Each technician in their own colour, the same on every day, map and chart.
+    colours = technician_colours(session)
+    rows = [replace(r, colour=colours.get(r.technician_id, r.colour)) for r in rows]
     waiting = [
         _waiting_item(visits[vid], reasons, clocks, tz) for vid, reasons in waiting_visits.items()
     ]
@@ -309,7 +293,14 @@ def build_board(
         rows=rows,
         # Priority 5 is the most important: it heads the list.
         waiting=sorted(waiting, key=lambda w: (-w.priority, w.visit_id)),
-        map=_map(rows, depots.values(), visits, technicians, [visits[v] for v in waiting_visits]),
+        map=build_map(
+            rows,
+            depots.values(),
+            visits,
+            technicians,
+            [visits[v] for v in waiting_visits],
+            tile_url=tile_url,
+        ),
         hours=[(f"{h:02d}:00", _pct((h - first_h) * 60, span)) for h in range(first_h, last_h)],
         alerts=_alert_views(session),
         now_pct=now_pct,
@@ -558,6 +549,7 @@ def open_complaints(
             str(c.stage),
             c.summary,
             sla.complaint_clock(c, now, warn_before_min),
+            c.visit_id,
         )
         for c, name in rows
     ]
@@ -583,75 +575,6 @@ def _alert_views(session: Session, limit: int = 12) -> list[AlertView]:
         )
         for a in rows
     ]
-
-
-# --- the map --------------------------------------------------------------------------------
-
-
-def _map(
-    rows: list[Row],
-    depots: Iterable[Depot],
-    visits: Mapping[int, Visit],
-    technicians: list[Technician],
-    waiting: list[Visit],
-) -> MapView:
-    """Routes, depots and waiting visits drawn on an equirectangular projection of their box."""
-    depots = list(depots)
-    homes = {t.id: (t.home_lat, t.home_lon) for t in technicians}
-    points = [(d.lat, d.lon) for d in depots]
-    points += [
-        (visits[b.visit_id].site.lat, visits[b.visit_id].site.lon)
-        for r in rows
-        for b in r.blocks
-        if visits[b.visit_id].site.lat is not None
-    ]
-    points += [(v.site.lat, v.site.lon) for v in waiting if v.site.lat is not None]
-    points += [homes[r.technician_id] for r in rows if r.blocks]
-    project, height = _projection(points)
-    routes = []
-    for row in rows:
-        if not row.blocks:
-            continue
-        stops = []
-        path = [project(*homes[row.technician_id])]
-        for block in row.blocks:
-            site = visits[block.visit_id].site
-            if site.lat is None:
-                continue
-            x, y = project(site.lat, site.lon)
-            path.append((x, y))
-            stops.append(MapPoint(x, y, f"{block.visit_id} {block.kind}", row.colour))
-        routes.append(MapRoute(row.name, row.colour, " ".join(f"{x},{y}" for x, y in path), stops))
-    return MapView(
-        width=MAP_WIDTH,
-        height=height,
-        depots=[MapPoint(*project(d.lat, d.lon), d.name, "#111827") for d in depots],
-        routes=routes,
-        waiting=[
-            MapPoint(*project(v.site.lat, v.site.lon), f"{v.id} {v.kind}", "#6b7280")
-            for v in waiting
-            if v.site.lat is not None
-        ],
-    )
-
-
-def _projection(points: list[tuple[float, float]]) -> tuple[Any, int]:
-    if not points:
-        return (lambda lat, lon: (MAP_WIDTH / 2, 200.0)), 400
-    lats, lons = [p[0] for p in points], [p[1] for p in points]
-    pad_lat = max(0.01, (max(lats) - min(lats)) * 0.06)
-    pad_lon = max(0.01, (max(lons) - min(lons)) * 0.06)
-    south, north = min(lats) - pad_lat, max(lats) + pad_lat
-    west, east = min(lons) - pad_lon, max(lons) + pad_lon
-    # Equirectangular: a degree of longitude is cos(latitude) as long as one of latitude.
-    squeeze = math.cos(math.radians((south + north) / 2))
-    scale = MAP_WIDTH / ((east - west) * squeeze)
-    height = max(200, min(900, round((north - south) * scale)))
-
-    def project(lat: float, lon: float) -> tuple[float, float]:
-        return round((lon - west) * squeeze * scale, 1), round((north - lat) * scale, 1)
-
-    return project, height
 
 
 # --- proposal review ------------------------------------------------------------------------

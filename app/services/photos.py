@@ -673,8 +673,15 @@ def pending_photos(session: Session, visit_id: int) -> list[Photo]:
 
 
 def signature_blob(session: Session, signature: Signature) -> PhotoBlob | None:
-    """The stored image of a signature, if its bytes arrived."""
-    return session.get(PhotoBlob, signature.sha256) if signature.sha256 else None
+    """The stored image of a signature, once whoever captured it uploaded the bytes.
+
+    The same rule as photos: naming another upload's hash does not reveal its bytes.
+    """
+    if not signature.sha256:
+        return None
+    if not holds_bytes(session, signature.captured_by_user_id, signature.sha256):
+        return None
+    return session.get(PhotoBlob, signature.sha256)
 
 
 def purge_expired_uploads(session: Session, settings: Settings) -> int:
