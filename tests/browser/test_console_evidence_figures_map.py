@@ -281,6 +281,20 @@ def _the_demo_reads_as_a_service_desk_day(
         page.click("#customer-link")
         page.wait_for_selector("#customer-name")
         shot(page, "docs-customer", full_page=True)
+        # The working day after the published one, planned by the optimizer.
+        next_day = demo_day.first_day + dt.timedelta(days=1)
+        while next_day.weekday() >= 5:
+            next_day += dt.timedelta(days=1)
+        page.goto(f"{live_server}/console/board?day={next_day}")
+        page.fill("#time-limit", "4")
+        page.click("#run-optimizer")
+        page.wait_for_selector("#progress-fill")
+        shot(page, "docs-run-progress")
+        page.wait_for_selector("#publish", timeout=120_000)
+        shot(page, "docs-proposal")
+        page.locator(".side-by-side").screenshot(
+            path=str(ARTIFACTS / "docs-proposal-timelines.png")
+        )
         page.context.clear_cookies()
         page.goto(f"{live_server}/console/login")
         shot(page, "docs-login")
