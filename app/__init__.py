@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import INSTANCE_DIR, MIGRATIONS_DIR, Settings, activate
 from app.database import db
+from app.faults import FieldServiceFlask
 
 log = logging.getLogger("app")
 
@@ -20,7 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     _configure_logging(settings)
 
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app = FieldServiceFlask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(_flask_config(settings))
     app.url_map.converters["int"] = RecordId
     app.extensions["settings"] = settings
@@ -183,7 +184,7 @@ def _register_request_guards(app: Flask, settings: Settings) -> None:
 
 
 def _remove_session(_exc: BaseException | None) -> None:
-    db.session.remove()
+    db.release()
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -86,6 +86,7 @@ def rq_worker(burst: bool) -> None:
     from rq import Worker
 
     from app.jobs import connect, queue
+    from app.jobs.warmup import warm_planner
 
     settings = current_app.extensions["settings"]
     connection = connect(settings)
@@ -94,13 +95,14 @@ def rq_worker(burst: bool) -> None:
         connection=connection,
         serializer=queue(settings, connection).serializer,
     )
+    warm_planner()  # before taking a job: no solve pays for loading the planner
     worker.work(burst=burst)
 
 
 @click.command("sla-check")
 def sla_check() -> None:
     """Run the SLA check once: re-time today's routes, warn, escalate breaches."""
-    from app.services.sla import run_check
+    from app.services.sla.check import run_check
 
     result = run_check(db.session, current_app.extensions["settings"])
     db.session.commit()

@@ -28,6 +28,7 @@ LOCALES = ("zh_CN", "en")
 DEV_SECRET_KEY = "dev-only-secret-change-me"
 APP_ENVS = ("development", "test", "production")
 MIN_SECRET_KEY_BYTES = 32
+MIN_PRODUCTION_SCRYPT_N = 2**17
 # Keys seen in examples and tutorials: as good as public.
 WEAK_SECRET_KEYS = frozenset(
     {
@@ -91,6 +92,9 @@ class Settings:
     redis_url: str | None = None
     rq_queue: str = "fieldservice"
     secret_key: str = DEV_SECRET_KEY
+    # scrypt cost N for new password hashes (r=8, p=1): 2^17 uses 128 MiB and a few tenths of
+    # a second; older hashes are redone at this cost on the user's next sign-in.
+    password_scrypt_n: int = 2**17
     upload_folder: str = str(INSTANCE_DIR / "uploads")
     access_token_ttl_s: int = 12 * 3600
     device_token_ttl_s: int = 90 * 24 * 3600
@@ -105,10 +109,15 @@ class Settings:
     photo_max_pixels: int = 40_000_000
     upload_session_ttl_hours: int = 72
     thumbnail_px: int = 320
+    # A request may make a missing thumbnail itself only when it decodes at most this many
+    # pixels (a JPEG decodes at a reduced scale); dearer ones wait for the job.
+    thumbnail_inline_max_pixels: int = 4_000_000
     # Where customers reach this server: rating links are built on it.
     public_base_url: str = "http://127.0.0.1:5000"
     # Rating pages and their photos: requests per client address per minute.
     rating_rate_limit_per_min: int = 30
+    # Public knowledge-base requests (customer search, views, votes) per client address.
+    kb_rate_limit: str = "60 per minute; 600 per hour"
     # Failed sign-ins (API token and console) allowed per account and per client address,
     # in `limits` notation; several windows make repeated failures wait longer.
     login_limit_per_account: str = "5 per minute; 20 per hour"
@@ -121,6 +130,21 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "no-reply@fieldservice.local"
     smtp_starttls: bool = False
+    # SMS and WeChat template messages: "log" writes them to the log, "webhook" posts them as
+    # signed JSON to MESSAGE_WEBHOOK_URL (the operator's bridge to their provider).
+    text_message_sender: str = "log"
+    message_webhook_url: str | None = None
+    message_webhook_secret: str | None = None
+    message_webhook_timeout_s: float = 10.0
+    # Progress links: valid this many days from the last message that carried them.
+    progress_link_ttl_days: int = 60
+    # Self-service requests (repairs, changes of a visit): per phone number and per client
+    # address, in `limits` notation.
+    customer_request_limit_per_phone: str = "5 per hour; 20 per day"
+    customer_request_limit_per_client: str = "20 per hour; 100 per day"
+    # The arrival windows customers may pick (local time) and how many days ahead, from tomorrow.
+    customer_windows: str = "09:00-12:00,13:00-17:00"
+    customer_window_days: int = 7
     # Who owns complaints opened automatically; empty means the first active admin.
     complaint_owner_email: str | None = None
     # The one travel model (dispatch.travel.GeodesicProvider) of the planner, the SLA check's
@@ -190,10 +214,15 @@ class Settings:
                 env, "UPLOAD_SESSION_TTL_HOURS", cls.upload_session_ttl_hours
             ),
             thumbnail_px=_int(env, "THUMBNAIL_PX", cls.thumbnail_px),
+            password_scrypt_n=_int(env, "PASSWORD_SCRYPT_N", cls.password_scrypt_n),
+            thumbnail_inline_max_pixels=_int(
+                env, "THUMBNAIL_INLINE_MAX_PIXELS", cls.thumbnail_inline_max_pixels
+            ),
             public_base_url=(env.get("PUBLIC_BASE_URL") or cls.public_base_url).rstrip("/"),
             rating_rate_limit_per_min=_int(
                 env, "RATING_RATE_LIMIT_PER_MIN", cls.rating_rate_limit_per_min
             ),
+            kb_rate_limit=env.get("KB_RATE_LIMIT") or cls.kb_rate_limit,
             login_limit_per_account=env.get("LOGIN_LIMIT_PER_ACCOUNT")
             or cls.login_limit_per_account,
             login_limit_per_client=env.get("LOGIN_LIMIT_PER_CLIENT") or cls.login_limit_per_client,
@@ -204,6 +233,19 @@ class Settings:
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
             smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            text_message_sender=env.get("TEXT_MESSAGE_SENDER") or cls.text_message_sender,
+            message_webhook_url=env.get("MESSAGE_WEBHOOK_URL") or None,
+            message_webhook_secret=env.get("MESSAGE_WEBHOOK_SECRET") or None,
+            message_webhook_timeout_s=_float(
+                env, "MESSAGE_WEBHOOK_TIMEOUT", cls.message_webhook_timeout_s
+            ),
+            progress_link_ttl_days=_int(env, "PROGRESS_LINK_TTL_DAYS", cls.progress_link_ttl_days),
+            customer_request_limit_per_phone=env.get("CUSTOMER_REQUEST_LIMIT_PER_PHONE")
+            or cls.customer_request_limit_per_phone,
+            customer_request_limit_per_client=env.get("CUSTOMER_REQUEST_LIMIT_PER_CLIENT")
+            or cls.customer_request_limit_per_client,
+            customer_windows=env.get("CUSTOMER_WINDOWS") or cls.customer_windows,
+            customer_window_days=_int(env, "CUSTOMER_WINDOW_DAYS", cls.customer_window_days),
             complaint_owner_email=env.get("COMPLAINT_OWNER_EMAIL") or None,
             sla_travel_kmh=_int(env, "SLA_TRAVEL_KMH", cls.sla_travel_kmh),
             travel_detour_factor=_float(env, "TRAVEL_DETOUR_FACTOR", cls.travel_detour_factor),
@@ -261,10 +303,28 @@ class Settings:
                 f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_BYTES} "
                 "random bytes (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        n = self.password_scrypt_n
+        if n < 2**10 or n & (n - 1):
+            raise ConfigError("PASSWORD_SCRYPT_N must be a power of two, at least 1024")
+        if self.is_production and n < MIN_PRODUCTION_SCRYPT_N:
+            raise ConfigError(
+                f"PASSWORD_SCRYPT_N must be at least {MIN_PRODUCTION_SCRYPT_N} in production"
+            )
         if self.access_token_ttl_s <= 0 or self.device_token_ttl_s <= 0:
             raise ConfigError("token lifetimes must be positive")
         if self.message_sender not in ("log", "smtp"):
             raise ConfigError("MESSAGE_SENDER must be 'log' or 'smtp'")
+        if self.text_message_sender not in ("log", "webhook"):
+            raise ConfigError("TEXT_MESSAGE_SENDER must be 'log' or 'webhook'")
+        if self.text_message_sender == "webhook" and not (
+            self.message_webhook_url and self.message_webhook_secret
+        ):
+            raise ConfigError(
+                "TEXT_MESSAGE_SENDER=webhook needs MESSAGE_WEBHOOK_URL and MESSAGE_WEBHOOK_SECRET"
+            )
+        if self.progress_link_ttl_days <= 0 or self.customer_window_days <= 0:
+            raise ConfigError("PROGRESS_LINK_TTL_DAYS and CUSTOMER_WINDOW_DAYS must be positive")
+        customer_windows(self.customer_windows)
         if self.sla_travel_kmh <= 0 or self.sla_check_interval_s <= 0:
             raise ConfigError("SLA_TRAVEL_KMH and SLA_CHECK_INTERVAL must be positive")
         if self.travel_detour_factor < 1.0:
@@ -276,7 +336,7 @@ class Settings:
             raise ConfigError(
                 "LUNCH_MINUTES must be positive and fit between LUNCH_EARLIEST and LUNCH_LATEST"
             )
-        if self.photo_max_bytes <= 0 or self.photo_max_pixels <= 0:
+        if min(self.photo_max_bytes, self.photo_max_pixels, self.thumbnail_inline_max_pixels) <= 0:
             raise ConfigError("photo limits must be positive")
         if self.zone_split_min_visits <= 0 or self.zone_visits <= 0:
             raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")
@@ -306,6 +366,23 @@ class Settings:
             return None
         parts = urlsplit(self.map_tile_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+
+def customer_windows(raw: str) -> list[tuple[dt.time, dt.time]]:
+    """The windows of CUSTOMER_WINDOWS ("09:00-12:00,13:00-17:00"), checked."""
+    windows = []
+    for part in raw.split(","):
+        start, _, end = part.strip().partition("-")
+        try:
+            window = (dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip()))
+        except ValueError as exc:
+            raise ConfigError(
+                f"CUSTOMER_WINDOWS must read like 09:00-12:00,13:00-17:00, got {raw!r}"
+            ) from exc
+        if window[1] <= window[0]:
+            raise ConfigError(f"CUSTOMER_WINDOWS: {part.strip()} ends before it starts")
+        windows.append(window)
+    return windows
 
 
 _active: Settings | None = None

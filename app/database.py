@@ -6,13 +6,17 @@ Plain SQLAlchemy, no Flask: `sync/`, services and jobs use it outside a request.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,6 +109,20 @@ class Database:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+    def release(self) -> None:
+        """End the scoped session; a connection the server dropped is discarded, not raised.
+
+        Closing rolls back the open transaction; when the database already cut the connection
+        (restart, failover, `pg_terminate_backend`) there is nothing to roll back, and the
+        answer already given must stand.
+        """
+        try:
+            self.session.remove()
+        except DBAPIError as exc:
+            log.warning("discarding a database connection lost at the end of a request: %s", exc)
+            self.session.registry().invalidate()
+            self.session.registry.clear()
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.database import utcnow
+from app.demo_articles import seed_articles
 from app.errors import Conflict
 from app.i18n.text import N_
 from app.models import (
@@ -36,14 +37,9 @@ from app.models import (
     VisitStatusChange,
 )
 from app.services.accounts import create_user
-from app.services.dispatching import (
-    PublishResult,
-    RunRequest,
-    compute_proposal,
-    create_run,
-    publish_run,
-    store_proposal,
-)
+from app.services.dispatching.publish import PublishResult, publish_run
+from app.services.dispatching.runs import RunRequest, create_run, store_proposal
+from app.services.dispatching.solving import compute_proposal
 from app.services.visits import record_creation, set_required_skills, set_technician_skills
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -379,6 +375,7 @@ def seed_demo_data(
     session.flush()
 
     session.add_all(SlaPolicy(**policy) for policy in SLA_POLICIES)
+    seed_articles(session, author_user_id=dispatcher.id)
     technicians = _technicians(session, rng, depots)
     customers = _customers(session, rng)
     visits = _visits(session, rng, customers, days, now)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.i18n.text import N_
+
 
 class AppError(Exception):
     """An error with a stable code, a message and an HTTP status.
@@ -84,3 +86,18 @@ class PreconditionRequired(AppError):
 class TemporarilyUnavailable(AppError):
     status = 503
     code = "temporarily_unavailable"
+
+
+class RateLimited(AppError):
+    """Too many requests from one client; `retry_after_s` becomes the Retry-After header."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            N_("too many requests; try again in %(seconds)s seconds"),
+            params={"seconds": retry_after_s},
+            details={"retry_after_s": retry_after_s},
+        )
+        self.retry_after_s = retry_after_s

@@ -41,6 +41,24 @@ class VisitCompleted(DomainEvent):
 
 
 @dataclass(frozen=True)
+class VisitStatusChanged(DomainEvent):
+    """A visit moved along the state machine (`change_id`: its status-history entry)."""
+
+    visit_id: int
+    change_id: int
+    from_status: str
+    to_status: str
+    source: str
+
+
+@dataclass(frozen=True)
+class OrderCreated(DomainEvent):
+    order_id: int
+    customer_id: int
+    actor_user_id: int | None
+
+
+@dataclass(frozen=True)
 class OrderStageChanged(DomainEvent):
     order_id: int
     from_stage: str | None
@@ -62,6 +80,14 @@ class RatingSubmitted(DomainEvent):
 class ComplaintOpened(DomainEvent):
     complaint_id: int
     customer_id: int
+
+
+@dataclass(frozen=True)
+class ComplaintAdvanced(DomainEvent):
+    complaint_id: int
+    customer_id: int
+    step_id: int
+    to_stage: str
 
 
 E = TypeVar("E", bound=DomainEvent)

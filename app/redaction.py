@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-# Rating links are /r/<token>[/...]: the token is a bearer credential for that page.
-_LINK_TOKEN = re.compile(r"(/r/)[^/\s?#\"'<>]+")
+# Rating links are /r/<token>[/...], progress links /p/<token>[/...]: each token is a bearer
+# credential for its pages.
+_LINK_TOKEN = re.compile(r"(/[rp]/)[^/\s?#\"'<>]+")
 
 
 def redact_tokens(text: str) -> str:
-    """`text` with every rating-link token replaced by `<redacted>`."""
+    """`text` with every rating- and progress-link token replaced by `<redacted>`."""
     return _LINK_TOKEN.sub(r"\1<redacted>", text)

@@ -5,6 +5,9 @@
 - install or repair completed      → a rating link is issued and sent through the outbox
 - CSAT ≤ 2 or NPS ≤ 6              → a complaint is opened and assigned; the customer is tagged
 - repair not fixed the first time  → a follow-up repair visit with the original SLA
+- order created, stage reached     → the customer gets the order's progress link
+- visit scheduled, on the way      → the customer hears the window, then the arrival estimate
+- complaint opened or moved on     → the customer hears where it stands
 
 Rules never import the HTTP layer; they read the settings the process runs with
 (a request, including a sync push), else the environment (a worker).
@@ -18,8 +21,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings, active_settings
-from app.events import OrderStageChanged, RatingSubmitted, VisitCompleted, subscribe
+from app.database import utcnow
+from app.events import (
+    ComplaintAdvanced,
+    ComplaintOpened,
+    OrderCreated,
+    OrderStageChanged,
+    RatingSubmitted,
+    VisitCompleted,
+    VisitStatusChanged,
+    subscribe,
+)
 from app.models import (
+    Complaint,
     Customer,
     FollowUpLink,
     Order,
@@ -31,8 +45,9 @@ from app.models import (
     VisitKind,
     VisitStatus,
 )
-from app.services import complaints, ratings
+from app.services import complaints, order_notices, ratings
 from app.services.customer_record import refresh_tags
+from app.services.eta import arrival_estimate
 from app.services.orders import set_order_stage
 from app.services.visits import create_visit
 
@@ -189,3 +204,53 @@ def negative_verdict_opens_complaint(session: Session, event: RatingSubmitted) -
     rating = session.get(Rating, event.rating_id)
     if rating is not None and rating.is_negative:
         complaints.open_for_rating(session, settings(), rating)
+
+
+@subscribe(OrderCreated)
+def new_order_sends_progress_link(session: Session, event: OrderCreated) -> None:
+    """The customer can follow a new order from the start."""
+    order = session.get(Order, event.order_id)
+    if order is not None:
+        order_notices.order_created(session, settings(), order)
+
+
+@subscribe(OrderStageChanged)
+def order_stage_sends_progress_link(session: Session, event: OrderStageChanged) -> None:
+    """Each stage the order reaches is announced with its progress link."""
+    order = session.get(Order, event.order_id)
+    if order is not None:
+        order_notices.stage_reached(session, settings(), order, event.to_stage)
+
+
+@subscribe(VisitStatusChanged)
+def visit_progress_tells_customer(session: Session, event: VisitStatusChanged) -> None:
+    """A booked visit is announced with its window; a technician setting off, with the ETA."""
+    if event.to_status not in (VisitStatus.SCHEDULED, VisitStatus.EN_ROUTE):
+        return
+    visit = session.get(Visit, event.visit_id)
+    if visit is None:
+        return
+    current = settings()
+    if event.to_status == VisitStatus.SCHEDULED:
+        order_notices.visit_scheduled(session, current, visit, event.change_id)
+        return
+    eta = arrival_estimate(session, current, visit, utcnow())
+    order_notices.on_the_way(session, current, visit, event.change_id, eta)
+
+
+@subscribe(ComplaintOpened)
+def opened_complaint_tells_customer(session: Session, event: ComplaintOpened) -> None:
+    """The customer learns their complaint is registered."""
+    complaint = session.get(Complaint, event.complaint_id)
+    if complaint is not None:
+        order_notices.complaint_update(session, settings(), complaint, "opened")
+
+
+@subscribe(ComplaintAdvanced)
+def complaint_progress_tells_customer(session: Session, event: ComplaintAdvanced) -> None:
+    """The customer hears when their complaint is taken on, acted upon and closed."""
+    if event.to_stage not in ("assigned", "corrective_action", "closed"):
+        return
+    complaint = session.get(Complaint, event.complaint_id)
+    if complaint is not None:
+        order_notices.complaint_update(session, settings(), complaint, f"step:{event.step_id}")

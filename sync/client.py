@@ -24,6 +24,8 @@ from typing import Any, Protocol
 PROTOCOL_VERSION = 1
 SCHEMA_VERSION = 1
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
+# Batch refusals the phone leaves by renumbering its outbox from the server's count.
+RENUMBER_CODES = frozenset({"mutation_sequence_gap", "mutation_id_reused"})
 
 
 class TransportError(Exception):
@@ -158,6 +160,17 @@ class LocalStore:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def articles(self, fault_cause: str | None = None) -> list[dict[str, Any]]:
+        """Knowledge-base articles the server sent for this phone's visits, by title.
+
+        With `fault_cause`, only those filed under it (what a repair checklist links to).
+        """
+        rows = self.db.execute("SELECT data FROM records WHERE entity = 'article'")
+        found = [json.loads(data) for (data,) in rows]
+        if fault_cause is not None:
+            found = [a for a in found if fault_cause in a.get("fault_causes", [])]
+        return sorted(found, key=lambda a: (a["title"], a["id"]))
+
     # -- the outbox
     def enqueue(
         self,
@@ -183,6 +196,25 @@ class LocalStore:
             )
             self._set("next_mutation_id", mutation_id + 1)
         return mutation_id
+
+    def renumber(self, last_acked: int) -> None:
+        """Number the whole outbox again from `last_acked + 1`, keeping its order and content.
+
+        The way out of `mutation_sequence_gap` / `mutation_id_reused` (e.g. an app reinstalled
+        with an old outbox): the server's count is the one that holds.
+        """
+        with self._transaction():
+            rows = self.db.execute(
+                "SELECT mutation_id FROM outbox ORDER BY mutation_id"
+            ).fetchall()
+            # Two passes through negative ids, so no new id collides with an old one.
+            for n, (old,) in enumerate(rows, start=1):
+                self.db.execute(
+                    "UPDATE outbox SET mutation_id = ? WHERE mutation_id = ?", (-n, old)
+                )
+            self.db.execute("UPDATE outbox SET mutation_id = ? - mutation_id", (last_acked,))
+            self._set("last_acked", last_acked)
+            self._set("next_mutation_id", last_acked + len(rows) + 1)
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -312,10 +344,18 @@ class SyncClient:
 
     def push_all(self, report: SyncReport | None = None) -> SyncReport:
         report = report or SyncReport()
+        renumbered = False
         while batch := self.store.pending(self.push_batch):
-            body = self._call(
-                "/mobile/v1/sync/push", {**self._envelope(), "mutations": batch}, report
-            )
+            try:
+                body = self._call(
+                    "/mobile/v1/sync/push", {**self._envelope(), "mutations": batch}, report
+                )
+            except SyncError as exc:
+                if exc.code not in RENUMBER_CODES or renumbered:
+                    raise
+                self.store.renumber(exc.body["details"]["last_acked_mutation_id"])
+                renumbered = True
+                continue
             self.store.acknowledge(body["results"], body["last_acked_mutation_id"])
             report.pushed += len(body["results"])
             report.rejected += [r for r in body["results"] if r["outcome"] == "rejected"]

@@ -61,15 +61,31 @@ class Mutation:
     device_time: dt.datetime | None = None
 
     def content_hash(self) -> str:
-        """A digest of everything the device said, to tell a retry from a reused id."""
+        """A digest of everything the device said, to tell a retry from a reused id.
+
+        `device_time` counts as an instant: the same moment written with another UTC offset
+        (a phone that changed time zone between two sends) is the same mutation.
+        """
+        instant = self.device_time.astimezone(dt.UTC) if self.device_time else None
+        return self._digest(instant.isoformat() if instant else None)
+
+    def legacy_content_hash(self) -> str:
+        """The digest receipts stored before `content_hash` read the time as an instant."""
+        return self._digest(self.device_time.isoformat() if self.device_time else None)
+
+    def _digest(self, device_time: str | None) -> str:
         body = {
             "name": self.name,
             "args": self.args,
             "base_version": self.base_version,
-            "device_time": self.device_time.isoformat() if self.device_time else None,
+            "device_time": device_time,
         }
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def matches(self, receipt_hash: str) -> bool:
+        """Whether a stored receipt's digest is this mutation's (either digest form)."""
+        return receipt_hash in (self.content_hash(), self.legacy_content_hash())
 
 
 @dataclass
@@ -261,23 +277,34 @@ def _receipts(session: Session, device: Device, ids: list[int]) -> dict[int, Mut
 def _check_batch(
     device: Device, mutations: list[Mutation], receipts: dict[int, MutationReceipt]
 ) -> None:
-    """Refuse the whole batch for a reused id or a gap; nothing is applied then."""
+    """Refuse the whole batch for a reused id or a gap; nothing is applied then.
+
+    Both answers carry `last_acked_mutation_id`: the phone renumbers its outbox from the next id
+    and sends again (every mutation is safe to apply twice, so that is always allowed).
+    """
     expected = device.last_acked_mutation_id + 1
     for mutation in mutations:
         if mutation.id < expected:
             receipt = receipts.get(mutation.id)
-            if receipt is None or receipt.content_hash != mutation.content_hash():
+            if receipt is None or not mutation.matches(receipt.content_hash):
                 raise MutationIdReused(
                     "mutation id %(id)s was already used for different content",
                     params={"id": mutation.id},
-                    details={"mutation_id": mutation.id},
+                    details={
+                        "mutation_id": mutation.id,
+                        "last_acked_mutation_id": device.last_acked_mutation_id,
+                    },
                 )
             continue
         if mutation.id != expected:
             raise MutationSequenceGap(
                 "mutation ids must follow each other; expected %(expected)s, got %(got)s",
                 params={"expected": expected, "got": mutation.id},
-                details={"expected": expected, "got": mutation.id},
+                details={
+                    "expected": expected,
+                    "got": mutation.id,
+                    "last_acked_mutation_id": device.last_acked_mutation_id,
+                },
             )
         expected += 1
 
@@ -318,7 +345,7 @@ def _run(ctx: Context, spec: Spec, args: dict[str, Any]) -> Outcome:
         Visit, args["visit_id"], with_for_update=True, options=[lazyload(Visit.required_skills)]
     )
     if visit is None:
-        raise NotFound("visit %(id)s does not exist", params={"id": args["visit_id"]})
+        return _review_deleted(ctx, args["visit_id"])
     reason = _review_reason(ctx, visit)
     if reason is None:
         seen_version = visit.version
@@ -361,21 +388,57 @@ def _run(ctx: Context, spec: Spec, args: dict[str, Any]) -> Outcome:
     )
 
 
+def _review_deleted(ctx: Context, visit_id: int) -> Outcome:
+    """Work for a visit deleted while the phone was offline: nothing to apply it to, so the
+    whole mutation goes to a dispatcher. A visit never given to this technician stays unknown."""
+    if not _was_assigned(ctx, visit_id):
+        raise NotFound("visit %(id)s does not exist", params={"id": visit_id})
+    ctx.session.add(
+        VisitReview(
+            visit_id=None,
+            technician_id=ctx.technician_id,
+            device_pk=ctx.device.id,
+            mutation_id=ctx.mutation.id,
+            mutation_name=ctx.mutation.name,
+            reason="deleted",
+            details={
+                "visit_id": visit_id,
+                "args": ctx.mutation.args,
+                "device_time": ctx.actor.device_time.isoformat() if ctx.actor.device_time else None,
+                "kept": False,
+            },
+        )
+    )
+    ctx.session.flush()
+    return Outcome(
+        FOR_REVIEW,
+        "deleted",
+        f"visit {visit_id} was deleted; a dispatcher will review",
+        {"kept": False},
+    )
+
+
+def _was_assigned(ctx: Context, visit_id: int) -> bool:
+    return (
+        ctx.session.scalar(
+            select(VisitAssignment.id)
+            .where(
+                VisitAssignment.visit_id == visit_id,
+                VisitAssignment.technician_id == ctx.technician_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _review_reason(ctx: Context, visit: Visit) -> str | None:
     """None when the visit is the technician's to work on, else why it needs review.
 
     A visit never assigned to this technician answers NotFound (its existence does not leak).
     """
     if visit.technician_id != ctx.technician_id:
-        was_assigned = ctx.session.scalar(
-            select(VisitAssignment.id)
-            .where(
-                VisitAssignment.visit_id == visit.id,
-                VisitAssignment.technician_id == ctx.technician_id,
-            )
-            .limit(1)
-        )
-        if was_assigned is None:
+        if not _was_assigned(ctx, visit.id):
             raise NotFound("visit %(id)s does not exist", params={"id": visit.id})
         return "reassigned"
     if visit.status == VisitStatus.CANCELLED:

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.models import (
+    Article,
     ChecklistAnswer,
     ChecklistTemplate,
     Customer,
@@ -34,6 +35,7 @@ ENTITY_MODELS: dict[str, type] = {
     "site": Site,
     "order": Order,
     "template": ChecklistTemplate,
+    "article": Article,
 }
 VISIT_CHILDREN: dict[str, type] = {
     "note": VisitNote,
@@ -41,8 +43,10 @@ VISIT_CHILDREN: dict[str, type] = {
     "photo": Photo,
     "signature": Signature,
 }
-KEY_KINDS = {"v": "visit", "c": "customer", "s": "site", "o": "order"}
-_INT_IDS = {"visit", "answer", "customer", "site", "order", "template"}
+KEY_KINDS = {"v": "visit", "c": "customer", "s": "site", "o": "order", "a": "article"}
+_INT_IDS = {"visit", "answer", "customer", "site", "order", "template", "article"}
+# Server-side helpers a phone has no use for: the search index text of an article.
+_NOT_SENT = {"article": frozenset({"search_text"})}
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,12 @@ def _value(value: Any) -> Any:
 
 
 def serialize(entity: str, record: Any) -> dict[str, Any]:
-    """A whole record: every column, plus a visit's required skills."""
+    """A whole record: every column (an article's search text aside), plus a visit's skills."""
+    hidden = _NOT_SENT.get(entity, frozenset())
     data = {
-        attr.key: _value(getattr(record, attr.key)) for attr in inspect(type(record)).column_attrs
+        attr.key: _value(getattr(record, attr.key))
+        for attr in inspect(type(record)).column_attrs
+        if attr.key not in hidden
     }
     if entity == "visit":
         data["required_skills"] = [

@@ -329,3 +329,36 @@ def measure_visits_tomorrow(count: int) -> list[models.Visit]:
         )
         for i in range(count)
     ]
+
+
+def article(
+    title: str = "柜门关不严怎么办",
+    body: str = "调节**铰链**的螺丝让柜门对齐。",
+    *,
+    published: bool = True,
+    audience: models.ArticleAudience = models.ArticleAudience.TECHNICIAN,
+    language: str = "zh_CN",
+    product_lines: tuple[str, ...] = (),
+    visit_kinds: tuple[models.VisitKind, ...] = (),
+    fault_causes: tuple[str, ...] = (),
+) -> models.Article:
+    """An article written through the service (rendered, searchable, with history), saved."""
+    from app.services import articles
+
+    session = _session()
+    draft = articles.ArticleDraft(
+        title=title,
+        body=body,
+        language=language,
+        audience=audience,
+        product_lines=product_lines,
+        visit_kinds=visit_kinds,
+        fault_causes=fault_causes,
+    )
+    written = articles.create_article(session, draft, user_id=None)
+    if published:
+        articles.set_status(
+            session, written, models.ArticleStatus.PUBLISHED, expected_version=None, user_id=None
+        )
+    session.commit()
+    return written

@@ -5,15 +5,21 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from app.api import (
+    articles,
     auth,
     checklists,
     complaints,
+    customer_requests,
     customers,
     customers_record,
     dispatch,
+    help_pages,
+    kb,
     metrics,
     photos,
+    progress,
     ratings,
+    repair_pages,
     reviews,
     sla,
     staff,
@@ -43,5 +49,12 @@ def register_blueprints(api: Api) -> None:
         ratings.links,
         metrics.blp,
         sla.blp,
+        progress.blp,
+        repair_pages.blp,
+        customer_requests.blp,
+        articles.blp,
+        kb.blp,
+        help_pages.blp,
+        customer_requests.preferences,
     ):
         api.register_blueprint(blueprint)

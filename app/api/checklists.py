@@ -11,7 +11,7 @@ from marshmallow import validate
 from sqlalchemy import select
 
 from app.api.concurrency import check_update
-from app.api.fields import RecordSchema, Strict, patch_of
+from app.api.fields import JsonBoolean, RecordSchema, Strict, patch_of
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, requires
 from app.database import db
@@ -29,7 +29,7 @@ class ChecklistItemSchema(Strict):
     )
     label = ma.fields.String(required=True, validate=validate.Length(1, 200))
     type = ma.fields.String(required=True, validate=validate.OneOf(ITEM_TYPES))
-    required = ma.fields.Boolean(load_default=True)
+    required = JsonBoolean(load_default=True)
     choices = ma.fields.List(ma.fields.String(), load_default=None, allow_none=True)
     min_photos = ma.fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(1, 20)
@@ -41,7 +41,7 @@ class ChecklistTemplateSchema(RecordSchema):
     kind = ma.fields.Enum(VisitKind, by_value=True, required=True)
     name = ma.fields.String(required=True, validate=validate.Length(1, 120))
     items = ma.fields.List(ma.fields.Nested(ChecklistItemSchema), required=True)
-    active = ma.fields.Boolean(load_default=True)
+    active = JsonBoolean(load_default=True)
 
     @ma.validates("items")
     def _unique_keys(self, items: list[dict[str, Any]], **_: Any) -> None:

@@ -17,7 +17,7 @@ from app.api.security import ANY_ROLE, STAFF, current_user, requires
 from app.database import db
 from app.models import Customer, CustomerTier, Order, OrderStage, Site
 from app.services import access
-from app.services.orders import set_order_stage
+from app.services.orders import create_order, set_order_stage
 from app.services.records import apply_changes, delete_record, get_or_404
 
 customers = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -200,8 +200,8 @@ class Orders(MethodView):
         """Create an order"""
         data.pop("version", None)
         access.check_order_links(db.session, data)
-        order = Order(**data)
-        db.session.add(order)
+        # Through the service: the order's first stage is dated and its progress link sent.
+        order = create_order(db.session, data, actor_user_id=current_user().id)
         db.session.commit()
         return order
 

@@ -11,14 +11,16 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
 
-from app.api.fields import BoundedDate, Strict, aware_datetime
+from app.api.fields import BoundedDate, JsonBoolean, Strict, aware_datetime
 from app.api.pagination import SelectPage
 from app.api.security import STAFF, current_user, requires
 from app.api.settings import local_zone, settings
 from app.database import db, utcnow
 from app.jobs.dispatching import start_solving
 from app.models import DispatchRun, RunStatus, Visit
-from app.services import day_start, dispatching, run_health
+from app.services import day_start, run_health
+from app.services.dispatching import insertion, publish, runs
+from app.services.dispatching.proposal import from_json, to_json
 from app.services.records import get_or_404
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
@@ -43,7 +45,7 @@ class RunRequestSchema(Strict):
         load_default=list,
     )
     time_limit_s = ma.fields.Float(load_default=10.0, validate=validate.Range(1, 600))
-    keep_published = ma.fields.Boolean(
+    keep_published = JsonBoolean(
         load_default=False,
         metadata={
             "description": "Keep published visits with their technicians: one the planner "
@@ -57,6 +59,28 @@ class RunRequestSchema(Strict):
         today = utcnow().astimezone(local_zone()).date()
         if abs((value - today).days) > HORIZON_DAYS:
             raise ma.ValidationError(f"must be within {HORIZON_DAYS} days of today")
+
+
+class ProposalField(ma.fields.Dict):
+    """The stored proposal, read into the typed proposal and written back: the API serves
+    exactly the shape `app.services.dispatching.proposal` defines."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else to_json(from_json(value))
+
+
+class ReasonSchema(Strict):
+    code = ma.fields.String()
+    message = ma.fields.String()
+    details = ma.fields.Dict()
+
+
+class RouteStopSchema(Strict):
+    visit_id = ma.fields.Integer()
+    technician_id = ma.fields.Integer()
+    day = ma.fields.Date()
+    planned_start = aware_datetime()
+    sequence = ma.fields.Integer()
 
 
 class RunZoneSchema(Strict):
@@ -110,7 +134,7 @@ class RunSchema(Strict):
         allow_none=True, metadata={"description": "The failed run this run retries"}
     )
     published_at = aware_datetime(allow_none=True)
-    proposal = ma.fields.Dict(
+    proposal = ProposalField(
         allow_none=True,
         metadata={
             "description": "routes, assignments, unassigned (with reasons naming technicians), "
@@ -138,7 +162,7 @@ class RunSummarySchema(RunSchema):
 
 class UnscheduledSchema(Strict):
     visit_id = ma.fields.Integer()
-    reasons = ma.fields.List(ma.fields.Dict())
+    reasons = ma.fields.List(ma.fields.Nested(ReasonSchema))
 
 
 class PublishResultSchema(Strict):
@@ -177,7 +201,7 @@ class Runs(MethodView):
         first_day = data.pop("first_day", None) or (
             utcnow().astimezone(local_zone()).date() + dt.timedelta(days=1)
         )
-        request = dispatching.RunRequest(
+        request = runs.RunRequest(
             first_day=first_day,
             days=data["days"],
             technician_ids=tuple(data["technician_ids"]),
@@ -186,7 +210,7 @@ class Runs(MethodView):
             time_limit_s=data["time_limit_s"],
             keep_published=data["keep_published"],
         )
-        run = dispatching.create_run(db.session, request, user_id=current_user().id)
+        run = runs.create_run(db.session, request, user_id=current_user().id)
         db.session.commit()
         return _solve(run)
 
@@ -240,7 +264,7 @@ class PublishRun(MethodView):
         transaction; the result must fit every technician's day as it is now.
         """
         run = get_or_404(db.session, DispatchRun, run_id)
-        result = dispatching.publish_run(
+        result = publish.publish_run(
             db.session, run, user_id=current_user().id, tz=local_zone()
         )
         db.session.commit()
@@ -254,18 +278,18 @@ class PublishRun(MethodView):
 
 class InsertionRequestSchema(Strict):
     visit_id = ma.fields.Integer(required=True)
-    apply = ma.fields.Boolean(
+    apply = JsonBoolean(
         load_default=False, metadata={"description": "Assign the visit at once"}
     )
 
 
 class InsertionResultSchema(Strict):
     visit_id = ma.fields.Integer()
-    assignment = ma.fields.Dict(allow_none=True)
-    reasons = ma.fields.List(ma.fields.Dict())
+    assignment = ma.fields.Nested(RouteStopSchema, allow_none=True)
+    reasons = ma.fields.List(ma.fields.Nested(ReasonSchema))
     applied = ma.fields.Boolean()
     route = ma.fields.List(
-        ma.fields.Dict(),
+        ma.fields.Nested(RouteStopSchema),
         metadata={"description": "The technician-day's route, re-timed (saved whole on apply)"},
     )
 
@@ -278,7 +302,7 @@ class Insertions(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Fit one urgent visit into its day's published plan (cheapest insertion, no re-solve)"""
         visit = get_or_404(db.session, Visit, data["visit_id"])
-        result = dispatching.insert_urgent(
+        result = insertion.insert_urgent(
             db.session, visit, tz=local_zone(), apply=data["apply"], user_id=current_user().id
         )
         db.session.commit()

@@ -9,7 +9,14 @@ import marshmallow as ma
 from flask import Flask, Response, jsonify, request
 from flask_babel import gettext
 from flask_smorest import Api
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -107,6 +114,14 @@ class FieldServiceApi(Api):
 
     ERROR_SCHEMA = ErrorSchema
 
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        from app.api.contract import complete
+
+        # Served document and `flask openapi` alike: what the decorators cannot say.
+        built = self.spec.to_dict
+        self.spec.to_dict = lambda: complete(built())  # type: ignore[method-assign]
+
     def handle_http_exception(self, error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
         data = getattr(error, "data", None) or {}
@@ -121,9 +136,10 @@ class FieldServiceApi(Api):
             message = N_("the request has invalid or unknown fields")
         elif status == 500:
             message = N_("an unexpected error occurred; it has been logged")
-        return error_response(
-            status, code, gettext(message or error.name), errors, headers=data.get("headers")
-        )
+        # Werkzeug's own headers first (405 names the allowed methods in `Allow`).
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
+        return error_response(status, code, gettext(message or error.name), errors, headers=headers)
 
 
 def _is_json_decode_error(errors: dict[str, Any]) -> bool:
@@ -176,7 +192,10 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(OperationalError)
-    def _db_down(error: OperationalError) -> tuple[Response, int]:
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PendingRollbackError)
+    def _db_down(error: Exception) -> tuple[Response, int]:
         log.error("database unavailable during %s %s: %s", request.method, request.path, error)
         return error_response(
             503,

@@ -52,6 +52,15 @@ def aware_datetime(**kwargs: Any) -> ma.fields.AwareDateTime:
     return UTCDateTimeField(format="iso", **kwargs)
 
 
+class JsonBoolean(ma.fields.Boolean):
+    """A JSON `true` or `false`, nothing else: `0`, `1` and `"yes"` are not booleans."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class Strict(ma.Schema):
     """Unknown fields are refused, not silently dropped."""
 

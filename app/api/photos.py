@@ -16,7 +16,6 @@ the bytes; until the bytes arrive the photo shows as `pending`.
 
 from __future__ import annotations
 
-import io
 import uuid
 from typing import Any
 
@@ -32,7 +31,7 @@ from app.api.settings import settings
 from app.database import db
 from app.errors import NotFound, ValidationFailed
 from app.models import Photo, PhotoBlob, PhotoKind
-from app.services import access
+from app.services import access, thumbnails
 from app.services import photos as photo_service
 from app.services.photos import PhotoMetadata, PhotoView
 
@@ -266,14 +265,10 @@ def content_response(blob: PhotoBlob) -> Response:
 
 
 def thumbnail_response(blob: PhotoBlob) -> Response:
-    """The stored thumbnail, or one made now if the job has not run yet."""
+    """The stored thumbnail (made on this first request only when that is cheap)."""
     current = settings()
-    store = photo_service.blob_store(current)
-    key = photo_service.thumbnail_key(blob.sha256)
-    if store.exists(key):
-        return _image_response(store.open(key), "image/jpeg", key)
-    data = photo_service.render_thumbnail(store, blob.sha256, current.thumbnail_px)
-    return _image_response(io.BytesIO(data), "image/jpeg", key)
+    key = thumbnails.thumbnail(current, blob)
+    return _image_response(photo_service.blob_store(current).open(key), "image/jpeg", key)
 
 
 def _image_response(stream: Any, mimetype: str, etag: str) -> Response:

@@ -20,7 +20,7 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews")
 
 class ReviewSchema(Strict):
     id = ma.fields.Integer()
-    visit_id = ma.fields.Integer()
+    visit_id = ma.fields.Integer(allow_none=True)
     technician_id = ma.fields.Integer(allow_none=True)
     mutation_name = ma.fields.String()
     reason = ma.fields.String()

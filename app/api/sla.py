@@ -10,15 +10,19 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
 
-from app.api.fields import Strict, aware_datetime
+from app.api.fields import JsonBoolean, Strict, aware_datetime
 from app.api.fields import priority as priority_field
 from app.api.pagination import SelectPage
 from app.api.security import STAFF, requires
 from app.api.settings import local_zone, settings
 from app.database import db, utcnow
 from app.models import CustomerTier, Role, SlaAlert, SlaPolicy, Visit, VisitKind
-from app.services import sla
 from app.services.records import get_or_404
+from app.services.sla.check import CheckResult, run_check
+from app.services.sla.clocks import visit_clocks
+from app.services.sla.policies import active_policies, policy_for, save_policy
+from app.services.sla.progress import progress_of
+from app.services.sla.projection import project_day
 from app.services.travel import travel_model
 
 blp = Blueprint("sla", __name__, url_prefix="/api/v1/sla", description="SLA policies and alerts")
@@ -33,7 +37,7 @@ class PolicySchema(Strict):
     response_min = ma.fields.Integer(required=True, validate=validate.Range(1, 365 * 24 * 60))
     resolution_min = ma.fields.Integer(required=True, validate=validate.Range(1, 365 * 24 * 60))
     warn_before_min = ma.fields.Integer(load_default=60, validate=validate.Range(0, 7 * 24 * 60))
-    active = ma.fields.Boolean(load_default=True)
+    active = JsonBoolean(load_default=True)
 
 
 class AlertSchema(Strict):
@@ -88,7 +92,7 @@ class Policies(MethodView):
     @blp.response(201, PolicySchema)
     def post(self, data: dict[str, Any]) -> SlaPolicy:
         """Create a policy (one per kind, priority and tier; empty matches any)"""
-        policy = sla.save_policy(db.session, SlaPolicy(), data)
+        policy = save_policy(db.session, SlaPolicy(), data)
         db.session.commit()
         return policy
 
@@ -100,7 +104,7 @@ class PolicyById(MethodView):
     @blp.response(200, PolicySchema)
     def patch(self, data: dict[str, Any], policy_id: int) -> SlaPolicy:
         """Change a policy's scope or targets"""
-        policy = sla.save_policy(db.session, get_or_404(db.session, SlaPolicy, policy_id), data)
+        policy = save_policy(db.session, get_or_404(db.session, SlaPolicy, policy_id), data)
         db.session.commit()
         return policy
 
@@ -128,17 +132,17 @@ class VisitClocks(MethodView):
         """A visit's response and resolution clocks, projected from today's progress"""
         visit = get_or_404(db.session, Visit, visit_id)
         now, tz = utcnow(), local_zone()
-        policy = sla.policy_for(
-            sla.active_policies(db.session), visit.kind, visit.priority, visit.customer.tier
+        policy = policy_for(
+            active_policies(db.session), visit.kind, visit.priority, visit.customer.tier
         )
-        projections = sla.project_day(
+        projections = project_day(
             db.session, now.astimezone(tz).date(), tz, now, travel_model(settings())
         )
-        clocks = sla.visit_clocks(
+        clocks = visit_clocks(
             visit,
             policy,
             now,
-            progress=sla.progress_of(db.session, [visit.id]).get(visit.id),
+            progress=progress_of(db.session, [visit.id]).get(visit.id),
             projection=projections.get(visit.id),
         )
         return {"visit_id": visit.id, "policy_id": policy.id if policy else None, "clocks": clocks}
@@ -148,8 +152,8 @@ class VisitClocks(MethodView):
 class Check(MethodView):
     @requires(*STAFF)
     @blp.response(200, CheckResultSchema)
-    def post(self) -> sla.CheckResult:
+    def post(self) -> CheckResult:
         """Run the SLA check now (the scheduler runs it every few minutes)"""
-        result = sla.run_check(db.session, settings())
+        result = run_check(db.session, settings())
         db.session.commit()
         return result

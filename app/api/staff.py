@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.api.concurrency import check_update
 from app.api.fields import (
     BoundedDate,
+    JsonBoolean,
     Latitude,
     ListQuery,
     Longitude,
@@ -26,13 +27,14 @@ from app.api.fields import (
 from app.api.pagination import SelectPage
 from app.api.security import ANY_ROLE, STAFF, current_user, requires
 from app.config import LOCALES
-from app.database import db
+from app.database import db, utcnow
 from app.errors import NotFound
 from app.models import Depot, Role, Skill, Technician, User
 from app.models.technicians import WEEKDAYS
 from app.services import accounts
 from app.services.access import technician_id_of
 from app.services.records import apply_changes, delete_record, ensure_unique, get_or_404
+from app.services.technicians import refuse_stranding_published_work
 from app.services.visits import set_technician_skills
 
 users = Blueprint("users", __name__, url_prefix="/api/v1/users")
@@ -60,7 +62,7 @@ class UserSchema(Strict):
     email = ma.fields.Email(required=True)
     name = ma.fields.String(required=True, validate=validate.Length(1, 120))
     role = ma.fields.Enum(Role, by_value=True, required=True)
-    active = ma.fields.Boolean(load_default=True)
+    active = JsonBoolean(load_default=True)
     password = ma.fields.String(load_only=True, required=True, validate=validate.Length(8, 200))
     language = _language_field()
 
@@ -68,7 +70,7 @@ class UserSchema(Strict):
 class UserUpdateSchema(Strict):
     name = ma.fields.String(validate=validate.Length(1, 120))
     role = ma.fields.Enum(Role, by_value=True)
-    active = ma.fields.Boolean()
+    active = JsonBoolean()
     password = ma.fields.String(load_only=True, validate=validate.Length(8, 200))
     language = _language_field()
 
@@ -134,7 +136,7 @@ class TechnicianSchema(RecordSchema):
         validate=_validate_shift_pattern,
     )
     days_off = ma.fields.List(StoredDate(), load_default=list)
-    active = ma.fields.Boolean(load_default=True)
+    active = JsonBoolean(load_default=True)
     skills = ma.fields.List(ma.fields.Nested(SkillLevelSchema), load_default=list)
 
     @ma.validates("time_zone")
@@ -403,11 +405,20 @@ class TechnicianById(MethodView):
     @requires(*STAFF)
     @technicians.arguments(patch_of(TechnicianSchema))
     @technicians.response(200, TechnicianSchema)
+    @technicians.alt_response(
+        409, description="A stale version, or published visits the change would strand"
+    )
     def patch(self, data: dict[str, Any], technician_id: int) -> Technician:
-        """Update a technician (send If-Match or `version`)"""
+        """Update a technician (send If-Match or `version`)
+
+        Refused with 409 `published_work_affected` (naming the visits in `details.visit_ids`)
+        when the change would leave published visits infeasible: a skill they need removed,
+        their shift or day gone, the technician deactivated. Move or unschedule them first.
+        """
         technician = get_or_404(db.session, Technician, technician_id)
         check_update(technician, data)
         _save_technician(technician, data)
+        refuse_stranding_published_work(db.session, technician, utcnow())
         db.session.commit()
         return technician
 

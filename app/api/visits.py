@@ -12,6 +12,7 @@ from marshmallow import validate
 from app.api.concurrency import expected_version
 from app.api.fields import (
     BoundedDate,
+    JsonBoolean,
     ListQuery,
     RecordSchema,
     Strict,
@@ -46,7 +47,7 @@ class VisitSchema(RecordSchema):
     window_start = aware_datetime(allow_none=True)
     window_end = aware_datetime(allow_none=True)
     sla_due = aware_datetime(allow_none=True)
-    sla_hard = ma.fields.Boolean(load_default=False)
+    sla_hard = JsonBoolean(load_default=False)
     priority = priority_field(load_default=3)
     technician_id = ma.fields.Integer(allow_none=True)
     planned_start = aware_datetime(allow_none=True)

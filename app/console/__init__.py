@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.console import articles as _articles  # noqa: F401 - registers the article pages
+from app.console import inbox  # noqa: F401  (registers the inbox pages on the blueprint)
 from app.console.views import console
 
 

@@ -6,8 +6,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.services.board.colours import NONE_COLOUR
 from app.services.metrics import Point, Series
-from app.services.palette import NONE_COLOUR
 
 WIDTH, HEIGHT = 560, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28

@@ -49,18 +49,27 @@ from app.models import (
     VisitStatusChange,
 )
 from app.services import (
-    board,
+    article_feedback,
+    articles,
     day_start,
-    dispatching,
     headlines,
     metrics,
-    palette,
     photos,
     run_health,
-    sla,
 )
+from app.services.board import colours, edits, reasons, review, timeline
+from app.services.board.panels import ComplaintClock
 from app.services.customer_record import build_record
+from app.services.dispatching.proposal import proposal_of
+from app.services.dispatching.publish import publish_run as publish_proposal
+from app.services.dispatching.runs import RunRequest, create_run
 from app.services.records import check_version, get_or_404
+from app.services.sla.alerts import open_alerts
+from app.services.sla.check import run_check
+from app.services.sla.clocks import visit_clocks
+from app.services.sla.policies import active_policies, policy_for
+from app.services.sla.progress import progress_of as reported_progress
+from app.services.sla.projection import project_day
 from app.services.travel import travel_model
 from app.services.visit_evidence import visit_evidence
 
@@ -99,9 +108,9 @@ def _csrf_token() -> str:
 
 
 @console.app_template_global("complaint_url")
-def _complaint_url(complaint: Complaint | board.ComplaintClock) -> str:
+def _complaint_url(complaint: Complaint | ComplaintClock) -> str:
     """Where a complaint reads in full: on its visit's page, else on its customer's record."""
-    number = complaint.complaint_id if isinstance(complaint, board.ComplaintClock) else complaint.id
+    number = complaint.complaint_id if isinstance(complaint, ComplaintClock) else complaint.id
     anchor = f"complaint-{number}"
     if complaint.visit_id is not None:
         return url_for("console.visit_page", visit_id=complaint.visit_id, _anchor=anchor)
@@ -179,6 +188,7 @@ def login() -> Any:
         except NotAuthenticated:
             error = gettext("Wrong email or password.")
         else:
+            db.session.commit()  # keeps a password hash redone at today's cost
             if user.role not in STAFF:
                 error = gettext("The console is for dispatchers and admins.")
             else:
@@ -260,12 +270,12 @@ def board_page() -> str:
     if current.jobs_inline:
         # Without a scheduler, opening the board is what keeps the SLA clocks acting.
         try:
-            sla.run_check(db.session, current, now)
+            run_check(db.session, current, now)
             db.session.commit()
         except IntegrityError:
             # Another dispatcher's page raised the same alert a moment ago: theirs stands.
             db.session.rollback()
-    view = board.build_board(
+    view = timeline.build_board(
         db.session,
         day,
         local_zone(),
@@ -317,8 +327,8 @@ def dispatch_today() -> Any:
 # --- optimizer runs --------------------------------------------------------------------------
 
 
-def _start_run(params: dispatching.RunRequest) -> DispatchRun:
-    run = dispatching.create_run(db.session, params, user_id=auth.current_user().id)
+def _start_run(params: RunRequest) -> DispatchRun:
+    run = create_run(db.session, params, user_id=auth.current_user().id)
     db.session.commit()
     start_solving(settings(), run.id)
     return run
@@ -343,7 +353,7 @@ def start_run() -> Any:
         raise ValidationFailed(
             "the time limit is 1 to 600 seconds", fields={"time_limit_s": ["1..600"]}
         )
-    run = _start_run(dispatching.RunRequest(first_day=first_day, time_limit_s=limit))
+    run = _start_run(RunRequest(first_day=first_day, time_limit_s=limit))
     if auth.wants_json():
         return jsonify(id=run.id, url=url_for("console.run_page", run_id=run.id)), 202
     return redirect(url_for("console.run_page", run_id=run.id))
@@ -407,26 +417,27 @@ def run_page(run_id: int) -> str:
     run = _checked_run(run_id)
     day = dt.date.fromisoformat(run.params["first_day"])
     context: dict[str, Any] = {"run": run, "day": day, "progress": progress_of(run)}
-    if run.proposal is not None:
+    proposal = proposal_of(run)
+    if proposal is not None:
         tz, now, travel = local_zone(), utcnow(), travel_model(settings())
-        published = board.build_board(db.session, day, tz, now, travel=travel)
+        published = timeline.build_board(db.session, day, tz, now, travel=travel)
         context.update(
             published=published,
-            proposed=board.build_board(
+            proposed=timeline.build_board(
                 db.session,
                 day,
                 tz,
                 now,
                 travel=travel,
-                plan=board.proposed_plan(run, day, local_zone()),
-                waiting_reasons=board.proposal_reasons(run.proposal),
-                changes=board.change_marks(run.proposal),
+                plan=review.proposed_plan(proposal, day, local_zone()),
+                waiting_reasons=reasons.proposal_reasons(proposal),
+                changes=review.change_marks(proposal),
                 # Row for row beside the published board.
                 row_order=[r.technician_id for r in published.rows],
             ),
-            kpis=board.kpi_rows(run.proposal),
-            diff=board.diff_entries(db.session, run.proposal, tz),
-            assignments={a["visit_id"]: a for a in run.proposal["assignments"]},
+            kpis=review.kpi_rows(proposal),
+            diff=review.diff_entries(db.session, proposal, tz),
+            assignments={a.visit_id: a for a in proposal.assignments},
         )
     return render_template("console/run.html", **context)
 
@@ -436,7 +447,7 @@ def run_page(run_id: int) -> str:
 def publish_run(run_id: int) -> BaseResponse:
     """Publish a proposal (refused when any of its visits changed since the run read them)."""
     run = get_or_404(db.session, DispatchRun, run_id)
-    result = dispatching.publish_run(
+    result = publish_proposal(
         db.session, run, user_id=auth.current_user().id, tz=local_zone()
     )
     db.session.commit()
@@ -458,7 +469,7 @@ def publish_run(run_id: int) -> BaseResponse:
 def rerun(run_id: int) -> BaseResponse:
     """Run the optimizer again with the same request (after edits made a proposal stale)."""
     run = get_or_404(db.session, DispatchRun, run_id)
-    again = _start_run(dispatching.RunRequest.from_params(run.params))
+    again = _start_run(RunRequest.from_params(run.params))
     return redirect(url_for("console.run_page", run_id=again.id))
 
 
@@ -491,20 +502,20 @@ def visit_page(visit_id: int) -> str:
     """A visit: its facts, SLA clocks, evidence, history, lock and move forms."""
     visit = get_or_404(db.session, Visit, visit_id)
     now, tz = utcnow(), local_zone()
-    policy = sla.policy_for(
-        sla.active_policies(db.session), visit.kind, visit.priority, visit.customer.tier
+    policy = policy_for(
+        active_policies(db.session), visit.kind, visit.priority, visit.customer.tier
     )
     day = (visit.planned_start or visit.window_start or now).astimezone(tz).date()
     projection = (
-        sla.project_day(db.session, day, tz, now, travel_model(settings())).get(visit.id)
+        project_day(db.session, day, tz, now, travel_model(settings())).get(visit.id)
         if day == _today()
         else None
     )
-    clocks = sla.visit_clocks(
+    clocks = visit_clocks(
         visit,
         policy,
         now,
-        progress=sla.progress_of(db.session, [visit.id]).get(visit.id),
+        progress=reported_progress(db.session, [visit.id]).get(visit.id),
         projection=projection,
     )
     history = db.session.scalars(
@@ -523,10 +534,11 @@ def visit_page(visit_id: int) -> str:
     return render_template(
         "console/visit.html",
         visit=visit,
+        fault_causes=articles.fault_cause_links(db.session, visit),
         policy=policy,
         clocks=clocks,
         projection=projection,
-        alerts=sla.open_alerts(db.session, "visit", [visit.id]).get(visit.id, []),
+        alerts=open_alerts(db.session, "visit", [visit.id]).get(visit.id, []),
         history=history,
         evidence=visit_evidence(db.session, visit),
         qualified=qualified,
@@ -551,7 +563,7 @@ def lock_visit(visit_id: int) -> BaseResponse:
     technician_id, start = request.form.get("technician_id"), request.form.get("planned_start")
     if technician_id and start:
         # Locking a proposed placement: the visit takes that technician and time, then the lock.
-        board.move_visit(
+        edits.move_visit(
             db.session,
             visit,
             int(technician_id),
@@ -562,7 +574,7 @@ def lock_visit(visit_id: int) -> BaseResponse:
             lock=lock,
         )
     else:
-        board.set_lock(db.session, visit, lock)
+        edits.set_lock(db.session, visit, lock)
     db.session.commit()
     if lock == LockState.NONE:
         flash(gettext("Visit %(visit)s unlocked.", visit=visit.id), "success")
@@ -587,7 +599,7 @@ def move_visit(visit_id: int) -> Any:
     except ValueError as exc:
         raise ValidationFailed("choose a technician, a day and a time") from exc
     start = dt.datetime.combine(day, at, tzinfo=local_zone())
-    board.move_visit(
+    edits.move_visit(
         db.session,
         visit,
         technician_id,
@@ -644,7 +656,7 @@ def signature_image(signature_id: str) -> Response:
     from app.api.photos import content_response
 
     signature = get_or_404(db.session, Signature, signature_id)
-    blob = photos.signature_blob(db.session, signature)
+    blob = dict(photos.signature_blobs(db.session, [signature.visit_id])).get(signature)
     if blob is None:
         raise NotFound(
             "the image of signature %(signature)s has not arrived yet",
@@ -685,11 +697,13 @@ def metrics_page() -> str:
         metrics.compute(db.session, name, by=by, first_day=first, last_day=last, tz=local_zone())
         for name in metrics.METRICS
     ]
-    colours = palette.slice_colours(db.session, by)
+    since = dt.datetime.combine(first, dt.time.min, tzinfo=local_zone())
+    slice_colours = colours.slice_colours(db.session, by)
     return render_template(
         "console/metrics.html",
         tiles=headlines.headline(db.session, _today(), local_zone()),
-        charts=[(s, line_chart(s, colours)) for s in series],
+        articles=article_feedback.figures(db.session, since=since),
+        charts=[(s, line_chart(s, slice_colours)) for s in series],
         by=by,
         slices=metrics.SLICES,
         first=first,

@@ -80,6 +80,13 @@ LABELS: dict[str, dict[str, str]] = {
         "wall": N_("wall"),
         "other": N_("other"),
     },
+    "clock_state": {
+        "ok": N_("on track"),
+        "warning": N_("at risk"),
+        "breached": N_("breached"),
+        "met": N_("met"),
+        "missed": N_("missed"),
+    },
     "slice": {
         "all": N_("nothing (all)"),
         "kind": N_("visit kind"),
@@ -94,6 +101,20 @@ LABELS: dict[str, dict[str, str]] = {
         "bedroom": N_("bedroom"),
         "study": N_("study"),
     },
+    "fault_cause": {
+        "wear": N_("wear"),
+        "installation": N_("installation fault"),
+        "manufacturing": N_("manufacturing fault"),
+        "misuse": N_("misuse"),
+        "other": N_("other"),
+    },
+    "audience": {
+        "technician": N_("technicians"),
+        "customer": N_("customers"),
+        "both": N_("technicians and customers"),
+    },
+    "article_status": {"draft": N_("draft"), "published": N_("published")},
+    "language": {"zh_CN": "中文", "en": "English"},
     "diff": {
         "added": N_("added"),
         "moved": N_("moved"),
@@ -145,6 +166,7 @@ RECORD_KINDS: dict[str, str] = {
     "User": N_("user"),
     "Visit": N_("visit"),
     "ChecklistTemplate": N_("checklist template"),
+    "Article": N_("article"),
     "VisitNote": N_("note"),
     "Photo": N_("photo"),
     "Signature": N_("signature"),

@@ -57,7 +57,7 @@ babel = _Babel()
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Blueprints whose pages customers read: they choose with ?lang= and a cookie, not an account.
-CUSTOMER_BLUEPRINTS: set[str] = {"rating_pages"}
+CUSTOMER_BLUEPRINTS: set[str] = {"rating_pages", "progress_pages", "request_pages", "help_pages"}
 
 # Named date styles for templates (Babel skeletons: each language orders the parts its own way).
 _SKELETONS = {

@@ -12,7 +12,8 @@ from app.database import utcnow
 from app.jobs import enqueue, unit_of_work, zone_solve
 from app.jobs.heartbeat import heartbeat
 from app.models import DispatchRun, RunStatus
-from app.services.dispatching import ProgressWriter, RunRequest, compute_proposal, store_proposal
+from app.services.dispatching.runs import RunRequest, store_proposal
+from app.services.dispatching.solving import ProgressWriter, compute_proposal
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,8 @@ def run_dispatch(run_id: int, time_zone: str) -> None:
         log.info(
             "dispatch run %s done: %s assigned, %s unassigned",
             run_id,
-            proposal["kpis"]["assigned"],
-            proposal["kpis"]["unassigned"],
+            proposal.kpis.assigned,
+            proposal.kpis.unassigned,
         )
     except Exception as exc:
         log.exception("dispatch run %s failed", run_id)

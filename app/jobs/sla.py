@@ -6,7 +6,7 @@ import logging
 
 from app.config import active_settings
 from app.jobs import unit_of_work
-from app.services.sla import run_check
+from app.services.sla.check import run_check
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import time
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,15 +28,15 @@ from app.database import utcnow
 from app.jobs import queue, unit_of_work
 from app.jobs.heartbeat import heartbeat
 from app.models import DispatchRun, DispatchRunZone, RunStatus
-from app.services.dispatching import (
-    Busy,
-    ProgressWriter,
-    RunRequest,
-    Snapshot,
-    build_snapshot,
-    proposal_document,
-    store_proposal,
+from app.services.dispatching.proposal import (
+    ZoneRepair,
+    Zones,
+    unassigned_from_json,
+    unassigned_to_json,
 )
+from app.services.dispatching.runs import RunRequest, store_proposal
+from app.services.dispatching.snapshot import Busy, Snapshot, build_snapshot
+from app.services.dispatching.solving import ProgressWriter, build_proposal
 from dispatch import wire, zones
 
 log = logging.getLogger(__name__)
@@ -175,13 +176,11 @@ def _merge(run_id: int, settings: Settings, snapshot_data: dict[str, Any],
     budget = max(1.0, left, zones.REPAIR_SHARE * snapshot.problem.settings.time_limit_s)
     plan, report = zones.merge(snapshot.problem, plans, parts, time_limit_s=budget)
     published = dispatch.evaluate(snapshot.problem, snapshot.published)
-    proposal = proposal_document(snapshot, plan, published)
-    proposal["zones"] = {
-        "zones": len(parts),
-        "repair": {"placed": report.placed, "moved": report.moved,
-                   "border_visits": report.border_visits, "seconds": report.seconds,
-                   "complete": report.complete},
-    }
+    proposal = replace(
+        build_proposal(snapshot, plan, published),
+        zones=Zones(len(parts), ZoneRepair(report.placed, report.moved, report.border_visits,
+                                           report.seconds, report.complete)),
+    )
     with unit_of_work() as session:
         store_proposal(session.get(DispatchRun, run_id), snapshot.visit_versions, proposal)
     log.info("dispatch run %s merged from %s zones: %s assigned, %s unassigned",
@@ -273,7 +272,7 @@ def _snapshot_data(snapshot: Snapshot) -> dict[str, Any]:
         "visit_versions": snapshot.visit_versions,
         "published": {k: [tech, start.isoformat()] for k, (tech, start) in
                       snapshot.published.items()},
-        "held_back": snapshot.held_back,
+        "held_back": [unassigned_to_json(u) for u in snapshot.held_back],
         "fixed": {k: [b.technician_id, b.start.isoformat(), b.end.isoformat()]
                   for k, b in snapshot.fixed.items()},
         "durations": snapshot.durations,
@@ -289,7 +288,7 @@ def _snapshot_from(data: dict[str, Any]) -> Snapshot:
         visit_versions={k: int(v) for k, v in data["visit_versions"].items()},
         published={k: (tech, dt.datetime.fromisoformat(start))
                    for k, (tech, start) in data["published"].items()},
-        held_back=data["held_back"],
+        held_back=tuple(unassigned_from_json(u) for u in data["held_back"]),
         fixed={k: Busy(tech, dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end))
                for k, (tech, start, end) in data["fixed"].items()},
         durations={k: int(v) for k, v in data["durations"].items()},

@@ -1,5 +1,14 @@
 """All mapped models, imported here so the metadata is complete."""
 
+from app.models.customer_care import (
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    CustomerPreference,
+    OrderStageChange,
+    ProgressLink,
+    RepairRequest,
+)
 from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
 from app.models.dispatch import DispatchRun, RunStatus
 from app.models.dispatch_zones import DispatchRunZone
@@ -11,11 +20,18 @@ from app.models.feedback import (
     MessageStatus,
     OutboxMessage,
     PhotoBlob,
-    RateCounter,
     Rating,
     RatingLink,
     RepairOutcome,
     UploadSession,
+)
+from app.models.knowledge import (
+    Article,
+    ArticleAudience,
+    ArticleFeedback,
+    ArticleReaction,
+    ArticleRevision,
+    ArticleStatus,
 )
 from app.models.sla import AlertLevel, SlaAlert, SlaPolicy
 from app.models.sync import (
@@ -47,13 +63,23 @@ from app.models.visits import (
 
 __all__ = [
     "AlertLevel",
+    "Article",
+    "ArticleAudience",
+    "ArticleFeedback",
+    "ArticleReaction",
+    "ArticleRevision",
+    "ArticleStatus",
     "AuthToken",
+    "ChangeKind",
+    "ChangeRequest",
+    "ChangeStatus",
     "ChecklistAnswer",
     "ChecklistTemplate",
     "Complaint",
     "ComplaintStage",
     "ComplaintStep",
     "Customer",
+    "CustomerPreference",
     "CustomerTier",
     "Depot",
     "Device",
@@ -65,14 +91,16 @@ __all__ = [
     "MutationReceipt",
     "Order",
     "OrderStage",
+    "OrderStageChange",
     "OutboxMessage",
     "Photo",
     "PhotoBlob",
     "PhotoKind",
-    "RateCounter",
+    "ProgressLink",
     "Rating",
     "RatingLink",
     "RepairOutcome",
+    "RepairRequest",
     "Role",
     "RunStatus",
     "Signature",

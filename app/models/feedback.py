@@ -16,7 +16,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -151,6 +150,8 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # The values a template channel (SMS, WeChat) fills its approved template with.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     status: Mapped[MessageStatus] = mapped_column(
         enum_column(MessageStatus), default=MessageStatus.PENDING, index=True
@@ -224,14 +225,3 @@ class ComplaintStep(Base):
 
     complaint: Mapped[Complaint] = relationship(back_populates="history")
 
-
-class RateCounter(Base):
-    """A fixed-window request counter, used when no Redis is configured."""
-
-    __tablename__ = "rate_counters"
-    __table_args__ = (UniqueConstraint("key", "window_start"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120))
-    window_start: Mapped[int] = mapped_column(BigInteger, index=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)

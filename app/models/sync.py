@@ -29,7 +29,8 @@ class SyncChange(Base):
     `seq` is NULL while the writing transaction is open; it is assigned just before commit under
     a transaction-level advisory lock, so positions follow commit order (`position_changes`).
     `scope_key` names the scope unit the record belongs to: `v:<visit id>` for a visit and its
-    children, `c:`/`s:`/`o:` for customers, sites, orders, and `t` for checklist templates.
+    children, `c:`/`s:`/`o:` for customers, sites, orders, `a:` for knowledge-base articles and
+    `t` for checklist templates.
     """
 
     __tablename__ = "sync_changes"
@@ -97,12 +98,18 @@ class MutationReceipt(Base):
 
 
 class VisitReview(Base):
-    """Offline work that reached a reassigned or cancelled visit: kept, flagged for review."""
+    """Offline work that reached a reassigned, cancelled or deleted visit: flagged for review.
+
+    `visit_id` is NULL once the visit is gone (work pushed for a deleted visit, or a visit
+    deleted after its review); `details["visit_id"]` still names it then.
+    """
 
     __tablename__ = "visit_reviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("visits.id", ondelete="SET NULL"), index=True
+    )
     technician_id: Mapped[int | None] = mapped_column(
         ForeignKey("technicians.id", ondelete="SET NULL")
     )
@@ -122,13 +129,17 @@ class VisitReview(Base):
 
 
 class VisitAssignment(Base):
-    """Every technician a visit was ever given to: late offline work is checked against it."""
+    """Every technician a visit was ever given to: late offline work is checked against it.
+
+    `visit_id` is deliberately not a foreign key: the history outlives a deleted visit, so work
+    a phone pushes for it afterwards is recognised as that technician's and goes to review.
+    """
 
     __tablename__ = "visit_assignments"
     __table_args__ = (Index("ix_visit_assignments_visit_technician", "visit_id", "technician_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    visit_id: Mapped[int] = mapped_column(Integer)
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"))
     assigned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -148,6 +159,7 @@ def _visit_key(visit_id: int | None) -> str:
 
 def _syncables() -> dict[type, tuple[str, Any]]:
     from app.models.customers import Customer, Order, Site
+    from app.models.knowledge import Article
     from app.models.visits import (
         ChecklistAnswer,
         ChecklistTemplate,
@@ -167,6 +179,7 @@ def _syncables() -> dict[type, tuple[str, Any]]:
         Site: ("site", lambda o: f"s:{o.id}"),
         Order: ("order", lambda o: f"o:{o.id}"),
         ChecklistTemplate: ("template", lambda o: "t"),
+        Article: ("article", lambda o: f"a:{o.id}"),
     }
 
 

@@ -12,20 +12,30 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.config import active_settings
 from app.database import utcnow
 from app.errors import Conflict, NotAuthenticated, ValidationFailed
 from app.models import AuthToken, Role, User
 
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+_SCRYPT_R, _SCRYPT_P = 8, 1
 
 
 def hash_password(password: str) -> str:
-    """A salted scrypt hash of `password`, self-describing so parameters can change later."""
+    """A salted scrypt hash of `password`, self-describing so parameters can change later.
+
+    The cost N is `PASSWORD_SCRYPT_N` (2^17 by default).
+    """
+    n = active_settings().password_scrypt_n
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    digest = _scrypt(password, salt, n, _SCRYPT_R, _SCRYPT_P)
+    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    # scrypt needs 128·r·N bytes; hashlib's default ceiling (32 MiB) is below 2^17 with r=8.
+    return hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=130 * r * n + 2**20
     )
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
 def verify_password(stored: str, password: str) -> bool:
@@ -36,10 +46,15 @@ def verify_password(stored: str, password: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    digest = hashlib.scrypt(
-        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
-    )
+    digest = _scrypt(password, bytes.fromhex(salt), int(n), int(r), int(p))
     return hmac.compare_digest(digest.hex(), expected)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a hash was made with other parameters than new hashes get now."""
+    parts = stored.split("$")
+    wanted = ["scrypt", str(active_settings().password_scrypt_n), str(_SCRYPT_R), str(_SCRYPT_P)]
+    return parts[:4] != wanted
 
 
 def create_user(session: Session, *, email: str, name: str, password: str, role: Role) -> User:
@@ -65,11 +80,20 @@ def authenticate(session: Session, email: str, password: str) -> User:
     matches = verify_password(stored, password)
     if user is None or not user.active or not matches:
         raise NotAuthenticated("wrong email or password", code="invalid_credentials")
+    if needs_rehash(user.password_hash):
+        # The password is at hand only now: bring an older hash up to today's cost. The
+        # same password, so no session is ended.
+        user.password_hash = hash_password(password)
+        session.flush()
     return user
 
 
-@functools.cache
 def _dummy_hash() -> str:
+    return _dummy_hash_at(active_settings().password_scrypt_n)
+
+
+@functools.cache
+def _dummy_hash_at(_n: int) -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 

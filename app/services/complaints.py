@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.database import utcnow
 from app.errors import InvalidTransition, ValidationFailed
-from app.events import ComplaintOpened, publish
+from app.events import ComplaintAdvanced, ComplaintOpened, publish
 from app.i18n.text import N_
 from app.models import (
     Complaint,
@@ -152,6 +152,15 @@ def advance(
     )
     complaint.history.append(step)
     session.flush()
+    publish(
+        session,
+        ComplaintAdvanced(
+            complaint_id=complaint.id,
+            customer_id=complaint.customer_id,
+            step_id=step.id,
+            to_stage=str(to),
+        ),
+    )
     return step
 
 

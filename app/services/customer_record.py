@@ -29,7 +29,7 @@ from app.models import (
     VisitStatus,
     VisitStatusChange,
 )
-from app.services.photos import PhotoView, photos_of_visits
+from app.services.photos import PhotoView, photos_of_visits, signature_blobs
 from app.services.records import get_or_404
 
 PROMOTER, DETRACTOR, CHURN_RISK = "promoter", "detractor", "churn_risk"
@@ -193,12 +193,7 @@ class _Grouped:
             )
         )
         self.signatures: dict[int, list[SignatureView]] = {}
-        for signature, blob in session.execute(
-            select(Signature, PhotoBlob)
-            .outerjoin(PhotoBlob, PhotoBlob.sha256 == Signature.sha256)
-            .where(Signature.visit_id.in_(ids))
-            .order_by(Signature.created_at)
-        ):
+        for signature, blob in signature_blobs(session, ids):
             self.signatures.setdefault(signature.visit_id, []).append(
                 SignatureView(signature, blob)
             )

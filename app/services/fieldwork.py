@@ -207,8 +207,8 @@ def _check_answer_type(item: dict[str, Any], value: Any) -> None:
     bad_type = wanted is not None and (
         not isinstance(value, wanted) or (bool not in wanted and isinstance(value, bool))
     )
-    options = item.get("options")
-    if bad_type or (item.get("type") == "choice" and options and value not in options):
+    choices = item.get("choices")
+    if bad_type or (item.get("type") == "choice" and choices and value not in choices):
         raise ValidationFailed(
             "%(value)r is not a valid answer to %(item)r (%(type)s)",
             params={"value": value, "item": item["key"], "type": item.get("type")},

@@ -37,7 +37,7 @@ from app.models import (
     Visit,
     VisitStatus,
 )
-from app.services.sla import active_policies, policy_for
+from app.services.sla.policies import active_policies, policy_for
 
 
 @dataclass(frozen=True)

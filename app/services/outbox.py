@@ -1,7 +1,8 @@
 """The outbox: messages written with the change that caused them, sent later by a job.
 
 A message is sent at least once; the dedupe key keeps one request (or a retried sync push)
-from writing the same message twice.
+from writing the same message twice. A message keeps its link tokens only until it is sent (or
+given up): then they are redacted from the stored copy.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.database import utcnow
 from app.events import after_commit
 from app.models import MessageStatus, OutboxMessage
 from app.redaction import redact_tokens
+from app.services.message_gateways import TemplateGateway, TemplateMessage, WebhookGateway
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class Draft:
     subject: str
     body: str
     customer_id: int | None = None
+    params: dict[str, str] | None = None
 
 
 class Sender(Protocol):
@@ -86,9 +89,53 @@ class SmtpSender:
             smtp.send_message(mail)
 
 
-def sender_for(settings: Settings) -> Sender:
-    """The sender the settings ask for."""
-    return SmtpSender(settings) if settings.message_sender == "smtp" else LoggingSender()
+class TemplateSender:
+    """Sends SMS and WeChat messages through a template gateway (see `message_gateways`)."""
+
+    def __init__(self, gateway: TemplateGateway) -> None:
+        self.gateway = gateway
+
+    def send(self, message: OutboxMessage) -> None:
+        """Deliver the message through the gateway or raise."""
+        self.gateway.deliver(
+            TemplateMessage(
+                message_id=message.id,
+                channel=message.channel,
+                recipient=message.recipient,
+                template=message.topic,
+                params=message.params or {},
+                subject=message.subject,
+                text=message.body,
+            )
+        )
+
+
+class ChannelRouter:
+    """Sends each message through the sender of its channel; unknown channels are logged."""
+
+    def __init__(self, senders: dict[str, Sender], fallback: Sender) -> None:
+        self.senders = senders
+        self.fallback = fallback
+
+    def send(self, message: OutboxMessage) -> None:
+        """Deliver through the channel's sender (the fallback for channels without one)."""
+        self.senders.get(message.channel, self.fallback).send(message)
+
+
+def sender_for(settings: Settings) -> ChannelRouter:
+    """The senders the settings ask for: e-mail by log or SMTP, SMS and WeChat by log or webhook."""
+    logged = LoggingSender()
+    email: Sender = SmtpSender(settings) if settings.message_sender == "smtp" else logged
+    text: Sender = logged
+    if settings.text_message_sender == "webhook":
+        text = TemplateSender(
+            WebhookGateway(
+                settings.message_webhook_url or "",
+                settings.message_webhook_secret or "",
+                settings.message_webhook_timeout_s,
+            )
+        )
+    return ChannelRouter({"email": email, "sms": text, "wechat": text}, logged)
 
 
 def queue_message(session: Session, settings: Settings, draft: Draft) -> OutboxMessage:
@@ -105,6 +152,7 @@ def queue_message(session: Session, settings: Settings, draft: Draft) -> OutboxM
         recipient=draft.recipient,
         subject=draft.subject,
         body=draft.body,
+        params=draft.params,
         customer_id=draft.customer_id,
         status=MessageStatus.PENDING,
         attempts=0,
@@ -120,6 +168,12 @@ def _kick_delivery(session: Session, settings: Settings) -> None:
     from app.jobs.messages import deliver_pending
 
     after_commit(session, lambda: enqueue(settings, deliver_pending), key="outbox")
+
+
+def _forget_links(message: OutboxMessage) -> None:
+    # Delivery no longer needs the link: a copy of the outbox must not open anyone's page.
+    message.subject = redact_tokens(message.subject)
+    message.body = redact_tokens(message.body)
 
 
 def deliver(session: Session, sender: Sender, *, limit: int = 100) -> int:
@@ -138,13 +192,15 @@ def deliver(session: Session, sender: Sender, *, limit: int = 100) -> int:
             sender.send(message)
         except Exception as exc:
             log.warning("message %s failed (attempt %d): %s", message.id, message.attempts, exc)
-            message.last_error = str(exc)[:2000]
+            message.last_error = redact_tokens(str(exc)[:2000])
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = MessageStatus.FAILED
+                _forget_links(message)
             continue
         message.status = MessageStatus.SENT
         message.sent_at = utcnow()
         message.last_error = None
+        _forget_links(message)
         sent += 1
     session.flush()
     return sent

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import logging
 import os
 import re
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,7 +29,6 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.database import utcnow
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
-from app.events import after_commit
 from app.models import Photo, PhotoBlob, PhotoKind, Signature, UploadSession, Visit
 
 log = logging.getLogger(__name__)
@@ -459,20 +457,10 @@ def store_blob(
     for photo in session.scalars(select(Photo).where(Photo.sha256 == sha256)):
         _fill_from_blob(photo, blob)
     session.flush()
+    from app.services.thumbnails import schedule_thumbnail  # thumbnails builds on this module
+
     schedule_thumbnail(session, settings, sha256)
     return blob
-
-
-def schedule_thumbnail(session: Session, settings: Settings, sha256: str) -> None:
-    """Make the thumbnail in a background job once this transaction has committed."""
-    from app.jobs import enqueue
-    from app.jobs.photos import make_thumbnail
-
-    after_commit(
-        session,
-        lambda: enqueue(settings, make_thumbnail, sha256, settings.upload_folder),
-        key=f"thumbnail:{sha256}",
-    )
 
 
 def file_sha256(path: Path) -> str:
@@ -492,33 +480,6 @@ def check_sha256(value: str) -> str:
             "sha256 must be 64 hexadecimal characters", fields={"sha256": ["not a SHA-256"]}
         )
     return value
-
-
-def render_thumbnail(store: BlobStore, sha256: str, size: int) -> bytes:
-    """A JPEG no larger than `size` pixels a side, upright per EXIF."""
-    with store.open(sha256) as src, Image.open(src) as image:
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail((size, size))
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=80)
-        return out.getvalue()
-
-
-def make_thumbnail(session: Session, settings: Settings, sha256: str) -> bool:
-    """Create and store the thumbnail of a stored blob; False when the blob is unknown."""
-    blob = session.get(PhotoBlob, sha256)
-    if blob is None:
-        return False
-    store = blob_store(settings)
-    if not store.exists(thumbnail_key(sha256)):
-        store.put_bytes(
-            thumbnail_key(sha256), render_thumbnail(store, sha256, settings.thumbnail_px)
-        )
-    blob.thumbnail_ready = True
-    session.flush()
-    return True
 
 
 def holds_bytes(session: Session, user_id: int | None, sha256: str) -> bool:
@@ -542,18 +503,22 @@ def holds_bytes(session: Session, user_id: int | None, sha256: str) -> bool:
     )
 
 
-def _uploader_holds_bytes() -> ColumnElement[bool]:
-    # SQL twin of `holds_bytes` for the user who attached each Photo row.
+def _holds_bytes_sql(sha256: Any, user_id: Any) -> ColumnElement[bool]:
+    # SQL twin of `holds_bytes` for the user in `user_id` (joined with PhotoBlob on `sha256`).
     return or_(
-        PhotoBlob.uploaded_by_user_id.is_not_distinct_from(Photo.uploaded_by_user_id),
+        PhotoBlob.uploaded_by_user_id.is_not_distinct_from(user_id),
         exists().where(
             and_(
-                UploadSession.sha256 == Photo.sha256,
-                UploadSession.user_id.is_not_distinct_from(Photo.uploaded_by_user_id),
+                UploadSession.sha256 == sha256,
+                UploadSession.user_id.is_not_distinct_from(user_id),
                 UploadSession.completed_at.is_not(None),
             )
         ),
     )
+
+
+def _uploader_holds_bytes() -> ColumnElement[bool]:
+    return _holds_bytes_sql(Photo.sha256, Photo.uploaded_by_user_id)
 
 
 # --- photo metadata ------------------------------------------------------------------------
@@ -672,16 +637,24 @@ def pending_photos(session: Session, visit_id: int) -> list[Photo]:
     return [v.photo for v in photos_of_visits(session, [visit_id]).get(visit_id, []) if not v.blob]
 
 
-def signature_blob(session: Session, signature: Signature) -> PhotoBlob | None:
-    """The stored image of a signature, once whoever captured it uploaded the bytes.
+def signature_blobs(
+    session: Session, visit_ids: list[int]
+) -> list[tuple[Signature, PhotoBlob | None]]:
+    """Every signature of the given visits with its image (None while pending), oldest first.
 
-    The same rule as photos: naming another upload's hash does not reveal its bytes.
+    The photos' rule: an image belongs to a signature only when whoever captured the
+    signature uploaded those bytes; naming another visit's hash reveals nothing.
     """
-    if not signature.sha256:
-        return None
-    if not holds_bytes(session, signature.captured_by_user_id, signature.sha256):
-        return None
-    return session.get(PhotoBlob, signature.sha256)
+    if not visit_ids:
+        return []
+    held = _holds_bytes_sql(Signature.sha256, Signature.captured_by_user_id)
+    rows = session.execute(
+        select(Signature, PhotoBlob, held)
+        .outerjoin(PhotoBlob, PhotoBlob.sha256 == Signature.sha256)
+        .where(Signature.visit_id.in_(visit_ids))
+        .order_by(Signature.created_at, Signature.id)
+    ).all()
+    return [(signature, blob if blob is not None and ok else None) for signature, blob, ok in rows]
 
 
 def purge_expired_uploads(session: Session, settings: Settings) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import dispatch
@@ -33,6 +33,15 @@ class ProposalKpis:
 
     def as_json(self) -> dict[str, float]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a visit is left out: a stable code, a sentence naming technicians, plain details."""
+
+    code: str
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,17 +113,13 @@ def name_technicians(message: str, details: Mapping[str, Any], names: Mapping[st
     return re.sub(_BY_ID.format(id=key), lambda _m: name, message)
 
 
-def reason_document(reason: dispatch.Reason, names: Mapping[str, str]) -> dict[str, Any]:
-    """A reason as stored and served: code, a sentence naming technicians, plain details."""
+def readable_reason(reason: dispatch.Reason, names: Mapping[str, str]) -> Reason:
+    """A solver's reason as a dispatcher reads it: technicians named, details plain JSON."""
     details = _plain(reason.details)
     tech_id = details.get("technician_id")
     if tech_id is not None and str(tech_id) in names:
         details["technician_name"] = names[str(tech_id)]
-    return {
-        "code": reason.code,
-        "message": name_technicians(reason.message, reason.details, names),
-        "details": details,
-    }
+    return Reason(reason.code, name_technicians(reason.message, reason.details, names), details)
 
 
 def _plain(details: Mapping[str, Any]) -> dict[str, Any]:

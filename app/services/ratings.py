@@ -1,18 +1,13 @@
 """Rating links and the customer's verdict on a visit.
 
-A link is bound to one visit, expires, and carries an unguessable token: a random nonce and
-an HMAC of it under the secret key. The database keeps only the nonce, so a forged or
-altered token is refused before any lookup and a copy of the table cannot mint links.
+A link is bound to one visit, expires, and carries an unguessable token (the scheme of
+`app.services.link_tokens`): a forged or altered token is refused before any lookup.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import enum
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,12 +17,12 @@ from app.config import Settings
 from app.database import utcnow
 from app.errors import AppError, ValidationFailed
 from app.events import RatingSubmitted, publish
-from app.i18n.catalog import render
 from app.i18n.text import N_, Text
 from app.models import Customer, Rating, RatingLink, Visit
-from app.services.outbox import Draft, queue_message
+from app.services import link_tokens, notices
+from app.services.notices import Notice
 
-_MAC_BYTES = 16
+PURPOSE = "rating-link"
 
 
 class LinkState(enum.StrEnum):
@@ -48,16 +43,9 @@ class LinkUnusable(AppError):
         self.state = state
 
 
-def _mac(settings: Settings, nonce: str) -> str:
-    digest = hmac.new(
-        settings.secret_key.encode(), f"rating-link:{nonce}".encode(), hashlib.sha256
-    ).digest()
-    return base64.urlsafe_b64encode(digest[:_MAC_BYTES]).decode().rstrip("=")
-
-
 def token_for(settings: Settings, link: RatingLink) -> str:
     """The link's token: `<nonce>.<mac>`."""
-    return f"{link.nonce}.{_mac(settings, link.nonce)}"
+    return link_tokens.token(settings, PURPOSE, link.nonce)
 
 
 def rating_url(settings: Settings, token: str) -> str:
@@ -66,12 +54,7 @@ def rating_url(settings: Settings, token: str) -> str:
 
 
 def _nonce_of(settings: Settings, token: str) -> str | None:
-    nonce, _, mac = (token or "").partition(".")
-    if not nonce or len(nonce) > 32 or not mac:
-        return None
-    # Compare bytes: compare_digest refuses non-ASCII str, and a forged token may carry any.
-    expected = _mac(settings, nonce).encode()
-    return nonce if hmac.compare_digest(mac.encode(), expected) else None
+    return link_tokens.nonce_of(settings, PURPOSE, token)
 
 
 def issue_link(session: Session, settings: Settings, visit: Visit) -> tuple[RatingLink, bool]:
@@ -83,7 +66,7 @@ def issue_link(session: Session, settings: Settings, visit: Visit) -> tuple[Rati
     link = RatingLink(
         visit_id=visit.id,
         customer_id=visit.customer_id,
-        nonce=secrets.token_urlsafe(16),
+        nonce=link_tokens.new_nonce(),
         created_at=now,
         expires_at=now + dt.timedelta(days=settings.rating_link_ttl_days),
     )
@@ -93,37 +76,31 @@ def issue_link(session: Session, settings: Settings, visit: Visit) -> tuple[Rati
 
 
 def send_link(session: Session, settings: Settings, link: RatingLink) -> bool:
-    """Queue the message carrying the link to the customer; False when we cannot reach them."""
+    """Queue the visit-done message carrying the link; False when the customer cannot get it."""
     customer = session.get(Customer, link.customer_id)
-    if customer is None or not (customer.email or customer.phone):
+    if customer is None:
         return False
     url = rating_url(settings, token_for(settings, link))
-    # Written outside any request, in the customer's language (the default until they have one).
-    locale = getattr(customer, "language", None) or settings.default_locale
-    channel, recipient = ("email", customer.email) if customer.email else ("sms", customer.phone)
-    queue_message(
+    until = f"{link.expires_at:%Y-%m-%d}"
+    message = notices.notify(
         session,
         settings,
-        Draft(
-            dedupe_key=f"rating-link:{link.id}",
+        customer.id,
+        Notice(
             topic="rating_link",
-            channel=channel,
-            recipient=recipient or "",
-            subject=render(N_("How was our visit?"), locale),
-            body=render(
-                Text(
-                    N_(
-                        "%(name)s, thank you for choosing us. Please tell us how the visit went: "
-                        "%(url)s\n(valid until %(until)s)"
-                    ),
-                    {"name": customer.name, "url": url, "until": f"{link.expires_at:%Y-%m-%d}"},
+            dedupe_key=f"rating-link:{link.id}",
+            subject=Text(N_("How was our visit?")),
+            body=Text(
+                N_(
+                    "%(name)s, thank you for choosing us. Please tell us how the visit went: "
+                    "%(url)s\n(valid until %(until)s)"
                 ),
-                locale,
+                {"name": customer.name, "url": url, "until": until},
             ),
-            customer_id=customer.id,
+            params={"name": customer.name, "url": url, "until": until},
         ),
     )
-    return True
+    return message is not None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ChecklistAnswer, ChecklistTemplate, Complaint, Visit
-from app.services.customer_record import SignatureView, VisitEntry, visit_entries
-from app.services.photos import signature_blob
+from app.services.customer_record import VisitEntry, visit_entries
 
 
 @dataclass(frozen=True)
@@ -31,15 +30,13 @@ class VisitEvidence:
     entry: VisitEntry
     answers: list[AnswerView]
     complaints: list[Complaint]
-    # Signatures with their image only once whoever captured them uploaded its bytes.
-    signatures: list[SignatureView]
 
     @property
     def empty(self) -> bool:
         """Whether the visit left nothing to show yet."""
         e = self.entry
         return not (
-            e.photos or self.signatures or e.notes or self.answers or e.rating or self.complaints
+            e.photos or e.signatures or e.notes or self.answers or e.rating or self.complaints
         )
 
 
@@ -54,10 +51,6 @@ def visit_evidence(session: Session, visit: Visit) -> VisitEvidence:
                 select(Complaint).where(Complaint.visit_id == visit.id).order_by(Complaint.id)
             )
         ),
-        signatures=[
-            SignatureView(s.signature, signature_blob(session, s.signature))
-            for s in entry.signatures
-        ],
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.database import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
+from app.events import VisitStatusChanged, publish
 from app.i18n.text import N_, Text
 from app.models import (
     Customer,
@@ -65,10 +66,21 @@ def change_status(
     )
     if clears_schedule(visit.status, to):
         visit.technician_id, visit.planned_start, visit.lock = None, None, LockState.NONE
+    previous = visit.status
     visit.status = to
     visit.status_changed_at = change.at
     session.add(change)
     session.flush()
+    publish(
+        session,
+        VisitStatusChanged(
+            visit_id=visit.id,
+            change_id=change.id,
+            from_status=str(previous),
+            to_status=str(to),
+            source=source,
+        ),
+    )
     return change
 
 

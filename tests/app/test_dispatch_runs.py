@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.jobs import enqueue, queue
 from app.jobs.dispatching import run_dispatch
 from app.models import DispatchRun, LockState, RunStatus, Visit, VisitStatus
-from app.services.dispatching import RunRequest, create_run
+from app.services.dispatching.runs import RunRequest, create_run
 from tests.factories import (
     TechnicianFactory,
     VisitFactory,

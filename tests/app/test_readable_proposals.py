@@ -8,7 +8,7 @@ import dispatch
 from app.demo import SLA_POLICIES
 from app.jobs.dispatching import run_dispatch
 from app.models import DispatchRun, LockState
-from app.services.dispatching import RunRequest, create_run
+from app.services.dispatching.runs import RunRequest, create_run
 from app.services.proposal_figures import (
     KPI_LABELS,
     ProposalKpis,

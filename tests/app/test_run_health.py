@@ -18,7 +18,7 @@ from app.jobs.dispatching import run_dispatch
 from app.jobs.periodic import PERIODIC_JOBS
 from app.jobs.runs import STALE_RUNS_JOB_ID, fail_stale
 from app.models import DispatchRun, RunStatus
-from app.services.dispatching import RunRequest, create_run
+from app.services.dispatching.runs import RunRequest, create_run
 from app.services.run_health import fail_stale_runs
 from tests.conftest import wait_for_background_runs
 from tests.factories import TechnicianFactory, measure_visits_tomorrow, tomorrow_at

@@ -70,7 +70,7 @@ def test_an_unscheduled_visit_leaves_the_technicians_phone(client, session, as_d
 
 def test_an_unscheduled_visit_is_planned_again_by_the_next_run(client, session, as_dispatcher):
     from app.jobs.dispatching import run_dispatch
-    from app.services.dispatching import RunRequest, create_run
+    from app.services.dispatching.runs import RunRequest, create_run
 
     visit = planned_visit(TechnicianFactory(skills={"measure": 2}))
     client.post(f"/api/v1/visits/{visit.id}/transitions", json={"to": "new"}, headers=as_dispatcher)

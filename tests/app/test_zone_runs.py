@@ -19,7 +19,7 @@ from app.jobs import enqueue, queue
 from app.jobs.dispatching import run_dispatch
 from app.jobs.zone_solve import split_run
 from app.models import DispatchRun, RunStatus, Technician, Visit
-from app.services.dispatching import RunRequest, create_run
+from app.services.dispatching.runs import RunRequest, create_run
 from tests.factories import SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
 
 TZ = "Asia/Shanghai"
@@ -82,20 +82,23 @@ def workers(settings, redis_url):
     ]
     rq_settings = settings.replace(redis_url=redis_url, rq_queue=queue_name)
     jobs = queue(rq_settings, Redis.from_url(redis_url))
-    deadline = time.monotonic() + 30
-    while Worker.count(queue=jobs) < 2:
-        assert time.monotonic() < deadline, "the rq workers did not start"
-        assert all(p.poll() is None for p in procs), "an rq worker exited"
-        time.sleep(0.2)
-    yield rq_settings
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    # A worker registers once started and warmed (seconds; more on a loaded machine).
+    deadline = time.monotonic() + 90
+    try:
+        while Worker.count(queue=jobs) < 2:
+            assert time.monotonic() < deadline, "the rq workers did not start"
+            assert all(p.poll() is None for p in procs), "an rq worker exited"
+            time.sleep(0.2)
+        yield rq_settings
+    finally:  # workers that failed to start are stopped too
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 def wait_for(session, run_id, client, headers, timeout=60):

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 from app.database import utcnow
 from app.jobs.dispatching import run_dispatch
 from app.models import LockState, SlaAlert, VisitStatus
-from app.services import board
-from app.services.dispatching import RunRequest, create_run
+from app.services.board import timeline
+from app.services.dispatching.runs import RunRequest, create_run
 from dispatch.travel import GeodesicProvider
 from tests.factories import VisitFactory, tomorrow_at
 
@@ -25,7 +25,7 @@ def plan(crew, session):
 
 def test_each_technician_gets_a_row_with_their_visits_in_order(session, crew):
     plan(crew, session)
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     rows = {r.technician_id: r for r in view.rows}
     first = rows[crew.technicians[0].id]
     assert [b.visit_id for b in first.blocks] == [crew.visits[0].id, crew.visits[1].id]
@@ -35,7 +35,7 @@ def test_each_technician_gets_a_row_with_their_visits_in_order(session, crew):
 
 def test_a_visit_not_planned_is_listed_with_why(session, crew):
     plan(crew, session)
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     assert [(w.visit_id, w.reasons[0][0]) for w in view.waiting] == [
         (crew.visits[2].id, "not_planned")
     ]
@@ -47,7 +47,7 @@ def test_the_reason_comes_from_the_latest_run_when_there_is_one(session, crew):
     session.commit()
     run_dispatch(run.id, "Asia/Shanghai")
     session.expire_all()
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     reasons = {w.visit_id: w.reasons for w in view.waiting}
     assert reasons[orphan.id][0][0] == "no_skilled_technician"
 
@@ -65,7 +65,7 @@ def test_a_visit_with_a_breach_alert_is_flagged(session, crew):
         )
     )
     session.commit()
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     flags = {b.visit_id: b.flag for r in view.rows for b in r.blocks}
     assert flags[crew.visits[0].id] == "breach"
     assert view.alerts[0].subject_id == crew.visits[0].id
@@ -75,7 +75,7 @@ def test_a_visit_planned_past_its_sla_due_shows_as_at_risk(session, crew):
     plan(crew, session)
     crew.visits[1].sla_due = tomorrow_at(11, 30)  # planned 11:00 for 60 min
     session.commit()
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     states = {b.visit_id: b.sla_state for r in view.rows for b in r.blocks}
     assert states[crew.visits[1].id] == "warning"
 
@@ -84,14 +84,14 @@ def test_a_locked_visit_carries_its_lock(session, crew):
     plan(crew, session)
     crew.visits[0].lock = LockState.TECHNICIAN_TIME
     session.commit()
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     locks = {b.visit_id: b.lock for r in view.rows for b in r.blocks}
     assert locks[crew.visits[0].id] == "technician_time"
 
 
 def test_the_map_draws_a_route_per_busy_technician_and_every_depot(session, crew):
     plan(crew, session)
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     assert [d.label for d in view.map.depots] == ["Pudong depot"]
     assert len(view.map.routes) == 1
     assert len(view.map.routes[0].stops) == 2
@@ -112,7 +112,7 @@ def test_an_early_visit_widens_the_timeline(session, crew):
     crew.visits[0].technician_id = crew.technicians[0].id
     crew.visits[0].planned_start = tomorrow_at(5, 30)
     session.commit()
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     assert view.hours[0][0] == "05:00"
 
 
@@ -141,5 +141,5 @@ def test_open_complaints_show_with_their_stage_clock(session):
         due_at=utcnow() - dt.timedelta(hours=1),
     )
     ComplaintFactory(customer_id=CustomerFactory().id, stage=ComplaintStage.CLOSED)
-    view = board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     assert [(c.complaint_id, c.clock.state) for c in view.complaints] == [(overdue.id, "breached")]

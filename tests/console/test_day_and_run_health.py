@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.database import utcnow
 from app.models import DispatchRun, RunStatus, Visit, VisitStatus
-from app.services.board import Placement, build_board
+from app.services.board.timeline import Placement, build_board
 from dispatch.travel import GeodesicProvider
 from tests.conftest import wait_for_background_runs
 from tests.console.test_runs import TOMORROW, finished_run

@@ -5,13 +5,13 @@ import pytest
 from app.database import utcnow
 from app.errors import Conflict, ValidationFailed
 from app.models import LockState, Visit, VisitStatus
-from app.services import board
+from app.services.board import edits
 from tests.console.test_board import TZ
 from tests.factories import TechnicianFactory, tomorrow_at
 
 
 def move(session, visit, technician, start):
-    return board.move_visit(
+    return edits.move_visit(
         session, visit, technician.id, start, tz=TZ, actor_user_id=None, now=utcnow()
     )
 
@@ -58,7 +58,7 @@ def test_a_visit_under_way_cannot_move(session, crew):
 
 def test_locking_to_a_technician_needs_one(session, crew):
     with pytest.raises(ValidationFailed, match="no technician to lock"):
-        board.set_lock(session, crew.visits[0], LockState.TECHNICIAN)
+        edits.set_lock(session, crew.visits[0], LockState.TECHNICIAN)
 
 
 def test_lock_and_unlock_from_the_visit_page(console, session, crew):

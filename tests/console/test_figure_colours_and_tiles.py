@@ -4,7 +4,8 @@ import datetime as dt
 import re
 
 from app.console.charts import line_chart
-from app.services import metrics, palette
+from app.services import metrics
+from app.services.board import colours as palette
 from app.services.headlines import headline
 from tests.console.test_metrics import TZ, W46, W47, at, rate
 from tests.factories import DepotFactory, TechnicianFactory

@@ -6,7 +6,8 @@ import pytest
 from app.config import ConfigError, Settings
 from app.database import utcnow
 from app.models import VisitStatus
-from app.services import board, route_map
+from app.services.board import map_view as route_map
+from app.services.board import timeline
 from dispatch.travel import GeodesicProvider
 from tests.console.test_board import TOMORROW, TZ
 from tests.factories import DepotFactory, tomorrow_at
@@ -19,7 +20,9 @@ def planned_board(session, crew, **kwargs):
         visit.technician_id, visit.planned_start = crew.technicians[0].id, tomorrow_at(hour)
         visit.status = VisitStatus.SCHEDULED
     session.commit()
-    return board.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider(), **kwargs)
+    return timeline.build_board(
+        session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider(), **kwargs
+    )
 
 
 def test_a_route_has_its_technicians_timeline_colour(session, crew):

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.jobs.dispatching import run_dispatch
 from app.models import DispatchRun, DispatchRunZone, LockState, RunStatus, Visit
-from app.services.dispatching import RunRequest, create_run
+from app.services.dispatching.runs import RunRequest, create_run
 from tests.factories import tomorrow_at
 
 TOMORROW = tomorrow_at(9).date()

@@ -22,7 +22,11 @@ from app.models import (
     VisitStatus,
     VisitStatusChange,
 )
-from app.services import sla
+from app.services.sla.check import run_check
+from app.services.sla.clocks import clock, visit_clocks
+from app.services.sla.policies import policy_for
+from app.services.sla.progress import progress_of
+from app.services.sla.projection import project_route
 from dispatch.travel import GeodesicProvider
 from tests.factories import (
     ComplaintFactory,
@@ -49,19 +53,19 @@ def test_the_most_specific_policy_applies(session):
         kind=VisitKind.REPAIR, tier=CustomerTier.VIP, response_min=120, resolution_min=240
     )
     policies = [default, repair, vip]
-    assert sla.policy_for(policies, VisitKind.REPAIR, 3, CustomerTier.VIP) == vip
-    assert sla.policy_for(policies, VisitKind.REPAIR, 3, CustomerTier.GOLD) == repair
-    assert sla.policy_for(policies, VisitKind.MEASURE, 1, CustomerTier.VIP) == default
+    assert policy_for(policies, VisitKind.REPAIR, 3, CustomerTier.VIP) == vip
+    assert policy_for(policies, VisitKind.REPAIR, 3, CustomerTier.GOLD) == repair
+    assert policy_for(policies, VisitKind.MEASURE, 1, CustomerTier.VIP) == default
 
 
 def test_a_clock_is_breached_past_due_and_met_when_done_in_time():
-    assert sla.clock("response", minutes(-1), NOW, warn_before_min=60).state == "breached"
-    done = sla.clock("response", minutes(-1), NOW, warn_before_min=60, done_at=minutes(-30))
+    assert clock("response", minutes(-1), NOW, warn_before_min=60).state == "breached"
+    done = clock("response", minutes(-1), NOW, warn_before_min=60, done_at=minutes(-30))
     assert done.state == "met"
 
 
 def test_a_clock_warns_when_the_projection_misses_due_even_with_time_left():
-    c = sla.clock("resolution", minutes(300), NOW, warn_before_min=60, projected_at=minutes(310))
+    c = clock("resolution", minutes(300), NOW, warn_before_min=60, projected_at=minutes(310))
     assert (c.state, c.projected_miss, c.remaining_min) == ("warning", True, 300)
 
 
@@ -69,7 +73,7 @@ def test_the_visits_own_sla_due_is_its_resolution_target(session):
     policy = SlaPolicyFactory(response_min=60, resolution_min=600)
     visit = VisitFactory(sla_due=minutes(30))
     visit.created_at = NOW
-    clocks = {c.target: c for c in sla.visit_clocks(visit, policy, NOW)}
+    clocks = {c.target: c for c in visit_clocks(visit, policy, NOW)}
     assert clocks["response"].due == minutes(60)
     assert clocks["resolution"].due == minutes(30)
 
@@ -109,8 +113,8 @@ def route(session):
 
 def test_the_route_is_retimed_from_the_time_the_technician_arrived(session, route):
     tech, on_site, following = route
-    progress = sla.progress_of(session, [on_site.id, following.id])
-    first, second = sla.project_route(tech, [on_site, following], progress, NOW, GeodesicProvider())
+    progress = progress_of(session, [on_site.id, following.id])
+    first, second = project_route(tech, [on_site, following], progress, NOW, GeodesicProvider())
     assert (first.arrival, first.end) == (minutes(-30), minutes(60))
     # 2.2 km straight, x1.3 detour at 25 km/h: about 7 minutes after leaving at 11:00.
     assert minutes(66) <= second.arrival <= minutes(68)
@@ -119,10 +123,10 @@ def test_the_route_is_retimed_from_the_time_the_technician_arrived(session, rout
 
 def test_a_visit_on_site_longer_than_planned_pushes_the_rest_of_the_day(session, route):
     tech, on_site, following = route
-    progress = sla.progress_of(session, [on_site.id, following.id])
+    progress = progress_of(session, [on_site.id, following.id])
     late = NOW + dt.timedelta(minutes=120)
     travel = GeodesicProvider()
-    first, second = sla.project_route(tech, [on_site, following], progress, late, travel)
+    first, second = project_route(tech, [on_site, following], progress, late, travel)
     assert first.end == late
     assert second.arrival > late
 
@@ -131,7 +135,7 @@ def test_the_check_warns_before_a_projected_miss(session, settings, route):
     _, _, following = route
     following.sla_due = minutes(100)  # projected end is about 11:07 + 60 min
     session.commit()
-    result = sla.run_check(session, settings, NOW)
+    result = run_check(session, settings, NOW)
     assert [(a.subject_id, a.target, a.level) for a in result.warnings] == [
         (following.id, "resolution", "warning")
     ]
@@ -143,7 +147,7 @@ def test_a_breach_escalates_through_the_outbox_to_the_dispatchers(session, setti
     UserFactory(email="desk@example.com", language="en")
     following.sla_due = minutes(-5)
     session.commit()
-    result = sla.run_check(session, settings, NOW)
+    result = run_check(session, settings, NOW)
     session.commit()
     assert [(a.subject_id, a.level) for a in result.breaches] == [(following.id, "breach")]
     message = session.scalar(select(OutboxMessage))
@@ -156,7 +160,7 @@ def test_a_breach_message_is_written_in_the_recipients_language(session, setting
     UserFactory(email="desk@example.com")  # no language chosen: the default, Chinese
     following.sla_due = minutes(-5)
     session.commit()
-    sla.run_check(session, settings, NOW)
+    run_check(session, settings, NOW)
     session.commit()
     message = session.scalar(select(OutboxMessage))
     assert message.subject == f"SLA 超时：工单 {following.id}"
@@ -169,9 +173,9 @@ def test_the_check_raises_each_alert_once(session, settings, route):
     UserFactory()
     following.sla_due = minutes(-5)
     session.commit()
-    sla.run_check(session, settings, NOW)
+    run_check(session, settings, NOW)
     session.commit()
-    again = sla.run_check(session, settings, NOW + dt.timedelta(minutes=5))
+    again = run_check(session, settings, NOW + dt.timedelta(minutes=5))
     session.commit()
     assert again.breaches == again.warnings == []
     assert session.scalar(select(func.count()).select_from(SlaAlert)) == 1
@@ -183,7 +187,7 @@ def test_an_overdue_complaint_stage_escalates(session, settings):
     complaint = ComplaintFactory(
         customer_id=CustomerFactory().id, stage=ComplaintStage.REPORTED, due_at=minutes(-10)
     )
-    result = sla.run_check(session, settings, NOW)
+    result = run_check(session, settings, NOW)
     assert [(a.subject, a.subject_id, a.target) for a in result.breaches] == [
         ("complaint", complaint.id, "stage:reported")
     ]
@@ -263,11 +267,11 @@ def test_an_alert_is_resolved_once_its_visit_is_done(session, settings, route):
     UserFactory()
     following.sla_due = minutes(-5)
     session.commit()
-    sla.run_check(session, settings, NOW)
+    run_check(session, settings, NOW)
     session.commit()
     following.status = VisitStatus.CANCELLED
     session.commit()
-    sla.run_check(session, settings, NOW + dt.timedelta(minutes=5))
+    run_check(session, settings, NOW + dt.timedelta(minutes=5))
     session.commit()
     assert session.scalar(select(SlaAlert.resolved_at)) == NOW + dt.timedelta(minutes=5)
 
@@ -278,7 +282,7 @@ def test_the_seeded_demo_shows_a_warning_before_a_breach(session, settings):
     summary = seed_demo_data(session, under_way_today=True, history_weeks=1)
     session.commit()
     # As the routes under way stand (the next working day's 11:00 when it is night in Shanghai).
-    result = sla.run_check(session, settings, summary.under_way.at)
+    result = run_check(session, settings, summary.under_way.at)
     projected = [a for a in result.warnings if a.projected_at and a.projected_at > a.due_at]
     assert projected, "a visit under way today should be projected to miss its SLA"
     assert any(a.subject == "visit" for a in result.breaches)

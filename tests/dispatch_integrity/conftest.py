@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.jobs.dispatching import run_dispatch
 from app.models import DispatchRun, Visit, VisitStatus
-from app.services.dispatching import RunRequest, create_run
+from app.services.dispatching.runs import RunRequest, create_run
 from tests.factories import TechnicianFactory, VisitFactory, tomorrow_at
 
 TZ = "Asia/Shanghai"

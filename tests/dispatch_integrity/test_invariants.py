@@ -54,16 +54,13 @@ from app.models import (
     VisitSkill,
     VisitStatus,
 )
-from app.services import board, schedule_checks
+from app.services import schedule_checks
 from app.services import visits as visit_service
-from app.services.dispatching import (
-    RunRequest,
-    compute_proposal,
-    create_run,
-    insert_urgent,
-    publish_run,
-    store_proposal,
-)
+from app.services.board import edits
+from app.services.dispatching.insertion import insert_urgent
+from app.services.dispatching.publish import publish_run
+from app.services.dispatching.runs import RunRequest, create_run, store_proposal
+from app.services.dispatching.solving import compute_proposal
 from dispatch import explain, translate
 from dispatch.insertion import construct
 
@@ -284,10 +281,10 @@ class DispatchDay(RuleBasedStateMachine):
             )
             store_proposal(run, versions, proposal)
             self.session.flush()
-            self._assert_clear_of_other_work(proposal, versions)
+            self._assert_clear_of_other_work(run.proposal, versions)
             self.run_ids.append(run.id)
             for name in ("to_unschedule", "kept", "fixed"):
-                OUTCOMES[f"run: {name} > 0"] += bool(proposal[name])
+                OUTCOMES[f"run: {name} > 0"] += bool(run.proposal[name])
         if publish:
             try:
                 publish_run(self.session, run, user_id=None, tz=TZ)
@@ -314,7 +311,7 @@ class DispatchDay(RuleBasedStateMachine):
         visit = self._visit(pick)
         start = (visit.window_start or at(self.day, 9 * 60)) + dt.timedelta(minutes=15 * quarter)
         with self.step("move"):
-            board.move_visit(
+            edits.move_visit(
                 self.session,
                 visit,
                 self._technician_id(technician),
@@ -360,7 +357,7 @@ class DispatchDay(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 20), lock=st.sampled_from(list(LockState)))
     def lock_or_unlock(self, pick: int, lock: LockState) -> None:
         with self.step("lock"):
-            board.set_lock(self.session, self._visit(pick), lock)
+            edits.set_lock(self.session, self._visit(pick), lock)
 
     @rule(pick=st.integers(0, 20), now=st.integers(0, 2))
     def cancel(self, pick: int, now: int) -> None:

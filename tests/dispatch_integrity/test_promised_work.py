@@ -4,7 +4,7 @@ import datetime as dt
 
 from app.database import utcnow
 from app.models import Role, Visit, VisitStatus
-from app.services import board
+from app.services.board import edits
 from tests.dispatch_integrity.conftest import TZ, assert_no_overlap, published, solve
 from tests.factories import TechnicianFactory, UserFactory, VisitFactory, tomorrow_at
 
@@ -122,7 +122,7 @@ def test_publishing_is_refused_when_the_technician_was_given_other_work_meanwhil
     meanwhile = VisitFactory(
         required_skills={"measure": 1}, window_start=tomorrow_at(9), window_end=tomorrow_at(10)
     )
-    board.move_visit(
+    edits.move_visit(
         session,
         meanwhile,
         measurer.id,

@@ -62,9 +62,12 @@ def test_a_failed_message_stays_pending_and_is_given_up_after_several_attempts(s
     assert message.status == "failed"
 
 
-def test_the_sender_is_chosen_by_the_settings(settings):
-    assert isinstance(sender_for(settings), LoggingSender)
-    assert isinstance(sender_for(settings.replace(message_sender="smtp")), SmtpSender)
+def test_the_sender_of_each_channel_is_chosen_by_the_settings(settings):
+    default = sender_for(settings)
+    assert all(isinstance(default.senders[c], LoggingSender) for c in ("email", "sms", "wechat"))
+    smtp = sender_for(settings.replace(message_sender="smtp"))
+    assert isinstance(smtp.senders["email"], SmtpSender)
+    assert isinstance(smtp.senders["sms"], LoggingSender)
 
 
 def test_after_commit_work_is_dropped_on_rollback(session):

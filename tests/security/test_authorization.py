@@ -211,3 +211,35 @@ def test_the_console_cookie_carries_no_password_hash_material(app, session, sign
         isinstance(v, str) and v and v in session.get(models.User, dispatcher.id).password_hash
         for v in data.values()
     )
+
+
+def _signature_status(client, headers, visit):
+    record = client.get(f"/api/v1/customers/{visit.customer_id}/record", headers=headers).json
+    entry = next(e for e in record["timeline"] if e["visit_id"] == visit.id)
+    return [s["status"] for s in entry["signatures"]]
+
+
+def test_a_signature_naming_someone_elses_hash_shows_no_stored_image(
+    client, session, upload, tech_headers, login, as_dispatcher
+):
+    from app.services.fieldwork import Actor, capture_signature
+
+    secret = image_bytes(color=(4, 5, 6))
+    assert upload(secret).status_code == 200  # the owner's signature image
+    sha = hashlib.sha256(secret).hexdigest()
+    thief = TechnicianFactory(with_user=True)
+    visit = factories.assigned_visit(thief)
+    capture_signature(session, visit, str(uuid.uuid4()), "Nobody", sha, Actor(thief.user.id, None))
+    session.commit()
+
+    assert _signature_status(client, as_dispatcher, visit) == ["pending"]
+    # Uploading the bytes itself proves possession.
+    started = _start(client, login(thief.user), secret)
+    assert started.status_code in (200, 201)
+    client.put(
+        f"/api/v1/uploads/{started.json['id']}",
+        data=secret,
+        headers={**login(thief.user), "Upload-Offset": "0"},
+        content_type="application/octet-stream",
+    )
+    assert _signature_status(client, as_dispatcher, visit) == ["stored"]

@@ -34,7 +34,9 @@ def test_production_accepts_a_long_random_secret_key():
 def test_seed_demo_refuses_to_run_in_production(app, settings):
     from app import create_app
 
-    production = create_app(settings.replace(app_env="production", secret_key=STRONG_KEY))
+    production = create_app(
+        settings.replace(app_env="production", secret_key=STRONG_KEY, password_scrypt_n=2**17)
+    )
     with production.app_context():  # as the `flask` command provides
         result = production.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0
@@ -78,3 +80,106 @@ def test_the_logging_message_sender_redacts_link_tokens(caplog):
 
 def test_redaction_keeps_paths_without_tokens():
     assert redact_tokens("/api/v1/visits?q=r") == "/api/v1/visits?q=r"
+
+
+class RecordingSender:
+    """A gateway that keeps what it was handed at the moment of sending."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[str] = []
+        self.fail = fail
+
+    def send(self, message) -> None:
+        self.sent.append(message.body)
+        if self.fail:
+            raise ConnectionError("gateway down")
+
+
+def _link_message(session):
+    from app import models
+
+    message = models.OutboxMessage(
+        dedupe_key="link-1",
+        topic="rating_link",
+        channel="sms",
+        recipient="13800000000",
+        subject="Rate your visit",
+        body="Please rate us: http://127.0.0.1:5000/r/abc.DEF_123-xyz thanks",
+        status="pending",
+        attempts=0,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def test_the_outbox_forgets_a_link_once_the_message_is_delivered(session):
+    from app.services.outbox import deliver
+
+    message = _link_message(session)
+    sender = RecordingSender()
+    assert deliver(session, sender) == 1
+    assert "/r/abc.DEF_123-xyz" in sender.sent[0]  # the customer got the working link
+    session.expire_all()
+    assert "abc.DEF_123-xyz" not in message.body
+    assert "/r/<redacted> thanks" in message.body
+
+
+def test_the_outbox_keeps_a_link_while_delivery_may_still_need_it_then_forgets_it(session):
+    from app.services.outbox import MAX_ATTEMPTS, deliver
+
+    message = _link_message(session)
+    deliver(session, RecordingSender(fail=True))
+    assert (message.status, "abc.DEF_123-xyz" in message.body) == ("pending", True)
+    for _ in range(MAX_ATTEMPTS - 1):
+        deliver(session, RecordingSender(fail=True))
+    assert message.status == "failed"
+    assert "abc.DEF_123-xyz" not in message.body
+
+
+def test_new_passwords_are_hashed_at_scrypt_cost_2_17_by_default(monkeypatch):
+    from app import config
+    from app.services import accounts
+
+    monkeypatch.setattr(config, "_active", Settings())
+    stored = accounts.hash_password("correct horse")
+    assert stored.split("$")[1:4] == [str(2**17), "8", "1"]
+    assert accounts.verify_password(stored, "correct horse")
+
+
+def test_production_refuses_a_password_cost_below_2_17():
+    with pytest.raises(ConfigError, match="PASSWORD_SCRYPT_N"):
+        Settings.from_env(
+            {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "PASSWORD_SCRYPT_N": "16384"}
+        )
+
+
+def test_an_older_password_hash_is_redone_at_todays_cost_on_the_next_sign_in(
+    app, client, session, settings, dispatcher, monkeypatch
+):
+    from app import config, models
+    from app.services import accounts
+    from tests.factories import PASSWORD
+
+    monkeypatch.setattr(config, "_active", settings.replace(password_scrypt_n=2**10))
+    user = session.get(models.User, dispatcher.id)
+    user.password_hash = accounts.hash_password(PASSWORD)
+    session.commit()
+    epoch = user.session_epoch
+    monkeypatch.setattr(config, "_active", settings)
+
+    response = client.post(
+        "/api/v1/auth/token", json={"email": dispatcher.email, "password": PASSWORD}
+    )
+
+    assert response.status_code == 201
+    session.expire_all()
+    user = session.get(models.User, dispatcher.id)
+    assert user.password_hash.split("$")[1] == str(settings.password_scrypt_n)
+    assert accounts.verify_password(user.password_hash, PASSWORD)
+    assert user.session_epoch == epoch  # the same password: no session ends
+    token = response.json["access_token"]
+    assert (
+        client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )

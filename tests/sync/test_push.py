@@ -75,7 +75,7 @@ def test_a_gap_in_the_mutation_sequence_is_refused(session, phone, technician):
     status, body = push_raw(device, [mutation(2, "visit.start_travel", visit_id=visit.id)])
     assert status == 409
     assert body["code"] == "mutation_sequence_gap"
-    assert body["details"] == {"expected": 1, "got": 2}
+    assert body["details"] == {"expected": 1, "got": 2, "last_acked_mutation_id": 0}
     assert _visit(session, visit.id).status == VisitStatus.DISPATCHED
 
 

@@ -79,8 +79,8 @@ ANSWERS = [
     ({"type": "number"}, "12"),
     ({"type": "boolean"}, False),
     ({"type": "boolean"}, "yes"),
-    ({"type": "choice", "options": ["a", "b"]}, "a"),
-    ({"type": "choice", "options": ["a", "b"]}, "c"),
+    ({"type": "choice", "choices": ["a", "b"]}, "a"),
+    ({"type": "choice", "choices": ["a", "b"]}, "c"),
     ({"type": "choice"}, 1),
 ]
 

@@ -63,6 +63,7 @@ export default {
   description: "Work",
   history: "History",
   other_visits_here: "Other visits at this address",
+  articles: "Knowledge base",
   checklist: "Checklist",
   yes: "Yes",
   no: "No",

@@ -63,6 +63,7 @@ export default {
   description: "工作内容",
   history: "记录",
   other_visits_here: "此地址的其他任务",
+  articles: "知识库",
   checklist: "检查单",
   yes: "是",
   no: "否",

@@ -60,6 +60,17 @@ function pendingStatus(visit, outbox) {
   return status;
 }
 
+// The synced articles that fit this visit, by the server's rule (docs/sync.md, "Scope"):
+// every tag list the article names must admit the visit; cause articles fit repairs only.
+export function articlesFor(articles, visit, order, faultCause) {
+  const admits = (tags, value) => !tags?.length || tags.includes(value);
+  return articles
+    .filter((a) => admits(a.visit_kinds, visit.kind) && admits(a.product_lines, order?.product_line))
+    .filter((a) => !a.fault_causes?.length
+      || (visit.kind === "repair" && (!faultCause || a.fault_causes.includes(faultCause))))
+    .sort((x, y) => x.title.localeCompare(y.title));
+}
+
 // One visit as the technician sees it: mirror + pending notes, answers, photos, signatures.
 export async function visitView(visitId) {
   const visit = await store.get("visit", visitId);
@@ -96,16 +107,18 @@ export async function visitView(visitId) {
   for (const p of [...photos, ...signatures]) p.blob = blobOf.get(p.sha256) || null;
   notes.sort((x, y) => String(x.created_at).localeCompare(String(y.created_at)));
   const items = checklistItems(templates, visit);
-  const [customer, site, order] = await Promise.all([
+  const [customer, site, order, articles] = await Promise.all([
     store.get("customer", visit.customer_id),
     store.get("site", visit.site_id),
     visit.order_id ? store.get("order", visit.order_id) : null,
+    store.all("article"),
   ]);
   return {
     visit: { ...visit, status: pendingStatus(visit, outbox) },
     customer,
     site,
     order,
+    articles: articlesFor(articles, visit, order, typeof answers.fault_cause === "string" ? answers.fault_cause : null),
     items,
     answers,
     pendingAnswers,

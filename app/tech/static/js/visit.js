@@ -165,6 +165,14 @@ async function history(view) {
     ? `<h3>${esc(t("other_visits_here"))}</h3><ul class="history">${visits}</ul>` : ""}`;
 }
 
+// Knowledge-base articles synced for this visit; `body_html` was sanitised on the server.
+function articleList(articles) {
+  return articles
+    .map((a) => `<details class="article" data-article="${esc(String(a.id))}">
+      <summary>${esc(a.title)}</summary><div class="article-body">${a.body_html}</div></details>`)
+    .join("");
+}
+
 export async function visitScreen(visitId) {
   const view = await visitView(visitId);
   if (!view) return false;
@@ -194,6 +202,7 @@ export async function visitScreen(visitId) {
       ${site?.access_notes ? `<p class="access"><strong>${esc(t("access_notes"))}:</strong> ${esc(site.access_notes)}</p>` : ""}`)}
     ${order ? section(t("order"), orderRows) : ""}
     ${view.items.length ? section(t("checklist"), checklist(view, editable)) : ""}
+    ${view.articles.length ? section(t("articles"), articleList(view.articles), "articles") : ""}
     ${extraPhotos(view)}
     ${!FINAL.has(visit.status) ? section(t("missing_title"), missingList(view.missing), "missing-card") : ""}
     ${section(t("notes"), `${await history(view)}

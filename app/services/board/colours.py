@@ -1,5 +1,5 @@
-"""One colour per thing a page tells apart — each technician, region, product line, visit kind —
-the same on every chart, timeline and map."""
+"""The console's colours: one per thing a page tells apart — each technician, region, product
+line, visit kind — the same on every chart, timeline and map."""
 
 from __future__ import annotations
 

@@ -1,60 +1,31 @@
-"""The dispatcher's board: view models for a day's timeline, map and proposal review, and the
-two hand edits a dispatcher makes on it (move a visit, lock or unlock it)."""
+"""The dispatcher's board of a day: one timeline row per technician, the visits waiting, the
+map and the side panels, for the published plan or a proposal."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.errors import Conflict, ValidationFailed
 from app.i18n.text import N_, Text
-from app.models import (
-    Complaint,
-    ComplaintStage,
-    Customer,
-    Depot,
-    DispatchRun,
-    LockState,
-    RunStatus,
-    SlaAlert,
-    Technician,
-    Visit,
-    VisitStatus,
-)
-from app.services import schedule_checks, sla
-from app.services.dispatching import PLANNABLE, shifts_of
-from app.services.palette import technician_colours
-from app.services.proposal_figures import KPI_LABELS
-from app.services.records import get_or_404
-from app.services.route_map import MapView, build_map
-from app.services.visits import change_status, update_visit
+from app.models import Depot, Technician, Visit, VisitStatus
+from app.services.board.colours import KIND_COLOURS, PALETTE, technician_colours
+from app.services.board.map_view import MapView, draw_map
+from app.services.board.panels import AlertView, ComplaintClock, alert_views, open_complaints
+from app.services.board.reasons import NOT_PLANNED, Reason, latest_reasons
+from app.services.dispatching.snapshot import PLANNABLE, shifts_of
+from app.services.sla.alerts import open_alerts
+from app.services.sla.clocks import Clock, ClockState, visit_clocks, worst
+from app.services.sla.policies import active_policies, policy_for
+from app.services.sla.progress import progress_of
+from app.services.sla.projection import day_bounds, project_day
 from dispatch.travel import GeodesicProvider
 
 DAY_START_H, DAY_END_H = 7, 20
-KIND_COLOURS = {"measure": "#2563eb", "install": "#d97706", "repair": "#059669"}
-ROUTE_COLOURS = (
-    "#e11d48",
-    "#7c3aed",
-    "#0891b2",
-    "#65a30d",
-    "#ea580c",
-    "#4f46e5",
-    "#0d9488",
-    "#c026d3",
-    "#ca8a04",
-    "#2563eb",
-    "#dc2626",
-    "#16a34a",
-)
-# (code, English message, details): pages word a reason from its code and details.
-Reason = tuple[str, str, Mapping[str, Any]]
-NOT_PLANNED: Reason = ("not_planned", "Not planned yet: run the optimizer or move it by hand.", {})
 
 
 # --- view models ----------------------------------------------------------------------------
@@ -122,31 +93,6 @@ class Waiting:
 
 
 @dataclass(frozen=True)
-class AlertView:
-    level: str
-    subject: str
-    subject_id: int
-    message: str
-    at: dt.datetime
-    target: str = ""
-    due_at: dt.datetime | None = None
-    projected_at: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class ComplaintClock:
-    """An open complaint and the clock of its current stage."""
-
-    complaint_id: int
-    customer_id: int
-    customer: str
-    stage: str
-    summary: str
-    clock: sla.Clock | None
-    visit_id: int | None = None
-
-
-@dataclass(frozen=True)
 class Board:
     day: dt.date
     rows: list[Row]
@@ -178,7 +124,7 @@ class Placement:
 
 def published_plan(session: Session, day: dt.date, tz: ZoneInfo) -> dict[int, Placement]:
     """The published plan of a day: visits with a technician and a start on that day."""
-    start, end = sla.day_bounds(day, tz)
+    start, end = day_bounds(day, tz)
     rows = session.execute(
         select(Visit.id, Visit.technician_id, Visit.planned_start).where(
             Visit.technician_id.is_not(None),
@@ -188,22 +134,6 @@ def published_plan(session: Session, day: dt.date, tz: ZoneInfo) -> dict[int, Pl
         )
     )
     return {vid: Placement(tid, at) for vid, tid, at in rows}
-
-
-def proposed_plan(run: DispatchRun, day: dt.date, tz: ZoneInfo) -> dict[int, Placement]:
-    """A run's proposal for one day, with the promised work it planned around."""
-    proposal = run.proposal or {}
-    placed = [
-        *proposal.get("fixed", []),
-        *proposal.get("kept", []),
-        *proposal.get("assignments", []),
-    ]
-    plan = {}
-    for a in placed:
-        start = dt.datetime.fromisoformat(a["planned_start"])
-        if start.astimezone(tz).date() == day:
-            plan[a["visit_id"]] = Placement(a["technician_id"], start)
-    return plan
 
 
 def build_board(
@@ -222,10 +152,9 @@ def build_board(
 ) -> Board:
     """The board of a day for the published plan, or for `plan` (a proposal) when given.
 
-    `tile_url` is the operator's map tile server ({z}/{x}/{y}), if any.
-
     `row_order` (technician ids) puts rows in another board's order, so a proposal reads
     row for row beside the published board; technicians it does not list follow.
+    `tile_url` is the operator's map tile server ({z}/{x}/{y}), if any.
     """
     plan = published_plan(session, day, tz) if plan is None else plan
     technicians = list(
@@ -293,7 +222,7 @@ def build_board(
         rows=rows,
         # Priority 5 is the most important: it heads the list.
         waiting=sorted(waiting, key=lambda w: (-w.priority, w.visit_id)),
-        map=build_map(
+        map=draw_map(
             rows,
             depots.values(),
             visits,
@@ -302,7 +231,7 @@ def build_board(
             tile_url=tile_url,
         ),
         hours=[(f"{h:02d}:00", _pct((h - first_h) * 60, span)) for h in range(first_h, last_h)],
-        alerts=_alert_views(session),
+        alerts=alert_views(session),
         now_pct=now_pct,
         complaints=open_complaints(session, now, warn_before_min=complaint_warn_min),
         first_minute=first_h * 60,
@@ -340,7 +269,7 @@ def _row(
     day_start: dt.datetime,
     span: int,
     travel: GeodesicProvider,
-    clocks: dict[int, sla.Clock | None],
+    clocks: dict[int, Clock | None],
     flags: dict[int, str],
     changes: Mapping[int, str] | None,
     index: int,
@@ -392,7 +321,7 @@ def _row(
         shift_left_pct=shift_left,
         shift_width_pct=shift_width,
         blocks=blocks,
-        colour=ROUTE_COLOURS[index % len(ROUTE_COLOURS)],
+        colour=PALETTE[index % len(PALETTE)],
     )
 
 
@@ -404,20 +333,20 @@ def _span(first: dt.datetime, last: dt.datetime, *, with_day: bool = True) -> st
     return f"{first:%m-%d %H:%M}-{last:%H:%M}" if with_day else f"{first:%H:%M}-{last:%H:%M}"
 
 
-def _clock_note(clock: sla.Clock | None) -> Text:
+def _clock_note(clock: Clock | None) -> Text:
     if clock is None:
         return Text(N_("no SLA target"))
     target = Text(_TARGETS.get(clock.target, clock.target))
-    if clock.state == sla.ClockState.BREACHED:
+    if clock.state == ClockState.BREACHED:
         return Text(
             N_("%(target)s breached %(min)s min ago"),
             {"target": target, "min": -clock.remaining_min},
         )
     if clock.projected_miss:
         return Text(N_("%(target)s projected to miss its due time"), {"target": target})
-    if clock.state == sla.ClockState.MET:
+    if clock.state == ClockState.MET:
         return Text(N_("%(target)s met"), {"target": target})
-    if clock.state == sla.ClockState.MISSED:
+    if clock.state == ClockState.MISSED:
         return Text(N_("%(target)s missed"), {"target": target})
     hours, minutes = divmod(clock.remaining_min, 60)
     return Text(
@@ -433,7 +362,7 @@ def _waiting(
     planned: set[int],
     reasons: Mapping[int, list[Reason]] | None,
 ) -> dict[int, list[Reason]]:
-    start, end = sla.day_bounds(day, tz)
+    start, end = day_bounds(day, tz)
     stmt = select(Visit.id).where(
         Visit.status.in_(PLANNABLE),
         or_(Visit.technician_id.is_(None), Visit.planned_start.is_(None)),
@@ -448,28 +377,10 @@ def _waiting(
     return {vid: known.get(vid) or [NOT_PLANNED] for vid in ids}
 
 
-def latest_reasons(session: Session, visit_ids: Iterable[int]) -> dict[int, list[Reason]]:
-    """Why the most recent finished run left each visit out."""
-    wanted = set(visit_ids)
-    run = session.scalar(
-        select(DispatchRun)
-        .where(DispatchRun.status.in_((RunStatus.SUCCEEDED, RunStatus.PUBLISHED)))
-        .order_by(DispatchRun.id.desc())
-        .limit(1)
-    )
-    if run is None or run.proposal is None or not wanted:
-        return {}
-    return {
-        u["visit_id"]: [(r["code"], r["message"], r.get("details") or {}) for r in u["reasons"]]
-        for u in run.proposal["unassigned"]
-        if u["visit_id"] in wanted
-    }
-
-
 def _waiting_item(
     visit: Visit,
     reasons: list[Reason],
-    clocks: dict[int, sla.Clock | None],
+    clocks: dict[int, Clock | None],
     tz: ZoneInfo,
 ) -> Waiting:
     window = "any time"
@@ -499,19 +410,17 @@ def _clock_states(
     tz: ZoneInfo,
     now: dt.datetime,
     travel: GeodesicProvider,
-) -> dict[int, sla.Clock | None]:
-    policies = sla.active_policies(session)
+) -> dict[int, Clock | None]:
+    policies = active_policies(session)
     projections = (
-        sla.project_day(session, day, tz, now, travel)
-        if now.astimezone(tz).date() == day
-        else {}
+        project_day(session, day, tz, now, travel) if now.astimezone(tz).date() == day else {}
     )
-    progress = sla.progress_of(session, [v.id for v in visits])
+    progress = progress_of(session, [v.id for v in visits])
     return {
-        v.id: sla.worst(
-            sla.visit_clocks(
+        v.id: worst(
+            visit_clocks(
                 v,
-                sla.policy_for(policies, v.kind, v.priority, v.customer.tier),
+                policy_for(policies, v.kind, v.priority, v.customer.tier),
                 now,
                 progress=progress.get(v.id),
                 projection=projections.get(v.id),
@@ -523,249 +432,8 @@ def _clock_states(
 
 def _flags(session: Session, visits: Mapping[int, Visit]) -> dict[int, str]:
     flags = {}
-    for visit_id, alerts in sla.open_alerts(session, "visit", visits).items():
+    for visit_id, alerts in open_alerts(session, "visit", visits).items():
         levels = {str(a.level) for a in alerts if a.resolved_at is None}
         if levels:
             flags[visit_id] = "breach" if "breach" in levels else "warning"
     return flags
-
-
-def open_complaints(
-    session: Session, now: dt.datetime, *, warn_before_min: int, limit: int = 10
-) -> list[ComplaintClock]:
-    """The open complaints due soonest, each with its stage clock."""
-    rows = session.execute(
-        select(Complaint, Customer.name)
-        .join(Customer, Customer.id == Complaint.customer_id)
-        .where(Complaint.stage != ComplaintStage.CLOSED)
-        .order_by(Complaint.due_at.is_(None), Complaint.due_at, Complaint.id)
-        .limit(limit)
-    )
-    return [
-        ComplaintClock(
-            c.id,
-            c.customer_id,
-            name,
-            str(c.stage),
-            c.summary,
-            sla.complaint_clock(c, now, warn_before_min),
-            c.visit_id,
-        )
-        for c, name in rows
-    ]
-
-
-def _alert_views(session: Session, limit: int = 12) -> list[AlertView]:
-    rows = session.scalars(
-        select(SlaAlert)
-        .where(SlaAlert.resolved_at.is_(None))
-        .order_by(SlaAlert.id.desc())
-        .limit(limit)
-    )
-    return [
-        AlertView(
-            str(a.level),
-            a.subject,
-            a.subject_id,
-            a.message,
-            a.created_at,
-            a.target,
-            a.due_at,
-            a.projected_at,
-        )
-        for a in rows
-    ]
-
-
-# --- proposal review ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KpiRow:
-    name: str
-    label: str
-    unit: str
-    published: float
-    proposed: float
-    delta: float
-    better: bool | None
-
-
-@dataclass(frozen=True)
-class DiffEntry:
-    visit_id: int
-    before: str
-    after: str
-
-
-def kpi_rows(proposal: Mapping[str, Any]) -> list[KpiRow]:
-    """Published vs proposed KPIs with their units, and whether each change is an improvement."""
-    rows = []
-    for kpi in KPI_LABELS:
-        if kpi.name not in proposal["kpis"]:
-            continue  # a proposal stored before this KPI existed
-        delta = proposal["kpi_deltas"][kpi.name]
-        better = (
-            None
-            if delta == 0 or kpi.lower_is_better is None
-            else (delta < 0) == kpi.lower_is_better
-        )
-        rows.append(
-            KpiRow(
-                kpi.name,
-                kpi.label,
-                kpi.unit,
-                proposal["published_kpis"][kpi.name],
-                proposal["kpis"][kpi.name],
-                delta,
-                better,
-            )
-        )
-    return rows
-
-
-def diff_entries(
-    session: Session, proposal: Mapping[str, Any], tz: ZoneInfo
-) -> dict[str, list[DiffEntry]]:
-    """The proposal's diff (added, moved, reassigned, dropped) in words."""
-    names = dict(session.execute(select(Technician.id, Technician.name)).all())
-
-    def describe(side: Mapping[str, Any] | None) -> str:
-        if not side:
-            return N_("not planned")
-        at = dt.datetime.fromisoformat(side["planned_start"]).astimezone(tz)
-        return f"{names.get(side['technician_id'], side['technician_id'])} {at:%m-%d %H:%M}"
-
-    # What publishing does with a published visit the proposal leaves out, and why.
-    fate = {
-        e["visit_id"]: "unscheduled on publish: " + e["reasons"][0]["message"]
-        for e in proposal.get("to_unschedule", [])
-    }
-    fate |= {e["visit_id"]: "kept as published" for e in proposal.get("kept", [])}
-    return {
-        kind: [
-            DiffEntry(
-                e["visit_id"],
-                describe(e.get("from")),
-                fate.get(e["visit_id"], "not planned")
-                if kind == "dropped"
-                else describe(e.get("to")),
-            )
-            for e in proposal["diff"][kind]
-        ]
-        for kind in ("added", "moved", "reassigned", "dropped")
-    }
-
-
-def change_marks(proposal: Mapping[str, Any]) -> dict[int, str]:
-    """visit id -> how the proposal changes it, for marking blocks."""
-    return {
-        e["visit_id"]: kind
-        for kind in ("added", "moved", "reassigned")
-        for e in proposal["diff"][kind]
-    }
-
-
-def proposal_reasons(proposal: Mapping[str, Any]) -> dict[int, list[Reason]]:
-    return {
-        u["visit_id"]: [(r["code"], r["message"], r.get("details") or {}) for r in u["reasons"]]
-        for u in proposal["unassigned"]
-    }
-
-
-# --- hand edits -----------------------------------------------------------------------------
-
-
-def move_visit(
-    session: Session,
-    visit: Visit,
-    technician_id: int,
-    start: dt.datetime,
-    *,
-    tz: ZoneInfo,
-    actor_user_id: int | None,
-    now: dt.datetime,
-    lock: LockState | None = None,
-) -> Visit:
-    """Give a visit to a technician at a time, inside the technician-days' locks, if it fits
-    (see `schedule_checks`: skills, shift, break, window, nothing else at that time); refused
-    with the reason otherwise."""
-    technician = get_or_404(session, Technician, technician_id)
-    _lock_days_of(session, visit, (technician.id, start))
-    if visit.status not in PLANNABLE:
-        raise Conflict(
-            "visit %(visit)s is %(status)s; only visits not yet under way can move",
-            params={"visit": visit.id, "status": visit.status},
-            code="visit_under_way",
-        )
-    changes: dict[str, Any] = {"technician_id": technician.id, "planned_start": start}
-    if lock is not None:
-        changes["lock"] = lock
-    try:
-        update_visit(session, visit, changes)
-    except ValidationFailed as refused:
-        # Dispatchers know technicians by name, not by id.
-        named = {**refused.params, "technician": technician.name}
-        raise ValidationFailed(
-            refused.template, params=named, code=refused.code, fields=refused.fields
-        ) from None
-    schedule_checks.require_feasible(session, [visit])
-    if visit.status == VisitStatus.NEW:
-        change_status(
-            session, visit, VisitStatus.SCHEDULED, actor_user_id=actor_user_id, source="console"
-        )
-    local = start.astimezone(tz)
-    if local.date() == now.astimezone(tz).date() and visit.status == VisitStatus.SCHEDULED:
-        change_status(
-            session, visit, VisitStatus.DISPATCHED, actor_user_id=actor_user_id, source="console"
-        )
-    return visit
-
-
-def _lock_days_of(
-    session: Session, visit: Visit, *placements: tuple[int | None, dt.datetime | None]
-) -> None:
-    """Lock the visit's current technician-day and `placements`', then re-read the visit."""
-    schedule_checks.lock_days(
-        session,
-        schedule_checks.days_touched(
-            session, [(visit.technician_id, visit.planned_start), *placements]
-        ),
-    )
-    session.refresh(visit, with_for_update=True)
-
-
-_NEEDS_TECHNICIAN = (LockState.TECHNICIAN, LockState.TECHNICIAN_TIME)
-_NEEDS_TIME = (LockState.TIME, LockState.TECHNICIAN_TIME)
-
-
-def set_lock(session: Session, visit: Visit, lock: LockState) -> Visit:
-    """Pin a visit to its technician, its time or both (or release it) for the optimizer.
-
-    Inside its technician-day's lock, and only while the placement it pins still fits.
-    """
-    _lock_days_of(session, visit)
-    if lock == LockState.IN_PROGRESS or visit.lock == LockState.IN_PROGRESS:
-        raise Conflict(
-            "visit %(visit)s is in progress; its lock follows the technician's phone",
-            params={"visit": visit.id},
-            code="visit_locked",
-        )
-    if lock in _NEEDS_TECHNICIAN and visit.technician_id is None:
-        raise ValidationFailed(
-            "visit %(visit)s has no technician to lock to; move it to one first",
-            params={"visit": visit.id},
-            code="nothing_to_lock",
-            fields={"lock": ["no technician assigned"]},
-        )
-    if lock in _NEEDS_TIME and visit.planned_start is None:
-        raise ValidationFailed(
-            "visit %(visit)s has no planned time to lock; move it to a time first",
-            params={"visit": visit.id},
-            code="nothing_to_lock",
-            fields={"lock": ["no planned start"]},
-        )
-    update_visit(session, visit, {"lock": lock})
-    if lock != LockState.NONE:
-        schedule_checks.require_feasible(session, [visit])
-    return visit

@@ -153,7 +153,7 @@ def tiles(frame: Frame, url_template: str | None) -> list[MapTile]:
 # --- the board's map ------------------------------------------------------------------------
 
 
-def build_map(
+def draw_map(
     rows: Sequence[RouteRow],
     depots: Iterable[Depot],
     visits: Mapping[int, Visit],

@@ -1,0 +1,214 @@
+"""The customer's messages at each step of an order, each carrying the order's progress link.
+
+Steps: order created, stage reached, visit scheduled (with its window), technician on the way
+(with the arrival estimate), repair request received, change request decided, complaint
+received and updated. The visit-done message with its rating link is `ratings.send_link`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.i18n.labels import label_id
+from app.i18n.text import N_, Text
+from app.models import ChangeRequest, ChangeStatus, Complaint, Order, Visit
+from app.services import notices, progress_links
+from app.services.notices import Notice
+from app.services.visit_windows import arrival_window
+
+
+def _link(session: Session, settings: Settings, order: Order) -> str:
+    link = progress_links.issue_link(session, settings, order)
+    return progress_links.progress_url(settings, progress_links.token_for(settings, link))
+
+
+def _day_and_hours(
+    session: Session, settings: Settings, customer_id: int, start: dt.datetime, end: dt.datetime
+) -> str:
+    """From `start` to `end` as the customer reads it, in the service time zone."""
+    locale = notices.language_of(session, settings, customer_id)
+    tz = ZoneInfo(settings.time_zone)
+    day = format_skeleton("MMMEd", start, tzinfo=tz, locale=locale)
+    return f"{day} {start.astimezone(tz):%H:%M}\u2013{end.astimezone(tz):%H:%M}"
+
+
+def order_created(session: Session, settings: Settings, order: Order) -> None:
+    """Welcome the customer with the link to follow their order."""
+    url = _link(session, settings, order)
+    notices.notify(
+        session,
+        settings,
+        order.customer_id,
+        Notice(
+            topic="order_created",
+            dedupe_key=f"order-created:{order.id}",
+            subject=Text(N_("Follow your order")),
+            body=Text(
+                N_("Thank you for your order (%(product)s). Follow each step here: %(url)s"),
+                {"product": Text(label_id("product_line", order.product_line)), "url": url},
+            ),
+            params={"product": order.product_line, "url": url},
+        ),
+    )
+
+
+def stage_reached(session: Session, settings: Settings, order: Order, change_key: str) -> None:
+    """Tell the customer their order reached a new stage."""
+    url = _link(session, settings, order)
+    stage = Text(label_id("order_stage", order.stage))
+    notices.notify(
+        session,
+        settings,
+        order.customer_id,
+        Notice(
+            topic="order_stage",
+            dedupe_key=f"order-stage:{order.id}:{change_key}",
+            subject=Text(N_("Your order: %(stage)s"), {"stage": stage}),
+            body=Text(
+                N_("Your %(product)s order is now at the step: %(stage)s. Details: %(url)s"),
+                {
+                    "product": Text(label_id("product_line", order.product_line)),
+                    "stage": stage,
+                    "url": url,
+                },
+            ),
+            params={"product": order.product_line, "stage": str(order.stage), "url": url},
+        ),
+    )
+
+
+def visit_scheduled(session: Session, settings: Settings, visit: Visit, change_id: int) -> None:
+    """Tell the customer when the visit will be, as an arrival window."""
+    window = arrival_window(visit)
+    if window is None:
+        return
+    when = _day_and_hours(session, settings, visit.customer_id, *window)
+    url = _link(session, settings, visit.order) if visit.order else ""
+    kind = Text(label_id("kind", visit.kind))
+    body = (
+        N_("Your %(kind)s visit is booked for %(when)s. Details or changes: %(url)s")
+        if url
+        else N_("Your %(kind)s visit is booked for %(when)s.")
+    )
+    notices.notify(
+        session,
+        settings,
+        visit.customer_id,
+        Notice(
+            topic="visit_scheduled",
+            dedupe_key=f"visit-scheduled:{visit.id}:{change_id}",
+            subject=Text(N_("Your visit is booked")),
+            body=Text(body, {"kind": kind, "when": when, "url": url}),
+            params={"kind": str(visit.kind), "when": when, "url": url},
+        ),
+    )
+
+
+def on_the_way(
+    session: Session, settings: Settings, visit: Visit, change_id: int, eta: dt.datetime | None
+) -> None:
+    """Tell the customer the technician has set off, and about when they arrive."""
+    tz = ZoneInfo(settings.time_zone)
+    about = f"{eta.astimezone(tz):%H:%M}" if eta else ""
+    url = _link(session, settings, visit.order) if visit.order else ""
+    body = (
+        N_("Our technician is on the way and arrives about %(time)s. Follow along: %(url)s")
+        if about
+        else N_("Our technician is on the way. Follow along: %(url)s")
+    )
+    notices.notify(
+        session,
+        settings,
+        visit.customer_id,
+        Notice(
+            topic="on_the_way",
+            dedupe_key=f"on-the-way:{visit.id}:{change_id}",
+            subject=Text(N_("Our technician is on the way")),
+            body=Text(body, {"time": about, "url": url}),
+            params={"eta": about, "url": url},
+        ),
+    )
+
+
+def repair_received(session: Session, settings: Settings, visit: Visit, request_id: int) -> None:
+    """Confirm a self-service repair request."""
+    url = _link(session, settings, visit.order) if visit.order else ""
+    notices.notify(
+        session,
+        settings,
+        visit.customer_id,
+        Notice(
+            topic="request_received",
+            dedupe_key=f"repair-received:{request_id}",
+            subject=Text(N_("We received your repair request")),
+            body=Text(
+                N_(
+                    "We received your repair request (number %(number)s) and will propose "
+                    "a time soon. Follow it here: %(url)s"
+                ),
+                {"number": visit.id, "url": url},
+            ),
+            params={"number": str(visit.id), "url": url},
+        ),
+    )
+
+
+def change_decided(session: Session, settings: Settings, change: ChangeRequest) -> None:
+    """Tell the customer whether their change (reschedule, cancel) was made."""
+    order = session.get(Order, change.order_id)
+    url = _link(session, settings, order) if order else ""
+    confirmed = change.status == ChangeStatus.CONFIRMED
+    if confirmed and change.kind == "cancel":
+        body = N_("Your visit is cancelled as you asked. Details: %(url)s")
+    elif confirmed:
+        body = N_("Your visit was moved as you asked. Details: %(url)s")
+    else:
+        body = N_("We could not make the change you asked for; we will call you. Details: %(url)s")
+    notices.notify(
+        session,
+        settings,
+        change.customer_id,
+        Notice(
+            topic="change_decided",
+            dedupe_key=f"change-decided:{change.id}",
+            subject=Text(N_("About your change request")),
+            body=Text(body, {"url": url}),
+            params={"status": str(change.status), "kind": str(change.kind), "url": url},
+        ),
+    )
+
+
+def complaint_update(
+    session: Session, settings: Settings, complaint: Complaint, step_key: str
+) -> None:
+    """Tell the customer where their complaint stands."""
+    stage = Text(label_id("complaint_stage", complaint.stage))
+    if step_key == "opened":
+        body = Text(
+            N_(
+                "We are sorry. We registered your complaint (number %(number)s) and will act on it."
+            ),
+            {"number": complaint.id},
+        )
+    else:
+        body = Text(
+            N_("Your complaint (number %(number)s) is now at the step: %(stage)s."),
+            {"number": complaint.id, "stage": stage},
+        )
+    notices.notify(
+        session,
+        settings,
+        complaint.customer_id,
+        Notice(
+            topic="complaint_update",
+            dedupe_key=f"complaint:{complaint.id}:{step_key}",
+            subject=Text(N_("Your complaint")),
+            body=body,
+            params={"number": str(complaint.id), "stage": str(complaint.stage)},
+        ),
+    )

@@ -1,0 +1,73 @@
+"""Customers find help by themselves on a phone: a Chinese query, the article, "did this help?"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.models import ArticleAudience, ArticleFeedback, ArticleReaction
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import CHROMIUM_ARGS
+from tests.factories import article
+
+WORDS = {
+    "zh-CN": {"home": "帮助中心", "question": "这篇文章解决您的问题了吗？", "thanks": "很高兴"},  # noqa: RUF001
+    "en": {"home": "Help center", "question": "Did this solve your problem?", "thanks": "Glad"},
+}
+
+
+@pytest.fixture
+def phone_page(chromium_path, live_server, request) -> Any:
+    from playwright.sync_api import sync_playwright
+
+    locale = request.param
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, locale=locale, is_mobile=True, has_touch=True
+        )
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        try:
+            yield page, locale, live_server
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.mark.parametrize("phone_page", ["zh-CN", "en"], indirect=True)
+def test_a_customer_finds_the_article_with_a_chinese_question_and_says_it_helped(
+    phone_page, session
+):
+    page, locale, server = phone_page
+    words = WORDS[locale]
+    wanted = article(
+        "柜门关不严怎么办",
+        "## 调整铰链\n\n用螺丝刀拧**深度螺丝**半圈。",
+        audience=ArticleAudience.CUSTOMER,
+    )
+    article("抽屉滑轨异响", "清洁滑轨。", audience=ArticleAudience.CUSTOMER)
+    page.goto(f"{server}/help")
+    assert page.locator("#help-home").inner_text() == words["home"]
+    page.fill("#help-q", "我家衣柜门关不严怎么办")
+    page.click("#help-search")
+    assert page.locator("#help-results a").all_inner_texts() == ["柜门关不严怎么办"]
+    page.screenshot(path=str(_artifact(f"help-search-{locale}")))
+    # Nothing spills sideways on a 390-pixel phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.click(f"#help-article-{wanted.id}")
+    assert page.locator("#help-article strong").inner_text() == "深度螺丝"
+    assert words["question"] in page.locator("#help-vote").inner_text()
+    page.click("#helped-yes")
+    assert words["thanks"] in page.locator("#help-thanks").inner_text()
+    page.screenshot(path=str(_artifact(f"help-article-{locale}")), full_page=True)
+    session.expire_all()
+    reactions = sorted(r.reaction for r in session.query(ArticleFeedback).all())
+    assert reactions == [ArticleReaction.HELPED, ArticleReaction.VIEW]
+
+
+def _artifact(name: str) -> Any:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / f"{name}.png"

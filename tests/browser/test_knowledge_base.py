@@ -1,0 +1,88 @@
+"""The knowledge base in a real browser: write, preview, publish, find it with a Chinese query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import CHROMIUM_ARGS
+from tests.factories import PASSWORD, article
+
+LANGUAGES = {
+    "zh-CN": {
+        "nav": "知识库",
+        "saved": "文章已存为草稿（第 1 版）。",  # noqa: RUF001
+        "published": "文章已发布（第 2 版）。",  # noqa: RUF001
+        "state": "已发布",
+    },
+    "en": {
+        "nav": "Knowledge base",
+        "saved": "Article saved as a draft (version 1).",
+        "published": "Article published (version 2).",
+        "state": "published",
+    },
+}
+
+
+@pytest.fixture
+def console_page(chromium_path, live_server, dispatcher, request) -> Any:
+    from playwright.sync_api import sync_playwright
+
+    locale = request.param
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1366, "height": 860}, locale=locale)
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        page.goto(f"{live_server}/console/login")
+        page.fill("#email", dispatcher.email)
+        page.fill("#password", PASSWORD)
+        page.click("#sign-in")
+        page.wait_for_selector("#nav-articles")
+        try:
+            yield page, locale
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.mark.parametrize("console_page", ["zh-CN", "en"], indirect=True)
+def test_a_dispatcher_writes_previews_publishes_and_finds_an_article_in_chinese(
+    console_page, session
+):
+    page, locale = console_page
+    words = LANGUAGES[locale]
+    article("抽屉滑轨异响", "清洁滑轨并涂润滑油。")
+
+    page.click("#nav-articles")
+    assert page.locator("#nav-articles").text_content() == words["nav"]
+    page.click("#new-article")
+    page.fill("#article-title", "柜门关不严怎么办")
+    page.fill(
+        "#article-body", "## 调整铰链\n\n拧**深度螺丝**半圈。<script>window.hacked=1</script>"
+    )
+    page.select_option("#article-audience", "both")
+    page.check("input[name=visit_kinds][value=repair]")
+    page.click("#preview")
+    preview = page.locator("#article-preview")
+    assert preview.locator("h2").text_content() == "调整铰链"
+    assert preview.locator("strong").text_content() == "深度螺丝"
+    assert page.evaluate("window.hacked") is None
+    assert page.input_value("#article-title") == "柜门关不严怎么办"  # the form keeps what was typed
+
+    page.click("#save")
+    assert words["saved"] in page.locator(".flash").text_content()
+    page.click("#publish")
+    assert words["published"] in page.locator(".flash").text_content()
+    assert page.locator("#article-state").text_content() == words["state"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-article-editor-{locale}.png"), full_page=True)
+
+    page.click("#nav-articles")
+    page.fill("#article-q", "柜门")
+    page.click("#article-search-go")
+    titles = page.locator("#articles tbody td:first-child a").all_text_contents()
+    assert titles == ["柜门关不严怎么办"]
+    page.screenshot(path=str(ARTIFACTS / f"console-article-search-{locale}.png"))

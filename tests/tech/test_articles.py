@@ -1,0 +1,65 @@
+"""Knowledge-base articles on the visit screen: synced, fitting the visit, rendered read-only."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import models
+from app.services.article_matching import VisitFacts, fits
+from tests import factories
+
+
+def test_the_repair_visit_shows_its_articles_and_not_the_others(tech_phone, tech_day, session):
+    fitting = factories.article(
+        "铰链磨损怎么换", "先拆下**旧铰链**。", fault_causes=("wear",), product_lines=("衣柜",)
+    )
+    factories.article("橱柜台面保养", product_lines=("橱柜",))
+    factories.article("给客户的说明", audience=models.ArticleAudience.CUSTOMER)
+    tech_phone.sign_in(tech_day.technician.user)
+    page = tech_phone.page
+    page.click(f"#route li.visit[data-visit='{tech_day.repair.id}'] a")
+    page.wait_for_selector("#articles")
+    assert page.locator("#articles h2").inner_text() == "知识库"
+    titles = page.locator("#articles summary").all_inner_texts()
+    assert titles == ["铰链磨损怎么换"]
+    page.click(f"details[data-article='{fitting.id}'] summary")
+    assert page.locator(f"details[data-article='{fitting.id}'] strong").inner_text() == "旧铰链"
+    tech_phone.shoot("tech-visit-articles-zh")
+
+
+CASES = [
+    # (article tags, visit kind, product line, recorded fault cause)
+    ({}, "measure", None, None),
+    ({"visit_kinds": ["install"]}, "measure", "kitchen", None),
+    ({"product_lines": ["kitchen"]}, "repair", "kitchen", None),
+    ({"product_lines": ["kitchen"]}, "repair", "wardrobe", None),
+    ({"product_lines": ["kitchen"]}, "repair", None, None),
+    ({"fault_causes": ["wear"]}, "repair", None, None),
+    ({"fault_causes": ["wear"]}, "repair", None, "wear"),
+    ({"fault_causes": ["wear"]}, "repair", None, "misuse"),
+    ({"fault_causes": ["wear"]}, "install", None, None),
+]
+
+
+@pytest.mark.parametrize(("tags", "kind", "line", "cause"), CASES)
+def test_the_app_picks_the_same_articles_as_the_server(tech_phone, tags, kind, line, cause):
+    page = tech_phone.page
+    page.goto(f"{tech_phone.base_url}/tech/")
+    page.wait_for_selector("body[data-ready=true]")
+    article = {"id": 1, "title": "a", "visit_kinds": [], "product_lines": [], "fault_causes": []}
+    article.update(tags)
+    shown = page.evaluate(
+        """async ([article, kind, line, cause]) => {
+          const m = await import('/tech/static/js/model.js');
+          const order = line ? {product_line: line} : null;
+          return m.articlesFor([article], {kind}, order, cause).length === 1;
+        }""",
+        [article, kind, line, cause],
+    )
+
+    class Tags:
+        visit_kinds = article["visit_kinds"]
+        product_lines = article["product_lines"]
+        fault_causes = article["fault_causes"]
+
+    assert shown == fits(Tags(), VisitFacts(models.VisitKind(kind), line, cause))
