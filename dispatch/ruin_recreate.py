@@ -40,8 +40,10 @@ from dispatch.core import CoreNode, CoreProblem, CoreSolution, CoreVehicle, sche
 MANDATORY = 10**15  # penalty counted for an unserved node that has no drop penalty
 _OPEN = 1 << 40  # window bound of a node without windows
 # recreate orders: random, demand decreasing, far from depot first, close first, narrowest
-# window first, earliest window first (within each penalty class, most important first)
+# window first, earliest window first (within each penalty class, most important first); a
+# seventh, longest service first, is weighted by RuinRecreateConfig.long_first
 _ORDER_WEIGHTS = (4.0, 4.0, 2.0, 1.0, 2.0, 2.0)
+_CHANGE_RING = 4096  # recent route changes a left-out visit's retry can list (kernels._bump)
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,22 @@ class RuinRecreateConfig:
     route_removal: float = 0.05  # share of iterations that also empty a whole (short) route
     room_rate: float = 0.1  # share of ruins around a left-out node, emptying lower priorities
     window_orders: bool = True  # also insert by window width and by window start
+    # weight of the "longest service first" recreate order (used only when service times
+    # differ, as on field days with short measures and long installs)
+    long_first: float = 3.0
     neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
+    # > 0: the recreate tries a node only in routes holding one of its this many nearest nodes
+    # (and empty routes); 0 tries every route
+    granular: int = 0
     epoch_iterations: int | None = None
     max_iterations: int | None = None  # stop after this many iterations (None: time only)
     seed: int = 0
+    # benchmark settings (Solomon engine): count the limit in CPU seconds of this process, and/or
+    # let the temperature fall once over the whole limit instead of in epochs; with the latter the
+    # temperature of an iteration depends on the clock, so "a longer limit is never worse" (and
+    # repeatability for a seed) no longer hold
+    cpu_clock: bool = False
+    anneal_by_time: bool = False
 
 
 def unsupported_features(problem: CoreProblem) -> list[str]:
@@ -129,6 +143,7 @@ class _Arrays:
         self.cm = np.ascontiguousarray(problem.cost, dtype=np.int64)
         self.fixed = int(problem.fixed_vehicle_cost)
         self.has_soft = bool((node[:, kn.SOFT_COST] > 0).any())
+        self.mixed_service = bool(n) and bool((node[:, kn.SERVICE] != node[0, kn.SERVICE]).any())
         self.near = self._neighbours(cfg.neighbours)
         starts = sorted({vh.start for vh in problem.vehicles})
         mats = node[:, kn.MAT]
@@ -202,8 +217,15 @@ class _Search:
             np.zeros(k, dtype=np.bool_), np.full(max(a.n_signatures, 1), -1, dtype=np.int64),
             np.zeros(1, dtype=np.int64), np.ones(k, dtype=np.bool_),
             np.zeros(max(n, 1), dtype=np.float64), np.zeros(1, dtype=np.int64),
-            np.zeros(k + 1, dtype=np.int64), np.full(max(n, 1), -1, dtype=np.int64),
+            self._change_clock(k), np.full(max(n, 1), -1, dtype=np.int64),
         )
+
+    @staticmethod
+    def _change_clock(k: int) -> np.ndarray:
+        # per-route change times, a ring of recently changed routes, its size, the clock
+        mod = np.zeros(k + _CHANGE_RING + 2, dtype=np.int64)
+        mod[-2] = _CHANGE_RING
+        return mod
 
     def state(self) -> tuple:
         return (self.path, self.rlen, self.e0, self.e1, self.la0, self.la1, self.load,
@@ -240,9 +262,10 @@ class _Search:
         a = self.a
         params = (float(cfg.avg_removed), float(cfg.max_string), float(cfg.split_rate),
                   float(cfg.split_depth), float(cfg.blink_rate), float(cfg.route_removal),
-                  float(cfg.room_rate))
-        weights = np.array(_ORDER_WEIGHTS if cfg.window_orders else
-                           (*_ORDER_WEIGHTS[:4], 0.0, 0.0), dtype=np.float64)
+                  float(cfg.room_rate), float(min(cfg.granular, cfg.neighbours)))
+        base = _ORDER_WEIGHTS if cfg.window_orders else (*_ORDER_WEIGHTS[:4], 0.0, 0.0)
+        weights = np.array((*base, cfg.long_first if a.mixed_service else 0.0),
+                           dtype=np.float64)
         cur, best = kn.run(it_from, it_to, cur, best, epoch0, t_hi, t_lo, params, weights,
                            *a.problem_args(), a.allowed, a.near, a.far, a.dep_ptr, a.dep_other,
                            a.dep_gap, a.dep_kind, a.vday, a.has_soft, a.maxlen, *self.state(),
@@ -311,10 +334,12 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     the input routes are not feasible. Nodes missing from the input are first inserted greedily
     (most important first). ``found`` is False if a node without drop penalty is left unserved.
     For one seed the search visits the same solutions in the same order whatever the limit, so
-    a longer limit returns an objective at most as high.
+    a longer limit returns an objective at most as high (not with ``cfg.anneal_by_time``). With
+    ``cfg.cpu_clock`` the limit counts CPU seconds of this process.
     """
     cfg = cfg or RuinRecreateConfig()
-    t0 = time.perf_counter()
+    clock = time.process_time if cfg.cpu_clock else time.perf_counter
+    t0 = clock()
     deadline = t0 + time_limit_s
     stats = stats if stats is not None else SearchStats()
     routes = [list(r) for r in routes]
@@ -331,21 +356,26 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     current = search.construct(input_cost) if search.nabs[0] else input_cost
     search.keep_best()
     best = current
-    stats.construct_s = time.perf_counter() - t0
+    stats.construct_s = clock() - t0
     scale = search.average_arc()
     t_hi, t_lo = cfg.t_start * scale, cfg.t_end * scale
     epoch0 = cfg.epoch_iterations or 1000 + 20 * len(arrays.ids)
     it, batch = 0, 16
     limit = cfg.max_iterations if cfg.max_iterations is not None else 1 << 62
+    search_from = clock()
     while it < limit:
-        now = time.perf_counter()
+        now = clock()
         if now >= deadline:
             break
         step = min(batch, limit - it)
         b0 = now
-        current, best = search.run(it, it + step, current, best, epoch0, t_hi, t_lo, cfg)
+        if cfg.anneal_by_time:
+            current, best = _run_at(search, it, step, current, best, t_hi, t_lo,
+                                    (now - search_from) / max(deadline - search_from, 1e-9), cfg)
+        else:
+            current, best = search.run(it, it + step, current, best, epoch0, t_hi, t_lo, cfg)
         it += step
-        took = time.perf_counter() - b0
+        took = clock() - b0
         # batches of about 20 ms keep the time check cheap and the overrun small
         if took < 0.01:
             batch *= 2
@@ -361,11 +391,18 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
         if final < best:
             search.keep_best()
             best = final
-    stats.search_s = time.perf_counter() - t0 - stats.construct_s
+    stats.search_s = clock() - t0 - stats.construct_s
     best_routes = search.best_routes()
     if best > input_cost or not is_feasible(problem, best_routes):
         return _solution(problem, routes, input_cost)
     return _solution(problem, best_routes, best)
+
+
+def _run_at(search: _Search, it: int, step: int, current: int, best: int, t_hi: float,
+            t_lo: float, frac: float, cfg: RuinRecreateConfig) -> tuple[int, int]:
+    """One batch at the temperature of ``frac`` of the limit (one epoch as long as the run)."""
+    temp = t_hi * (t_lo / t_hi) ** min(1.0, frac)
+    return search.run(it, it + step, current, best, 1 << 62, temp, temp, cfg)
 
 
 def warm() -> None:

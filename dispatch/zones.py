@@ -17,14 +17,24 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
 from dispatch import explain, translate
 from dispatch.core import CoreProblem, schedule
 from dispatch.insertion import best_insertion
-from dispatch.model import LatLon, Lock, Plan, Problem, Technician, Unassigned, Visit
+from dispatch.model import (
+    LatLon,
+    Lock,
+    Plan,
+    Problem,
+    Route,
+    Shift,
+    Technician,
+    Unassigned,
+    Visit,
+)
 from dispatch.travel import MatrixProvider
 
 ProgressCallback = Callable[[str, int], None]
@@ -51,11 +61,16 @@ class Zone:
 
 @dataclass(frozen=True)
 class ZoneRoute:
-    """The visit order of one technician-day, as a zone solve left it."""
+    """The visit order of one technician shift, as a zone solve left it.
+
+    A technician may work several shifts on one day: the shift is named by its start
+    (``shift_start``). None is accepted only when the technician has one shift on ``day``.
+    """
 
     technician_id: str
     day: date
     visit_ids: tuple[str, ...]
+    shift_start: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -68,10 +83,12 @@ class ZonePlan:
     objective: int = 0
 
     @classmethod
-    def from_plan(cls, zone: int, plan: Plan) -> ZonePlan:
-        """The routes and unplaced visits of a zone's solved plan."""
+    def from_plan(cls, zone: int, plan: Plan, problem: Problem) -> ZonePlan:
+        """The routes and unplaced visits of a zone's plan solved from ``problem``."""
+        techs = {t.id: t for t in problem.technicians}
         routes = tuple(
-            ZoneRoute(r.technician_id, r.day, tuple(s.visit_id for s in r.stops))
+            ZoneRoute(r.technician_id, r.day, tuple(s.visit_id for s in r.stops),
+                      _shift_of(techs[r.technician_id], r).start)
             for r in plan.routes
         )
         return cls(zone, routes, tuple(u.visit_id for u in plan.unassigned), plan.objective)
@@ -80,6 +97,15 @@ class ZonePlan:
     def placed(self) -> int:
         """Number of visits in the zone's routes."""
         return sum(len(r.visit_ids) for r in self.routes)
+
+
+def _shift_of(tech: Technician, route: Route) -> Shift:
+    """The shift whose hours hold ``route`` (shifts of one technician never overlap)."""
+    for s in tech.shifts:
+        if s.day == route.day and s.start <= route.start and route.end <= s.end:
+            return s
+    raise ValueError(f"route of {tech.id} on {route.day} ({route.start:%H:%M}-{route.end:%H:%M}) "
+                     "lies in none of the technician's shifts")
 
 
 @dataclass(frozen=True)
@@ -349,16 +375,36 @@ def merge(
 
 
 def _routes(tr: translate.Translation, zone_plans: Sequence[ZonePlan]) -> list[list[int]]:
-    index = {(t.id, s.day): v for v, (t, s) in enumerate(tr.vehicles)}
+    # a vehicle is one shift: technician and shift start (several shifts a day are allowed)
+    index = {(t.id, s.start): v for v, (t, s) in enumerate(tr.vehicles)}
+    per_day: dict[tuple[str, date], list[int]] = {}
+    for v, (t, s) in enumerate(tr.vehicles):
+        per_day.setdefault((t.id, s.day), []).append(v)
     routes: list[list[int]] = [[] for _ in tr.vehicles]
+    taken: set[int] = set()
     for zp in zone_plans:
         for r in zp.routes:
-            v = index.get((r.technician_id, r.day))
-            if v is None:
-                raise ValueError(f"zone {zp.zone} planned {r.technician_id} on {r.day}, "
-                                 "who is not in the problem")
+            v = _vehicle_of(r, zp.zone, index, per_day)
+            if v in taken:
+                raise ValueError(f"two zone routes for {r.technician_id}'s shift on {r.day}")
+            taken.add(v)
             routes[v] = [tr.visit_node[vid] for vid in r.visit_ids if vid in tr.visit_node]
     return routes
+
+
+def _vehicle_of(r: ZoneRoute, zone: int, index: dict[tuple[str, datetime], int],
+                per_day: dict[tuple[str, date], list[int]]) -> int:
+    if r.shift_start is not None:
+        v = index.get((r.technician_id, r.shift_start))
+        if v is None:
+            raise ValueError(f"zone {zone} planned {r.technician_id} in a shift starting "
+                             f"{r.shift_start.isoformat()}, which is not in the problem")
+        return v
+    options = per_day.get((r.technician_id, r.day), [])
+    if len(options) != 1:
+        raise ValueError(f"zone {zone} planned {r.technician_id} on {r.day}, who has "
+                         f"{len(options) or 'no'} shifts that day: name the shift's start")
+    return options[0]
 
 
 def _insert_leftovers(core: CoreProblem, routes: list[list[int]], leftovers: list[int],
@@ -456,7 +502,7 @@ def solve_zone(zone: Zone, time_limit_s: float, provider: MatrixProvider | None 
 
     settings = replace(zone.problem.settings, workers=1, time_limit_s=time_limit_s)
     plan = solve(zone.problem, provider=provider, progress=progress, settings=settings)
-    return ZonePlan.from_plan(zone.index, plan)
+    return ZonePlan.from_plan(zone.index, plan, zone.problem)
 
 
 def _solve_zone_job(args) -> ZonePlan:

@@ -221,6 +221,7 @@ def zone_plan_data(plan: zones.ZonePlan) -> dict[str, Any]:
     return {
         "zone": plan.zone,
         "routes": [{"technician_id": r.technician_id, "day": r.day.isoformat(),
+                    "shift_start": None if r.shift_start is None else r.shift_start.isoformat(),
                     "visit_ids": list(r.visit_ids)} for r in plan.routes],
         "unplaced": list(plan.unplaced),
         "objective": plan.objective,
@@ -232,10 +233,15 @@ def zone_plan_from(data: dict[str, Any]) -> zones.ZonePlan:
     return zones.ZonePlan(
         zone=data["zone"],
         routes=tuple(zones.ZoneRoute(r["technician_id"], dt.date.fromisoformat(r["day"]),
-                                     tuple(r["visit_ids"])) for r in data["routes"]),
+                                     tuple(r["visit_ids"]), _instant(r.get("shift_start")))
+                     for r in data["routes"]),
         unplaced=tuple(data["unplaced"]),
         objective=data["objective"],
     )
+
+
+def _instant(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
 
 
 def _zone_results(settings: Settings, job_ids: list[str]) -> list[zones.ZonePlan]:

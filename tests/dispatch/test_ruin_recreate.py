@@ -200,3 +200,26 @@ def test_compiled_insertion_check_agrees_with_the_route_timing():
         assert (v >= 0) == bool(fits)
         if fits:
             assert pos in fits
+
+
+def test_a_cpu_second_limit_cooling_once_over_the_run_is_valid_and_never_worse(instance):
+    core = solomon.to_core(instance)
+    routes = start_routes(core)
+    before = solomon.check(instance, routes)
+    cfg = rr.RuinRecreateConfig(seed=3, cpu_clock=True, anneal_by_time=True)
+    sol = rr.improve(core, routes, SHORT, cfg)
+    after = solomon.check(instance, sol.routes)
+    assert after.valid, after.errors
+    if before.valid:
+        assert after.distance <= before.distance
+
+
+def test_the_benchmark_engine_in_two_processes_returns_a_valid_solution():
+    from dispatch.bench import engine_configs
+    from dispatch.solver import solve_core_portfolio
+
+    inst = random_instance(4)
+    sol = solve_core_portfolio(solomon.to_core(inst), engine_configs(2, SHORT, cpu_clock=True))
+    res = solomon.check(inst, sol.routes)
+    assert res.valid, res.errors
+    assert sol.dropped == []

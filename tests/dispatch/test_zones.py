@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from dispatch import Lock, citygen, solve
 from dispatch.wire import problem_from_data, problem_to_data
 from dispatch.zones import ZonePlan, ZoneRoute, merge, partition, split
@@ -88,6 +90,38 @@ def test_merge_moves_a_visit_across_the_border_when_that_saves_travel(check_plan
     check_plan(plan, prob)
     assert plan.route_of("x")[0].technician_id == "E"
     assert report.moved >= 1
+
+
+def split_day():
+    """One technician working 08-12 and 13-17, a visit bound to each half of the day."""
+    techs = [tech("S", shifts=[shift(start=8, end=12), shift(start=13, end=17)])]
+    visits = [visit("am", near(2), windows=[(at(8), at(12))]),
+              visit("pm", near(-2), windows=[(at(13), at(17))])]
+    return problem(techs, visits)
+
+
+def test_merge_keeps_each_shift_route_of_a_technician_with_two_shifts_a_day(check_plan):
+    prob = split_day()
+    plans = [ZonePlan(0, (ZoneRoute("S", DAY, ("am",), at(8)),
+                          ZoneRoute("S", DAY, ("pm",), at(13))), ())]
+    plan, report = merge(prob, plans)
+    check_plan(plan, prob)
+    assert report.placed == 0  # nothing lost between the zone plan and the merged plan
+    assert plan.route_of("am")[0].start < at(12) <= at(13) <= plan.route_of("pm")[0].start
+
+
+def test_a_zone_plan_names_the_shift_of_each_route():
+    prob = split_day()
+    plan = solve(prob)
+    zone_plan = ZonePlan.from_plan(0, plan, prob)
+    assert {(r.shift_start, r.visit_ids) for r in zone_plan.routes} == {
+        (at(8), ("am",)), (at(13), ("pm",))}
+
+
+def test_merge_refuses_a_route_without_shift_when_the_technician_has_two_that_day():
+    plans = [ZonePlan(0, (ZoneRoute("S", DAY, ("am",)),), ("pm",))]
+    with pytest.raises(ValueError, match="2 shifts that day"):
+        merge(split_day(), plans)
 
 
 def test_zone_solve_returns_a_valid_plan_for_the_whole_city(check_plan):
