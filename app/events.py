@@ -90,6 +90,12 @@ class ComplaintAdvanced(DomainEvent):
     to_stage: str
 
 
+@dataclass(frozen=True)
+class CustomerTagged(DomainEvent):
+    customer_id: int
+    tag: str
+
+
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Session, Any], None]
 _handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)

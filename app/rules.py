@@ -8,6 +8,8 @@
 - order created, stage reached     → the customer gets the order's progress link
 - visit scheduled, on the way      → the customer hears the window, then the arrival estimate
 - complaint opened or moved on     → the customer hears where it stands
+- complaint moved on by another  → its owner is told through the outbox
+- customer newly tagged churn risk → an alert on the board until someone acknowledges it
 
 Rules never import the HTTP layer; they read the settings the process runs with
 (a request, including a sync push), else the environment (a worker).
@@ -25,6 +27,7 @@ from app.database import utcnow
 from app.events import (
     ComplaintAdvanced,
     ComplaintOpened,
+    CustomerTagged,
     OrderCreated,
     OrderStageChanged,
     RatingSubmitted,
@@ -34,6 +37,7 @@ from app.events import (
 )
 from app.models import (
     Complaint,
+    ComplaintStep,
     Customer,
     FollowUpLink,
     Order,
@@ -45,8 +49,8 @@ from app.models import (
     VisitKind,
     VisitStatus,
 )
-from app.services import complaints, order_notices, ratings
-from app.services.customer_record import refresh_tags
+from app.services import churn, complaints, order_notices, ratings
+from app.services.customer_record import CHURN_RISK, refresh_tags
 from app.services.eta import arrival_estimate
 from app.services.orders import set_order_stage
 from app.services.visits import create_visit
@@ -125,6 +129,7 @@ def unfixed_repair_gets_follow_up(session: Session, event: VisitCompleted) -> No
             ],
         },
         actor_user_id=None,
+        source="rule",
     )
     session.add(
         FollowUpLink(
@@ -175,6 +180,7 @@ def confirmed_order_gets_install_visit(session: Session, event: OrderStageChange
             "required_skills": _install_skills(session, order.product_line),
         },
         actor_user_id=event.actor_user_id,
+        source="rule",
     )
 
 
@@ -254,3 +260,21 @@ def complaint_progress_tells_customer(session: Session, event: ComplaintAdvanced
     complaint = session.get(Complaint, event.complaint_id)
     if complaint is not None:
         order_notices.complaint_update(session, settings(), complaint, f"step:{event.step_id}")
+
+
+@subscribe(ComplaintAdvanced)
+def complaint_owner_hears_of_each_move(session: Session, event: ComplaintAdvanced) -> None:
+    """The owner learns of every move of their complaint that someone else made."""
+    complaint = session.get(Complaint, event.complaint_id)
+    step = session.get(ComplaintStep, event.step_id)
+    if complaint is not None and step is not None:
+        complaints.notify_owner(
+            session, settings(), complaint, step.id, actor_user_id=step.actor_user_id
+        )
+
+
+@subscribe(CustomerTagged)
+def churn_risk_raises_board_alert(session: Session, event: CustomerTagged) -> None:
+    """A customer newly at risk of leaving is flagged on the board until acknowledged."""
+    if event.tag == CHURN_RISK:
+        churn.raise_alert(session, event.customer_id, CHURN_RISK)

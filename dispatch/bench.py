@@ -223,7 +223,7 @@ def _run_solver(which: str, city: cityday.CityDay, args: argparse.Namespace
         holder = {}
 
         def run():
-            plan = solve_problem(city, args.time_limit)
+            plan = solve_problem(city, args.time_limit, args.iterations)
             holder["plan"] = plan
             return cityday.to_check_plan(city, plan)
 
@@ -250,9 +250,15 @@ def _run_solver(which: str, city: cityday.CityDay, args: argparse.Namespace
     raise ValueError(f"unknown solver {which}")
 
 
-def solve_problem(city: cityday.CityDay, time_limit_s: float):
-    """Our planner on a city day, as the app calls it (one process)."""
-    return solve(city.problem, provider=city.provider, time_limit_s=time_limit_s)
+def solve_problem(city: cityday.CityDay, time_limit_s: float, iterations: int | None = None):
+    """Our planner on a city day, as the app calls it (one process).
+
+    ``iterations`` stops the search after that many iterations (equal work whatever the load
+    of the machine; the time limit still bounds the call).
+    """
+    settings = replace(city.problem.settings, time_limit_s=time_limit_s,
+                       search_iterations=iterations)
+    return solve(city.problem, provider=city.provider, settings=settings)
 
 
 def _city_row(name: str, which: str, city: cityday.CityDay, m: Measured, verdict: Verdict | None,
@@ -370,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
                     choices=["ours", "vroom", "ortools"])
     cc.add_argument("--time-limit", type=float, default=30.0,
                     help="seconds for our planner and for OR-Tools")
+    cc.add_argument("--iterations", type=int, default=None,
+                    help="stop our search after this many iterations (equal work on a loaded "
+                         "machine; --time-limit still bounds the call)")
     cc.add_argument("--vroom-exploration", type=int, default=1)
     cc.add_argument("--vroom-threads", type=int, default=2)
     cc.add_argument("--check-city", default="../shared/bench/city/check_city.py",

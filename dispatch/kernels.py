@@ -215,13 +215,51 @@ def best_insertion(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, t
     position is skipped with probability ``blink``. Routes unchanged since ``u`` last found no
     place (change clock ``failed``) are skipped: they still have none.
     """
+    cand, nc = _changed_since(failed, mod, veh.shape[0])
+    return _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm, cm, fixed,
+                    allowed, dep_ok, sig_seen, stamp, blink, maxlen, has_soft, mod, failed, cand,
+                    nc)
+
+
+@njit(cache=True)
+def _near_routes(u, near, granular, route_of, rlen, mod, failed, cand):
+    """Routes holding one of ``u``'s ``granular`` nearest visits, plus empty ones, ascending.
+
+    Only routes changed after clock ``failed`` (all if -1). The granular neighbourhood of large
+    days: a visit is inserted next to its neighbours, not tried in every route of the city.
+    """
+    nc = 0
+    top = min(granular + 1, near.shape[1])
+    for j in range(1, top):
+        v = route_of[near[u, j]]
+        if v >= 0 and mod[v] > failed:
+            cand[nc] = v
+            nc += 1
+    for v in range(rlen.shape[0]):
+        if rlen[v] == 0 and mod[v] > failed:
+            cand[nc] = v
+            nc += 1
+    cand[:nc].sort()
+    w = 0
+    for i in range(nc):
+        if i == 0 or cand[i] != cand[i - 1]:
+            cand[w] = cand[i]
+            w += 1
+    return w
+
+
+@njit(cache=True)
+def _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm, cm, fixed, allowed,
+             dep_ok, sig_seen, stamp, blink, maxlen, has_soft, mod, failed, cand, nc):
+    """:func:`best_insertion` over routes ``cand[:nc]`` (ascending; every route if ``nc`` < 0)."""
     k = veh.shape[0]
     mu = node[u, MAT]
     sv, nw = node[u, SERVICE], node[u, NWIN]
     best, best_v, best_p = INF, -1, -1
     u_close = whi[u, nw - 1]
     u_open = wlo[u, 0] + sv
-    for v in range(k):
+    for idx in range(k if nc < 0 else nc):
+        v = idx if nc < 0 else cand[idx]
         if not allowed[u, v] or not dep_ok[v] or mod[v] <= failed:
             continue
         m = rlen[v]
@@ -311,9 +349,40 @@ def _span_ok(v, u, p, path, m, node, veh, wlo, whi, tm):
 
 @njit(cache=True)
 def _bump(v, mod):
-    """Mark route ``v`` changed (``mod[-1]`` is the change clock)."""
+    """Mark route ``v`` changed (``mod[-1]`` is the change clock).
+
+    ``mod`` is laid out as the change time of each route, then a ring of the last ``mod[-2]``
+    changed routes (indexed by clock), then the ring size and the clock.
+    """
     mod[-1] += 1
     mod[v] = mod[-1]
+    ring = mod[-2]
+    if ring > 0:
+        mod[mod.shape[0] - 2 - ring + mod[-1] % ring] = v
+
+
+@njit(cache=True)
+def _changed_since(failed, mod, k):
+    """Routes changed after clock ``failed``, ascending; count -1 when every route must be tried.
+
+    Lets a visit that found no place retry only the few routes changed since, in the order a
+    full scan would meet them (same result, without touching every vehicle).
+    """
+    ring = mod[-2]
+    clock = mod[-1]
+    span = clock - failed
+    if failed < 0 or ring <= 0 or span > ring or 2 * span >= k:
+        return np.empty(0, dtype=np.int64), -1
+    cand = np.empty(span, dtype=np.int64)
+    nc = 0
+    base = mod.shape[0] - 2 - ring
+    for c in range(failed + 1, clock + 1):
+        v = mod[base + c % ring]
+        if mod[v] == c:  # a route counted once, at its latest change
+            cand[nc] = v
+            nc += 1
+    cand[:nc].sort()
+    return cand, nc
 
 
 @njit(cache=True)
@@ -537,8 +606,12 @@ def _room(u, path, rlen, node, veh, allowed, marks, nmark, removed_flag):
 def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
               absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
               dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp, bk_path,
-              bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at, obj):
-    """Insert every absent visit at its cheapest feasible position, in a randomised order."""
+              bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at, obj, near,
+              granular):
+    """Insert every absent visit at its cheapest feasible position, in a randomised order.
+
+    With ``granular`` > 0 a visit is tried only in routes near it (:func:`_near_routes`).
+    """
     n = nabs[0]
     if n == 0:
         return obj
@@ -564,6 +637,8 @@ def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcos
             sec = float(min(whi[u, node[u, NWIN] - 1] - wlo[u, 0], 1 << 40))
         elif mode == 5:
             sec = float(max(min(wlo[u, 0], 1 << 40), -(1 << 40)))
+        elif mode == 6:
+            sec = -float(node[u, SERVICE])
         else:
             sec = np.random.random()
         keys[i] = node[u, CLASS] * 1e13 + sec + np.random.random() * 1e-3
@@ -572,18 +647,29 @@ def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcos
     todo = absent[:n].copy()
     nabs[0] = 0
     has_deps = dep_ptr[-1] > 0
+    cand = np.empty(near.shape[1] + veh.shape[0] if granular > 0 else 0, dtype=np.int64)
+    dmask[:] = True
+    masked = False
     for j in range(n):
         u = todo[order[j]]
         failed = fail_at[u]
         if has_deps and dep_ptr[u + 1] > dep_ptr[u]:
             dep_mask(u, dmask, route_of, dep_ptr, dep_other, dep_gap, dep_kind, vday)
+            masked = True
             failed = -1
-        else:
+        elif masked:
             dmask[:] = True
+            masked = False
         stamp[0] += 1
-        _, v, p = best_insertion(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi,
-                                 tm, cm, fixed, allowed, dmask, sig_seen, stamp[0], blink,
-                                 maxlen, has_soft, mod, failed)
+        if granular > 0:
+            nc = _near_routes(u, near, granular, route_of, rlen, mod, failed, cand)
+            _, v, p = _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm,
+                               cm, fixed, allowed, dmask, sig_seen, stamp[0], blink, maxlen,
+                               has_soft, mod, failed, cand, nc)
+        else:
+            _, v, p = best_insertion(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo,
+                                     whi, tm, cm, fixed, allowed, dmask, sig_seen, stamp[0],
+                                     blink, maxlen, has_soft, mod, failed)
         if v < 0:
             absent[nabs[0]] = u
             nabs[0] += 1
@@ -653,7 +739,8 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
     """
     (bk_path, bk_len, bk_stamp, touched, nt, marks, nmark, removed_flag, ruined, sig_seen,
      stamp, dmask, keys, calls, mod, fail_at) = work
-    avg_removed, max_string, split_rate, split_depth, blink, route_removal, room_rate = params
+    (avg_removed, max_string, split_rate, split_depth, blink, route_removal, room_rate,
+     granular) = params
     k = veh.shape[0]
     for it in range(it_from, it_to):
         e_start, e_len = 0, epoch0
@@ -679,7 +766,7 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
                         rcost, route_of, absent, nabs, node, veh, wlo, whi, tm, cm, fixed,
                         allowed, far, dep_ptr, dep_other, dep_gap, dep_kind, vday, has_soft,
                         maxlen, sig_seen, stamp, bk_path, bk_len, bk_stamp, touched, nt, dmask,
-                        keys, calls, mod, fail_at, new)
+                        keys, calls, mod, fail_at, new, near, int(granular))
         u = np.random.random()
         if u <= 0.0:
             u = 1e-300
@@ -724,4 +811,4 @@ def construct(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs,
                      absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
                      dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
                      bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
-                     obj)
+                     obj, np.zeros((1, 1), dtype=np.int64), 0)

@@ -220,6 +220,9 @@ class SolverSettings:
     # "ruin_recreate": the compiled SISR search of dispatch.ruin_recreate, exact flexible breaks;
     # "ortools": OR-Tools routing (first_solution, metaheuristic, break_mode apply to it only)
     engine: str = "ruin_recreate"
+    # ruin_recreate engine: stop the search after this many iterations (reproducible runs and
+    # benchmarks at equal work on a shared machine); None: the time limit alone
+    search_iterations: int | None = None
     # the travel model (dispatch.travel.GeodesicProvider): crow-flight distance times a road
     # detour, driven at an average city speed; the app's SLA projection uses the same one
     travel_kmh: float = 25.0
@@ -238,6 +241,8 @@ class SolverSettings:
             raise ValueError("workers must be >= 1")
         if self.engine not in ("ruin_recreate", "ortools"):
             raise ValueError("engine must be ruin_recreate or ortools")
+        if self.search_iterations is not None and self.search_iterations < 0:
+            raise ValueError("search_iterations must be >= 0")
         if self.travel_kmh <= 0 or self.detour_factor < 1.0:
             raise ValueError("travel_kmh must be positive and detour_factor >= 1")
 

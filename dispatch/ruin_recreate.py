@@ -40,8 +40,10 @@ from dispatch.core import CoreNode, CoreProblem, CoreSolution, CoreVehicle, sche
 MANDATORY = 10**15  # penalty counted for an unserved node that has no drop penalty
 _OPEN = 1 << 40  # window bound of a node without windows
 # recreate orders: random, demand decreasing, far from depot first, close first, narrowest
-# window first, earliest window first (within each penalty class, most important first)
+# window first, earliest window first (within each penalty class, most important first); a
+# seventh, longest service first, is weighted by RuinRecreateConfig.long_first
 _ORDER_WEIGHTS = (4.0, 4.0, 2.0, 1.0, 2.0, 2.0)
+_CHANGE_RING = 4096  # recent route changes a left-out visit's retry can list (kernels._bump)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,13 @@ class RuinRecreateConfig:
     route_removal: float = 0.05  # share of iterations that also empty a whole (short) route
     room_rate: float = 0.1  # share of ruins around a left-out node, emptying lower priorities
     window_orders: bool = True  # also insert by window width and by window start
+    # weight of the "longest service first" recreate order (used only when service times
+    # differ, as on field days with short measures and long installs)
+    long_first: float = 3.0
     neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
+    # > 0: the recreate tries a node only in routes holding one of its this many nearest nodes
+    # (and empty routes); 0 tries every route
+    granular: int = 0
     epoch_iterations: int | None = None
     max_iterations: int | None = None  # stop after this many iterations (None: time only)
     seed: int = 0
@@ -135,6 +143,7 @@ class _Arrays:
         self.cm = np.ascontiguousarray(problem.cost, dtype=np.int64)
         self.fixed = int(problem.fixed_vehicle_cost)
         self.has_soft = bool((node[:, kn.SOFT_COST] > 0).any())
+        self.mixed_service = bool(n) and bool((node[:, kn.SERVICE] != node[0, kn.SERVICE]).any())
         self.near = self._neighbours(cfg.neighbours)
         starts = sorted({vh.start for vh in problem.vehicles})
         mats = node[:, kn.MAT]
@@ -208,8 +217,15 @@ class _Search:
             np.zeros(k, dtype=np.bool_), np.full(max(a.n_signatures, 1), -1, dtype=np.int64),
             np.zeros(1, dtype=np.int64), np.ones(k, dtype=np.bool_),
             np.zeros(max(n, 1), dtype=np.float64), np.zeros(1, dtype=np.int64),
-            np.zeros(k + 1, dtype=np.int64), np.full(max(n, 1), -1, dtype=np.int64),
+            self._change_clock(k), np.full(max(n, 1), -1, dtype=np.int64),
         )
+
+    @staticmethod
+    def _change_clock(k: int) -> np.ndarray:
+        # per-route change times, a ring of recently changed routes, its size, the clock
+        mod = np.zeros(k + _CHANGE_RING + 2, dtype=np.int64)
+        mod[-2] = _CHANGE_RING
+        return mod
 
     def state(self) -> tuple:
         return (self.path, self.rlen, self.e0, self.e1, self.la0, self.la1, self.load,
@@ -246,9 +262,10 @@ class _Search:
         a = self.a
         params = (float(cfg.avg_removed), float(cfg.max_string), float(cfg.split_rate),
                   float(cfg.split_depth), float(cfg.blink_rate), float(cfg.route_removal),
-                  float(cfg.room_rate))
-        weights = np.array(_ORDER_WEIGHTS if cfg.window_orders else
-                           (*_ORDER_WEIGHTS[:4], 0.0, 0.0), dtype=np.float64)
+                  float(cfg.room_rate), float(min(cfg.granular, cfg.neighbours)))
+        base = _ORDER_WEIGHTS if cfg.window_orders else (*_ORDER_WEIGHTS[:4], 0.0, 0.0)
+        weights = np.array((*base, cfg.long_first if a.mixed_service else 0.0),
+                           dtype=np.float64)
         cur, best = kn.run(it_from, it_to, cur, best, epoch0, t_hi, t_lo, params, weights,
                            *a.problem_args(), a.allowed, a.near, a.far, a.dep_ptr, a.dep_other,
                            a.dep_gap, a.dep_kind, a.vday, a.has_soft, a.maxlen, *self.state(),

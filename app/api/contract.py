@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from app.api.pagination import MAX_PAGE
+
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _METHODS = ("get", "put", "post", "delete", "patch", "options", "head")
 
@@ -21,16 +23,11 @@ PAGINATION_HEADER = {
     "schema": {"type": "string"},
 }
 
-# Answers that are not JSON: (path, method) -> content types of the 200 answer.
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+_JPEG = {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}
+# API answers that are not JSON: (path, method) -> content types of the 200 answer.
 _NON_JSON = {
-    ("/r/{token}", "get"): {"text/html": {"schema": {"type": "string"}}},
-    ("/r/{token}", "post"): {"text/html": {"schema": {"type": "string"}}},
-    ("/r/{token}/photos/{photo_id}", "get"): {
-        "image/jpeg": {"schema": {"type": "string", "format": "binary"}}
-    },
-    ("/api/v1/photos/{photo_id}/thumbnail", "get"): {
-        "image/jpeg": {"schema": {"type": "string", "format": "binary"}}
-    },
+    ("/api/v1/photos/{photo_id}/thumbnail", "get"): _JPEG,
     ("/api/v1/photos/{photo_id}/content", "get"): {
         kind: {"schema": {"type": "string", "format": "binary"}}
         for kind in ("image/jpeg", "image/png", "image/webp")
@@ -71,21 +68,34 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
             ok = responses.get("200")
             if ok is not None and (path, method) in _NON_JSON:
                 ok["content"] = _NON_JSON[(path, method)]
-            if path.startswith("/r/") and "photos" not in path:
-                # Customers' pages: a dead or unknown link is a page too, not JSON.
-                for status, answer in responses.items():
-                    if "$ref" in answer:
-                        responses[status] = answer = {
-                            "description": "An error",
-                            "content": {"application/json": {"schema": ERROR_REF}},
-                        }
-                    answer.setdefault("content", {})["text/html"] = {"schema": {"type": "string"}}
             if ok is not None and (path, method) in _CSV_TOO:
                 ok.setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
+            if not path.startswith(("/api/", "/mobile/")):
+                _page(path, responses)
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "page":
+                    parameter.setdefault("schema", {})["maximum"] = MAX_PAGE
             if method == "patch" and _body_has_version(operation, schemas):
                 responses["428"] = PRECONDITION_REQUIRED
                 operation.setdefault("parameters", []).append(IF_MATCH)
     return spec
+
+
+def _page(path: str, responses: dict[str, Any]) -> None:
+    """Customers' pages (rating, progress, requests, help) answer HTML, errors included;
+    their photos answer JPEG thumbnails."""
+    for status, answer in list(responses.items()):
+        if status == "405":
+            continue
+        if "$ref" in answer:
+            responses[status] = answer = {
+                "description": "An error",
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
+        if status.startswith("2") and "/photos/" in path:
+            answer["content"] = dict(_JPEG)
+        elif not status.startswith("3"):
+            answer.setdefault("content", {}).update(_HTML)
 
 
 def _body_has_version(operation: dict[str, Any], schemas: dict[str, Any]) -> bool:

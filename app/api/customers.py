@@ -77,7 +77,7 @@ class Customers(MethodView):
     @customers.response(200, CustomerSchema(many=True))
     @customers.paginate(SelectPage)
     def get(self, query: dict[str, Any]) -> Any:
-        """List customers (search by name, phone or email; filter by tier or tag)"""
+        """List customers (search name, phone, email, address, order number; filter tier, tag)"""
         return access.customer_search(query)
 
     @requires(*STAFF)

@@ -18,8 +18,17 @@ MIN_YEAR, MAX_YEAR = 1900, 2200
 _YEARS_MESSAGE = f"must be between the years {MIN_YEAR} and {MAX_YEAR}"
 
 
+# The same years as the checks below, in the document (OpenAPI 3.0 has no date minimum).
+YEARS_PATTERN = r"^(19\d\d|2[01]\d\d|2200)-"
+INT32 = validate.Range(-(2**31), 2**31 - 1)
+
+
 class BoundedDate(ma.fields.Date):
     """A calendar date within MIN_YEAR..MAX_YEAR."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metadata.setdefault("pattern", YEARS_PATTERN)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
         date = super()._deserialize(value, attr, data, **kwargs)
@@ -30,6 +39,10 @@ class BoundedDate(ma.fields.Date):
 
 class UTCDateTimeField(ma.fields.AwareDateTime):
     """Reads any offset, always writes UTC, so one instant has one spelling."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metadata.setdefault("pattern", YEARS_PATTERN)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
@@ -62,11 +75,19 @@ class JsonBoolean(ma.fields.Boolean):
 
 
 class Strict(ma.Schema):
-    """Unknown fields are refused, not silently dropped."""
+    """Unknown fields are refused, not silently dropped; integers fit the database's."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
+        # An id or count beyond a 32-bit integer can name nothing: refuse it by name (and say
+        # so in the document) instead of letting the database overflow.
+        if isinstance(field_obj, ma.fields.Integer) and not any(
+            isinstance(v, validate.Range) for v in field_obj.validators
+        ):
+            field_obj.validators = [*field_obj.validators, INT32]
 
 
 class RecordSchema(Strict):

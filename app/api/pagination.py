@@ -8,6 +8,9 @@ from flask_smorest import Page
 from sqlalchemy import Select, func, select
 
 from app.database import db
+from app.errors import ValidationFailed
+
+MAX_PAGE = 2**31 - 1  # as documented (app/api/contract.py)
 
 
 class SelectPage(Page):
@@ -17,6 +20,12 @@ class SelectPage(Page):
 
     @property
     def items(self) -> list[Any]:
+        if self.page_params.page > MAX_PAGE:
+            raise ValidationFailed(
+                "page must be at most %(max)s",
+                params={"max": MAX_PAGE},
+                fields={"page": ["too large"]},
+            )
         stmt = self.collection.limit(self.page_params.page_size).offset(self.page_params.first_item)
         return list(db.session.scalars(stmt).unique())
 

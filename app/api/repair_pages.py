@@ -3,6 +3,9 @@
 The request is a flow of steps, each a form posted to the same URL with its step's name:
 
     describe  who you are (phone + order number; skipped from a progress link) and the fault
+    suggest   published help articles that match the description: "does this solve it?" — a yes
+              ends the flow without a visit, a no goes on (skipped when nothing matches); the
+              answer is recorded as the articles' votes
     details   the product, up to 6 photos, the windows that suit you → submit
 
 What earlier steps established travels to the next in a signed, short-lived draft, so no step
@@ -31,8 +34,9 @@ from app.api.settings import settings
 from app.database import db, utcnow
 from app.errors import ValidationFailed
 from app.i18n.text import N_
-from app.models import Order
-from app.services import repair_requests
+from app.models import Article, Order
+from app.services import article_feedback, repair_requests
+from app.services.article_search import suggest_for_problem
 from app.services.repair_requests import NotRecognised, RepairDraft
 from app.services.visit_windows import offered_windows
 
@@ -40,7 +44,7 @@ blp = Blueprint(
     "request_pages", __name__, url_prefix="/request", description="Customer repair requests"
 )
 
-FLOW = ("describe", "details")
+FLOW = ("describe", "suggest", "details")
 DRAFT_MAX_AGE_S = 2 * 3600
 NOT_RECOGNISED = N_(
     "We could not find an order with this phone number and order number. Please check both."
@@ -133,6 +137,49 @@ def _describe(flow: Flow) -> Response:
     ):
         return _describe_form(flow, form, {"description": FIELD_ERRORS["description"]}, 422)
     draft = {"order": order.id, "description": form["description"]}
+    lines = [p.product_line for p in repair_requests.products(db.session, order)]
+    suggestions = suggest_for_problem(db.session, form["description"], product_lines=lines)
+    if not suggestions:
+        return _details_form(flow, draft, {}, {})
+    draft["offered"] = [a.id for a in suggestions]
+    article_feedback.offered(db.session, draft["offered"])
+    db.session.commit()
+    return _suggest_form(flow, draft, suggestions)
+
+
+def _suggest_form(
+    flow: Flow, draft: dict[str, Any], suggestions: list[Article], status: int = 200
+) -> Response:
+    return page(
+        "customer/request_suggest.html",
+        status,
+        flow=flow,
+        step="suggest",
+        sealed=_seal(draft),
+        articles=suggestions,
+    )
+
+
+def _suggest(flow: Flow) -> Response:
+    draft = _unseal(request.form.get("draft"))
+    if draft is None or not draft.get("offered"):
+        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+    limited = requests_throttled()
+    if limited is not None:
+        return limited
+    order = db.session.get(Order, draft["order"])
+    if order is None or (flow.order is not None and flow.order.id != order.id):
+        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+    offered: list[int] = draft.pop("offered")
+    answer = request.form.get("solved", "")
+    solved_by = int(answer) if answer.isdigit() and int(answer) in offered else None
+    if solved_by is None and answer != "none":
+        shown = [a for a in (db.session.get(Article, i) for i in offered) if a is not None]
+        return _suggest_form(flow, {**draft, "offered": offered}, shown, 422)
+    article_feedback.answer_offer(db.session, offered, solved_by)
+    db.session.commit()
+    if solved_by is not None:
+        return page("customer/request_solved.html", 200, flow=flow)
     return _details_form(flow, draft, {}, {})
 
 
@@ -149,7 +196,7 @@ def _details_form(
         "customer/request_details.html",
         status,
         flow=flow,
-        step=next_step("describe"),
+        step="details",
         sealed=_seal(draft),
         description=draft["description"],
         products=repair_requests.products(db.session, order),
@@ -224,7 +271,11 @@ def _save(upload: FileStorage, folder: Path, index: int) -> Path:
     return path
 
 
-HANDLERS: dict[str, Callable[[Flow], Response]] = {"describe": _describe, "details": _details}
+HANDLERS: dict[str, Callable[[Flow], Response]] = {
+    "describe": _describe,
+    "suggest": _suggest,
+    "details": _details,
+}
 
 
 @blp.route("", strict_slashes=False)

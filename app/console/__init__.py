@@ -10,7 +10,10 @@ from __future__ import annotations
 from flask import Flask
 
 from app.console import articles as _articles  # noqa: F401 - registers the article pages
-from app.console import inbox  # noqa: F401  (registers the inbox pages on the blueprint)
+from app.console import (
+    desk,  # noqa: F401 - the service desk's routes join the blueprint
+    inbox,  # noqa: F401  (registers the inbox pages on the blueprint)
+)
 from app.console.views import console
 
 

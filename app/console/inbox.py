@@ -1,4 +1,5 @@
-"""The dispatchers' inbox: customers' self-service repair requests and changes to visits."""
+"""The dispatchers' inbox: every new request, customers' self-service repair requests and changes
+to visits."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.api.settings import settings
+from app.api.settings import local_zone, settings
 from app.console import auth
 from app.console.auth import STAFF, page
 from app.console.views import console
 from app.database import db, utcnow
 from app.models import ChangeRequest, Customer, RepairRequest, Visit
 from app.services import repair_requests, visit_changes
+from app.services.inbox import new_requests
 from app.services.records import get_or_404
 from app.services.sla.clocks import Clock, visit_clocks, worst
 from app.services.sla.policies import active_policies, policy_for
@@ -65,7 +67,7 @@ def _repair_rows(requests: list[RepairRequest]) -> list[RepairRow]:
 @console.get("/inbox")
 @page(*STAFF)
 def inbox_page() -> str:
-    """New self-service repair requests and pending changes to visits, oldest first."""
+    """Every visit still new, self-service repair requests and pending changes, oldest first."""
     fresh = repair_requests.unacknowledged(db.session)
     recent = list(
         db.session.scalars(
@@ -85,6 +87,7 @@ def inbox_page() -> str:
     ]
     return render_template(
         "console/inbox.html",
+        rows=new_requests(db.session, utcnow(), local_zone()),
         fresh=_repair_rows(fresh),
         recent=_repair_rows(recent),
         changes=changes,

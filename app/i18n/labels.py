@@ -71,6 +71,28 @@ LABELS: dict[str, dict[str, str]] = {
         "missed": N_("missed"),
     },
     "subject": {"visit": N_("Visit"), "complaint": N_("Complaint")},
+    "customer_tag": {
+        "churn_risk": N_("churn risk"),
+        "promoter": N_("promoter"),
+        "detractor": N_("detractor"),
+    },
+    "cause": {
+        "workmanship": N_("workmanship"),
+        "product_defect": N_("product defect"),
+        "delivery_damage": N_("damaged in delivery"),
+        "late_or_no_show": N_("late or no show"),
+        "communication": N_("communication"),
+        "pricing": N_("pricing"),
+        "other": N_("other"),
+    },
+    "request_source": {
+        "api": N_("back office"),
+        "phone": N_("phone call"),
+        "self_service": N_("customer self-service"),
+        "console": N_("console"),
+        "rule": N_("automatic"),
+    },
+    "ageing": {"fresh": N_("fresh"), "waiting": N_("waiting"), "stuck": N_("stuck")},
     "sla_target": {"response": N_("response"), "resolution": N_("resolution")},
     "photo": {
         "before": N_("before"),

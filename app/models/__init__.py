@@ -9,7 +9,15 @@ from app.models.customer_care import (
     ProgressLink,
     RepairRequest,
 )
-from app.models.customers import Customer, CustomerTier, Order, OrderStage, Site
+from app.models.customers import (
+    PRODUCT_LINES,
+    Customer,
+    CustomerAlert,
+    CustomerTier,
+    Order,
+    OrderStage,
+    Site,
+)
 from app.models.dispatch import DispatchRun, RunStatus
 from app.models.dispatch_zones import DispatchRunZone
 from app.models.feedback import (
@@ -62,6 +70,7 @@ from app.models.visits import (
 )
 
 __all__ = [
+    "PRODUCT_LINES",
     "AlertLevel",
     "Article",
     "ArticleAudience",
@@ -79,6 +88,7 @@ __all__ = [
     "ComplaintStage",
     "ComplaintStep",
     "Customer",
+    "CustomerAlert",
     "CustomerPreference",
     "CustomerTier",
     "Depot",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import Base
+from app.database import Base, utcnow
 from app.models.base import Versioned, enum_column
+
+# What the company makes; an order is for one of these.
+PRODUCT_LINES = ("kitchen", "wardrobe", "bedroom", "study", "bathroom")
 
 
 class CustomerTier(enum.StrEnum):
@@ -75,3 +79,21 @@ class Order(Versioned, Base):
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     site: Mapped[Site | None] = relationship()
+
+
+class CustomerAlert(Base):
+    """A customer newly needing attention (tagged `churn_risk`) until someone acknowledges it."""
+
+    __tablename__ = "customer_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    # The tag the customer got (e.g. "churn_risk").
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    acknowledged_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    customer: Mapped[Customer] = relationship()

@@ -69,9 +69,9 @@ def visible_order(session: Session, user: User, order_id: int) -> Order:
 
 
 def customer_search(query: dict[str, Any]) -> Select[tuple[Customer]]:
-    """Customers matching a list query (text search on name, phone and email)."""
+    """Customers matching a list query (text on name, phone, email, address or order number)."""
     stmt = select(Customer).order_by(Customer.id)
-    if "q" in query:
+    if query.get("q"):
         # autoescape: `%` and `_` in the search text match themselves, not any text.
         text = query["q"]
         stmt = stmt.where(
@@ -79,11 +79,13 @@ def customer_search(query: dict[str, Any]) -> Select[tuple[Customer]]:
                 Customer.name.icontains(text, autoescape=True),
                 Customer.phone.icontains(text, autoescape=True),
                 Customer.email.icontains(text, autoescape=True),
+                Customer.sites.any(Site.address.icontains(text, autoescape=True)),
+                Customer.orders.any(Order.reference.icontains(text, autoescape=True)),
             )
         )
-    if "tier" in query:
+    if query.get("tier"):
         stmt = stmt.where(Customer.tier == query["tier"])
-    if "tag" in query:
+    if query.get("tag"):
         # Tags are a short JSON list; a text match on the serialised list is portable.
         tag = f'"{query["tag"]}"'
         stmt = stmt.where(cast(Customer.tags, String).contains(tag, autoescape=True))

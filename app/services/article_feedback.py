@@ -175,3 +175,37 @@ def figures(
         for i in top
         if i in articles
     ]
+
+
+OFFER_CONTEXT = "repair_request"
+
+
+def offered(session: Session, article_ids: list[int], *, now: dt.datetime | None = None) -> None:
+    """Count the articles a customer was shown before asking for a repair as read."""
+    for article in session.scalars(select(Article).where(Article.id.in_(article_ids))):
+        record_view(session, article, reader="customer", context=OFFER_CONTEXT, now=now)
+
+
+def answer_offer(
+    session: Session,
+    article_ids: list[int],
+    solved_by: int | None,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """Record "does this solve it?": a yes for the article that solved it, else a no for each.
+
+    `solved_by` must be one of the offered articles (None: none of them solved it).
+    """
+    if solved_by is not None and solved_by not in article_ids:
+        raise NotFound("article %(id)s does not exist", params={"id": solved_by})
+    voted = [solved_by] if solved_by is not None else article_ids
+    for article in session.scalars(select(Article).where(Article.id.in_(voted))):
+        vote(
+            session,
+            article,
+            helped=solved_by is not None,
+            reader="customer",
+            context=OFFER_CONTEXT,
+            now=now,
+        )

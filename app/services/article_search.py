@@ -9,6 +9,7 @@ with `instr` and scores the similarity in Python over character trigrams, the sa
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, literal, or_, select, text
@@ -149,3 +150,23 @@ def _portable(session: Session, stmt: Select[tuple[Article]], phrase: str) -> li
             hits.append((in_title, score, ArticleHit(article, score)))
     hits.sort(key=lambda h: (h[0], h[1], h[2].article.updated_at, h[2].article.id), reverse=True)
     return [h for _, _, h in hits]
+
+
+def suggest_for_problem(
+    session: Session, description: str, *, product_lines: Collection[str], limit: int = 3
+) -> list[Article]:
+    """Published customer articles that may solve the problem a customer describes.
+
+    Only articles for one of the customer's product lines (or for any product) are offered.
+    """
+    text_ = description[:MAX_QUERY_LENGTH]
+    if not text_.strip():
+        return []
+    owned = set(product_lines)
+    hits = search(session, ArticleQuery(text=text_, reader="customer", limit=50))
+    fitting = [
+        h.article
+        for h in hits
+        if not h.article.product_lines or owned & set(h.article.product_lines)
+    ]
+    return fitting[:limit]

@@ -15,7 +15,9 @@ from app.config import Settings
 from app.database import utcnow
 from app.errors import InvalidTransition, ValidationFailed
 from app.events import ComplaintAdvanced, ComplaintOpened, publish
-from app.i18n.text import N_
+from app.i18n.catalog import render
+from app.i18n.labels import label_id
+from app.i18n.text import N_, Text
 from app.models import (
     Complaint,
     ComplaintStage,
@@ -25,6 +27,7 @@ from app.models import (
     Role,
     User,
 )
+from app.services.outbox import Draft, queue_message
 from app.services.records import get_or_404
 
 STAGES = list(ComplaintStage)
@@ -229,3 +232,49 @@ def open_for_rating(session: Session, settings: Settings, rating: Rating) -> Com
 def is_overdue(complaint: Complaint, now: dt.datetime | None = None) -> bool:
     """Whether the complaint's current stage is past its due time."""
     return complaint.due_at is not None and complaint.due_at < (now or utcnow())
+
+
+def notify_owner(session: Session, settings: Settings, complaint: Complaint, step_id: int,
+                 *, actor_user_id: int | None) -> bool:
+    """Tell the complaint's owner what moved (not when they moved it themselves); False if not."""
+    owner = session.get(User, complaint.owner_user_id) if complaint.owner_user_id else None
+    if owner is None or not owner.active or not owner.email or owner.id == actor_user_id:
+        return False
+    locale = owner.language or settings.default_locale
+    stage = Text(label_id("complaint_stage", complaint.stage))
+    due = f"{complaint.due_at:%Y-%m-%d %H:%M} UTC" if complaint.due_at else "-"
+    queue_message(
+        session,
+        settings,
+        Draft(
+            dedupe_key=f"complaint:{complaint.id}:step:{step_id}:owner",
+            topic="complaint_owner",
+            channel="email",
+            recipient=owner.email,
+            subject=render(
+                Text(
+                    N_("Complaint %(complaint)s is at %(stage)s"),
+                    {"complaint": complaint.id, "stage": stage},
+                ),
+                locale,
+            ),
+            body=render(
+                Text(
+                    N_(
+                        "%(name)s, complaint %(complaint)s (%(summary)s) is now at %(stage)s "
+                        "and yours; the next step is due %(due)s."
+                    ),
+                    {
+                        "name": owner.name,
+                        "complaint": complaint.id,
+                        "summary": complaint.summary[:200],
+                        "stage": stage,
+                        "due": due,
+                    },
+                ),
+                locale,
+            ),
+            customer_id=complaint.customer_id,
+        ),
+    )
+    return True

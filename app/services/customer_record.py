@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.database import utcnow
+from app.events import CustomerTagged, publish
 from app.models import (
     ChecklistAnswer,
     Complaint,
@@ -59,9 +60,13 @@ def refresh_tags(session: Session, customer: Customer, now: dt.datetime | None =
     ratings = list(session.scalars(select(Rating).where(Rating.customer_id == customer.id)))
     manual = [t for t in (customer.tags or []) if t not in DERIVED_TAGS]
     tags = manual + derived_tags(ratings, now)
+    before = set(customer.tags or [])
     if tags != list(customer.tags or []):
         customer.tags = tags
         session.flush()
+    for tag in tags:
+        if tag not in before:
+            publish(session, CustomerTagged(customer_id=customer.id, tag=tag))
     return tags
 
 
@@ -157,6 +162,12 @@ def build_record(session: Session, customer_id: int) -> CustomerRecord:
         complaints=complaints,
         figures=figures,
     )
+
+
+def visit_entries(session: Session, visits: list[Visit]) -> dict[int, VisitEntry]:
+    """Each visit with all its evidence (a handful of queries, whatever their number)."""
+    grouped = _Grouped(session, [v.id for v in visits])
+    return {v.id: grouped.entry(v) for v in visits}
 
 
 class _Grouped:

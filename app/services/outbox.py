@@ -174,6 +174,8 @@ def _forget_links(message: OutboxMessage) -> None:
     # Delivery no longer needs the link: a copy of the outbox must not open anyone's page.
     message.subject = redact_tokens(message.subject)
     message.body = redact_tokens(message.body)
+    if message.params:
+        message.params = {name: redact_tokens(value) for name, value in message.params.items()}
 
 
 def deliver(session: Session, sender: Sender, *, limit: int = 100) -> int:

@@ -139,6 +139,7 @@ def submit(
             "description": f"Customer request: {text}",
         },
         actor_user_id=None,
+        source="self_service",
     )
     for path, facts in checked:
         _attach(session, settings, visit, path, facts)

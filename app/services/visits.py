@@ -222,8 +222,14 @@ def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
 
 
-def create_visit(session: Session, data: dict[str, Any], *, actor_user_id: int | None) -> Visit:
-    """Create a visit in status `new` after checking what it points to."""
+def create_visit(
+    session: Session, data: dict[str, Any], *, actor_user_id: int | None, source: str = "api"
+) -> Visit:
+    """Create a visit in status `new` after checking what it points to.
+
+    `source` says where the request came from (api, phone, self_service, …); the first entry of
+    the visit's status history keeps it.
+    """
     skills = data.pop("required_skills", [])
     visit = Visit(status=VisitStatus.NEW, status_changed_at=utcnow())
     with session.no_autoflush:
@@ -232,7 +238,7 @@ def create_visit(session: Session, data: dict[str, Any], *, actor_user_id: int |
     check_lock(visit)
     session.add(visit)
     session.flush()
-    record_creation(session, visit, actor_user_id=actor_user_id, source="api")
+    record_creation(session, visit, actor_user_id=actor_user_id, source=source)
     if visit.technician_id is not None and visit.planned_start is not None:
         # Created already placed: it must fit that day like any move (see `schedule_checks`).
         schedule_checks.lock_days(

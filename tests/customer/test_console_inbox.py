@@ -93,3 +93,19 @@ def test_a_dispatcher_marks_a_repair_request_as_seen(console, order, settings):
     console.post(f"/console/inbox/repairs/{made.id}/acknowledge")
     db.session.expire_all()
     assert db.session.get(models.RepairRequest, made.id).acknowledged_at is not None
+
+
+def test_a_self_service_request_is_among_the_new_requests_with_its_source(
+    console, order, settings
+):
+    window = offered_windows(settings, utcnow())[0]
+    made = repair_requests.submit(
+        db.session,
+        settings,
+        db.session.get(models.Order, order.id),
+        RepairDraft(order_id=order.id, description="抽屉卡住", window_keys=(window.key,)),
+    )
+    db.session.commit()
+    page = console.get("/console/inbox").text
+    row = page.split(f'data-new-visit="{made.visit_id}"')[1].split("</tr>")[0]
+    assert "customer self-service" in row

@@ -170,13 +170,28 @@ def test_logged_messages_never_show_link_tokens(order, caplog):
         models.OrderStage.CONFIRMED,
         actor_user_id=None,
     )
-    db.session.commit()
+    db.session.flush()  # not committed: nothing has been delivered yet
     message = _messages("order_stage")[0]
     token = message.body.split("/p/")[1].split()[0]
+    assert token != "<redacted>"
     with caplog.at_level(logging.INFO):
         LoggingSender().send(message)
     assert "/p/<redacted>" in caplog.text
     assert token not in caplog.text
+
+
+def test_a_sent_message_keeps_no_link_token_in_its_text_or_params(order):
+    set_order_stage(
+        db.session,
+        db.session.get(models.Order, order.id),
+        models.OrderStage.CONFIRMED,
+        actor_user_id=None,
+    )
+    db.session.commit()  # delivered inline to the log
+    [message] = _messages("order_stage")
+    assert message.status == "sent"
+    assert "/p/<redacted>" in message.body
+    assert message.params["url"].endswith("/p/<redacted>")
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -67,3 +67,19 @@ def test_only_json_true_or_false_is_a_boolean(client, session, as_admin, active)
     )
     assert response.status_code == 422
     assert "active" in response.json["errors"]
+
+
+def test_integers_and_dates_document_the_ranges_the_api_enforces(spec, client, as_dispatcher):
+    order = spec["components"]["schemas"]["Order"]["properties"]["customer_id"]
+    assert (order["minimum"], order["maximum"]) == (-(2**31), 2**31 - 1)
+    page = next(
+        p for p in spec["paths"]["/api/v1/customers"]["get"]["parameters"] if p["name"] == "page"
+    )
+    assert page["schema"]["maximum"] == 2**31 - 1
+    too_far = client.get(f"/api/v1/customers?page={2**31}", headers=as_dispatcher)
+    assert too_far.status_code == 422
+    big = client.post(
+        "/api/v1/orders", json={"customer_id": 2**31, "product_line": "x"}, headers=as_dispatcher
+    )
+    assert big.status_code == 422
+    assert "customer_id" in big.json["errors"]
