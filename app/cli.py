@@ -27,9 +27,14 @@ def register_commands(app: Flask) -> None:
     "--today/--no-today",
     default=True,
     show_default=True,
-    help="Also seed a few routes under way today (SLA warnings show on the board)",
+    help="Also seed routes under way, past weeks of ratings and a published day",
 )
-def seed_demo(seed: int, start_day: str | None, today: bool) -> None:
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="When the database already holds data, keep it and print the demo accounts",
+)
+def seed_demo(seed: int, start_day: str | None, today: bool, if_empty: bool) -> None:
     """Fill an empty database with a reproducible Shanghai demo dataset (never in production)."""
     import datetime as dt
 
@@ -37,9 +42,12 @@ def seed_demo(seed: int, start_day: str | None, today: bool) -> None:
         # Demo accounts have published passwords: they must never exist in production.
         raise click.ClickException("seed-demo refuses to run with APP_ENV=production")
 
-    from app.demo import seed_demo_data
+    from app.demo import existing_summary, is_seeded, seed_demo_data
     from app.errors import AppError
 
+    if if_empty and is_seeded(db.session):
+        click.echo(existing_summary(db.session).describe())
+        return
     first = dt.date.fromisoformat(start_day) if start_day else None
     try:
         summary = seed_demo_data(
@@ -48,6 +56,7 @@ def seed_demo(seed: int, start_day: str | None, today: bool) -> None:
             first_day=first,
             under_way_today=today,
             history_weeks=8 if today else 0,
+            publish_first_day=today,
         )
     except AppError as exc:
         db.session.rollback()

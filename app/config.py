@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -182,6 +183,9 @@ class Settings:
     time_zone: str = "Asia/Shanghai"
     # The language of pages, messages and errors when neither the user nor the browser picks one.
     default_locale: str = "zh_CN"
+    # A map tile server for the board's map, e.g. "https://tiles.example.com/{z}/{x}/{y}.png"
+    # (Web Mercator, 256-pixel tiles). Empty: the map is drawn alone and nothing is fetched.
+    map_tile_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -261,6 +265,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
             default_locale=(env.get("DEFAULT_LOCALE") or cls.default_locale).replace("-", "_"),
+            map_tile_url=(env.get("MAP_TILE_URL") or "").strip() or None,
         )
         settings.check()
         return settings
@@ -345,6 +350,22 @@ class Settings:
             raise ConfigError("RUN_STALE_AFTER must be at least twice RUN_HEARTBEAT_INTERVAL")
         if self.default_locale not in LOCALES:
             raise ConfigError(f"DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
+        if self.map_tile_url is not None:
+            parts = urlsplit(self.map_tile_url)
+            placeholders = all(p in self.map_tile_url for p in ("{z}", "{x}", "{y}"))
+            if parts.scheme not in ("http", "https") or not parts.netloc or not placeholders:
+                raise ConfigError(
+                    "MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y}, "
+                    "e.g. https://tiles.example.com/{z}/{x}/{y}.png"
+                )
+
+    @property
+    def map_tile_origin(self) -> str | None:
+        """The tile server's origin (the console's content policy lets images load from it)."""
+        if self.map_tile_url is None:
+            return None
+        parts = urlsplit(self.map_tile_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
 
 def customer_windows(raw: str) -> list[tuple[dt.time, dt.time]]:

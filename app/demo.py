@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -36,6 +37,9 @@ from app.models import (
     VisitStatusChange,
 )
 from app.services.accounts import create_user
+from app.services.dispatching.publish import PublishResult, publish_run
+from app.services.dispatching.runs import RunRequest, create_run, store_proposal
+from app.services.dispatching.solving import compute_proposal
 from app.services.visits import record_creation, set_required_skills, set_technician_skills
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -239,6 +243,16 @@ SLA_POLICIES = (
 
 
 @dataclass(frozen=True)
+class UnderWay:
+    """The day shown under way: which day, as of when, and whether it is not today."""
+
+    day: dt.date
+    at: dt.datetime
+    # True when it was outside working hours in Shanghai: the next working day is shown instead.
+    deferred: bool
+
+
+@dataclass(frozen=True)
 class DemoSummary:
     depots: int
     technicians: int
@@ -247,26 +261,59 @@ class DemoSummary:
     first_day: dt.date
     last_day: dt.date
     history_weeks: int = 0
-    under_way_today: bool = False
+    under_way: UnderWay | None = None
+    published_day: dt.date | None = None
+    published_visits: int = 0
+    kept: bool = False
 
     def describe(self) -> str:
-        extras = []
-        if self.history_weeks:
-            extras.append(f"{self.history_weeks} past weeks of completed, rated visits")
-        if self.under_way_today:
-            extras.append("3 routes under way today")
-        return "\n".join(
-            [
+        """What was seeded (or found), where to look, and the demo accounts."""
+        if self.kept:
+            lines = [
+                "The database already holds data: keeping it "
+                "(scripts/demo --reset starts over). "
+                f"It has {self.depots} depots, {self.technicians} technicians, "
+                f"{self.customers} customers and {self.visits} open visits."
+            ]
+        else:
+            extras = []
+            if self.history_weeks:
+                extras.append(f"{self.history_weeks} past weeks of completed, rated visits")
+            if self.under_way is not None:
+                extras.append("3 routes under way")
+            lines = [
                 f"Seeded Shanghai demo: {self.depots} depots, {self.technicians} technicians, "
                 f"{self.customers} customers, {self.visits} open visits "
                 f"from {self.first_day} to {self.last_day}"
-                + (f"; plus {' and '.join(extras)}." if extras else "."),
+                + (f"; plus {' and '.join(extras)}." if extras else ".")
+            ]
+            if self.under_way is not None:
+                lines.append(_under_way_note(self.under_way))
+            if self.published_day is not None:
+                lines.append(
+                    f"  Published plan: {self.published_visits} visits on "
+                    f"{self.published_day:%a %d %b %Y} (/console/board?day={self.published_day})."
+                )
+        return "\n".join(
+            [
+                *lines,
                 f"  admin:       {ADMIN[0]} / {ADMIN[1]}",
                 f"  dispatcher:  {DISPATCHER[0]} / {DISPATCHER[1]}",
                 f"  technicians: tech01@demo.fieldservice.local .. tech40@... / "
                 f"{TECHNICIAN_PASSWORD}",
             ]
         )
+
+
+def _under_way_note(under_way: UnderWay) -> str:
+    local = under_way.at.astimezone(TZ)
+    where = f"/console/board?day={under_way.day}"
+    if not under_way.deferred:
+        return f"  Routes under way today, {under_way.day:%a %d %b} ({where})."
+    return (
+        f"  It is outside working hours in Shanghai now, so the routes under way are on the next "
+        f"working day, {under_way.day:%a %d %b %Y}, as they stand at {local:%H:%M} ({where})."
+    )
 
 
 def working_days(first: dt.date, count: int) -> list[dt.date]:
@@ -287,17 +334,26 @@ def seed_demo_data(
     first_day: dt.date | None = None,
     under_way_today: bool = False,
     history_weeks: int = 0,
+    publish_first_day: bool = False,
+    now: dt.datetime | None = None,
 ) -> DemoSummary:
     """Create the demo dataset in an empty database; same seed and day, same data.
 
-    `under_way_today` adds three routes in progress today (one visit projected to miss its SLA,
-    one already breached); `history_weeks` adds that many past weeks of completed, rated visits
-    so the satisfaction figures have something to show.
+    `under_way_today` adds three routes in progress (one visit projected to miss its SLA, one
+    already breached) on the day `under_way_day` picks: today in working hours, else the next
+    working day. `history_weeks` adds that many past weeks of completed, rated visits so the
+    figures have something to show. `publish_first_day` plans the first day with the optimizer
+    and publishes it, so the board opens on a planned day. `now` is the clock (tests).
     """
-    if session.scalar(select(func.count()).select_from(Customer)):
+    if is_seeded(session):
         raise Conflict("the database already holds customers; seed an empty database")
+    now = now or utcnow()
     rng = random.Random(seed)
-    first_day = first_day or (utcnow().astimezone(TZ).date() + dt.timedelta(days=1))
+    under_way = under_way_day(now) if under_way_today else None
+    if first_day is None:
+        # Open visits start the working day after the one under way (or tomorrow).
+        after = under_way.day if under_way is not None else now.astimezone(TZ).date()
+        first_day = after + dt.timedelta(days=1)
     days = working_days(first_day, 5)
 
     create_user(session, email=ADMIN[0], name="Demo Admin", password=ADMIN[1], role=Role.ADMIN)
@@ -322,11 +378,12 @@ def seed_demo_data(
     seed_articles(session, author_user_id=dispatcher.id)
     technicians = _technicians(session, rng, depots)
     customers = _customers(session, rng)
-    visits = _visits(session, rng, customers, days)
+    visits = _visits(session, rng, customers, days, now)
     if history_weeks:
-        _history(session, random.Random(seed + 1), customers, technicians, history_weeks)
-    if under_way_today:
-        _under_way_today(session, customers, technicians)
+        _history(session, random.Random(seed + 1), customers, technicians, history_weeks, now)
+    if under_way is not None:
+        _under_way(session, customers, technicians, under_way)
+    published = _publish_day(session, days[0], user_id=dispatcher.id) if publish_first_day else None
     return DemoSummary(
         len(depots),
         len(technicians),
@@ -335,8 +392,66 @@ def seed_demo_data(
         days[0],
         days[-1],
         history_weeks,
-        under_way_today,
+        under_way,
+        days[0] if published is not None else None,
+        len(published.updated) if published is not None else 0,
     )
+
+
+def is_seeded(session: Session) -> bool:
+    """Whether the database already holds customers (the demo seeds only an empty one)."""
+    return bool(session.scalar(select(func.count()).select_from(Customer)))
+
+
+def existing_summary(session: Session) -> DemoSummary:
+    """What an already seeded database holds (a restart keeps it and says so)."""
+
+    def count(model: type[Any], *where: Any) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    open_days = session.execute(
+        select(func.min(Visit.window_start), func.max(Visit.window_start)).where(
+            Visit.status == VisitStatus.NEW
+        )
+    ).one()
+    today = utcnow().astimezone(TZ).date()
+    return DemoSummary(
+        depots=count(Depot),
+        technicians=count(Technician),
+        customers=count(Customer),
+        visits=count(Visit, Visit.status == VisitStatus.NEW),
+        first_day=open_days[0].date() if open_days[0] else today,
+        last_day=open_days[1].date() if open_days[1] else today,
+        kept=True,
+    )
+
+
+# The demo's routes under way are shown as they stand between these local times, so every visit
+# of them (09:00-17:00) lies inside the technicians' 08:30-17:30 shift.
+UNDER_WAY_FROM, UNDER_WAY_UNTIL = dt.time(9, 30), dt.time(15, 30)
+UNDER_WAY_DEFAULT = dt.time(11, 0)
+
+
+def under_way_day(now: dt.datetime) -> UnderWay:
+    """The day whose routes are shown under way: today in working hours, else the next working
+    day as it stands at 11:00 (the demo says so)."""
+    local = now.astimezone(TZ)
+    working = local.weekday() < 5
+    if working and UNDER_WAY_FROM <= local.time() <= UNDER_WAY_UNTIL:
+        return UnderWay(local.date(), now, deferred=False)
+    later_today = working and local.time() < UNDER_WAY_FROM
+    day = working_days(local.date() + dt.timedelta(days=0 if later_today else 1), 1)[0]
+    at = dt.datetime.combine(day, UNDER_WAY_DEFAULT, tzinfo=TZ).astimezone(dt.UTC)
+    return UnderWay(day, at, deferred=True)
+
+
+def _publish_day(session: Session, day: dt.date, *, user_id: int) -> PublishResult:
+    """Plan `day` with the optimizer and publish the proposal, as a dispatcher would."""
+    run = create_run(session, RunRequest(first_day=day, time_limit_s=5), user_id=user_id)
+    versions, proposal = compute_proposal(session, RunRequest(first_day=day, time_limit_s=5), TZ)
+    store_proposal(run, versions, proposal)
+    session.flush()
+    return publish_run(session, run, user_id=user_id, tz=TZ)
 
 
 def _person(rng: random.Random) -> str:
@@ -349,6 +464,12 @@ def _near(rng: random.Random, lat: float, lon: float, km: float) -> tuple[float,
         round(lat + rng.uniform(-km, km) / 111.0, 6),
         round(lon + rng.uniform(-km, km) / 95.0, 6),
     )
+
+
+def _unique_names(rng: random.Random, count: int) -> list[str]:
+    """`count` different names: technicians are told apart by name on every page."""
+    names = [f"{surname} {given}" for surname in SURNAMES for given in GIVEN]
+    return rng.sample(names, count)
 
 
 def _technicians(session: Session, rng: random.Random, depots: list[Depot]) -> list[Technician]:
@@ -365,9 +486,10 @@ def _technicians(session: Session, rng: random.Random, depots: list[Depot]) -> l
         + [{"repair": 2, "install_wardrobe": 1, "measure": 1}] * 2
     )
     technicians = []
+    names = _unique_names(rng, len(profiles))
     for number, skills in enumerate(profiles, start=1):
         depot = depots[(number - 1) % len(depots)]
-        name = _person(rng)
+        name = names[number - 1]
         user = create_user(
             session,
             email=f"tech{number:02d}@demo.fieldservice.local",
@@ -444,10 +566,18 @@ _DURATIONS = {
 }
 
 
+def fitting_windows(duration_min: int) -> list[tuple[int, int]]:
+    """The customer windows (local hours) a visit of this length can be done in."""
+    return [(a, b) for a, b in _WINDOWS if (b - a) * 60 >= duration_min]
+
+
 def _visits(
-    session: Session, rng: random.Random, customers: list[Customer], days: list[dt.date]
+    session: Session,
+    rng: random.Random,
+    customers: list[Customer],
+    days: list[dt.date],
+    now: dt.datetime,
 ) -> list[Visit]:
-    now = utcnow()
     chosen = rng.sample(customers, 400)
     visits = []
     for number, customer in enumerate(chosen):
@@ -467,7 +597,9 @@ def _visits(
         )
         session.add(order)
         day = days[number % len(days)]
-        start_h, end_h = rng.choice(_WINDOWS)
+        duration = rng.choice(_DURATIONS[kind])
+        # A window shorter than the work could never be kept: offer only those it fits in.
+        start_h, end_h = rng.choice(fitting_windows(duration))
         window_start = dt.datetime.combine(day, dt.time(start_h), tzinfo=TZ)
         window_end = dt.datetime.combine(day, dt.time(end_h), tzinfo=TZ)
         sla_days = {VisitKind.REPAIR: 1, VisitKind.MEASURE: 2, VisitKind.INSTALL: 3}[kind]
@@ -476,7 +608,7 @@ def _visits(
             customer=customer,
             site=customer.sites[0],
             order=order,
-            duration_min=rng.choice(_DURATIONS[kind]),
+            duration_min=duration,
             window_start=window_start,
             window_end=window_end,
             sla_due=window_end + dt.timedelta(days=sla_days),
@@ -510,9 +642,10 @@ def _history(
     customers: list[Customer],
     technicians: list[Technician],
     weeks: int,
+    now: dt.datetime,
 ) -> None:
     """Completed visits over the past weeks, with ratings, repair outcomes and complaints."""
-    today = utcnow().astimezone(TZ).date()
+    today = now.astimezone(TZ).date()
     monday = today - dt.timedelta(days=today.weekday())
     # Some technicians please customers more than others: the figures should show it.
     skill = {t.id: rng.uniform(0.55, 0.95) for t in technicians}
@@ -609,63 +742,118 @@ def _history(
     session.flush()
 
 
-def _under_way_today(
-    session: Session, customers: list[Customer], technicians: list[Technician]
-) -> None:
-    """Three routes in progress now: one visit projected to miss its SLA, one past it."""
-    now = utcnow().replace(second=0, microsecond=0)
-    minutes = lambda m: now + dt.timedelta(minutes=m)  # noqa: E731 - a local shorthand
-    plan = (
-        # technician index, kind, status, planned start, duration, SLA due, events (status, at)
-        (
-            0,
-            VisitKind.MEASURE,
-            VisitStatus.COMPLETED,
-            -150,
-            60,
-            None,
-            ((VisitStatus.ON_SITE, -150), (VisitStatus.COMPLETED, -90)),
-        ),
-        (0, VisitKind.MEASURE, VisitStatus.ON_SITE, -45, 60, None, ((VisitStatus.ON_SITE, -40),)),
-        (0, VisitKind.MEASURE, VisitStatus.DISPATCHED, 40, 60, 70, ()),
-        (30, VisitKind.REPAIR, VisitStatus.EN_ROUTE, -30, 60, -10, ((VisitStatus.EN_ROUTE, -20),)),
-        (30, VisitKind.REPAIR, VisitStatus.DISPATCHED, 120, 60, 24 * 60, ()),
-        (
-            12,
-            VisitKind.INSTALL,
-            VisitStatus.ON_SITE,
-            -60,
-            180,
-            8 * 60,
-            ((VisitStatus.ON_SITE, -60),),
-        ),
-        (12, VisitKind.INSTALL, VisitStatus.DISPATCHED, 150, 120, 10 * 60, ()),
+# The three routes under way: technician (by seeding order) -> visits (kind, local start, minutes).
+# Each fits the 08:30-17:30 shift with room for the drives and a 45-minute lunch.
+_UNDER_WAY_ROUTES: dict[int, tuple[tuple[VisitKind, dt.time, int], ...]] = {
+    0: tuple(
+        (VisitKind.MEASURE, dt.time(h, m), 60)
+        for h, m in ((9, 0), (10, 30), (13, 0), (14, 30), (16, 0))
+    ),
+    30: tuple(
+        (VisitKind.REPAIR, dt.time(h, m), 60) for h, m in ((9, 30), (11, 0), (13, 30), (15, 30))
+    ),
+    12: (
+        (VisitKind.INSTALL, dt.time(9, 0), 180),
+        (VisitKind.INSTALL, dt.time(13, 0), 120),
+        (VisitKind.INSTALL, dt.time(15, 30), 90),
+    ),
+}
+_EN_ROUTE_MIN = 20
+
+
+@dataclass(frozen=True)
+class RouteVisit:
+    """One visit of a route under way, as it stands at the moment shown."""
+
+    technician_index: int
+    kind: VisitKind
+    start: dt.datetime
+    duration_min: int
+    status: VisitStatus
+    # (status, when) changes it has had by then, after being dispatched
+    events: tuple[tuple[VisitStatus, dt.datetime], ...]
+    sla_due: dt.datetime | None
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(minutes=self.duration_min)
+
+
+def _progress(
+    start: dt.datetime, end: dt.datetime, at: dt.datetime
+) -> tuple[tuple[VisitStatus, dt.datetime], ...]:
+    """The status changes a visit from `start` to `end` has had by `at`."""
+    leave = start - dt.timedelta(minutes=_EN_ROUTE_MIN)
+    steps = (
+        (VisitStatus.EN_ROUTE, leave),
+        (VisitStatus.ON_SITE, start),
+        (VisitStatus.COMPLETED, end),
     )
-    for number, (tech, kind, status, start, duration, due, events) in enumerate(plan):
+    return tuple((status, when) for status, when in steps if when <= at)
+
+
+def routes_under_way(under_way: UnderWay) -> list[RouteVisit]:
+    """The three routes as they stand at `under_way.at`: done, on site, en route, to come.
+
+    The repair route's first unfinished visit is past its SLA; the measure route's first visit
+    still to come is projected to miss it.
+    """
+    at = under_way.at.replace(second=0, microsecond=0)
+    laid_out = []
+    for index, route in _UNDER_WAY_ROUTES.items():
+        flagged = False
+        for kind, local_start, duration in route:
+            start = dt.datetime.combine(under_way.day, local_start, tzinfo=TZ)
+            end = start + dt.timedelta(minutes=duration)
+            events = _progress(start, end, at)
+            status = events[-1][0] if events else VisitStatus.DISPATCHED
+            due = None
+            if not flagged and kind == VisitKind.REPAIR and status != VisitStatus.COMPLETED:
+                due, flagged = at - dt.timedelta(minutes=10), True
+            elif (
+                not flagged and kind == VisitKind.MEASURE and start >= at + dt.timedelta(minutes=30)
+            ):
+                due, flagged = start + dt.timedelta(minutes=duration // 2), True
+            laid_out.append(RouteVisit(index, kind, start, duration, status, events, due))
+    return laid_out
+
+
+def _under_way(
+    session: Session,
+    customers: list[Customer],
+    technicians: list[Technician],
+    under_way: UnderWay,
+) -> None:
+    """Store the routes under way (`routes_under_way`) with their status history."""
+    created = under_way.at - dt.timedelta(days=1)
+    for number, planned in enumerate(routes_under_way(under_way)):
+        technician = technicians[planned.technician_index]
         customer = customers[-1 - number]
-        technician = technicians[tech]
         site = customer.sites[0]
         # Close to the technician's home, so the day is believable.
         site.lat = round(technician.home_lat + 0.01 * (number % 3) - 0.01, 6)
         site.lon = round(technician.home_lon + 0.012 * (number % 2), 6)
+        events = planned.events
         visit = Visit(
-            kind=kind,
+            kind=planned.kind,
             customer=customer,
             site=site,
-            duration_min=duration,
-            window_start=minutes(start - 60),
-            window_end=minutes(start + duration + 120),
-            sla_due=minutes(due) if due is not None else None,
+            duration_min=planned.duration_min,
+            window_start=planned.start - dt.timedelta(minutes=60),
+            window_end=planned.end + dt.timedelta(minutes=60),
+            sla_due=planned.sla_due,
             priority=2,
             technician_id=technician.id,
-            planned_start=minutes(start),
-            status=status,
-            status_changed_at=minutes(events[-1][1]) if events else now,
-            created_at=now - dt.timedelta(days=1),
-            description=f"{kind.value.title()} visit under way today",
+            planned_start=planned.start,
+            status=planned.status,
+            status_changed_at=events[-1][1] if events else created,
+            created_at=created,
+            description=f"{planned.kind.value.title()} visit under way",
         )
         session.add(visit)
-        set_required_skills(session, visit, _KIND_SKILLS.get(kind, [("install_cabinet", 1)]))
+        set_required_skills(
+            session, visit, _KIND_SKILLS.get(planned.kind, [("install_cabinet", 1)])
+        )
         session.flush()
         session.add(
             VisitStatusChange(
@@ -674,7 +862,7 @@ def _under_way_today(
                 to_status=VisitStatus.NEW,
                 actor_user_id=None,
                 source="seed",
-                at=now - dt.timedelta(days=1),
+                at=created,
             )
         )
         previous = [VisitStatus.DISPATCHED] + [to for to, _ in events]
@@ -685,8 +873,8 @@ def _under_way_today(
                 to_status=to,
                 actor_user_id=technician.user_id,
                 source="phone",
-                at=minutes(at),
+                at=when,
             )
-            for before, (to, at) in zip(previous, events, strict=False)
+            for before, (to, when) in zip(previous, events, strict=False)
         )
     session.flush()

@@ -235,10 +235,7 @@ class PhotoContent(MethodView):
     @blp.response(200, description="The image bytes")
     def get(self, photo_id: str) -> Response:
         """The photo's bytes (404 `photo_pending` until they arrive)"""
-        view = _visible_photo(photo_id)
-        blob = _stored(view)
-        store = photo_service.blob_store(settings())
-        return _image_response(store.open(blob.sha256), blob.content_type, blob.sha256)
+        return content_response(_stored(_visible_photo(photo_id)))
 
 
 @blp.route("/photos/<photo_id>/thumbnail")
@@ -259,6 +256,12 @@ def _stored(view: PhotoView) -> PhotoBlob:
             details={"status": "pending"},
         )
     return view.blob
+
+
+def content_response(blob: PhotoBlob) -> Response:
+    """The stored image bytes as they were uploaded."""
+    store = photo_service.blob_store(settings())
+    return _image_response(store.open(blob.sha256), blob.content_type, blob.sha256)
 
 
 def thumbnail_response(blob: PhotoBlob) -> Response:

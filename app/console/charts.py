@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.services.board.colours import ROUTE_COLOURS
-from app.services.metrics import ALL, Series
+from app.services.board.colours import NONE_COLOUR
+from app.services.metrics import Point, Series
 
 WIDTH, HEIGHT = 560, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
@@ -26,6 +27,23 @@ class Line:
     colour: str
     points: str
     dots: list[Dot]
+    # Observations behind the line over the period, and its latest week's point.
+    n: int = 0
+    latest: Point | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class Table:
+    """Every slice's value and sample size, week by week (the chart draws the busiest)."""
+
+    weeks: list[str]
+    rows: list[tuple[str, str, list[Cell | None]]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,7 @@ class Chart:
     y_ticks: list[tuple[float, str]]
     baseline_y: float
     higher_is_better: bool
+    table: Table | None = None
 
     @property
     def empty(self) -> bool:
@@ -52,12 +71,18 @@ def _nice_step(span: float) -> float:
     return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
 
 
-def line_chart(series: Series) -> Chart:
-    """One line per slice (the busiest `MAX_LINES`), weeks along the x axis."""
+def _busiest(series: Series) -> list[str]:
+    return sorted(series.slices, key=lambda s: (-sum(p.n for p in series.values(s).values()), s))
+
+
+def line_chart(series: Series, colours: Mapping[str, str]) -> Chart:
+    """One line per slice (the busiest `MAX_LINES`), weeks along the x axis.
+
+    `colours` gives each slice value its colour (the same in every chart of the page).
+    """
     weeks = series.weeks
-    slices = sorted(series.slices, key=lambda s: (-sum(p.n for p in series.values(s).values()), s))[
-        :MAX_LINES
-    ]
+    ranked = _busiest(series)
+    slices = ranked[:MAX_LINES]
     values = [p.value for p in series.points if p.slice in slices and p.value is not None]
     low = min([0.0, *values])
     high = max([1.0, *values])
@@ -74,7 +99,7 @@ def line_chart(series: Series) -> Chart:
         return round(TOP + (high - value) / (high - low) * plot_h, 1)
 
     lines = []
-    for number, slice_ in enumerate(slices):
+    for slice_ in slices:
         by_week = series.values(slice_)
         dots = [
             Dot(
@@ -85,8 +110,17 @@ def line_chart(series: Series) -> Chart:
             for i, w in enumerate(weeks)
             if w in by_week and by_week[w].value is not None
         ]
-        colour = "#2563eb" if slice_ == ALL else ROUTE_COLOURS[number % len(ROUTE_COLOURS)]
-        lines.append(Line(slice_, colour, " ".join(f"{d.x},{d.y}" for d in dots), dots))
+        latest = max(by_week.values(), key=lambda p: p.week, default=None)
+        lines.append(
+            Line(
+                slice_,
+                colours.get(slice_, NONE_COLOUR),
+                " ".join(f"{d.x},{d.y}" for d in dots),
+                dots,
+                n=sum(p.n for p in by_week.values()),
+                latest=latest,
+            )
+        )
     ticks = []
     tick = low
     while tick <= high + 1e-9:
@@ -104,4 +138,16 @@ def line_chart(series: Series) -> Chart:
         y_ticks=ticks,
         baseline_y=y_of(max(low, 0.0)),
         higher_is_better=series.metric.higher_is_better,
+        table=_table(series, ranked, colours),
     )
+
+
+def _table(series: Series, slices: list[str], colours: Mapping[str, str]) -> Table:
+    rows = []
+    for slice_ in slices:
+        by_week = series.values(slice_)
+        cells = [
+            Cell(by_week[w].value, by_week[w].n) if w in by_week else None for w in series.weeks
+        ]
+        rows.append((slice_, colours.get(slice_, NONE_COLOUR), cells))
+    return Table(series.weeks, rows)

@@ -37,10 +37,13 @@ from app.errors import AppError, NotAuthenticated, NotFound, ValidationFailed
 from app.i18n.web import label, local_datetime, say
 from app.jobs.dispatching import start_solving
 from app.models import (
+    Complaint,
     DispatchRun,
     LockState,
     Photo,
+    PhotoBlob,
     RunStatus,
+    Signature,
     Technician,
     Visit,
     VisitStatusChange,
@@ -50,11 +53,13 @@ from app.services import (
     articles,
     churn,
     day_start,
+    headlines,
     metrics,
     photos,
     run_health,
 )
-from app.services.board import edits, reasons, review, timeline
+from app.services.board import colours, edits, reasons, review, timeline
+from app.services.board.panels import ComplaintClock
 from app.services.customer_record import build_record
 from app.services.dispatching.proposal import proposal_of
 from app.services.dispatching.publish import publish_run as publish_proposal
@@ -67,6 +72,7 @@ from app.services.sla.policies import active_policies, policy_for
 from app.services.sla.progress import progress_of as reported_progress
 from app.services.sla.projection import project_day
 from app.services.travel import travel_model
+from app.services.visit_evidence import visit_evidence
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
 
@@ -80,9 +86,17 @@ CONSOLE_CSP = (
 )
 
 
+def _content_policy() -> str:
+    """The console's CSP; map tiles may come from the one server the operator configured."""
+    origin = settings().map_tile_origin
+    if origin is None:
+        return CONSOLE_CSP
+    return CONSOLE_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
+
 @console.after_request
 def _page_security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONSOLE_CSP)
+    response.headers.setdefault("Content-Security-Policy", _content_policy())
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -92,6 +106,13 @@ def _page_security_headers(response: Response) -> Response:
 @console.app_template_global("csrf_token")
 def _csrf_token() -> str:
     return auth.csrf_token()
+
+
+@console.app_template_global("complaint_url")
+def _complaint_url(complaint: Complaint | ComplaintClock) -> str:
+    """Where a complaint is read and worked: its page on the complaint workbench."""
+    number = complaint.complaint_id if isinstance(complaint, ComplaintClock) else complaint.id
+    return url_for("console.complaint_page", complaint_id=number)
 
 
 # --- errors: the one format for scripts, a friendly message for people -----------------------
@@ -259,6 +280,7 @@ def board_page() -> str:
         now,
         travel=travel_model(current),
         complaint_warn_min=current.sla_complaint_warn_min,
+        tile_url=current.map_tile_url,
     )
     runs = db.session.scalars(select(DispatchRun).order_by(DispatchRun.id.desc()).limit(5)).all()
     return render_template(
@@ -476,7 +498,7 @@ def _visit_for_edit(visit_id: int) -> Visit:
 @console.get("/visits/<int:visit_id>")
 @page(*STAFF)
 def visit_page(visit_id: int) -> str:
-    """A visit: its facts, SLA clocks, history, lock and move forms."""
+    """A visit: its facts, SLA clocks, evidence, history, lock and move forms."""
     visit = get_or_404(db.session, Visit, visit_id)
     now, tz = utcnow(), local_zone()
     policy = policy_for(
@@ -517,6 +539,7 @@ def visit_page(visit_id: int) -> str:
         projection=projection,
         alerts=open_alerts(db.session, "visit", [visit.id]).get(visit.id, []),
         history=history,
+        evidence=visit_evidence(db.session, visit),
         qualified=qualified,
         others=[t for t in technicians if t not in qualified],
         board_day=day,
@@ -610,16 +633,45 @@ def customer_page(customer_id: int) -> str:
 @console.get("/photos/<photo_id>/thumbnail")
 @page(*STAFF)
 def photo_thumbnail(photo_id: str) -> Response:
-    """A photo's thumbnail for the customer record."""
+    """A photo's thumbnail (visit page and customer record)."""
     from app.api.photos import thumbnail_response
 
+    return thumbnail_response(_photo_blob(photo_id))
+
+
+@console.get("/photos/<photo_id>")
+@page(*STAFF)
+def photo_content(photo_id: str) -> Response:
+    """A photo at full size, as the technician uploaded it."""
+    from app.api.photos import content_response
+
+    return content_response(_photo_blob(photo_id))
+
+
+@console.get("/signatures/<signature_id>")
+@page(*STAFF)
+def signature_image(signature_id: str) -> Response:
+    """The image of a customer's signature."""
+    from app.api.photos import content_response
+
+    signature = get_or_404(db.session, Signature, signature_id)
+    blob = dict(photos.signature_blobs(db.session, [signature.visit_id])).get(signature)
+    if blob is None:
+        raise NotFound(
+            "the image of signature %(signature)s has not arrived yet",
+            params={"signature": signature_id},
+        )
+    return content_response(blob)
+
+
+def _photo_blob(photo_id: str) -> PhotoBlob:
     photo = get_or_404(db.session, Photo, photo_id)
     blob = photos.photo_view(db.session, photo).blob
     if blob is None:
         raise NotFound(
             "the bytes of photo %(photo)s have not arrived yet", params={"photo": photo_id}
         )
-    return thumbnail_response(blob)
+    return blob
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -645,10 +697,12 @@ def metrics_page() -> str:
         for name in metrics.METRICS
     ]
     since = dt.datetime.combine(first, dt.time.min, tzinfo=local_zone())
+    slice_colours = colours.slice_colours(db.session, by)
     return render_template(
         "console/metrics.html",
+        tiles=headlines.headline(db.session, _today(), local_zone()),
         articles=article_feedback.figures(db.session, since=since),
-        charts=[(s, line_chart(s)) for s in series],
+        charts=[(s, line_chart(s, slice_colours)) for s in series],
         by=by,
         slices=metrics.SLICES,
         first=first,

@@ -52,6 +52,7 @@ KEYWORDS = (
     "MutationSequenceGap",
     "UnsupportedVersion",
     "InvalidCursor",
+    "ThumbnailPending",
 )
 
 

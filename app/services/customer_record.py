@@ -164,6 +164,12 @@ def build_record(session: Session, customer_id: int) -> CustomerRecord:
     )
 
 
+def visit_entries(session: Session, visits: list[Visit]) -> dict[int, VisitEntry]:
+    """Each visit with all its evidence (a handful of queries, whatever their number)."""
+    grouped = _Grouped(session, [v.id for v in visits])
+    return {v.id: grouped.entry(v) for v in visits}
+
+
 class _Grouped:
     """The evidence of many visits, loaded with one query per kind and grouped by visit."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,11 +13,16 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app import models
+from app.models import CustomerTier, OrderStage, VisitKind, VisitStatus
 from tests import factories
 from tests.conftest import wait_for_background_runs
 from tests.factories import (
+    CustomerFactory,
     DepotFactory,
+    OrderFactory,
+    SiteFactory,
     TechnicianFactory,
+    VisitFactory,
     measure_visits_tomorrow,
 )
 
@@ -91,3 +97,48 @@ def _settle_runs(session: Session) -> Iterator[None]:
     """Runs started from the console solve in other processes: wait for them to finish."""
     yield
     wait_for_background_runs()
+
+
+# --- figures: a small team and its completed visits ------------------------------------
+
+
+@pytest.fixture
+def team(session):
+    """Two technicians in two regions."""
+    north, south = DepotFactory(name="North"), DepotFactory(name="South")
+    return {
+        "ana": TechnicianFactory(name="Ana", depot_id=north.id),
+        "bo": TechnicianFactory(name="Bo", depot_id=south.id),
+    }
+
+
+@pytest.fixture
+def done_visit(session):
+    """done_visit(technician, done_at, kind=, product=, created=, sla_due=, tier=): completed."""
+
+    def make(
+        technician,
+        done_at,
+        *,
+        kind=VisitKind.MEASURE,
+        product="kitchen",
+        created=None,
+        sla_due=None,
+        tier=CustomerTier.STANDARD,
+    ):
+        site = SiteFactory(customer=CustomerFactory(tier=tier))
+        order = OrderFactory(
+            customer=site.customer, site=site, product_line=product, stage=OrderStage.INSTALLED
+        )
+        return VisitFactory(
+            kind=kind,
+            site=site,
+            order=order,
+            technician_id=technician.id,
+            status=VisitStatus.COMPLETED,
+            status_changed_at=done_at,
+            created_at=created or done_at - dt.timedelta(hours=10),
+            sla_due=sla_due,
+        )
+
+    return make

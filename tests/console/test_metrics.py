@@ -5,19 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.models import CustomerTier, OrderStage, VisitKind, VisitStatus
+from app.models import VisitKind
 from app.services import metrics
 from tests.factories import (
     ComplaintFactory,
-    CustomerFactory,
-    DepotFactory,
-    OrderFactory,
     RatingFactory,
     RepairOutcomeFactory,
-    SiteFactory,
     SlaPolicyFactory,
-    TechnicianFactory,
-    VisitFactory,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -32,48 +26,6 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 def figure(session, name, by="all", first=W46, last=W47 + dt.timedelta(days=6)):
     series = metrics.compute(session, name, by=by, first_day=first, last_day=last, tz=TZ)
     return {(p.week, p.slice): (p.value, p.n) for p in series.points}
-
-
-@pytest.fixture
-def team(session):
-    """Two technicians in two regions."""
-    north, south = DepotFactory(name="North"), DepotFactory(name="South")
-    return {
-        "ana": TechnicianFactory(name="Ana", depot_id=north.id),
-        "bo": TechnicianFactory(name="Bo", depot_id=south.id),
-    }
-
-
-@pytest.fixture
-def done_visit(session):
-    """done_visit(technician, done_at, kind=, product=, created=, sla_due=, tier=): completed."""
-
-    def make(
-        technician,
-        done_at,
-        *,
-        kind=VisitKind.MEASURE,
-        product="kitchen",
-        created=None,
-        sla_due=None,
-        tier=CustomerTier.STANDARD,
-    ):
-        site = SiteFactory(customer=CustomerFactory(tier=tier))
-        order = OrderFactory(
-            customer=site.customer, site=site, product_line=product, stage=OrderStage.INSTALLED
-        )
-        return VisitFactory(
-            kind=kind,
-            site=site,
-            order=order,
-            technician_id=technician.id,
-            status=VisitStatus.COMPLETED,
-            status_changed_at=done_at,
-            created_at=created or done_at - dt.timedelta(hours=10),
-            sla_due=sla_due,
-        )
-
-    return make
 
 
 def rate(visit, csat, nps=None, when=None):

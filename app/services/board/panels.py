@@ -34,7 +34,7 @@ class ComplaintClock:
     stage: str
     summary: str
     clock: Clock | None
-
+    visit_id: int | None = None
 
 
 def open_complaints(
@@ -56,6 +56,7 @@ def open_complaints(
             str(c.stage),
             c.summary,
             complaint_clock(c, now, warn_before_min),
+            c.visit_id,
         )
         for c, name in rows
     ]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.i18n.text import N_, Text
 from app.models import Depot, Technician, Visit, VisitStatus
-from app.services.board.colours import KIND_COLOURS, ROUTE_COLOURS
+from app.services.board.colours import KIND_COLOURS, PALETTE, technician_colours
 from app.services.board.map_view import MapView, draw_map
 from app.services.board.panels import AlertView, ComplaintClock, alert_views, open_complaints
 from app.services.board.reasons import NOT_PLANNED, Reason, latest_reasons
@@ -70,6 +70,10 @@ class Row:
     shift_width_pct: float
     blocks: list[Block]
     colour: str
+
+    @property
+    def visit_ids(self) -> list[int]:
+        return [b.visit_id for b in self.blocks]
 
 
 @dataclass(frozen=True)
@@ -132,8 +136,6 @@ def published_plan(session: Session, day: dt.date, tz: ZoneInfo) -> dict[int, Pl
     return {vid: Placement(tid, at) for vid, tid, at in rows}
 
 
-
-
 def build_board(
     session: Session,
     day: dt.date,
@@ -146,11 +148,13 @@ def build_board(
     changes: Mapping[int, str] | None = None,
     complaint_warn_min: int = 120,
     row_order: Sequence[int] | None = None,
+    tile_url: str | None = None,
 ) -> Board:
     """The board of a day for the published plan, or for `plan` (a proposal) when given.
 
     `row_order` (technician ids) puts rows in another board's order, so a proposal reads
     row for row beside the published board; technicians it does not list follow.
+    `tile_url` is the operator's map tile server ({z}/{x}/{y}), if any.
     """
     plan = published_plan(session, day, tz) if plan is None else plan
     technicians = list(
@@ -201,8 +205,9 @@ def build_board(
     if row_order is not None:
         position = {tech_id: i for i, tech_id in enumerate(row_order)}
         rows.sort(key=lambda r: position.get(r.technician_id, len(position)))
-    # Busy technicians first, each with a colour of its own as far as the palette goes.
-    rows = [replace(r, colour=ROUTE_COLOURS[i % len(ROUTE_COLOURS)]) for i, r in enumerate(rows)]
+    # Each technician in their own colour, the same on every day, map and chart.
+    colours = technician_colours(session)
+    rows = [replace(r, colour=colours.get(r.technician_id, r.colour)) for r in rows]
     waiting = [
         _waiting_item(visits[vid], reasons, clocks, tz) for vid, reasons in waiting_visits.items()
     ]
@@ -218,7 +223,12 @@ def build_board(
         # Priority 5 is the most important: it heads the list.
         waiting=sorted(waiting, key=lambda w: (-w.priority, w.visit_id)),
         map=draw_map(
-            rows, depots.values(), visits, technicians, [visits[v] for v in waiting_visits]
+            rows,
+            depots.values(),
+            visits,
+            technicians,
+            [visits[v] for v in waiting_visits],
+            tile_url=tile_url,
         ),
         hours=[(f"{h:02d}:00", _pct((h - first_h) * 60, span)) for h in range(first_h, last_h)],
         alerts=alert_views(session),
@@ -311,7 +321,7 @@ def _row(
         shift_left_pct=shift_left,
         shift_width_pct=shift_width,
         blocks=blocks,
-        colour=ROUTE_COLOURS[index % len(ROUTE_COLOURS)],
+        colour=PALETTE[index % len(PALETTE)],
     )
 
 
@@ -367,7 +377,6 @@ def _waiting(
     return {vid: known.get(vid) or [NOT_PLANNED] for vid in ids}
 
 
-
 def _waiting_item(
     visit: Visit,
     reasons: list[Reason],
@@ -404,9 +413,7 @@ def _clock_states(
 ) -> dict[int, Clock | None]:
     policies = active_policies(session)
     projections = (
-        project_day(session, day, tz, now, travel)
-        if now.astimezone(tz).date() == day
-        else {}
+        project_day(session, day, tz, now, travel) if now.astimezone(tz).date() == day else {}
     )
     progress = progress_of(session, [v.id for v in visits])
     return {

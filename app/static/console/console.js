@@ -81,7 +81,44 @@
       });
     });
     document.querySelectorAll(".timeline.editable").forEach(enableDragToMove);
+    var map = document.getElementById("route-map");
+    if (map) enableRouteFocus(map);
   });
+
+  // Pick one route out on the map (and its row on the timeline): hovering shows it for a
+  // moment, a click or the selector keeps it until another click or "all routes".
+  function enableRouteFocus(map) {
+    var select = document.getElementById("map-focus");
+    var kept = "";
+    function show(technician) {
+      map.classList.toggle("focused", Boolean(technician));
+      map.querySelectorAll(".route").forEach(function (route) {
+        var on = route.dataset.technician === technician;
+        route.classList.toggle("focus", on);
+        if (on) route.parentNode.appendChild(route); // drawn last: on top of the others
+      });
+      document.querySelectorAll(".timeline.editable .tl-row").forEach(function (row) {
+        row.classList.toggle("focus", Boolean(technician) && row.dataset.technician === technician);
+      });
+    }
+    function keep(technician) {
+      kept = technician === kept ? "" : technician;
+      if (select) select.value = kept;
+      show(kept);
+    }
+    map.querySelectorAll(".route").forEach(function (route) {
+      route.addEventListener("mouseenter", function () { show(route.dataset.technician); });
+      route.addEventListener("mouseleave", function () { show(kept); });
+      route.addEventListener("click", function () { keep(route.dataset.technician); });
+    });
+    document.querySelectorAll(".timeline.editable .tl-row").forEach(function (row) {
+      var name = row.querySelector(".tl-name");
+      name.addEventListener("mouseenter", function () { show(row.dataset.technician); });
+      name.addEventListener("mouseleave", function () { show(kept); });
+      name.addEventListener("click", function () { keep(row.dataset.technician); });
+    });
+    if (select) select.addEventListener("change", function () { kept = ""; keep(select.value); });
+  }
 
   function showError(message) {
     var main = document.querySelector("main");
