@@ -126,7 +126,12 @@ def test_the_visit_page_shows_the_visits_evidence(
         thumbnail = evidence.locator(f'a.photo-link[href="/console/photos/{photo_id}"] img')
         thumbnail.wait_for()
         # The thumbnail really loaded (a broken image has no natural width).
-        assert thumbnail.evaluate("img => img.complete && img.naturalWidth > 0")
+        # The thumbnail loads lazily: bring it into view, then wait for it to load or fail.
+        thumbnail.scroll_into_view_if_needed()
+        assert thumbnail.evaluate(
+            "img => img.complete ? img.naturalWidth > 0 : new Promise(done => {"
+            " img.onload = () => done(img.naturalWidth > 0); img.onerror = () => done(false); })"
+        )
         full = page.request.get(f"{live_server}/console/photos/{photo_id}")
         assert full.status == 200
         assert full.headers["content-type"] == "image/jpeg"
