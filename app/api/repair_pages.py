@@ -97,7 +97,7 @@ def handle(flow: Flow) -> Response:
     step = request.form.get("step", FLOW[0])
     handler = HANDLERS.get(step)
     if handler is None:
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+        return _draft_expired(flow)
     return handler(flow)
 
 
@@ -160,16 +160,33 @@ def _suggest_form(
     )
 
 
-def _suggest(flow: Flow) -> Response:
+def _draft_expired(flow: Flow) -> Response:
+    return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+
+
+def _posted_draft(flow: Flow, *needs: str) -> tuple[dict[str, Any], Order] | Response:
+    """The draft the step carries (with the fields `needs`) and its order; else the page to
+    answer with.
+
+    A draft that expired, was altered or is of another order starts the flow again.
+    """
     draft = _unseal(request.form.get("draft"))
-    if draft is None or not draft.get("offered"):
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+    if draft is None or not all(draft.get(name) for name in needs):
+        return _draft_expired(flow)
     limited = requests_throttled()
     if limited is not None:
         return limited
     order = db.session.get(Order, draft["order"])
     if order is None or (flow.order is not None and flow.order.id != order.id):
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+        return _draft_expired(flow)
+    return draft, order
+
+
+def _suggest(flow: Flow) -> Response:
+    posted = _posted_draft(flow, "offered")
+    if isinstance(posted, Response):
+        return posted
+    draft, _ = posted
     offered: list[int] = draft.pop("offered")
     answer = request.form.get("solved", "")
     solved_by = int(answer) if answer.isdigit() and int(answer) in offered else None
@@ -208,15 +225,10 @@ def _details_form(
 
 
 def _details(flow: Flow) -> Response:
-    draft = _unseal(request.form.get("draft"))
-    if draft is None:
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
-    limited = requests_throttled()
-    if limited is not None:
-        return limited
-    order = db.session.get(Order, draft["order"])
-    if order is None or (flow.order is not None and flow.order.id != order.id):
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+    posted = _posted_draft(flow)
+    if isinstance(posted, Response):
+        return posted
+    draft, order = posted
     chosen = {
         "product": request.form.get("product", type=int),
         "windows": request.form.getlist("window"),
