@@ -1,8 +1,9 @@
 """The customer's messages at each step of an order, each carrying the order's progress link.
 
-Steps: order created, stage reached, visit scheduled (with its window), technician on the way
-(with the arrival estimate), repair request received, change request decided, complaint
-received and updated. The visit-done message with its rating link is `ratings.send_link`.
+Steps: order created, stage reached, visit scheduled (with its window), visit moved to another
+window, technician on the way (with the arrival estimate), repair request received, change
+request decided, complaint received and updated. The visit-done message with its rating link
+is `ratings.send_link`.
 """
 
 from __future__ import annotations
@@ -117,6 +118,22 @@ def visit_scheduled(session: Session, settings: Settings, visit: Visit, change_i
         (
             N_("Your %(kind)s visit is booked for %(when)s. Details or changes: %(url)s"),
             N_("Your %(kind)s visit is booked for %(when)s."),
+        ),
+    )
+
+
+def visit_rescheduled(session: Session, settings: Settings, visit: Visit, version: int) -> None:
+    """Tell the customer the booked visit moved, with its new arrival window."""
+    _window_notice(
+        session,
+        settings,
+        visit,
+        "visit_rescheduled",
+        f"visit-rescheduled:{visit.id}:{version}",
+        Text(N_("Your visit has a new time")),
+        (
+            N_("Your %(kind)s visit is moved to %(when)s. Details or changes: %(url)s"),
+            N_("Your %(kind)s visit is moved to %(when)s."),
         ),
     )
 
