@@ -60,14 +60,23 @@ class Block:
 
 
 @dataclass(frozen=True)
+class ShiftBand:
+    """One shift of the technician's day as a band on the row (a split day has several)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    left_pct: float
+    width_pct: float
+
+
+@dataclass(frozen=True)
 class Row:
     technician_id: int
     name: str
     depot: str
     skills: str
     working: bool
-    shift_left_pct: float
-    shift_width_pct: float
+    shifts: list[ShiftBand]
     blocks: list[Block]
     colour: str
 
@@ -261,6 +270,12 @@ def _pct(minutes: float, span: float) -> float:
     return round(max(0.0, min(100.0, minutes / span * 100)), 2)
 
 
+def _band(start: dt.datetime, end: dt.datetime, day_start: dt.datetime, span: int) -> ShiftBand:
+    left = _pct((start - day_start).total_seconds() / 60, span)
+    right = _pct((end - day_start).total_seconds() / 60, span)
+    return ShiftBand(start, end, left, right - left)
+
+
 def _row(
     tech: Technician,
     depots: dict[int, Depot],
@@ -275,10 +290,6 @@ def _row(
     index: int,
 ) -> Row:
     shifts = shifts_of(tech, [day])
-    shift_left = shift_width = 0.0
-    if shifts:
-        shift_left = _pct((shifts[0].start - day_start).total_seconds() / 60, span)
-        shift_width = _pct((shifts[0].end - day_start).total_seconds() / 60, span) - shift_left
     here = (tech.home_lat, tech.home_lon)
     free_at = shifts[0].start if shifts else None
     blocks = []
@@ -318,8 +329,7 @@ def _row(
         depot=depots[tech.depot_id].name if tech.depot_id in depots else "-",
         skills=", ".join(f"{code} {level}" for code, level in sorted(tech.skill_levels().items())),
         working=bool(shifts),
-        shift_left_pct=shift_left,
-        shift_width_pct=shift_width,
+        shifts=[_band(s.start, s.end, day_start, span) for s in shifts],
         blocks=blocks,
         colour=PALETTE[index % len(PALETTE)],
     )
