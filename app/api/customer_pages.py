@@ -78,6 +78,15 @@ def refused_link(
     return page("customer/notice.html", refusal_status(state), notice=notices[state], base=base)
 
 
+def form_body(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of an HTML form post with these fields."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+    }
+
+
 def client_address() -> str:
     return request.remote_addr or "unknown"
 

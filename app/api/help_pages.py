@@ -13,7 +13,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api.customer_pages import Throttle, page, throttle
+from app.api.customer_pages import Throttle, form_body, page, throttle
 from app.api.security import public
 from app.database import db
 from app.errors import NotFound
@@ -64,18 +64,7 @@ class HelpArticle(MethodView):
 
     @public
     @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["helped"],
-                        "properties": {"helped": {"type": "string", "enum": ["yes", "no"]}},
-                    }
-                }
-            },
-        }
+        requestBody=form_body(["helped"], {"helped": {"type": "string", "enum": ["yes", "no"]}})
     )
     @blp.response(200, description="The article with the thanks (HTML)")
     @throttle(HELP_PAGES)

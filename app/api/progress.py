@@ -18,7 +18,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api import repair_pages
-from app.api.customer_pages import PAGE_VIEWS, REQUESTS, page, refused_link, throttle
+from app.api.customer_pages import PAGE_VIEWS, REQUESTS, form_body, page, refused_link, throttle
 from app.api.photos import thumbnail_response
 from app.api.security import public
 from app.api.settings import settings
@@ -105,23 +105,15 @@ class ProgressPage(MethodView):
 class ChangeRequests(MethodView):
     @public
     @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["visit", "kind"],
-                        "properties": {
-                            "visit": {"type": "integer"},
-                            "kind": {"type": "string", "enum": ["reschedule", "cancel"]},
-                            "window": {"type": "string", "description": "an offered window"},
-                            "reason": {"type": "string", "maxLength": 500},
-                        },
-                    }
-                }
+        requestBody=form_body(
+            ["visit", "kind"],
+            {
+                "visit": {"type": "integer"},
+                "kind": {"type": "string", "enum": ["reschedule", "cancel"]},
+                "window": {"type": "string", "description": "an offered window"},
+                "reason": {"type": "string", "maxLength": 500},
             },
-        }
+        )
     )
     @blp.response(303, description="Back to the progress page")
     @throttle(REQUESTS)

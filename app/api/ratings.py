@@ -18,7 +18,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.api.customer_pages import Notice, Throttle, page, refused_link, throttle
+from app.api.customer_pages import Notice, Throttle, form_body, page, refused_link, throttle
 from app.api.fields import Strict, aware_datetime
 from app.api.photos import thumbnail_response
 from app.api.security import STAFF, public, requires
@@ -128,23 +128,15 @@ class RatingPage(MethodView):
 
     @public
     @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["csat"],
-                        "properties": {
-                            "csat": {"type": "integer", "minimum": 1, "maximum": 5},
-                            "nps": {"type": "integer", "minimum": 0, "maximum": 10},
-                            "comment": {"type": "string", "maxLength": 2000},
-                            "lang": {"type": "string", "enum": ["zh-CN", "en"]},
-                        },
-                    }
-                }
+        requestBody=form_body(
+            ["csat"],
+            {
+                "csat": {"type": "integer", "minimum": 1, "maximum": 5},
+                "nps": {"type": "integer", "minimum": 0, "maximum": 10},
+                "comment": {"type": "string", "maxLength": 2000},
+                "lang": {"type": "string", "enum": ["zh-CN", "en"]},
             },
-        }
+        )
     )
     @blp.response(200, description="The thank-you page (HTML)")
     @throttle(RATING_PAGES)
