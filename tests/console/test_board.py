@@ -157,3 +157,12 @@ def test_a_split_day_shows_every_shift_on_the_row(console, session):
     page = console.get(f"/console/board?day={TOMORROW}").text
     track = page.split(f'data-technician="{tech.id}"')[1].split("tl-row")[0]
     assert track.count('class="tl-shift"') == 2
+
+
+def test_an_evening_shift_widens_the_timeline_to_its_end(session):
+    evening = {d: [["09:00", "12:00"], ["18:00", "22:00"]] for d in EVERY_DAY}
+    tech = TechnicianFactory(name="Evening", shift_pattern=evening)
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    [row] = [r for r in view.rows if r.technician_id == tech.id]
+    assert view.hours[-1][0] == "21:00"
+    assert row.shifts[1].left_pct + row.shifts[1].width_pct == 100
