@@ -131,6 +131,54 @@ export async function enqueue(name, args, baseVersion = null) {
   return mutation;
 }
 
+// Number the whole outbox again from `lastAckedId` + 1, in order, content unchanged: the way
+// out when the server's count disagrees (docs/sync.md). Returns how many were renumbered.
+export async function renumber(lastAckedId) {
+  const tx = (await db()).transaction(["outbox", "meta"], "readwrite");
+  const count = await renumberIn(tx, lastAckedId);
+  const meta = tx.objectStore("meta");
+  await meta.put(lastAckedId, "last_acked");
+  await tx.done;
+  return count;
+}
+
+async function renumberIn(tx, lastAckedId) {
+  const outbox = tx.objectStore("outbox");
+  const rows = (await outbox.getAll()).sort((a, b) => a.id - b.id);
+  await outbox.clear();
+  for (const [n, row] of rows.entries()) await outbox.add({ ...row, id: lastAckedId + 1 + n });
+  await tx.objectStore("meta").put(lastAckedId + rows.length + 1, "next_mutation_id");
+  return rows.length;
+}
+
+// Take malformed mutations out of the outbox (the server cannot read them, so they can never
+// be sent) and keep them as refused answers for the technician; the rest close up behind them.
+export async function setAside(mutations, refusal, about = new Map()) {
+  const tx = (await db()).transaction(["outbox", "results", "meta"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const first = (await outbox.getAllKeys())[0];
+  // Keyed apart from mutation ids (the ids are numbered again): negative and unique.
+  let key = -Date.now() * 100;
+  for (const m of mutations) {
+    await outbox.delete(m.id);
+    await tx.objectStore("results").put({
+      id: key--,
+      mutation_id: m.id,
+      name: m.name,
+      outcome: "rejected",
+      code: "malformed",
+      message: refusal.message || null,
+      details: { errors: refusal.errors || {} },
+      about: about.get(m.id) || {},
+      args: m.args || {},
+      device_time: m.device_time || null,
+      seen: false,
+    });
+  }
+  if (first !== undefined) await renumberIn(tx, first - 1);
+  await tx.done;
+}
+
 export async function pending(limit = Infinity) {
   const rows = await (await db()).getAll("outbox");
   return rows.sort((a, b) => a.id - b.id).slice(0, limit);
