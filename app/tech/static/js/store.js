@@ -134,13 +134,23 @@ export async function enqueue(name, args, baseVersion = null) {
 // Number the whole outbox again from `lastAckedId` + 1, in order, content unchanged: the way
 // out when the server's count disagrees (docs/sync.md). Returns how many were renumbered.
 export async function renumber(lastAckedId) {
-  const tx = (await db()).transaction(["outbox", "meta"], "readwrite");
+  const tx = (await db()).transaction(["outbox", "results", "meta"], "readwrite");
   const count = await renumberIn(tx, lastAckedId);
-  const meta = tx.objectStore("meta");
-  await meta.put(lastAckedId, "last_acked");
+  // Answers kept under ids the server now counts again (its count went back) move aside, so
+  // the new answers do not overwrite one the technician has not seen yet.
+  const results = tx.objectStore("results");
+  let key = localKey();
+  for (const row of await results.getAll(IDBKeyRange.lowerBound(lastAckedId, true))) {
+    await results.delete(row.id);
+    await results.put({ ...row, id: key--, mutation_id: row.mutation_id ?? row.id });
+  }
+  await tx.objectStore("meta").put(lastAckedId, "last_acked");
   await tx.done;
   return count;
 }
+
+// A key for an answer kept apart from mutation ids (those are numbered again): negative, unique.
+const localKey = () => -Date.now() * 100;
 
 async function renumberIn(tx, lastAckedId) {
   const outbox = tx.objectStore("outbox");
@@ -157,8 +167,7 @@ export async function setAside(mutations, refusal, about = new Map()) {
   const tx = (await db()).transaction(["outbox", "results", "meta"], "readwrite");
   const outbox = tx.objectStore("outbox");
   const first = (await outbox.getAllKeys())[0];
-  // Keyed apart from mutation ids (the ids are numbered again): negative and unique.
-  let key = -Date.now() * 100;
+  let key = localKey();
   for (const m of mutations) {
     await outbox.delete(m.id);
     await tx.objectStore("results").put({
