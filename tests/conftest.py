@@ -12,7 +12,7 @@ import os
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +312,46 @@ def chromium_path() -> Path:
                 pytrace=False,
             )
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def chromium(chromium_path: Path) -> Iterator[Any]:
+    """One headless Chromium per test process, started once; tests open contexts in it.
+
+    Starting Playwright's driver and a browser costs about a CPU second; a context is a fresh
+    profile (cookies, storage, cache, service workers) at a small fraction of that, so every
+    test still starts from a browser that has never seen the site.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """new_page(**context_options) -> a page in a browser context of its own, closed afterwards.
+
+    Options are Playwright's `new_context` options (viewport, locale, is_mobile, ...); the
+    page waits at most 20 s for anything (`timeout_ms`).
+    """
+    contexts: list[Any] = []
+
+    def open_page(*, timeout_ms: float = 20_000, **options: Any) -> Any:
+        context = chromium.new_context(**options)
+        context.set_default_timeout(timeout_ms)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()
 
 
 @pytest.fixture
