@@ -32,6 +32,7 @@ from tests import factories
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+TEST_SEARCH_ITERATIONS = 2000
 HOW_TO_START = {
     "postgres": "start it with: pg_ctlcluster --skip-systemctl-redirect "
     "$(ls /etc/postgresql) main start   (or set DATABASE_URL)",
@@ -135,7 +136,25 @@ def settings(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         log_level="WARNING",
         # Production hashes at 2^17; tests that do not test hashing sign in at a cheap cost.
         password_scrypt_n=2**14,
+        # Runs stop after a fixed amount of search work, not at a share of a busy machine's
+        # clock: the same plan on any machine, milliseconds for the small days tests plan.
+        # Tests of long solves ask for `searches_use_their_time_limit`.
+        solver_search_iterations=TEST_SEARCH_ITERATIONS,
     )
+
+
+@pytest.fixture
+def searches_use_their_time_limit(app: Flask, session: Session) -> Iterator[Settings]:
+    """Runs search for their whole time limit, as in production (no iteration budget)."""
+    budgeted = app.extensions["settings"]
+    unbounded = budgeted.replace(solver_search_iterations=None)
+    app.extensions["settings"] = unbounded
+    activate(unbounded)
+    try:
+        yield unbounded
+    finally:
+        app.extensions["settings"] = budgeted
+        activate(budgeted)
 
 
 @pytest.fixture(scope="session")
