@@ -212,6 +212,7 @@ class ProgressRepairRequest(MethodView):
         return repair_pages.start(repair_pages.Flow(f"/p/{token}/request", order, "progress"))
 
     @public
+    @blp.doc(requestBody=repair_pages.FORM_BODY)
     @blp.response(200, description="The next step, or the confirmation (HTML)")
     def post(self, token: str) -> Response:
         """Post one step of the repair request for this order"""
