@@ -24,7 +24,7 @@ INT32 = validate.Range(-(2**31), 2**31 - 1)
 
 # PostgreSQL text cannot hold the NUL character: refuse it by name at validation (and say so
 # in the document) instead of letting the database refuse the statement.
-NO_NUL_PATTERN = r"^[^\x00]*$"
+NO_NUL = {"pattern": r"[\x00]"}
 
 
 # For text the services trim: it must hold a character that is neither blank nor NUL.
@@ -45,16 +45,16 @@ class NoNul(validate.Validator):
 def guard_field(field: ma.fields.Field) -> None:
     """Give a field the limits the database holds it to, enforced and documented alike.
 
-    Text refuses NUL (documented as a pattern unless the field already has a pattern or a
-    fixed set of values, which exclude NUL themselves); integers fit 32 bits (apispec keeps the
-    tightest of several ranges). Lists and mappings pass the guard on to their items.
+    Text refuses NUL, documented as `not: {pattern: "[\\x00]"}` unless the field already has a
+    pattern or a fixed set of values (which exclude NUL themselves). Integers fit 32 bits
+    (apispec keeps the tightest of several ranges). Lists and mappings pass the guard on.
     """
     if isinstance(field, ma.fields.String):
         field.validators = [*field.validators, NoNul()]
         if "pattern" not in field.metadata and not any(
             isinstance(v, validate.Regexp | validate.OneOf) for v in field.validators
         ):
-            field.metadata["pattern"] = NO_NUL_PATTERN
+            field.metadata["not"] = NO_NUL
     elif isinstance(field, ma.fields.Integer):
         field.validators = [*field.validators, INT32]
     elif isinstance(field, ma.fields.List):
