@@ -91,7 +91,7 @@ def fuzz(operation, headers, failures):
 
     @given(case=operation.as_strategy())
     @settings(
-        max_examples=12,
+        max_examples=15,
         deadline=None,
         database=None,
         derandomize=True,
