@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -197,3 +198,10 @@ def test_the_repair_request_form_is_documented(spec):
     body = spec["paths"]["/request"]["post"]["requestBody"]["content"]
     form = body["application/x-www-form-urlencoded"]["schema"]["properties"]
     assert {"step", "phone", "order_number", "description", "draft"} <= set(form)
+
+
+def test_photo_ids_are_documented_as_the_uuid_text_the_api_accepts(spec):
+    photo_id = spec["components"]["schemas"]["Photo"]["properties"]["id"]
+    assert photo_id["format"] == "uuid"
+    assert re.fullmatch(photo_id["pattern"], "0b4e7a8c-3f1d-4c2b-9a6e-5d8f7c1b2a3e")
+    assert not re.fullmatch(photo_id["pattern"], "x" * 36)
