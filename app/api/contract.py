@@ -81,7 +81,11 @@ _REPAIR_FORM: Rules = (
     (("draft",), "the draft sealed by the previous step, not older than two hours"),
     (("description",), "a description of 2 to 2000 characters once blanks are trimmed"),
     (("solved",), "one of the offered articles, or none"),
-    (("product", "window", "photos"), "one of the order's products and offered windows"),
+    (
+        ("product", "window", "photos"),
+        "one of the order's products, one to three of the offered windows, at most six photos "
+        "(JPEG, PNG or WebP within the photo size)",
+    ),
 )
 _CHECKLIST: Rules = ((("items",), "item keys are unique within the template"),)
 RULES: dict[tuple[str, str], Rules] = {
