@@ -16,7 +16,7 @@ from marshmallow import validate
 from marshmallow.experimental.context import Context
 
 from app.api.concurrency import expected_version
-from app.api.fields import RecordSchema, Strict, aware_datetime
+from app.api.fields import NOT_BLANK, RecordSchema, Strict, aware_datetime
 from app.api.security import STAFF, current_user, requires
 from app.database import db
 from app.models import Article, ArticleAudience, ArticleStatus, Role, VisitKind
@@ -29,7 +29,7 @@ blp = Blueprint(
     "articles", __name__, url_prefix="/api/v1/articles", description="Knowledge-base articles"
 )
 
-Tag = lambda: ma.fields.String(validate=validate.Length(1, 80))  # noqa: E731
+Tag = lambda: ma.fields.String(validate=[validate.Length(1, 80), NOT_BLANK])  # noqa: E731
 Kind = lambda: ma.fields.String(validate=validate.OneOf([k.value for k in VisitKind]))  # noqa: E731
 Cause = lambda: ma.fields.String(  # noqa: E731
     validate=[validate.Length(1, 80), validate.Regexp(r"^[a-z0-9_]+$")]
@@ -48,7 +48,7 @@ ListedCounts = Context[Mapping[int, ArticleCounts]]
 
 
 class ArticleSchema(RecordSchema):
-    title = ma.fields.String(required=True, validate=validate.Length(1, 200))
+    title = ma.fields.String(required=True, validate=[validate.Length(1, 200), NOT_BLANK])
     body = ma.fields.String(load_default="", validate=validate.Length(max=100_000))
     body_html = ma.fields.String(dump_only=True)
     language = ma.fields.String(load_default="zh_CN", validate=validate.OneOf(articles.LANGUAGES))
@@ -73,7 +73,7 @@ class ArticleSchema(RecordSchema):
 
 class ArticlePatchSchema(Strict):
     version = ma.fields.Integer(validate=validate.Range(min=1))
-    title = ma.fields.String(validate=validate.Length(1, 200))
+    title = ma.fields.String(validate=[validate.Length(1, 200), NOT_BLANK])
     body = ma.fields.String(validate=validate.Length(max=100_000))
     language = ma.fields.String(validate=validate.OneOf(articles.LANGUAGES))
     audience = ma.fields.Enum(ArticleAudience, by_value=True)

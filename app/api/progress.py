@@ -197,6 +197,7 @@ class ProgressRepairRequest(MethodView):
         return repair_pages.start(repair_pages.Flow(f"/p/{token}/request", order, "progress"))
 
     @public
+    @blp.doc(requestBody=repair_pages.FORM_BODY)
     @blp.response(200, description="The next step, or the confirmation (HTML)")
     @_with_order
     def post(self, token: str, order: Order) -> Response:

@@ -57,6 +57,31 @@ FIELD_ERRORS = {
     "draft": N_("This form has expired. Please start again."),
 }
 
+# The steps' form fields. Photos travel with the details step as multipart/form-data.
+FORM_BODY = {
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "step": {"type": "string", "enum": list(FLOW)},
+                    "phone": {"type": "string", "maxLength": 40},
+                    "order_number": {"type": "string", "maxLength": 40},
+                    "description": {
+                        "type": "string",
+                        "minLength": repair_requests.MIN_DESCRIPTION,
+                        "maxLength": repair_requests.MAX_DESCRIPTION,
+                    },
+                    "draft": {"type": "string", "description": "The sealed earlier steps"},
+                    "solved": {"type": "string", "description": "An offered article's id, or none"},
+                    "product": {"type": "integer"},
+                    "window": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                },
+            }
+        }
+    }
+}
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -299,6 +324,7 @@ class RepairRequestPage(MethodView):
         return start(Flow("/request", None, "public"))
 
     @public
+    @blp.doc(requestBody=FORM_BODY)
     @blp.response(200, description="The next step, or the confirmation (HTML)")
     def post(self) -> Response:
         """Post one step of the repair request (an HTML form post; photos as multipart)"""
