@@ -172,8 +172,8 @@ def _merge(run_id: int, settings: Settings, snapshot_data: dict[str, Any],
     plans = _zone_results(settings, zone_job_ids)
     parts = _zones_from(snapshot.problem, layout)
     started = _started_at(run_id)
-    left = snapshot.problem.settings.time_limit_s - (utcnow() - started).total_seconds()
-    budget = max(1.0, left, zones.REPAIR_SHARE * snapshot.problem.settings.time_limit_s)
+    budget = zones.merge_time_limit(snapshot.problem.settings.time_limit_s,
+                                    (utcnow() - started).total_seconds())
     plan, report = zones.merge(snapshot.problem, plans, parts, time_limit_s=budget)
     published = dispatch.evaluate(snapshot.problem, snapshot.published)
     proposal = replace(
