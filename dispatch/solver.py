@@ -358,9 +358,9 @@ _EXPLAIN_SHARE = 0.1
 
 
 def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: float,
-            initial: list[list[int]] | None = None) -> CoreSolution:
+            initial: list[list[int]] | None = None, explained: bool = True) -> CoreSolution:
     if settings.engine == "ruin_recreate" and not ruin_recreate.unsupported_features(core):
-        return _search_ruin_recreate(core, settings, progress, deadline, initial)
+        return _search_ruin_recreate(core, settings, progress, deadline, initial, explained)
     return _search_ortools(core, settings, progress, deadline, initial)
 
 
@@ -378,13 +378,15 @@ def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.R
 
 
 def _search_ruin_recreate(core: CoreProblem, settings: SolverSettings, progress,
-                          deadline: float, initial: list[list[int]] | None = None
-                          ) -> CoreSolution:
+                          deadline: float, initial: list[list[int]] | None = None,
+                          explained: bool = True) -> CoreSolution:
     if progress is not None:
         progress("construct", 0)
     # explaining a left-out visit and timing the plan cost about 1.5 ms of CPU per visit
     reserve = min(0.3 * settings.time_limit_s,
                   max(0.2, _EXPLAIN_SHARE * settings.time_limit_s, 0.0015 * len(core.nodes)))
+    if not explained:
+        reserve = 0.0
     left = max(0.0, deadline - time.perf_counter() - reserve)
     cfg = field_day_config(len(core.nodes), settings)
     # the last 5 % of the search's time is kept for placing missed must-do visits
@@ -468,6 +470,17 @@ def solve(
 def breaks_exact(settings: SolverSettings) -> bool | None:
     """The ``exact_breaks`` of :func:`dispatch.translate.build` for a search under ``settings``."""
     return True if settings.engine == "ruin_recreate" else None
+
+
+def search_routes(tr: translate.Translation, settings: SolverSettings, deadline: float,
+                  progress: ProgressCallback | None = None) -> CoreSolution:
+    """The search of :func:`solve` on ``tr`` until ``deadline``, with no time kept for reasons.
+
+    For a part of a day whose left-out visits are explained later, on the whole day (a zone).
+    """
+    if not tr.core.nodes:
+        return _empty_solution(tr.core)
+    return _search(tr.core, settings, progress, deadline, explained=False)
 
 
 def solve_from(tr: translate.Translation, excluded: dict[str, list[Reason]],

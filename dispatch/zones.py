@@ -433,12 +433,29 @@ def _vehicle_of(r: ZoneRoute, zone: int, index: dict[tuple[str, datetime], int],
 
 def solve_zone(zone: Zone, time_limit_s: float, provider: MatrixProvider | None = None,
                progress: ProgressCallback | None = None) -> ZonePlan:
-    """Solve one zone on its own (one process) and return its routes."""
-    from dispatch.solver import solve
+    """Solve one zone on its own (one process) and return its routes.
 
+    The whole limit goes to the search: the visits a zone leaves out are explained by the merge,
+    on the whole day, and the zone's routes are timed there too.
+    """
+    from dispatch.solver import breaks_exact, search_routes  # local: solver calls back into zones
+
+    deadline = time.perf_counter() + time_limit_s
     settings = replace(zone.problem.settings, workers=1, time_limit_s=time_limit_s)
-    plan = solve(zone.problem, provider=provider, progress=progress, settings=settings)
-    return ZonePlan.from_plan(zone.index, plan, zone.problem)
+    problem = replace(zone.problem, settings=settings)
+    if progress is not None:
+        progress("precheck", 0)
+    excluded = explain.precheck(problem)
+    if progress is not None:
+        progress("build", 0)
+    tr = translate.build(problem, provider, excluded, exact_breaks=breaks_exact(settings))
+    sol = search_routes(tr, settings, deadline, progress)
+    routes = tuple(
+        ZoneRoute(tech.id, shift.day, tuple(tr.node_visit[n].id for n in route), shift.start)
+        for (tech, shift), route in zip(tr.vehicles, sol.routes, strict=True) if route
+    )
+    unplaced = (*excluded, *(tr.node_visit[n].id for n in sol.dropped))
+    return ZonePlan(zone.index, routes, unplaced, sol.objective)
 
 
 def _solve_zone_job(args) -> ZonePlan:

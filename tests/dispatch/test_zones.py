@@ -18,6 +18,7 @@ from dispatch.zones import (
     merge,
     merge_time_limit,
     partition,
+    solve_zone,
     split,
     zone_time_limit,
 )
@@ -235,3 +236,14 @@ def test_zones_and_merge_share_the_runs_time_limit():
 
 def test_zones_that_overran_still_leave_the_merge_a_second():
     assert merge_time_limit(60, elapsed_s=75) == 1.0
+
+
+def test_a_zone_solve_lists_each_of_its_visits_once_routed_or_unplaced():
+    prob = citygen.generate(6, 10, 120)
+    zone = split(prob, 2)[0]
+    zone_plan = solve_zone(zone, 1.0)
+    routed = [vid for r in zone_plan.routes for vid in r.visit_ids]
+    assert sorted([*routed, *zone_plan.unplaced]) == sorted(v.id for v in zone.problem.visits)
+    assert routed and all(r.shift_start is not None for r in zone_plan.routes)
+    merged, _ = merge(zone.problem, [zone_plan], time_limit_s=0.0)
+    assert merged.kpis.assigned >= len(routed)
