@@ -168,7 +168,7 @@ class Settings:
     # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with at most
     # about zone_visits visits per zone and at least one zone per live worker (the search is
     # strong on large zones: fewer, larger zones lose less at their borders).
-    zone_split_min_visits: int = 400
+    zone_split_min_visits: int = 1000
     zone_visits: int = 1000
     # The day starts: at this local hour the periodic job moves today's published visits to
     # `dispatched`, so technicians can start travel.

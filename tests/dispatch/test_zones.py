@@ -244,6 +244,7 @@ def test_a_zone_solve_lists_each_of_its_visits_once_routed_or_unplaced():
     zone_plan = solve_zone(zone, 1.0)
     routed = [vid for r in zone_plan.routes for vid in r.visit_ids]
     assert sorted([*routed, *zone_plan.unplaced]) == sorted(v.id for v in zone.problem.visits)
-    assert routed and all(r.shift_start is not None for r in zone_plan.routes)
+    assert routed
+    assert all(r.shift_start is not None for r in zone_plan.routes)
     merged, _ = merge(zone.problem, [zone_plan], time_limit_s=0.0)
     assert merged.kpis.assigned >= len(routed)
