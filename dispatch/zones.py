@@ -467,20 +467,20 @@ def solve_by_zones(problem: Problem, provider: MatrixProvider | None = None,
                    progress: ProgressCallback | None = None) -> Plan:
     """Split into ``settings.workers`` zones, solve them in parallel processes, merge, repair.
 
-    Zones run ``cpu_count()`` at a time; each gets a share of ``settings.time_limit_s`` so the
-    whole call stays near the limit.
+    Zones run ``cpu_count()`` at a time; each gets a share of ``settings.time_limit_s``, the
+    merge what is left, so the whole call stays near the limit.
     """
+    t0 = time.perf_counter()
     zones = split(problem, problem.settings.workers)
     if progress is not None:
         progress("zones", len(zones))
     procs = min(len(zones), mp.cpu_count())
     limit = zone_time_limit(problem.settings.time_limit_s, len(zones), procs)
-    t0 = time.perf_counter()
     ctx = mp.get_context("fork")
     with ctx.Pool(procs) as pool:
         plans = pool.map(_solve_zone_job, [(z, limit, provider) for z in zones])
     if progress is not None:
         progress("repair", 0)
-    left = max(0.5, problem.settings.time_limit_s - (time.perf_counter() - t0))
+    left = merge_time_limit(problem.settings.time_limit_s, time.perf_counter() - t0)
     plan, _ = merge(problem, plans, zones, provider, time_limit_s=left)
     return plan
