@@ -104,9 +104,8 @@ def by_zones(city: cityday.CityDay, args: argparse.Namespace, workers: int,
     jobs = Queue(name, connection=connection, serializer=JSONSerializer, default_timeout=3600)
     procs = start_workers(workers, redis_url, name)
     try:
-        while Worker.count(queue=jobs) < workers:
+        while Worker.count(queue=jobs) < workers:  # registered once warmed
             time.sleep(0.2)
-        time.sleep(3)  # the workers warm the planner before they take jobs
         return _zone_run(city, args, workers, jobs)
     finally:
         for p in procs:
