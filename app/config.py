@@ -175,10 +175,11 @@ class Settings:
     # time limit alone decides how long the search works.
     solver_search_iterations: int | None = None
     # A run whose horizon has at least this many visits is split into zones solved by separate
-    # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with about
-    # zone_visits visits per zone and at least one zone per live worker.
-    zone_split_min_visits: int = 400
-    zone_visits: int = 250
+    # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with at most
+    # about zone_visits visits per zone and at least one zone per live worker (the search is
+    # strong on large zones: fewer, larger zones lose less at their borders).
+    zone_split_min_visits: int = 1000
+    zone_visits: int = 1000
     # The day starts: at this local hour the periodic job moves today's published visits to
     # `dispatched`, so technicians can start travel.
     day_start_hour: int = 7
