@@ -28,7 +28,7 @@ from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import FileStorage
 
-from app.api.customer_pages import page, requests_throttled
+from app.api.customer_pages import form_body, page, requests_throttled
 from app.api.security import public
 from app.api.settings import settings
 from app.database import db, utcnow
@@ -58,29 +58,23 @@ FIELD_ERRORS = {
 }
 
 # The steps' form fields. Photos travel with the details step as multipart/form-data.
-FORM_BODY = {
-    "content": {
-        "application/x-www-form-urlencoded": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "step": {"type": "string", "enum": list(FLOW)},
-                    "phone": {"type": "string", "maxLength": 40},
-                    "order_number": {"type": "string", "maxLength": 40},
-                    "description": {
-                        "type": "string",
-                        "minLength": repair_requests.MIN_DESCRIPTION,
-                        "maxLength": repair_requests.MAX_DESCRIPTION,
-                    },
-                    "draft": {"type": "string", "description": "The sealed earlier steps"},
-                    "solved": {"type": "string", "description": "An offered article's id, or none"},
-                    "product": {"type": "integer"},
-                    "window": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
-                },
-            }
-        }
-    }
-}
+FORM_BODY = form_body(
+    [],
+    {
+        "step": {"type": "string", "enum": list(FLOW)},
+        "phone": {"type": "string", "maxLength": 40},
+        "order_number": {"type": "string", "maxLength": 40},
+        "description": {
+            "type": "string",
+            "minLength": repair_requests.MIN_DESCRIPTION,
+            "maxLength": repair_requests.MAX_DESCRIPTION,
+        },
+        "draft": {"type": "string", "description": "The sealed earlier steps"},
+        "solved": {"type": "string", "description": "An offered article's id, or none"},
+        "product": {"type": "integer"},
+        "window": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+    },
+)
 
 
 @dataclass(frozen=True)
