@@ -22,6 +22,10 @@ break minutes ``reserved`` from the shift (an OR-Tools-only mode):
   least ``min_days`` after its "before", and never without it;
 - ``fixed_vehicle_cost`` per used route.
 
+With ``polish_every`` the current solution is also taken, every that many iterations, to a local
+optimum of relocate moves (compiled, exact), and the time freed is offered to left-out nodes
+(:func:`polish`); the field-service ``solve()`` does so on large days.
+
 Iteration ``i`` of a seed is the same whatever the time limit, and the best solution is kept: a
 longer limit never returns a worse objective (see :func:`improve`).
 """
