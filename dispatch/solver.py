@@ -369,8 +369,9 @@ def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: flo
 GRANULAR_FROM = 1000
 GRANULAR_NEIGHBOURS = 100
 # on those days the search also takes its current solution to a local optimum of relocate
-# moves every this many iterations (ruin_recreate.polish); 360 x 2,000 at equal CPU: 11 more
-# visits placed. On 500-visit days it gave no clear gain, so it stays off there
+# moves every this many iterations (ruin_recreate.polish); 360 x 2,000 at equal CPU: 4 and 11
+# more visits placed at 25 CPU s, level at 48 (docs/benchmarks.md). On 500-visit days it gave
+# no gain, so it stays off there
 POLISH_EVERY = 2000
 
 
