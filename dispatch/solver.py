@@ -368,11 +368,10 @@ def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: flo
 # on 360 technicians x 2,000 visits about twice the iterations per CPU second
 GRANULAR_FROM = 1000
 GRANULAR_NEIGHBOURS = 100
-# on those days the search also takes its current solution to a local optimum of relocate
-# moves every this many iterations (ruin_recreate.polish); 360 x 2,000 at equal CPU: 4 and 11
-# more visits placed at 25 CPU s, level at 48 (docs/benchmarks.md). On 500-visit days it gave
-# no gain, so it stays off there
-POLISH_EVERY = 2000
+# every this many iterations on those days the search can take its current solution to a local
+# optimum of relocate moves (ruin_recreate.polish); 0: never. Off: on 360 x 2,000 it placed 4
+# and 11 more visits at 25 CPU s but none at the 60 s wall limit (docs/benchmarks.md)
+POLISH_EVERY = 0
 
 
 def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.RuinRecreateConfig:

@@ -6,7 +6,7 @@ import pytest
 
 from dispatch import Break, SolverSettings, solomon, solve, translate
 from dispatch import ruin_recreate as rr
-from dispatch.solver import GRANULAR_FROM, GRANULAR_NEIGHBOURS, POLISH_EVERY, field_day_config
+from dispatch.solver import GRANULAR_FROM, GRANULAR_NEIGHBOURS, field_day_config
 from tests.dispatch.conftest import at, near, problem, shift, tech, visit
 from tests.dispatch.daycheck import GridProvider, check_plan_independently
 from tests.dispatch.test_field_day_search import day_with_lunch
@@ -73,9 +73,10 @@ def test_large_days_use_the_granular_recreate_and_small_ones_scan_every_route():
     assert (small.seed, small.max_iterations) == (4, 10)
 
 
-def test_large_days_polish_their_search_and_small_ones_do_not():
+def test_the_polish_setting_reaches_large_days_only(monkeypatch):
+    monkeypatch.setattr("dispatch.solver.POLISH_EVERY", 2000)
     settings = SolverSettings(seed=4)
-    assert field_day_config(GRANULAR_FROM, settings).polish_every == POLISH_EVERY
+    assert field_day_config(GRANULAR_FROM, settings).polish_every == 2000
     assert field_day_config(GRANULAR_FROM - 1, settings).polish_every == 0
 
 
