@@ -62,6 +62,12 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _optional_int(env: dict[str, str], name: str) -> int | None:
+    """An integer, or None when the variable is unset or empty."""
+    raw = env.get(name)
+    return None if raw is None or raw == "" else _int(env, name, 0)
+
+
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -164,11 +170,16 @@ class Settings:
     sla_check_interval_s: int = 300
     # The optimizer's time limit offered by default when a run starts from the console.
     console_run_seconds: int = 10
+    # Stop every run's search after this many iterations, before its time limit if that comes
+    # first: the same request then gives the same plan however busy the machine is. None: the
+    # time limit alone decides how long the search works.
+    solver_search_iterations: int | None = None
     # A run whose horizon has at least this many visits is split into zones solved by separate
-    # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with about
-    # zone_visits visits per zone and at least one zone per live worker.
-    zone_split_min_visits: int = 400
-    zone_visits: int = 250
+    # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with at most
+    # about zone_visits visits per zone and at least one zone per live worker (the search is
+    # strong on large zones: fewer, larger zones lose less at their borders).
+    zone_split_min_visits: int = 1000
+    zone_visits: int = 1000
     # The day starts: at this local hour the periodic job moves today's published visits to
     # `dispatched`, so technicians can start travel.
     day_start_hour: int = 7
@@ -256,6 +267,7 @@ class Settings:
             sla_alert_email=env.get("SLA_ALERT_EMAIL") or None,
             sla_check_interval_s=_int(env, "SLA_CHECK_INTERVAL", cls.sla_check_interval_s),
             console_run_seconds=_int(env, "CONSOLE_RUN_SECONDS", cls.console_run_seconds),
+            solver_search_iterations=_optional_int(env, "SOLVER_SEARCH_ITERATIONS"),
             zone_split_min_visits=_int(env, "ZONE_SPLIT_MIN_VISITS", cls.zone_split_min_visits),
             zone_visits=_int(env, "ZONE_VISITS", cls.zone_visits),
             day_start_hour=_int(env, "DAY_START_HOUR", cls.day_start_hour),
@@ -340,6 +352,8 @@ class Settings:
             raise ConfigError("photo limits must be positive")
         if self.zone_split_min_visits <= 0 or self.zone_visits <= 0:
             raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")
+        if self.solver_search_iterations is not None and self.solver_search_iterations < 1:
+            raise ConfigError("SOLVER_SEARCH_ITERATIONS must be a positive integer or empty")
         if not 0 <= self.day_start_hour <= 23:
             raise ConfigError("DAY_START_HOUR must be an hour of the day, 0 to 23")
         if min(self.run_heartbeat_s, self.run_stale_check_s) <= 0:

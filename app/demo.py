@@ -580,52 +580,65 @@ def _visits(
 ) -> list[Visit]:
     chosen = rng.sample(customers, 400)
     visits = []
-    for number, customer in enumerate(chosen):
-        kind = rng.choices(list(VisitKind), weights=(35, 40, 25))[0]
-        product = rng.choice(PRODUCT_LINES)
-        stage = {
-            VisitKind.MEASURE: OrderStage.MEASURE,
-            VisitKind.INSTALL: OrderStage.INSTALL,
-            VisitKind.REPAIR: OrderStage.INSTALLED,
-        }[kind]
-        order = Order(
-            customer=customer,
-            site=customer.sites[0],
-            product_line=product,
-            stage=stage,
-            reference=f"SO-{2026_0000 + number}",
-        )
-        session.add(order)
-        day = days[number % len(days)]
-        duration = rng.choice(_DURATIONS[kind])
-        # A window shorter than the work could never be kept: offer only those it fits in.
-        start_h, end_h = rng.choice(fitting_windows(duration))
-        window_start = dt.datetime.combine(day, dt.time(start_h), tzinfo=TZ)
-        window_end = dt.datetime.combine(day, dt.time(end_h), tzinfo=TZ)
-        sla_days = {VisitKind.REPAIR: 1, VisitKind.MEASURE: 2, VisitKind.INSTALL: 3}[kind]
-        visit = Visit(
-            kind=kind,
-            customer=customer,
-            site=customer.sites[0],
-            order=order,
-            duration_min=duration,
-            window_start=window_start,
-            window_end=window_end,
-            sla_due=window_end + dt.timedelta(days=sla_days),
-            sla_hard=kind == VisitKind.REPAIR and customer.tier == CustomerTier.VIP,
-            priority=rng.choices((1, 2, 3, 4, 5), weights=(10, 25, 35, 20, 10))[0],
-            status=VisitStatus.NEW,
-            status_changed_at=now,
-            description=f"{kind.value.title()} visit for the {product} order",
-        )
-        session.add(visit)
-        skills = _INSTALL_SKILLS[product] if kind == VisitKind.INSTALL else _KIND_SKILLS[kind]
-        set_required_skills(session, visit, skills)
-        visits.append(visit)
+    # one flush for all 400 visits, not one per visit before each skill lookup
+    with session.no_autoflush:
+        for number, customer in enumerate(chosen):
+            visits.append(_visit(session, rng, number, customer, days, now))
     session.flush()
     for visit in visits:
         record_creation(session, visit, actor_user_id=None, source="seed")
     return visits
+
+
+def _visit(
+    session: Session,
+    rng: random.Random,
+    number: int,
+    customer: Customer,
+    days: list[dt.date],
+    now: dt.datetime,
+) -> Visit:
+    kind = rng.choices(list(VisitKind), weights=(35, 40, 25))[0]
+    product = rng.choice(PRODUCT_LINES)
+    stage = {
+        VisitKind.MEASURE: OrderStage.MEASURE,
+        VisitKind.INSTALL: OrderStage.INSTALL,
+        VisitKind.REPAIR: OrderStage.INSTALLED,
+    }[kind]
+    order = Order(
+        customer=customer,
+        site=customer.sites[0],
+        product_line=product,
+        stage=stage,
+        reference=f"SO-{2026_0000 + number}",
+    )
+    session.add(order)
+    day = days[number % len(days)]
+    duration = rng.choice(_DURATIONS[kind])
+    # A window shorter than the work could never be kept: offer only those it fits in.
+    start_h, end_h = rng.choice(fitting_windows(duration))
+    window_start = dt.datetime.combine(day, dt.time(start_h), tzinfo=TZ)
+    window_end = dt.datetime.combine(day, dt.time(end_h), tzinfo=TZ)
+    sla_days = {VisitKind.REPAIR: 1, VisitKind.MEASURE: 2, VisitKind.INSTALL: 3}[kind]
+    visit = Visit(
+        kind=kind,
+        customer=customer,
+        site=customer.sites[0],
+        order=order,
+        duration_min=duration,
+        window_start=window_start,
+        window_end=window_end,
+        sla_due=window_end + dt.timedelta(days=sla_days),
+        sla_hard=kind == VisitKind.REPAIR and customer.tier == CustomerTier.VIP,
+        priority=rng.choices((1, 2, 3, 4, 5), weights=(10, 25, 35, 20, 10))[0],
+        status=VisitStatus.NEW,
+        status_changed_at=now,
+        description=f"{kind.value.title()} visit for the {product} order",
+    )
+    session.add(visit)
+    skills = _INSTALL_SKILLS[product] if kind == VisitKind.INSTALL else _KIND_SKILLS[kind]
+    set_required_skills(session, visit, skills)
+    return visit
 
 
 # Which technicians (by seeding order) can do each kind of visit.

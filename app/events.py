@@ -52,6 +52,19 @@ class VisitStatusChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class VisitRescheduled(DomainEvent):
+    """A booked visit moved so that the customer's arrival window or day changed.
+
+    `version`: the visit's version after the move (one message per move).
+    """
+
+    visit_id: int
+    customer_id: int
+    version: int
+    source: str
+
+
+@dataclass(frozen=True)
 class OrderCreated(DomainEvent):
     order_id: int
     customer_id: int

@@ -7,6 +7,7 @@
 - repair not fixed the first time  → a follow-up repair visit with the original SLA
 - order created, stage reached     → the customer gets the order's progress link
 - visit scheduled, on the way      → the customer hears the window, then the arrival estimate
+- booked visit moved to a new window → the customer hears the new window
 - complaint opened or moved on     → the customer hears where it stands
 - complaint moved on by another  → its owner is told through the outbox
 - customer newly tagged churn risk → an alert on the board until someone acknowledges it
@@ -32,6 +33,7 @@ from app.events import (
     OrderStageChanged,
     RatingSubmitted,
     VisitCompleted,
+    VisitRescheduled,
     VisitStatusChanged,
     subscribe,
 )
@@ -242,6 +244,14 @@ def visit_progress_tells_customer(session: Session, event: VisitStatusChanged) -
         return
     eta = arrival_estimate(session, current, visit, utcnow())
     order_notices.on_the_way(session, current, visit, event.change_id, eta)
+
+
+@subscribe(VisitRescheduled)
+def rescheduled_visit_tells_customer(session: Session, event: VisitRescheduled) -> None:
+    """A booked visit moved to another window or day is announced with the new window."""
+    visit = session.get(Visit, event.visit_id)
+    if visit is not None:
+        order_notices.visit_rescheduled(session, settings(), visit, event.version)
 
 
 @subscribe(ComplaintOpened)

@@ -162,6 +162,23 @@ def cmd_insertion(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_time_limit(args: argparse.Namespace) -> int:
+    """Time whole solves against their limits: how far past the limit does a call return?"""
+    from dispatch import ruin_recreate
+
+    problem = citygen.generate(args.seed, args.techs, args.visits)
+    ruin_recreate.warm()  # compiled code loaded before the clock starts, as a worker does
+    print("| limit | wall | over the limit | CPU | assigned |")
+    print("|---|---|---|---|---|")
+    for limit in args.limits:
+        c0, t0 = cpu_seconds(), time.perf_counter()
+        plan = solve(problem, time_limit_s=limit)
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        print(f"| {limit:g} s | {wall:.2f} s | {1000 * (wall - limit):+.0f} ms | {cpu:.2f} s | "
+              f"{plan.kpis.assigned} |")
+    return 0
+
+
 def cpu_seconds() -> float:
     """CPU seconds of this process (all threads) and of its waited-for children."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -393,6 +410,12 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--seed", type=int, default=1)
     i.add_argument("--time-limit", type=float, default=20.0)
     i.set_defaults(func=cmd_insertion)
+    tl = sub.add_parser("time-limit", help="whole solves against their time limits")
+    tl.add_argument("--techs", type=int, default=10)
+    tl.add_argument("--visits", type=int, default=150)
+    tl.add_argument("--seed", type=int, default=1)
+    tl.add_argument("--limits", type=float, nargs="+", default=[0.5, 1.0, 2.0, 5.0])
+    tl.set_defaults(func=cmd_time_limit)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -16,7 +16,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from dispatch import explain, ruin_recreate, translate
 from dispatch.core import CoreProblem, CoreSolution
-from dispatch.model import Plan, Problem, SolverSettings, Unassigned
+from dispatch.model import Plan, Problem, Reason, SolverSettings, Unassigned
 from dispatch.travel import MatrixProvider
 
 ProgressCallback = Callable[[str, int], None]
@@ -357,11 +357,11 @@ def search_config(settings: SolverSettings) -> SearchConfig:
 _EXPLAIN_SHARE = 0.1
 
 
-def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: float
-            ) -> CoreSolution:
+def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: float,
+            initial: list[list[int]] | None = None, explained: bool = True) -> CoreSolution:
     if settings.engine == "ruin_recreate" and not ruin_recreate.unsupported_features(core):
-        return _search_ruin_recreate(core, settings, progress, deadline)
-    return _search_ortools(core, settings, progress, deadline)
+        return _search_ruin_recreate(core, settings, progress, deadline, initial, explained)
+    return _search_ortools(core, settings, progress, deadline, initial)
 
 
 # from this many visits the recreate tries a visit only in routes near it (granular search):
@@ -382,17 +382,26 @@ def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.R
         polish_every=POLISH_EVERY if n_visits >= GRANULAR_FROM else 0)
 
 
+def explain_reserve(time_limit_s: float, n_visits: int) -> float:
+    """Seconds of a solve's time limit kept after the search for explanations and timing.
+
+    Explaining a left-out visit and timing the plan cost about 1.5 ms of CPU per visit: the
+    reserve is that, at least 0.2 s and a tenth of the limit, at most 30 % of the limit.
+    """
+    return min(0.3 * time_limit_s, max(0.2, _EXPLAIN_SHARE * time_limit_s, 0.0015 * n_visits))
+
+
 def _search_ruin_recreate(core: CoreProblem, settings: SolverSettings, progress,
-                          deadline: float) -> CoreSolution:
+                          deadline: float, initial: list[list[int]] | None = None,
+                          explained: bool = True) -> CoreSolution:
     if progress is not None:
         progress("construct", 0)
-    # explaining a left-out visit and timing the plan cost about 1.5 ms of CPU per visit
-    reserve = min(0.3 * settings.time_limit_s,
-                  max(0.2, _EXPLAIN_SHARE * settings.time_limit_s, 0.0015 * len(core.nodes)))
+    reserve = explain_reserve(settings.time_limit_s, len(core.nodes)) if explained else 0.0
     left = max(0.0, deadline - time.perf_counter() - reserve)
     cfg = field_day_config(len(core.nodes), settings)
     # the last 5 % of the search's time is kept for placing missed must-do visits
-    sol = ruin_recreate.improve(core, [[] for _ in core.vehicles], 0.95 * left, cfg)
+    start = initial if initial is not None else [[] for _ in core.vehicles]
+    sol = ruin_recreate.improve(core, start, 0.95 * left, cfg)
     if sol is None:  # cannot happen for problems without unsupported features
         raise RuntimeError("ruin-and-recreate declined a supported problem")
     must = settings.drop_penalty_base * translate.MUST_DO_FACTOR
@@ -412,13 +421,12 @@ def _search_ruin_recreate(core: CoreProblem, settings: SolverSettings, progress,
 
 
 def _search_ortools(core: CoreProblem, settings: SolverSettings, progress,
-                    deadline: float) -> CoreSolution:
+                    deadline: float, initial: list[list[int]] | None = None) -> CoreSolution:
     # local import: insertion builds on translate/explain, which build on this module's callers
     from dispatch.insertion import construct, repair
 
     cfg = search_config(settings)
-    initial = None
-    if settings.construction == "insertion" and not core.dependencies:
+    if initial is None and settings.construction == "insertion" and not core.dependencies:
         if progress is not None:
             progress("construct", 0)
         initial = construct(core)
@@ -462,11 +470,40 @@ def solve(
     if progress is not None:
         progress("precheck", 0)
     excluded = explain.precheck(problem)
-    exact = True if settings.engine == "ruin_recreate" else None
+    exact = breaks_exact(settings)
     if progress is not None:
         progress("build", 0)
     tr = translate.build(problem, provider, excluded, exact_breaks=exact)
-    sol = (_search(tr.core, settings, progress, deadline) if tr.core.nodes
+    return solve_from(tr, excluded, None, settings, deadline, progress)
+
+
+def breaks_exact(settings: SolverSettings) -> bool | None:
+    """The ``exact_breaks`` of :func:`dispatch.translate.build` for a search under ``settings``."""
+    return True if settings.engine == "ruin_recreate" else None
+
+
+def search_routes(tr: translate.Translation, settings: SolverSettings, deadline: float,
+                  progress: ProgressCallback | None = None) -> CoreSolution:
+    """The search of :func:`solve` on ``tr`` until ``deadline``, with no time kept for reasons.
+
+    For a part of a day whose left-out visits are explained later, on the whole day (a zone).
+    """
+    if not tr.core.nodes:
+        return _empty_solution(tr.core)
+    return _search(tr.core, settings, progress, deadline, explained=False)
+
+
+def solve_from(tr: translate.Translation, excluded: dict[str, list[Reason]],
+               routes: list[list[int]] | None, settings: SolverSettings, deadline: float,
+               progress: ProgressCallback | None = None) -> Plan:
+    """The plan of the search on ``tr`` started from ``routes`` (None: from empty routes).
+
+    ``routes`` (matrix nodes per vehicle of ``tr.core``) must be feasible; visits missing from
+    them are inserted first, and the plan returned is never worse by the objective than them.
+    ``excluded`` are the pre-check's reasons; ``deadline`` (a ``time.perf_counter()`` value)
+    bounds the search, the explanations and the timing, as in :func:`solve`.
+    """
+    sol = (_search(tr.core, settings, progress, deadline, routes) if tr.core.nodes
            else _empty_solution(tr.core))
     if progress is not None:
         progress("explain", sol.objective)

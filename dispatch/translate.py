@@ -172,7 +172,8 @@ def build(
         for v in visits if v.lock is Lock.IN_PROGRESS
     }
     core_vehicles = [
-        _vehicle(tech, shift, s, e, minutes, use_exact, in_progress.get(tech.id))
+        _vehicle(tech, shift, s, e, minutes, use_exact, in_progress.get(tech.id),
+                 int(time_min[s, e]))
         for (tech, shift), s, e in zip(vehicles, starts, ends, strict=True)
     ]
     visit_node = {v.id: n for n, v in node_visit.items()}
@@ -198,12 +199,16 @@ def build(
 
 
 def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exact_breaks: bool,
-             in_progress_start: int | None) -> CoreVehicle:
+             in_progress_start: int | None, drive_home: int) -> CoreVehicle:
     earliest, latest = minutes(shift.start), minutes(shift.end)
     if tech.current is not None and tech.current.at.date() == shift.day:
         earliest = max(earliest, minutes(tech.current.at))
         if in_progress_start is not None:
             earliest = min(earliest, in_progress_start)
+    # A day under way may leave too little of the shift to drive home (a visit overrunning far
+    # from home): that drive is a fact, not a plan, so the return may be that late. No visit
+    # fits before it, and an unused technician stays a feasible (empty) route.
+    latest = max(latest, earliest + drive_home)
     brk = None
     max_span = shift.max_work_minutes
     if shift.break_ is not None:

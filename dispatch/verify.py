@@ -261,11 +261,20 @@ def verify_plan(problem: Problem, plan: Plan, provider: MatrixProvider) -> Verdi
         tech = day.techs.get(r.technician_id)
         shift = _shift(tech, r.day) if tech is not None else None
         if shift is not None:
-            verdict.errors += _reported_errors(day, shift, r, verdict.warnings)
+            verdict.errors += _reported_errors(day, shift, _start_location(tech, shift), r,
+                                               verdict.warnings)
     return verdict
 
 
-def _reported_errors(day: _Day, shift: Shift, route: Route, warnings: list[str]) -> list[str]:
+def _start_location(tech: Technician, shift: Shift) -> LatLon:
+    """Where the technician's day (re)starts: the current position on a day under way."""
+    if tech.current is not None and tech.current.at.date() == shift.day:
+        return tech.current.location
+    return shift.start_location
+
+
+def _reported_errors(day: _Day, shift: Shift, start: LatLon, route: Route,
+                     warnings: list[str]) -> list[str]:
     who = f"{route.technician_id} {route.day}"
     errors: list[str] = []
     if route.start < shift.start:
@@ -274,7 +283,7 @@ def _reported_errors(day: _Day, shift: Shift, route: Route, warnings: list[str])
         errors.append(f"{who}: back after the shift ends")
     brk = shift.break_
     gaps = []  # (leave, reach, travel) of each leg
-    leave, here = route.start, shift.start_location
+    leave, here = route.start, start
     for stop in route.stops:
         v = day.visits.get(stop.visit_id)
         if v is None or v.location is None:

@@ -2,15 +2,14 @@
 
 The pure part of scaling a day out. :func:`split` cuts a problem into geographic zones whose
 technicians can do their visits; each zone is solved on its own (in another process, or on
-another machine by the app's job queue); :func:`merge` joins the zone plans and runs the
-cross-border repair: visits no zone could place are inserted into any route, and visits near a
-border move to a neighbouring zone's route when that is cheaper. :func:`solve_by_zones` does all
-of it with local processes.
+another machine by the app's job queue); :func:`merge` joins the zone plans and repairs across
+borders: the whole day's search starts from the joined routes, inserts the visits no zone could
+place and moves visits between zones where that is better. :func:`solve_by_zones` does all of it
+with local processes.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import multiprocessing as mp
 import random
@@ -23,7 +22,6 @@ import numpy as np
 
 from dispatch import explain, translate
 from dispatch.core import CoreProblem, schedule
-from dispatch.insertion import best_insertion
 from dispatch.model import (
     LatLon,
     Lock,
@@ -32,22 +30,19 @@ from dispatch.model import (
     Route,
     Shift,
     Technician,
-    Unassigned,
     Visit,
 )
 from dispatch.travel import MatrixProvider
 
 ProgressCallback = Callable[[str, int], None]
 
-# a visit counts as "near a border" when its own zone centre is at least this share of the
-# distance to the nearest other zone centre
-BORDER_RATIO = 0.7
 # capacity slack a zone may take beyond its fair share before visits spill to the next zone
 BALANCE_SLACK = 1.1
 # a rough travel allowance per visit (minutes) when comparing work with shift capacity
 TRAVEL_ALLOWANCE_MIN = 20
-# share of the time limit kept for merging and the border repair
-REPAIR_SHARE = 0.15
+# share of the time limit kept for the merge: the whole day's search from the joined zone
+# routes (border effects and leftovers), then the reasons of what stays unplaced
+REPAIR_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -112,11 +107,11 @@ def _shift_of(tech: Technician, route: Route) -> Shift:
 class RepairReport:
     """What the cross-border repair did."""
 
-    placed: int  # leftovers inserted into some route
-    moved: int  # border visits moved to another technician
-    border_visits: int  # border visits considered
+    placed: int  # visits placed beyond the zones' routes (leftovers, net)
+    moved: int  # visits of the zones' routes now with another technician
+    border_visits: int  # visits served by a technician of another zone
     seconds: float
-    complete: bool  # False when the time limit cut the repair short
+    complete: bool  # False when the merge ended past its time limit
 
 
 # --- splitting -------------------------------------------------------------------------------
@@ -317,9 +312,18 @@ def zone_count(visits: int, workers: int, visits_per_zone: int) -> int:
 
 
 def zone_time_limit(total_s: float, zones: int, workers: int) -> float:
-    """Seconds per zone so that all zones, run ``workers`` at a time, plus the repair fit."""
+    """Seconds per zone so that all zones, run ``workers`` at a time, plus the merge fit."""
     rounds = math.ceil(zones / max(1, min(workers, zones)))
     return max(1.0, (1 - REPAIR_SHARE) * total_s / rounds)
+
+
+def merge_time_limit(total_s: float, elapsed_s: float) -> float:
+    """Seconds for the merge of a run of ``total_s`` whose zones took ``elapsed_s``.
+
+    What is left of the limit, and at least a second: zones that overran (a loaded machine, a
+    queue that was busy) make the run late rather than leave it without a plan.
+    """
+    return max(1.0, total_s - elapsed_s)
 
 
 # --- merging and the border repair ------------------------------------------------------------
@@ -332,46 +336,63 @@ def merge(
     provider: MatrixProvider | None = None,
     time_limit_s: float = 5.0,
 ) -> tuple[Plan, RepairReport]:
-    """One plan for the whole day from zone plans, after the cross-border repair.
+    """One plan for the whole day from zone plans, repaired across borders by the whole-day search.
 
-    Leftovers (visits a zone did not place, most important first) are inserted at the cheapest
-    feasible position of any route; then visits near a border (``zones`` given) move to a route
-    of a neighbouring zone when that lowers the travel cost; then leftovers are tried again in
-    the room freed. Every move keeps each route feasible (windows, shift, break, skills). The
-    repair moves stop after ``time_limit_s`` (the translation before and the reasons of the
-    visits left unplaced after, as in :func:`solve`, come on top).
+    The zone routes are joined into one solution of the whole day, which the planner's search
+    (as :func:`dispatch.solver.solve` runs it) then improves: leftovers (visits no zone placed)
+    are inserted first, most important first, and the search moves visits across borders and
+    repairs routes as on any day; the plan returned is never worse by the objective than the
+    joined zone routes. ``time_limit_s`` bounds the whole call: translation, search and the
+    reasons of the visits left unplaced. ``zones`` (as split) only serve the report's count of
+    visits served across a border.
     """
+    from dispatch.solver import breaks_exact, solve_from  # local: solver calls back into zones
+
     t0 = time.perf_counter()
+    deadline = t0 + time_limit_s
+    settings = replace(problem.settings, time_limit_s=max(time_limit_s, 1e-3), workers=1)
     excluded = explain.precheck(problem)
-    tr = translate.build(problem, provider, excluded, exact_breaks=False)
-    deadline = time.perf_counter() + time_limit_s
-    routes = _routes(tr, zone_plans)
-    placed_before = {n for r in routes for n in r}
-    leftovers = [n for n in tr.node_visit if n not in placed_before]
-    states: dict = {}
-    complete = True
-    leftovers, ok = _insert_leftovers(tr.core, routes, leftovers, deadline, states)
-    complete &= ok
-    moved, border = 0, []
-    if zones is not None and len(zones) > 1 and time.perf_counter() < deadline:
-        border = _border_nodes(tr, zones)
-        moved, ok = _move_border(tr.core, routes, border, deadline, states)
-        complete &= ok
-        if moved and leftovers and time.perf_counter() < deadline:
-            leftovers, ok = _insert_leftovers(tr.core, routes, leftovers, deadline, states)
-            complete &= ok
-    unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
-    unassigned += explain.audit(tr, routes, leftovers)
-    objective = _objective(tr.core, routes, leftovers)
-    plan = translate.plan_from_routes(tr, routes, unassigned, objective)
-    report = RepairReport(
-        placed=sum(len(r) for r in routes) - len(placed_before),
-        moved=moved,
-        border_visits=len(border),
-        seconds=round(time.perf_counter() - t0, 3),
-        complete=complete,
+    tr = translate.build(problem, provider, excluded, exact_breaks=breaks_exact(settings))
+    joined = _feasible(tr.core, _routes(tr, zone_plans))
+    plan = solve_from(tr, excluded, [list(r) for r in joined], settings, deadline)
+    return plan, _report(tr, joined, plan, zones, time.perf_counter() - t0, deadline)
+
+
+def _feasible(core: CoreProblem, routes: list[list[int]]) -> list[list[int]]:
+    """Each route as it is if the whole day can time it, else its visits that still fit in order.
+
+    A zone's route is timed on the zone's own travel matrix; the whole day's (the same model,
+    or a finer table) almost always agrees. Visits taken out here are leftovers for the search.
+    """
+    fixed = []
+    for v, route in enumerate(routes):
+        if not route or schedule(core, v, route) is not None:
+            fixed.append(route)
+            continue
+        kept: list[int] = []
+        for node in route:
+            if schedule(core, v, [*kept, node]) is not None:
+                kept.append(node)
+        fixed.append(kept)
+    return fixed
+
+
+def _report(tr: translate.Translation, joined: list[list[int]], plan: Plan,
+            zones: Sequence[Zone] | None, seconds: float, deadline: float) -> RepairReport:
+    before = {tr.node_visit[n].id: tr.vehicles[v][0].id
+              for v, route in enumerate(joined) for n in route}
+    after = {s.visit_id: r.technician_id for r in plan.routes for s in r.stops}
+    zone_of_tech = {t.id: z.index for z in zones or () for t in z.problem.technicians}
+    zone_of_visit = {v.id: z.index for z in zones or () for v in z.problem.visits}
+    across = sum(1 for vid, tid in after.items()
+                 if zone_of_visit.get(vid, -1) != zone_of_tech.get(tid, -1)) if zones else 0
+    return RepairReport(
+        placed=len(after) - len(before),
+        moved=sum(1 for vid, tid in after.items() if vid in before and before[vid] != tid),
+        border_visits=across,
+        seconds=round(seconds, 3),
+        complete=time.perf_counter() <= deadline,
     )
-    return plan, report
 
 
 def _routes(tr: translate.Translation, zone_plans: Sequence[ZonePlan]) -> list[list[int]]:
@@ -407,102 +428,34 @@ def _vehicle_of(r: ZoneRoute, zone: int, index: dict[tuple[str, datetime], int],
     return options[0]
 
 
-def _insert_leftovers(core: CoreProblem, routes: list[list[int]], leftovers: list[int],
-                      deadline: float, states: dict) -> tuple[list[int], bool]:
-    rest = []
-    order = sorted(leftovers, key=lambda n: -(core.nodes[n].penalty or 0))
-    for i, node in enumerate(order):
-        if time.perf_counter() > deadline:
-            return rest + order[i:], False
-        found = None if core.dependencies else best_insertion(core, routes, node, states=states)
-        if found is None:
-            rest.append(node)
-        else:
-            routes[found[1]] = found[2]
-    return rest, True
-
-
-def _border_nodes(tr: translate.Translation, zones: Sequence[Zone]) -> list[tuple[int, list[int]]]:
-    """Visits near a border with the vehicles of their own and the nearest other zone."""
-    zone_of_tech = {t.id: z.index for z in zones for t in z.problem.technicians}
-    vehicles_of: dict[int, list[int]] = {}
-    for v, (tech, _) in enumerate(tr.vehicles):
-        vehicles_of.setdefault(zone_of_tech.get(tech.id, 0), []).append(v)
-    zone_of_visit = {v.id: z.index for z in zones for v in z.problem.visits}
-    centres = {z.index: z.centre for z in zones}
-    mean_lat = float(np.mean([c[0] for c in centres.values()]))
-    cpoints = {i: _planar_at(c, mean_lat) for i, c in centres.items()}
-    found = []
-    for node, visit in tr.node_visit.items():
-        own = zone_of_visit.get(visit.id)
-        if own is None or own not in cpoints:
-            continue
-        p = _planar_at(visit.location, mean_lat)
-        d_own = float(np.sqrt(((cpoints[own] - p) ** 2).sum()))
-        others = sorted((float(np.sqrt(((c - p) ** 2).sum())), i)
-                        for i, c in cpoints.items() if i != own)
-        d_other, other = others[0]
-        ratio = d_own / d_other if d_other > 0 else 1.0
-        if ratio >= BORDER_RATIO:
-            found.append((ratio, node, vehicles_of.get(own, []) + vehicles_of.get(other, [])))
-    found.sort(key=lambda x: -x[0])
-    return [(node, vehicles) for _, node, vehicles in found]
-
-
-def _move_border(core: CoreProblem, routes: list[list[int]],
-                 border: list[tuple[int, list[int]]], deadline: float,
-                 states: dict) -> tuple[int, bool]:
-    if core.dependencies:
-        return 0, True  # a move could break a day offset between dependent visits
-    where = {n: v for v, r in enumerate(routes) for n in r}
-    moved = 0
-    for node, vehicles in border:
-        if time.perf_counter() > deadline:
-            return moved, False
-        v = where.get(node)
-        if v is None:
-            continue
-        route = routes[v]
-        k = route.index(node)
-        veh = core.vehicles[v]
-        path = [veh.start, *route, veh.end]
-        prev, nxt = path[k], path[k + 2]
-        saving = int(core.cost[prev, node] + core.cost[node, nxt] - core.cost[prev, nxt])
-        shorter = route[:k] + route[k + 1:]
-        if schedule(core, v, shorter) is None:
-            continue
-        others = set(vehicles) - {v}
-        found = best_insertion(core, routes, node, allowed=others, states=states)
-        if found is None or found[0] >= saving:
-            continue
-        routes[v] = shorter
-        routes[found[1]] = found[2]
-        where[node] = found[1]
-        moved += 1
-    return moved, True
-
-
-def _objective(core: CoreProblem, routes: list[list[int]], dropped: list[int]) -> int:
-    total = 0
-    for v, route in enumerate(routes):
-        if route:
-            veh = core.vehicles[v]
-            path = [veh.start, *route, veh.end]
-            total += int(sum(int(core.cost[a, b]) for a, b in itertools.pairwise(path)))
-    return total + sum(core.nodes[n].penalty or 0 for n in dropped)
-
-
 # --- solving by zones in local processes ------------------------------------------------------
 
 
 def solve_zone(zone: Zone, time_limit_s: float, provider: MatrixProvider | None = None,
                progress: ProgressCallback | None = None) -> ZonePlan:
-    """Solve one zone on its own (one process) and return its routes."""
-    from dispatch.solver import solve
+    """Solve one zone on its own (one process) and return its routes.
 
+    The whole limit goes to the search: the visits a zone leaves out are explained by the merge,
+    on the whole day, and the zone's routes are timed there too.
+    """
+    from dispatch.solver import breaks_exact, search_routes  # local: solver calls back into zones
+
+    deadline = time.perf_counter() + time_limit_s
     settings = replace(zone.problem.settings, workers=1, time_limit_s=time_limit_s)
-    plan = solve(zone.problem, provider=provider, progress=progress, settings=settings)
-    return ZonePlan.from_plan(zone.index, plan, zone.problem)
+    problem = replace(zone.problem, settings=settings)
+    if progress is not None:
+        progress("precheck", 0)
+    excluded = explain.precheck(problem)
+    if progress is not None:
+        progress("build", 0)
+    tr = translate.build(problem, provider, excluded, exact_breaks=breaks_exact(settings))
+    sol = search_routes(tr, settings, deadline, progress)
+    routes = tuple(
+        ZoneRoute(tech.id, shift.day, tuple(tr.node_visit[n].id for n in route), shift.start)
+        for (tech, shift), route in zip(tr.vehicles, sol.routes, strict=True) if route
+    )
+    unplaced = (*excluded, *(tr.node_visit[n].id for n in sol.dropped))
+    return ZonePlan(zone.index, routes, unplaced, sol.objective)
 
 
 def _solve_zone_job(args) -> ZonePlan:
@@ -514,20 +467,20 @@ def solve_by_zones(problem: Problem, provider: MatrixProvider | None = None,
                    progress: ProgressCallback | None = None) -> Plan:
     """Split into ``settings.workers`` zones, solve them in parallel processes, merge, repair.
 
-    Zones run ``cpu_count()`` at a time; each gets a share of ``settings.time_limit_s`` so the
-    whole call stays near the limit.
+    Zones run ``cpu_count()`` at a time; each gets a share of ``settings.time_limit_s``, the
+    merge what is left, so the whole call stays near the limit.
     """
+    t0 = time.perf_counter()
     zones = split(problem, problem.settings.workers)
     if progress is not None:
         progress("zones", len(zones))
     procs = min(len(zones), mp.cpu_count())
     limit = zone_time_limit(problem.settings.time_limit_s, len(zones), procs)
-    t0 = time.perf_counter()
     ctx = mp.get_context("fork")
     with ctx.Pool(procs) as pool:
         plans = pool.map(_solve_zone_job, [(z, limit, provider) for z in zones])
     if progress is not None:
         progress("repair", 0)
-    left = max(0.5, problem.settings.time_limit_s - (time.perf_counter() - t0))
+    left = merge_time_limit(problem.settings.time_limit_s, time.perf_counter() - t0)
     plan, _ = merge(problem, plans, zones, provider, time_limit_s=left)
     return plan

@@ -5,19 +5,23 @@ Readers (technicians and customers) use `app.api.kb`, which shows published arti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
+from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
+from marshmallow.experimental.context import Context
 
 from app.api.concurrency import expected_version
-from app.api.fields import RecordSchema, Strict, aware_datetime
+from app.api.fields import NOT_BLANK, RecordSchema, Strict, aware_datetime
 from app.api.security import STAFF, current_user, requires
 from app.database import db
 from app.models import Article, ArticleAudience, ArticleStatus, Role, VisitKind
 from app.services import article_feedback, article_text, articles
+from app.services.article_feedback import ArticleCounts
 from app.services.article_search import ArticleQuery, search
 from app.services.records import get_or_404
 
@@ -25,7 +29,7 @@ blp = Blueprint(
     "articles", __name__, url_prefix="/api/v1/articles", description="Knowledge-base articles"
 )
 
-Tag = lambda: ma.fields.String(validate=validate.Length(1, 80))  # noqa: E731
+Tag = lambda: ma.fields.String(validate=[validate.Length(1, 80), NOT_BLANK])  # noqa: E731
 Kind = lambda: ma.fields.String(validate=validate.OneOf([k.value for k in VisitKind]))  # noqa: E731
 Cause = lambda: ma.fields.String(  # noqa: E731
     validate=[validate.Length(1, 80), validate.Regexp(r"^[a-z0-9_]+$")]
@@ -39,8 +43,12 @@ class CountsSchema(Strict):
     helped_share = ma.fields.Float(allow_none=True)
 
 
+# The counts of every article of a list, read in one query before the list is written.
+ListedCounts = Context[Mapping[int, ArticleCounts]]
+
+
 class ArticleSchema(RecordSchema):
-    title = ma.fields.String(required=True, validate=validate.Length(1, 200))
+    title = ma.fields.String(required=True, validate=[validate.Length(1, 200), NOT_BLANK])
     body = ma.fields.String(load_default="", validate=validate.Length(max=100_000))
     body_html = ma.fields.String(dump_only=True)
     language = ma.fields.String(load_default="zh_CN", validate=validate.OneOf(articles.LANGUAGES))
@@ -55,13 +63,17 @@ class ArticleSchema(RecordSchema):
     counts = ma.fields.Method("_counts", dump_only=True)
 
     def _counts(self, article: Article) -> dict[str, Any]:
-        found = article_feedback.counts_of(db.session, article.id)
+        listed = ListedCounts.get(default=None)
+        if listed is not None:
+            found = listed.get(article.id, ArticleCounts(article.id))
+        else:
+            found = article_feedback.counts_of(db.session, article.id)
         return CountsSchema().dump(found)
 
 
 class ArticlePatchSchema(Strict):
     version = ma.fields.Integer(validate=validate.Range(min=1))
-    title = ma.fields.String(validate=validate.Length(1, 200))
+    title = ma.fields.String(validate=[validate.Length(1, 200), NOT_BLANK])
     body = ma.fields.String(validate=validate.Length(max=100_000))
     language = ma.fields.String(validate=validate.OneOf(articles.LANGUAGES))
     audience = ma.fields.Enum(ArticleAudience, by_value=True)
@@ -145,9 +157,12 @@ class Articles(MethodView):
     @requires(*STAFF)
     @blp.arguments(SearchQuery, location="query")
     @blp.response(200, HitSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """List or search all articles, drafts included (Chinese or English)"""
-        return search(db.session, article_query(args, "staff"))
+        hits = search(db.session, article_query(args, "staff"))
+        counts = article_feedback.counts(db.session, [h.article.id for h in hits])
+        with ListedCounts(counts):
+            return jsonify(HitSchema(many=True).dump(hits))
 
     @requires(*STAFF)
     @blp.arguments(ArticleSchema)

@@ -120,7 +120,10 @@ class FieldServiceApi(Api):
 
         # Served document and `flask openapi` alike: what the decorators cannot say.
         built = self.spec.to_dict
-        self.spec.to_dict = lambda: complete(built())  # type: ignore[method-assign]
+        max_bytes = app.extensions["settings"].photo_max_bytes
+        self.spec.to_dict = lambda: complete(  # type: ignore[method-assign]
+            built(), photo_max_bytes=max_bytes
+        )
 
     def handle_http_exception(self, error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500

@@ -22,6 +22,48 @@ _YEARS_MESSAGE = f"must be between the years {MIN_YEAR} and {MAX_YEAR}"
 YEARS_PATTERN = r"^(19\d\d|2[01]\d\d|2200)-"
 INT32 = validate.Range(-(2**31), 2**31 - 1)
 
+# PostgreSQL text cannot hold the NUL character: refuse it by name at validation (and say so
+# in the document) instead of letting the database refuse the statement.
+NO_NUL = {"pattern": r"[\x00]"}
+
+
+# For text the services trim: it must hold a character that is neither blank nor NUL.
+NOT_BLANK = validate.Regexp(r"^\s*[^\s\x00][^\x00]*$", error="must hold more than blanks")
+
+
+class NoNul(validate.Validator):
+    """Text without the NUL character (U+0000)."""
+
+    error = "must not contain the NUL character (U+0000)"
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ma.ValidationError(self.error)
+        return value
+
+
+def guard_field(field: ma.fields.Field) -> None:
+    """Give a field the limits the database holds it to, enforced and documented alike.
+
+    Text refuses NUL, documented as `not: {pattern: "[\\x00]"}` unless the field already has a
+    pattern or a fixed set of values (which exclude NUL themselves). Integers fit 32 bits
+    (apispec keeps the tightest of several ranges). Lists and mappings pass the guard on.
+    """
+    if isinstance(field, ma.fields.String):
+        field.validators = [*field.validators, NoNul()]
+        if "pattern" not in field.metadata and not any(
+            isinstance(v, validate.Regexp | validate.OneOf) for v in field.validators
+        ):
+            field.metadata["not"] = NO_NUL
+    elif isinstance(field, ma.fields.Integer):
+        field.validators = [*field.validators, INT32]
+    elif isinstance(field, ma.fields.List):
+        guard_field(field.inner)
+    elif isinstance(field, ma.fields.Dict):
+        for part in (field.key_field, field.value_field):
+            if part is not None:
+                guard_field(part)
+
 
 class BoundedDate(ma.fields.Date):
     """A calendar date within MIN_YEAR..MAX_YEAR."""
@@ -75,19 +117,17 @@ class JsonBoolean(ma.fields.Boolean):
 
 
 class Strict(ma.Schema):
-    """Unknown fields are refused, not silently dropped; integers fit the database's."""
+    """Unknown fields are refused, not silently dropped; integers and text fit the database's."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
 
     def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
-        # An id or count beyond a 32-bit integer can name nothing: refuse it by name (and say
-        # so in the document) instead of letting the database overflow.
-        if isinstance(field_obj, ma.fields.Integer) and not any(
-            isinstance(v, validate.Range) for v in field_obj.validators
-        ):
-            field_obj.validators = [*field_obj.validators, INT32]
+        # An id or count beyond a 32-bit integer can name nothing, and text with NUL cannot be
+        # stored: refuse both by name (and say so in the document) instead of letting the
+        # database fail.
+        guard_field(field_obj)
 
 
 class RecordSchema(Strict):

@@ -54,8 +54,16 @@ class UploadStateSchema(Strict):
     expires_at = aware_datetime(allow_none=True)
 
 
+# A UUID as text, as the phone makes it (8-4-4-4-12 hexadecimal digits).
+UUID_TEXT = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
 class PhotoSchema(Strict):
-    id = ma.fields.String(required=True, validate=validate.Length(36, 36))
+    id = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(UUID_TEXT, error="not a UUID"),
+        metadata={"format": "uuid", "description": "Chosen by the phone: a UUID, 36 characters"},
+    )
     visit_id = ma.fields.Integer(dump_only=True)
     sha256 = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"))
     kind = ma.fields.Enum(PhotoKind, by_value=True, load_default=PhotoKind.OTHER)

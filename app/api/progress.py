@@ -9,6 +9,8 @@ per client address.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, redirect, request
@@ -16,7 +18,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api import repair_pages
-from app.api.customer_pages import NOTICES, page, page_views_throttled, requests_throttled
+from app.api.customer_pages import PAGE_VIEWS, REQUESTS, form_body, page, refused_link, throttle
 from app.api.photos import thumbnail_response
 from app.api.security import public
 from app.api.settings import settings
@@ -29,7 +31,7 @@ from app.models import ChangeKind, Order, Photo
 from app.services import notices, order_progress, progress_links, visit_changes
 from app.services import photos as photo_service
 from app.services.notices import Preferences
-from app.services.progress_links import LinkState
+from app.services.progress_links import LinkState, LinkView
 
 blp = Blueprint("progress_pages", __name__, url_prefix="/p", description="Order progress pages")
 
@@ -44,15 +46,23 @@ DONE_NOTES = {
 }
 
 
-def _open(token: str) -> Order | Response:
-    """The token's order, or the notice page to answer with."""
+def _resolve(token: str) -> LinkView:
     view = progress_links.resolve(db.session, settings(), token)
     db.session.commit()
-    if view.state == LinkState.OPEN and view.order is not None:
-        return view.order
-    if view.state == LinkState.EXPIRED:
-        return page("customer/notice.html", 410, notice=NOTICES["expired"])
-    return page("customer/notice.html", 404, notice=NOTICES["invalid"])
+    return view
+
+
+def _with_order(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Decorator: open the token into its order (passed on), or answer the link's notice page."""
+
+    @functools.wraps(view)
+    def opened(self: MethodView, token: str, **kwargs: Any) -> Response:
+        link = _resolve(token)
+        if link.state != LinkState.OPEN or link.order is None:
+            return refused_link(link.state)
+        return view(self, token, link.order, **kwargs)
+
+    return opened
 
 
 def _progress_page(
@@ -84,14 +94,10 @@ def _back(token: str, done: str) -> Response:
 class ProgressPage(MethodView):
     @public
     @blp.response(200, description="The order's progress (HTML)")
-    def get(self, token: str) -> Response:
+    @throttle(PAGE_VIEWS)
+    @_with_order
+    def get(self, token: str, order: Order) -> Response:
         """The progress page of an order (HTML; friendly pages for expired or invalid links)"""
-        limited = page_views_throttled()
-        if limited is not None:
-            return limited
-        order = _open(token)
-        if isinstance(order, Response):
-            return order
         return _progress_page(token, order)
 
 
@@ -99,33 +105,21 @@ class ProgressPage(MethodView):
 class ChangeRequests(MethodView):
     @public
     @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["visit", "kind"],
-                        "properties": {
-                            "visit": {"type": "integer"},
-                            "kind": {"type": "string", "enum": ["reschedule", "cancel"]},
-                            "window": {"type": "string", "description": "an offered window"},
-                            "reason": {"type": "string", "maxLength": 500},
-                        },
-                    }
-                }
+        requestBody=form_body(
+            ["visit", "kind"],
+            {
+                "visit": {"type": "integer"},
+                "kind": {"type": "string", "enum": ["reschedule", "cancel"]},
+                "window": {"type": "string", "description": "an offered window"},
+                "reason": {"type": "string", "maxLength": 500},
             },
-        }
+        )
     )
     @blp.response(303, description="Back to the progress page")
-    def post(self, token: str) -> Response:
+    @throttle(REQUESTS)
+    @_with_order
+    def post(self, token: str, order: Order) -> Response:
         """Ask to move the coming visit to an offered window, or to cancel it"""
-        limited = requests_throttled()
-        if limited is not None:
-            return limited
-        order = _open(token)
-        if isinstance(order, Response):
-            return order
         try:
             kind = ChangeKind(request.form.get("kind", ""))
             visit_changes.request_change(
@@ -150,14 +144,10 @@ class ChangeRequests(MethodView):
 class MessagePreferences(MethodView):
     @public
     @blp.response(303, description="Back to the progress page")
-    def post(self, token: str) -> Response:
+    @throttle(REQUESTS)
+    @_with_order
+    def post(self, token: str, order: Order) -> Response:
         """Choose the language and channel of our messages, or stop them"""
-        limited = requests_throttled()
-        if limited is not None:
-            return limited
-        order = _open(token)
-        if isinstance(order, Response):
-            return order
         form: dict[str, Any] = request.form
         try:
             notices.set_preferences(
@@ -180,13 +170,12 @@ class MessagePreferences(MethodView):
 class ProgressPhoto(MethodView):
     @public
     @blp.response(200, description="A thumbnail of a completion photo of the order")
+    @throttle(PAGE_VIEWS)
     def get(self, token: str, photo_id: str) -> Response:
         """A thumbnail of a completion photo of one of the order's finished visits"""
-        limited = page_views_throttled()
-        if limited is not None:
-            return limited
-        order = _open(token)
-        if isinstance(order, Response) or not order_progress.completion_photo_visible(
+        link = _resolve(token)
+        order = link.order if link.state == LinkState.OPEN else None
+        if order is None or not order_progress.completion_photo_visible(
             db.session, order, photo_id
         ):
             raise NotFound("no such photo")
@@ -201,21 +190,16 @@ class ProgressPhoto(MethodView):
 class ProgressRepairRequest(MethodView):
     @public
     @blp.response(200, description="The repair request form for this order (HTML)")
-    def get(self, token: str) -> Response:
+    @throttle(PAGE_VIEWS)
+    @_with_order
+    def get(self, token: str, order: Order) -> Response:
         """Ask for a repair on this order (no phone or order number needed)"""
-        limited = page_views_throttled()
-        if limited is not None:
-            return limited
-        order = _open(token)
-        if isinstance(order, Response):
-            return order
         return repair_pages.start(repair_pages.Flow(f"/p/{token}/request", order, "progress"))
 
     @public
+    @blp.doc(requestBody=repair_pages.FORM_BODY)
     @blp.response(200, description="The next step, or the confirmation (HTML)")
-    def post(self, token: str) -> Response:
+    @_with_order
+    def post(self, token: str, order: Order) -> Response:
         """Post one step of the repair request for this order"""
-        order = _open(token)
-        if isinstance(order, Response):
-            return order
         return repair_pages.handle(repair_pages.Flow(f"/p/{token}/request", order, "progress"))

@@ -11,26 +11,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, make_response, render_template, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_babel import format_date
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.api.customer_pages import Notice, Throttle, form_body, page, refused_link, throttle
 from app.api.fields import Strict, aware_datetime
 from app.api.photos import thumbnail_response
 from app.api.security import STAFF, public, requires
 from app.api.settings import local_zone, settings
 from app.database import db
 from app.errors import NotFound, ValidationFailed
-from app.extensions import limiter
 from app.i18n.names import technician_address
 from app.i18n.text import N_
 from app.i18n.web import current_locale
 from app.models import Photo, PhotoBlob, PhotoKind, Rating, RatingLink, Technician, Visit
+from app.services import link_tokens
 from app.services import photos as photo_service
-from app.services import rate_limit
 from app.services import ratings as rating_service
 from app.services.ratings import LinkState, LinkUnusable, LinkView, Verdict
 
@@ -43,7 +43,7 @@ ERRORS = {
     "comment": N_("Please keep the comment under 2000 characters."),
 }
 # The friendly pages for links that lead nowhere: (heading, explanation).
-NOTICES = {
+NOTICES: dict[str, Notice] = {
     "expired": (
         N_("This link has expired"),
         N_(
@@ -66,42 +66,18 @@ class PhotoCard:
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    lang = current_locale()
-    other = "en" if lang == "zh_CN" else "zh-CN"
-    html = render_template(
-        f"rating/{template}.html",
-        lang=lang,
-        other_lang=other,
-        switch_url=f"{request.path}?lang={other}",
-        **context,
-    )
-    response = make_response(html, status)
-    response.headers["Content-Type"] = "text/html; charset=utf-8"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'"
-    )
-    return response
-
-
-def _limited() -> Response | None:
-    per_minute = settings().rating_rate_limit_per_min
-    verdict = rate_limit.hit(
-        limiter.limiter, f"{per_minute} per minute", "rating", request.remote_addr or "unknown"
-    )
-    if verdict.allowed:
-        return None
-    response = _page("notice", 429, notice=NOTICES["limited"])
-    response.headers["Retry-After"] = str(verdict.retry_after_s)
-    return response
+    return page(f"rating/{template}.html", status, **context)
 
 
 def _notice_for(view: LinkView) -> Response:
-    if view.state == LinkState.EXPIRED:
-        return _page("notice", 410, notice=NOTICES["expired"])
-    return _page("notice", 404, notice=NOTICES["invalid"])
+    return refused_link(link_tokens.LinkState(view.state), NOTICES, "rating/base.html")
+
+
+RATING_PAGES = Throttle(
+    "rating",
+    lambda s: f"{s.rating_rate_limit_per_min} per minute",
+    lambda: page("customer/notice.html", 429, notice=NOTICES["limited"], base="rating/base.html"),
+)
 
 
 def _visit_context(view: LinkView, token: str) -> dict[str, Any]:
@@ -132,11 +108,9 @@ def _visit_context(view: LinkView, token: str) -> dict[str, Any]:
 class RatingPage(MethodView):
     @public
     @blp.response(200, description="The rating form (HTML)")
+    @throttle(RATING_PAGES)
     def get(self, token: str) -> Response:
         """The rating page of a visit (HTML; friendly pages for expired or invalid links)"""
-        limited = _limited()
-        if limited is not None:
-            return limited
         current = settings()
         view = rating_service.resolve(db.session, current, token)
         db.session.commit()
@@ -154,30 +128,20 @@ class RatingPage(MethodView):
 
     @public
     @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["csat"],
-                        "properties": {
-                            "csat": {"type": "integer", "minimum": 1, "maximum": 5},
-                            "nps": {"type": "integer", "minimum": 0, "maximum": 10},
-                            "comment": {"type": "string", "maxLength": 2000},
-                            "lang": {"type": "string", "enum": ["zh-CN", "en"]},
-                        },
-                    }
-                }
+        requestBody=form_body(
+            ["csat"],
+            {
+                "csat": {"type": "integer", "minimum": 1, "maximum": 5},
+                "nps": {"type": "integer", "minimum": 0, "maximum": 10},
+                "comment": {"type": "string", "maxLength": 2000},
+                "lang": {"type": "string", "enum": ["zh-CN", "en"]},
             },
-        }
+        )
     )
     @blp.response(200, description="The thank-you page (HTML)")
+    @throttle(RATING_PAGES)
     def post(self, token: str) -> Response:
         """Submit or change the verdict (an HTML form post)"""
-        limited = _limited()
-        if limited is not None:
-            return limited
         current = settings()
         # Verdicts keep the short language tag the rating pages have always stored.
         lang = "zh" if current_locale().startswith("zh") else "en"
@@ -246,11 +210,9 @@ def _whole(raw: str | None) -> int | None:
 class RatingPhoto(MethodView):
     @public
     @blp.response(200, description="A thumbnail of an after-photo of the rated visit")
+    @throttle(RATING_PAGES)
     def get(self, token: str, photo_id: str) -> Response:
         """A thumbnail of one of the visit's after-photos, for the rating page"""
-        limited = _limited()
-        if limited is not None:
-            return limited
         view = rating_service.resolve(db.session, settings(), token)
         db.session.commit()
         if view.state in (LinkState.INVALID, LinkState.EXPIRED) or view.link is None:

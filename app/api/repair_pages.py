@@ -57,6 +57,31 @@ FIELD_ERRORS = {
     "draft": N_("This form has expired. Please start again."),
 }
 
+# The steps' form fields. Photos travel with the details step as multipart/form-data.
+FORM_BODY = {
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "step": {"type": "string", "enum": list(FLOW)},
+                    "phone": {"type": "string", "maxLength": 40},
+                    "order_number": {"type": "string", "maxLength": 40},
+                    "description": {
+                        "type": "string",
+                        "minLength": repair_requests.MIN_DESCRIPTION,
+                        "maxLength": repair_requests.MAX_DESCRIPTION,
+                    },
+                    "draft": {"type": "string", "description": "The sealed earlier steps"},
+                    "solved": {"type": "string", "description": "An offered article's id, or none"},
+                    "product": {"type": "integer"},
+                    "window": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                },
+            }
+        }
+    }
+}
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -97,7 +122,7 @@ def handle(flow: Flow) -> Response:
     step = request.form.get("step", FLOW[0])
     handler = HANDLERS.get(step)
     if handler is None:
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+        return _draft_expired(flow)
     return handler(flow)
 
 
@@ -160,16 +185,33 @@ def _suggest_form(
     )
 
 
-def _suggest(flow: Flow) -> Response:
+def _draft_expired(flow: Flow) -> Response:
+    return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+
+
+def _posted_draft(flow: Flow, *needs: str) -> tuple[dict[str, Any], Order] | Response:
+    """The draft the step carries (with the fields `needs`) and its order; else the page to
+    answer with.
+
+    A draft that expired, was altered or is of another order starts the flow again.
+    """
     draft = _unseal(request.form.get("draft"))
-    if draft is None or not draft.get("offered"):
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+    if draft is None or not all(draft.get(name) for name in needs):
+        return _draft_expired(flow)
     limited = requests_throttled()
     if limited is not None:
         return limited
     order = db.session.get(Order, draft["order"])
     if order is None or (flow.order is not None and flow.order.id != order.id):
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+        return _draft_expired(flow)
+    return draft, order
+
+
+def _suggest(flow: Flow) -> Response:
+    posted = _posted_draft(flow, "offered")
+    if isinstance(posted, Response):
+        return posted
+    draft, _ = posted
     offered: list[int] = draft.pop("offered")
     answer = request.form.get("solved", "")
     solved_by = int(answer) if answer.isdigit() and int(answer) in offered else None
@@ -208,15 +250,10 @@ def _details_form(
 
 
 def _details(flow: Flow) -> Response:
-    draft = _unseal(request.form.get("draft"))
-    if draft is None:
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
-    limited = requests_throttled()
-    if limited is not None:
-        return limited
-    order = db.session.get(Order, draft["order"])
-    if order is None or (flow.order is not None and flow.order.id != order.id):
-        return _describe_form(flow, {}, {"draft": FIELD_ERRORS["draft"]}, status=422)
+    posted = _posted_draft(flow)
+    if isinstance(posted, Response):
+        return posted
+    draft, order = posted
     chosen = {
         "product": request.form.get("product", type=int),
         "windows": request.form.getlist("window"),
@@ -287,6 +324,7 @@ class RepairRequestPage(MethodView):
         return start(Flow("/request", None, "public"))
 
     @public
+    @blp.doc(requestBody=FORM_BODY)
     @blp.response(200, description="The next step, or the confirmation (HTML)")
     def post(self) -> Response:
         """Post one step of the repair request (an HTML form post; photos as multipart)"""

@@ -5,7 +5,8 @@
 rq starts once every zone job has ended (`depends_on`). Zone jobs may run on any worker of any
 machine sharing the Redis and the database: they get their sub-problem as JSON data, write
 their progress to their `DispatchRunZone` row and return their routes as JSON. The merge job
-joins the routes, runs the cross-border repair and stores the proposal as a normal run does.
+joins the routes, runs the whole day's search from them for what is left of the run's limit
+(leftovers, borders) and stores the proposal as a normal run does.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def solve_zone(run_id: int | None, zone: int, problem_data: dict[str, Any],
 
 def merge_zones(run_id: int, time_zone: str, snapshot_data: dict[str, Any],
                 layout: list[dict[str, Any]], zone_job_ids: list[str]) -> None:
-    """Join the zone plans of run `run_id`, repair across borders and store the proposal."""
+    """Join the zone plans of run `run_id`, search the whole day from them, store the proposal."""
     settings = active_settings()
     try:
         with unit_of_work() as session:
@@ -172,8 +173,8 @@ def _merge(run_id: int, settings: Settings, snapshot_data: dict[str, Any],
     plans = _zone_results(settings, zone_job_ids)
     parts = _zones_from(snapshot.problem, layout)
     started = _started_at(run_id)
-    left = snapshot.problem.settings.time_limit_s - (utcnow() - started).total_seconds()
-    budget = max(1.0, left, zones.REPAIR_SHARE * snapshot.problem.settings.time_limit_s)
+    budget = zones.merge_time_limit(snapshot.problem.settings.time_limit_s,
+                                    (utcnow() - started).total_seconds())
     plan, report = zones.merge(snapshot.problem, plans, parts, time_limit_s=budget)
     published = dispatch.evaluate(snapshot.problem, snapshot.published)
     proposal = replace(

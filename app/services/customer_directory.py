@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from app.models import Complaint, ComplaintStage, Customer, CustomerTier, Order, Site
@@ -75,8 +75,13 @@ def find_customers(session: Session, wanted: CustomerFilter, *, page: int = 1) -
 
 
 def known_tags(session: Session) -> list[str]:
-    """Every tag some customer carries, for the filter's choices."""
-    tags: set[str] = set()
-    for row in session.scalars(select(Customer.tags)):
-        tags.update(row or [])
-    return sorted(tags)
+    """Every tag some customer carries, each once and in order, for the filter's choices.
+
+    The database unpacks the tag lists, so only the distinct tags travel, not every customer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        tag = func.json_array_elements_text(Customer.tags).table_valued("value")
+    else:
+        tag = func.json_each(Customer.tags).table_valued("value")
+    stmt = select(tag.c.value).select_from(Customer).join(tag, true())
+    return list(session.scalars(stmt.distinct().order_by(tag.c.value)))

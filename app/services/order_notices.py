@@ -1,8 +1,9 @@
 """The customer's messages at each step of an order, each carrying the order's progress link.
 
-Steps: order created, stage reached, visit scheduled (with its window), technician on the way
-(with the arrival estimate), repair request received, change request decided, complaint
-received and updated. The visit-done message with its rating link is `ratings.send_link`.
+Steps: order created, stage reached, visit scheduled (with its window), visit moved to another
+window, technician on the way (with the arrival estimate), repair request received, change
+request decided, complaint received and updated. The visit-done message with its rating link
+is `ratings.send_link`.
 """
 
 from __future__ import annotations
@@ -22,9 +23,31 @@ from app.services.notices import Notice
 from app.services.visit_windows import arrival_window
 
 
-def _link(session: Session, settings: Settings, order: Order) -> str:
+def _link(session: Session, settings: Settings, order: Order | None) -> str:
+    """The order's progress URL, its life extended; empty for a visit without an order."""
+    if order is None:
+        return ""
     link = progress_links.issue_link(session, settings, order)
     return progress_links.progress_url(settings, progress_links.token_for(settings, link))
+
+
+def _tell(
+    session: Session,
+    settings: Settings,
+    customer_id: int,
+    topic: str,
+    dedupe_key: str,
+    texts: tuple[Text, Text],
+    **params: object,
+) -> None:
+    """Send the customer (subject, body) once per `dedupe_key`; `params` feed template channels."""
+    subject, body = texts
+    notices.notify(
+        session,
+        settings,
+        customer_id,
+        Notice(topic, dedupe_key, subject, body, {k: str(v) for k, v in params.items()}),
+    )
 
 
 def _day_and_hours(
@@ -40,20 +63,22 @@ def _day_and_hours(
 def order_created(session: Session, settings: Settings, order: Order) -> None:
     """Welcome the customer with the link to follow their order."""
     url = _link(session, settings, order)
-    notices.notify(
+    product = Text(label_id("product_line", order.product_line))
+    _tell(
         session,
         settings,
         order.customer_id,
-        Notice(
-            topic="order_created",
-            dedupe_key=f"order-created:{order.id}",
-            subject=Text(N_("Follow your order")),
-            body=Text(
+        "order_created",
+        f"order-created:{order.id}",
+        (
+            Text(N_("Follow your order")),
+            Text(
                 N_("Thank you for your order (%(product)s). Follow each step here: %(url)s"),
-                {"product": Text(label_id("product_line", order.product_line)), "url": url},
+                {"product": product, "url": url},
             ),
-            params={"product": order.product_line, "url": url},
         ),
+        product=order.product_line,
+        url=url,
     )
 
 
@@ -61,51 +86,85 @@ def stage_reached(session: Session, settings: Settings, order: Order, change_key
     """Tell the customer their order reached a new stage."""
     url = _link(session, settings, order)
     stage = Text(label_id("order_stage", order.stage))
-    notices.notify(
+    product = Text(label_id("product_line", order.product_line))
+    _tell(
         session,
         settings,
         order.customer_id,
-        Notice(
-            topic="order_stage",
-            dedupe_key=f"order-stage:{order.id}:{change_key}",
-            subject=Text(N_("Your order: %(stage)s"), {"stage": stage}),
-            body=Text(
+        "order_stage",
+        f"order-stage:{order.id}:{change_key}",
+        (
+            Text(N_("Your order: %(stage)s"), {"stage": stage}),
+            Text(
                 N_("Your %(product)s order is now at the step: %(stage)s. Details: %(url)s"),
-                {
-                    "product": Text(label_id("product_line", order.product_line)),
-                    "stage": stage,
-                    "url": url,
-                },
+                {"product": product, "stage": stage, "url": url},
             ),
-            params={"product": order.product_line, "stage": str(order.stage), "url": url},
         ),
+        product=order.product_line,
+        stage=order.stage,
+        url=url,
     )
 
 
 def visit_scheduled(session: Session, settings: Settings, visit: Visit, change_id: int) -> None:
     """Tell the customer when the visit will be, as an arrival window."""
+    _window_notice(
+        session,
+        settings,
+        visit,
+        "visit_scheduled",
+        f"visit-scheduled:{visit.id}:{change_id}",
+        Text(N_("Your visit is booked")),
+        (
+            N_("Your %(kind)s visit is booked for %(when)s. Details or changes: %(url)s"),
+            N_("Your %(kind)s visit is booked for %(when)s."),
+        ),
+    )
+
+
+def visit_rescheduled(session: Session, settings: Settings, visit: Visit, version: int) -> None:
+    """Tell the customer the booked visit moved, with its new arrival window."""
+    _window_notice(
+        session,
+        settings,
+        visit,
+        "visit_rescheduled",
+        f"visit-rescheduled:{visit.id}:{version}",
+        Text(N_("Your visit has a new time")),
+        (
+            N_("Your %(kind)s visit is moved to %(when)s. Details or changes: %(url)s"),
+            N_("Your %(kind)s visit is moved to %(when)s."),
+        ),
+    )
+
+
+def _window_notice(
+    session: Session,
+    settings: Settings,
+    visit: Visit,
+    topic: str,
+    dedupe_key: str,
+    subject: Text,
+    bodies: tuple[str, str],
+) -> None:
+    """A message naming the visit's arrival window: `bodies` is (with the link, without one)."""
     window = arrival_window(visit)
     if window is None:
         return
     when = _day_and_hours(session, settings, visit.customer_id, *window)
-    url = _link(session, settings, visit.order) if visit.order else ""
+    url = _link(session, settings, visit.order)
     kind = Text(label_id("kind", visit.kind))
-    body = (
-        N_("Your %(kind)s visit is booked for %(when)s. Details or changes: %(url)s")
-        if url
-        else N_("Your %(kind)s visit is booked for %(when)s.")
-    )
-    notices.notify(
+    body = Text(bodies[0] if url else bodies[1], {"kind": kind, "when": when, "url": url})
+    _tell(
         session,
         settings,
         visit.customer_id,
-        Notice(
-            topic="visit_scheduled",
-            dedupe_key=f"visit-scheduled:{visit.id}:{change_id}",
-            subject=Text(N_("Your visit is booked")),
-            body=Text(body, {"kind": kind, "when": when, "url": url}),
-            params={"kind": str(visit.kind), "when": when, "url": url},
-        ),
+        topic,
+        dedupe_key,
+        (subject, body),
+        kind=visit.kind,
+        when=when,
+        url=url,
     )
 
 
@@ -115,53 +174,52 @@ def on_the_way(
     """Tell the customer the technician has set off, and about when they arrive."""
     tz = ZoneInfo(settings.time_zone)
     about = f"{eta.astimezone(tz):%H:%M}" if eta else ""
-    url = _link(session, settings, visit.order) if visit.order else ""
+    url = _link(session, settings, visit.order)
     body = (
         N_("Our technician is on the way and arrives about %(time)s. Follow along: %(url)s")
         if about
         else N_("Our technician is on the way. Follow along: %(url)s")
     )
-    notices.notify(
+    _tell(
         session,
         settings,
         visit.customer_id,
-        Notice(
-            topic="on_the_way",
-            dedupe_key=f"on-the-way:{visit.id}:{change_id}",
-            subject=Text(N_("Our technician is on the way")),
-            body=Text(body, {"time": about, "url": url}),
-            params={"eta": about, "url": url},
-        ),
+        "on_the_way",
+        f"on-the-way:{visit.id}:{change_id}",
+        (Text(N_("Our technician is on the way")), Text(body, {"time": about, "url": url})),
+        eta=about,
+        url=url,
     )
 
 
 def repair_received(session: Session, settings: Settings, visit: Visit, request_id: int) -> None:
     """Confirm a self-service repair request."""
-    url = _link(session, settings, visit.order) if visit.order else ""
-    notices.notify(
+    url = _link(session, settings, visit.order)
+    _tell(
         session,
         settings,
         visit.customer_id,
-        Notice(
-            topic="request_received",
-            dedupe_key=f"repair-received:{request_id}",
-            subject=Text(N_("We received your repair request")),
-            body=Text(
+        "request_received",
+        f"repair-received:{request_id}",
+        (
+            Text(N_("We received your repair request")),
+            Text(
                 N_(
                     "We received your repair request (number %(number)s) and will propose "
                     "a time soon. Follow it here: %(url)s"
                 ),
                 {"number": visit.id, "url": url},
             ),
-            params={"number": str(visit.id), "url": url},
         ),
+        number=visit.id,
+        url=url,
     )
 
 
 def change_decided(session: Session, settings: Settings, change: ChangeRequest) -> None:
     """Tell the customer whether their change (reschedule, cancel) was made."""
     order = session.get(Order, change.order_id)
-    url = _link(session, settings, order) if order else ""
+    url = _link(session, settings, order)
     confirmed = change.status == ChangeStatus.CONFIRMED
     if confirmed and change.kind == "cancel":
         body = N_("Your visit is cancelled as you asked. Details: %(url)s")
@@ -169,17 +227,16 @@ def change_decided(session: Session, settings: Settings, change: ChangeRequest) 
         body = N_("Your visit was moved as you asked. Details: %(url)s")
     else:
         body = N_("We could not make the change you asked for; we will call you. Details: %(url)s")
-    notices.notify(
+    _tell(
         session,
         settings,
         change.customer_id,
-        Notice(
-            topic="change_decided",
-            dedupe_key=f"change-decided:{change.id}",
-            subject=Text(N_("About your change request")),
-            body=Text(body, {"url": url}),
-            params={"status": str(change.status), "kind": str(change.kind), "url": url},
-        ),
+        "change_decided",
+        f"change-decided:{change.id}",
+        (Text(N_("About your change request")), Text(body, {"url": url})),
+        status=change.status,
+        kind=change.kind,
+        url=url,
     )
 
 
@@ -200,15 +257,13 @@ def complaint_update(
             N_("Your complaint (number %(number)s) is now at the step: %(stage)s."),
             {"number": complaint.id, "stage": stage},
         )
-    notices.notify(
+    _tell(
         session,
         settings,
         complaint.customer_id,
-        Notice(
-            topic="complaint_update",
-            dedupe_key=f"complaint:{complaint.id}:{step_key}",
-            subject=Text(N_("Your complaint")),
-            body=body,
-            params={"number": str(complaint.id), "stage": str(complaint.stage)},
-        ),
+        "complaint_update",
+        f"complaint:{complaint.id}:{step_key}",
+        (Text(N_("Your complaint")), body),
+        number=complaint.id,
+        stage=complaint.stage,
     )

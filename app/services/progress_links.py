@@ -9,7 +9,6 @@ an order always holds a live link, and a link of a finished order dies on its ow
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,14 +19,9 @@ from app.database import utcnow
 from app.errors import AppError
 from app.models import Order, ProgressLink
 from app.services import link_tokens
+from app.services.link_tokens import LinkState
 
 PURPOSE = "progress-link"
-
-
-class LinkState(enum.StrEnum):
-    OPEN = "open"
-    EXPIRED = "expired"
-    INVALID = "invalid"
 
 
 class ProgressLinkUnusable(AppError):
@@ -43,8 +37,7 @@ class ProgressLinkUnusable(AppError):
             details={"state": str(state)},
         )
         self.state = state
-        if state == LinkState.EXPIRED:
-            self.status = 410
+        self.status = link_tokens.refusal_status(state)
 
 
 def token_for(settings: Settings, link: ProgressLink) -> str:
@@ -88,20 +81,11 @@ class LinkView:
 
 def resolve(session: Session, settings: Settings, token: str) -> LinkView:
     """Check a token and find its order; forged and unknown tokens look alike."""
-    nonce = link_tokens.nonce_of(settings, PURPOSE, token)
-    if nonce is None:
-        return LinkView(LinkState.INVALID)
-    link = session.scalar(select(ProgressLink).where(ProgressLink.nonce == nonce))
-    if link is None:
-        return LinkView(LinkState.INVALID)
-    order = session.get(Order, link.order_id)
+    opened = link_tokens.open_link(session, settings, PURPOSE, ProgressLink, token, utcnow())
+    order = session.get(Order, opened.link.order_id) if opened.link else None
     if order is None:
         return LinkView(LinkState.INVALID)
-    if link.expires_at <= utcnow():
-        return LinkView(LinkState.EXPIRED, link, order)
-    if link.first_opened_at is None:
-        link.first_opened_at = utcnow()
-    return LinkView(LinkState.OPEN, link, order)
+    return LinkView(opened.state, opened.link, order)
 
 
 def open_order(session: Session, settings: Settings, token: str) -> Order:

@@ -53,10 +53,6 @@ def rating_url(settings: Settings, token: str) -> str:
     return f"{settings.public_base_url}/r/{token}"
 
 
-def _nonce_of(settings: Settings, token: str) -> str | None:
-    return link_tokens.nonce_of(settings, PURPOSE, token)
-
-
 def issue_link(session: Session, settings: Settings, visit: Visit) -> tuple[RatingLink, bool]:
     """The visit's rating link, created on first call; returns (link, created)."""
     link = session.scalar(select(RatingLink).where(RatingLink.visit_id == visit.id))
@@ -115,18 +111,14 @@ class LinkView:
 
 def resolve(session: Session, settings: Settings, token: str) -> LinkView:
     """Check a token and find its visit and any verdict already given."""
-    nonce = _nonce_of(settings, token)
-    if nonce is None:
-        return LinkView(LinkState.INVALID)
-    link = session.scalar(select(RatingLink).where(RatingLink.nonce == nonce))
+    opened = link_tokens.open_link(session, settings, PURPOSE, RatingLink, token, utcnow())
+    link = opened.link
     if link is None:
         return LinkView(LinkState.INVALID)
     visit = session.get(Visit, link.visit_id)
     rating = session.scalar(select(Rating).where(Rating.visit_id == link.visit_id))
-    if link.expires_at <= utcnow():
+    if opened.state == link_tokens.LinkState.EXPIRED:
         return LinkView(LinkState.EXPIRED, link, visit, rating)
-    if link.first_opened_at is None:
-        link.first_opened_at = utcnow()
     state = LinkState.RATED if rating is not None else LinkState.OPEN
     return LinkView(state, link, visit, rating)
 

@@ -218,7 +218,7 @@ def photo_counts(session: Session, visit_ids: list[int]) -> dict[int, int]:
         .where(Photo.visit_id.in_(visit_ids))
         .group_by(Photo.visit_id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def acknowledge(session: Session, request: RepairRequest, *, actor_user_id: int) -> RepairRequest:

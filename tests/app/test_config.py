@@ -41,3 +41,18 @@ def test_chinese_is_the_default_language_and_english_a_setting_away():
 def test_a_language_the_product_does_not_speak_is_refused():
     with pytest.raises(ConfigError, match="DEFAULT_LOCALE"):
         Settings.from_env({"DEFAULT_LOCALE": "fr"})
+
+
+def test_a_search_iteration_budget_is_read_and_reaches_the_planner():
+    from app.services.travel import solver_settings
+
+    assert Settings.from_env({}).solver_search_iterations is None
+    budgeted = Settings.from_env({"SOLVER_SEARCH_ITERATIONS": "5000"})
+    assert solver_settings(budgeted, 30.0).search_iterations == 5000
+    assert solver_settings(budgeted, 30.0).time_limit_s == 30.0
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_a_search_iteration_budget_that_is_not_a_positive_integer_is_refused(value):
+    with pytest.raises(ConfigError, match="SOLVER_SEARCH_ITERATIONS"):
+        Settings.from_env({"SOLVER_SEARCH_ITERATIONS": value})

@@ -186,3 +186,26 @@ def test_a_restart_keeps_the_data_and_prints_the_accounts_again(app, session):
     assert f"{DISPATCHER[0]} / {DISPATCHER[1]}" in again.output
     assert f"{ADMIN[0]} / {ADMIN[1]}" in again.output
     assert session.scalar(select(func.count()).select_from(Customer)) == 1000
+
+
+def test_the_day_under_way_is_planned_and_published_after_its_shifts_have_ended(
+    session, monkeypatch
+):
+    # Seeded at 15:20 with that day as the first one, planned when the clock says 17:45: the
+    # technicians still on site restart after their shifts' end, and the plan must go on.
+    from app.services.dispatching import snapshot
+
+    day = MONDAY + dt.timedelta(days=1)
+    evening = shanghai(day, 17, 45).astimezone(dt.UTC)
+    monkeypatch.setattr(snapshot, "utcnow", lambda: evening)
+    summary = seed_demo_data(
+        session,
+        first_day=day,
+        under_way_today=True,
+        publish_first_day=True,
+        now=shanghai(day, 15, 20).astimezone(dt.UTC),
+    )
+    session.commit()
+    assert summary.under_way.day == summary.published_day == day
+    assert summary.published_visits > 40
+    assert session.scalar(select(DispatchRun.status)) == RunStatus.PUBLISHED

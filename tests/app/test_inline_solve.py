@@ -31,7 +31,9 @@ def timed_get(http, url, **kwargs):
     return response, time.perf_counter() - started
 
 
-def test_the_server_answers_in_under_a_second_during_a_long_solve(live_server, session, dispatcher):
+def test_the_server_answers_in_under_a_second_during_a_long_solve(
+    live_server, session, dispatcher, searches_use_their_time_limit
+):
     for _ in range(4):
         TechnicianFactory(skills={"measure": 2})
     measure_visits_tomorrow(30)

@@ -95,7 +95,7 @@ def test_polling_a_dead_run_reports_it_failed(client, session, as_dispatcher):
     assert "no heartbeat" in response.json["error"]
 
 
-def test_a_solve_stamps_its_heartbeat_as_it_works(session, crew):
+def test_a_solve_stamps_its_heartbeat_as_it_works(session, crew, searches_use_their_time_limit):
     run = queued_run(session, time_limit_s=3)
     run_dispatch(run.id, TZ)
     session.refresh(run)
@@ -171,8 +171,10 @@ def kill_and_wait_for_failure(session, run_id, pids):
     return run
 
 
-def test_killing_the_separate_solving_process_fails_the_run(session, crew, settings):
-    fast = settings.replace(run_heartbeat_s=1, run_stale_after_s=2)
+def test_killing_the_separate_solving_process_fails_the_run(
+    session, crew, searches_use_their_time_limit
+):
+    fast = searches_use_their_time_limit.replace(run_heartbeat_s=1, run_stale_after_s=2)
     run = queued_run(session, time_limit_s=20)
     job = enqueue(fast, run_dispatch, run.id, TZ, long_running=True)
     assert job.startswith("process:")

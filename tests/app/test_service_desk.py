@@ -32,6 +32,7 @@ from tests.factories import (
     VisitFactory,
     tomorrow_at,
 )
+from tests.statements import statements
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -335,3 +336,13 @@ def test_moving_an_order_restarts_its_ageing(session):
         if c.stage == models.OrderStage.DESIGN
     )
     assert [(k.order.id, k.days_in_stage) for k in design.cards] == [(order.id, 0)]
+
+
+def test_the_tag_choices_are_read_as_each_tag_once_not_customer_by_customer(session):
+    for n in range(30):
+        CustomerFactory(tags=["vip", CHURN_RISK] if n % 3 == 0 else ["vip"])
+    CustomerFactory(tags=[])
+    with statements() as seen:
+        tags = customer_directory.known_tags(session)
+    assert tags == sorted(["vip", CHURN_RISK])
+    assert [s.rows for s in seen] == [2]

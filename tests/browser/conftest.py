@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app import models
-from tests.conftest import CHROMIUM_ARGS, wait_for_background_runs
+from tests.conftest import wait_for_background_runs
 from tests.factories import (
     DepotFactory,
     OrderFactory,
@@ -25,23 +25,16 @@ from tests.factories import (
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture
-def desktop_page(chromium_path: Path) -> Iterator[Any]:
-    """A Playwright page in headless Chromium at a dispatcher's screen size."""
-    from playwright.sync_api import sync_playwright
+DESKTOP = {"viewport": {"width": 1366, "height": 860}}
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="en-GB")
-        context.set_default_timeout(20_000)
-        page = context.new_page()
-        # Publishing asks for confirmation; the dispatcher says yes.
-        page.on("dialog", lambda dialog: dialog.accept())
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+
+@pytest.fixture
+def desktop_page(new_page: Any) -> Any:
+    """A Playwright page in headless Chromium at a dispatcher's screen size, in English."""
+    page = new_page(locale="en-GB", **DESKTOP)
+    # Publishing asks for confirmation; the dispatcher says yes.
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
 
 
 @pytest.fixture

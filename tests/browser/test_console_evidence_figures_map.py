@@ -16,8 +16,7 @@ from sqlalchemy import select
 from app import models
 from app.demo import DISPATCHER, seed_demo_data
 from app.services import photos as photo_service
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, DESKTOP
 from tests.factories import (
     PASSWORD,
     AnswerFactory,
@@ -36,26 +35,21 @@ LOCALES = ("zh-CN", "en-GB")
 
 @contextmanager
 def console_page(
-    chromium_path: Any, live_server: str, locale: str, email: str, password: str = PASSWORD
+    chromium: Any, live_server: str, locale: str, email: str, password: str = PASSWORD
 ) -> Iterator[Any]:
-    """A signed-in console page in a browser speaking `locale`."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 860}, locale=locale)
-        context.set_default_timeout(20_000)
-        page = context.new_page()
-        try:
-            page.goto(f"{live_server}/console/login")
-            page.fill("#email", email)
-            page.fill("#password", password)
-            page.click("#sign-in")
-            page.wait_for_selector("#board")
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    """A signed-in console page in a fresh browser context speaking `locale`."""
+    context = chromium.new_context(locale=locale, **DESKTOP)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/console/login")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("#sign-in")
+        page.wait_for_selector("#board")
+        yield page
+    finally:
+        context.close()
 
 
 def shot(page: Any, name: str, **kwargs: Any) -> None:
@@ -116,11 +110,11 @@ def evidenced_visit(session: Any, settings: Any, tmp_path: Any) -> tuple[models.
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_visit_page_shows_the_visits_evidence(
-    chromium_path, live_server, dispatcher, evidenced_visit, locale
+    chromium, live_server, dispatcher, evidenced_visit, locale
 ):
     visit, photo_id = evidenced_visit
     chinese = locale == "zh-CN"
-    with console_page(chromium_path, live_server, locale, dispatcher.email) as page:
+    with console_page(chromium, live_server, locale, dispatcher.email) as page:
         page.goto(f"{live_server}/console/visits/{visit.id}")
         evidence = page.locator("#evidence")
         thumbnail = evidence.locator(f'a.photo-link[href="/console/photos/{photo_id}"] img')
@@ -165,10 +159,10 @@ def test_the_visit_page_shows_the_visits_evidence(
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_figures_show_tiles_sample_sizes_and_one_colour_per_technician(
-    chromium_path, live_server, dispatcher, rated_weeks, locale
+    chromium, live_server, dispatcher, rated_weeks, locale
 ):
     chinese = locale == "zh-CN"
-    with console_page(chromium_path, live_server, locale, dispatcher.email) as page:
+    with console_page(chromium, live_server, locale, dispatcher.email) as page:
         page.goto(f"{live_server}/console/metrics?by=technician")
         page.wait_for_selector("#headline")
         assert page.locator("#headline .tile").count() == 4
@@ -210,12 +204,12 @@ def demo_day(session: Any) -> Any:
 
 
 def test_the_map_of_a_forty_route_day_picks_one_route_out(
-    chromium_path, live_server, demo_day, session
+    chromium, live_server, demo_day, session
 ):
     day = demo_day.published_day
     for locale in LOCALES:
         chinese = locale == "zh-CN"
-        with console_page(chromium_path, live_server, locale, DISPATCHER[0], DISPATCHER[1]) as page:
+        with console_page(chromium, live_server, locale, DISPATCHER[0], DISPATCHER[1]) as page:
             page.goto(f"{live_server}/console/board?day={day}")
             routes = page.locator("#route-map .route")
             assert routes.count() >= 30
@@ -255,17 +249,17 @@ def test_the_map_of_a_forty_route_day_picks_one_route_out(
             shot(page, f"console-board-published-{locale}", full_page=True)
     names = list(session.scalars(select(models.Technician.name)))
     assert len(set(names)) == 40
-    _the_demo_reads_as_a_service_desk_day(chromium_path, live_server, demo_day, session)
+    _the_demo_reads_as_a_service_desk_day(chromium, live_server, demo_day, session)
 
 
 def _the_demo_reads_as_a_service_desk_day(
-    chromium_path: Any, live_server: str, demo_day: Any, session: Any
+    chromium: Any, live_server: str, demo_day: Any, session: Any
 ) -> None:
     """The demo's pages as a dispatcher opens them (screenshots for docs/console.md)."""
     complained = session.scalar(
         select(models.Complaint.visit_id).where(models.Complaint.visit_id.is_not(None)).limit(1)
     )
-    with console_page(chromium_path, live_server, "en-GB", DISPATCHER[0], DISPATCHER[1]) as page:
+    with console_page(chromium, live_server, "en-GB", DISPATCHER[0], DISPATCHER[1]) as page:
         page.goto(f"{live_server}/console/board?day={demo_day.under_way.day}")
         assert page.locator("#route-map .route").count() == 3
         assert page.locator("#sla-alerts").count() == 1 or demo_day.under_way.deferred

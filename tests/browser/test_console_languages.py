@@ -5,43 +5,33 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import User
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, DESKTOP
 from tests.browser.test_console_browser import TOMORROW
-from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 
 
 def test_a_chinese_dispatcher_works_the_board_in_chinese_and_switches_to_english(
-    chromium_path, live_server, dispatcher, day_to_plan, session
+    new_page, live_server, dispatcher, day_to_plan, session
 ):
-    from playwright.sync_api import sync_playwright
+    page = new_page(locale="zh-CN", **DESKTOP)
+    page.goto(f"{live_server}/console/login")
+    assert page.locator("h1").text_content() == "登录控制台"
+    page.fill("#email", dispatcher.email)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.goto(f"{live_server}/console/board?day={TOMORROW}")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator("#nav-board").text_content() == "派工看板"
+    assert page.locator("#run-optimizer").text_content() == "智能排程当天"
+    assert "待派工单" in page.locator(".waiting h2").text_content()
+    assert "上门测量" in page.locator("#unassigned").text_content()
+    assert "年" in page.locator("#board-title").text_content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-board-zh-CN.png"))
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
-        page = context.new_page()
-        try:
-            page.goto(f"{live_server}/console/login")
-            assert page.locator("h1").text_content() == "登录控制台"
-            page.fill("#email", dispatcher.email)
-            page.fill("#password", PASSWORD)
-            page.click("#sign-in")
-            page.goto(f"{live_server}/console/board?day={TOMORROW}")
-            assert page.locator("html").get_attribute("lang") == "zh-CN"
-            assert page.locator("#nav-board").text_content() == "派工看板"
-            assert page.locator("#run-optimizer").text_content() == "智能排程当天"
-            assert "待派工单" in page.locator(".waiting h2").text_content()
-            assert "上门测量" in page.locator("#unassigned").text_content()
-            assert "年" in page.locator("#board-title").text_content()
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "console-board-zh-CN.png"))
-
-            page.click("#language-en")
-            page.wait_for_selector("#run-optimizer")
-            assert page.locator("#run-optimizer").text_content() == "Optimize this day"
-            assert page.locator("html").get_attribute("lang") == "en"
-        finally:
-            context.close()
-            browser.close()
+    page.click("#language-en")
+    page.wait_for_selector("#run-optimizer")
+    assert page.locator("#run-optimizer").text_content() == "Optimize this day"
+    assert page.locator("html").get_attribute("lang") == "en"
     chosen = session.scalar(select(User.language).where(User.id == dispatcher.id))
     assert chosen == "en"

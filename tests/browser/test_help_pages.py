@@ -8,7 +8,6 @@ import pytest
 
 from app.models import ArticleAudience, ArticleFeedback, ArticleReaction
 from tests.browser.conftest import ARTIFACTS
-from tests.conftest import CHROMIUM_ARGS
 from tests.factories import article
 
 WORDS = {
@@ -18,22 +17,12 @@ WORDS = {
 
 
 @pytest.fixture
-def phone_page(chromium_path, live_server, request) -> Any:
-    from playwright.sync_api import sync_playwright
-
+def phone_page(new_page, live_server, request) -> Any:
     locale = request.param
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844}, locale=locale, is_mobile=True, has_touch=True
-        )
-        context.set_default_timeout(20_000)
-        page = context.new_page()
-        try:
-            yield page, locale, live_server
-        finally:
-            context.close()
-            browser.close()
+    page = new_page(
+        viewport={"width": 390, "height": 844}, locale=locale, is_mobile=True, has_touch=True
+    )
+    return page, locale, live_server
 
 
 @pytest.mark.parametrize("phone_page", ["zh-CN", "en"], indirect=True)

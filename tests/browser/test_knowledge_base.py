@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, DESKTOP
 from tests.factories import PASSWORD, article
 
 LANGUAGES = {
@@ -27,25 +26,15 @@ LANGUAGES = {
 
 
 @pytest.fixture
-def console_page(chromium_path, live_server, dispatcher, request) -> Any:
-    from playwright.sync_api import sync_playwright
-
+def console_page(new_page, live_server, dispatcher, request) -> Any:
     locale = request.param
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 860}, locale=locale)
-        context.set_default_timeout(20_000)
-        page = context.new_page()
-        page.goto(f"{live_server}/console/login")
-        page.fill("#email", dispatcher.email)
-        page.fill("#password", PASSWORD)
-        page.click("#sign-in")
-        page.wait_for_selector("#nav-articles")
-        try:
-            yield page, locale
-        finally:
-            context.close()
-            browser.close()
+    page = new_page(locale=locale, **DESKTOP)
+    page.goto(f"{live_server}/console/login")
+    page.fill("#email", dispatcher.email)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_selector("#nav-articles")
+    return page, locale
 
 
 @pytest.mark.parametrize("console_page", ["zh-CN", "en"], indirect=True)

@@ -9,7 +9,6 @@ Chinese ones).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,8 +17,7 @@ from sqlalchemy import select
 from app import models
 from app.database import utcnow
 from app.services.customer_record import refresh_tags
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, DESKTOP
 from tests.factories import (
     PASSWORD,
     ComplaintFactory,
@@ -70,28 +68,18 @@ SAYS = {
 
 
 @pytest.fixture(params=LANGUAGES)
-def desk(request, chromium_path, live_server, admin) -> Iterator[tuple[Any, str, dict[str, str]]]:
+def desk(request, new_page, live_server, admin) -> tuple[Any, str, dict[str, str]]:
     """(page, language, texts): signed in as an admin, the browser set to one language."""
-    from playwright.sync_api import sync_playwright
-
     language = request.param
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 860}, locale=language)
-        context.set_default_timeout(20_000)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())
-        try:
-            page.goto(f"{live_server}/console/login")
-            page.fill("#email", admin.email)
-            page.fill("#password", PASSWORD)
-            page.click("#sign-in")
-            page.wait_for_selector("#board")
-            assert page.locator("html").get_attribute("lang") == language
-            yield page, language, SAYS[language]
-        finally:
-            context.close()
-            browser.close()
+    page = new_page(locale=language, **DESKTOP)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{live_server}/console/login")
+    page.fill("#email", admin.email)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_selector("#board")
+    assert page.locator("html").get_attribute("lang") == language
+    return page, language, SAYS[language]
 
 
 def shoot(page: Any, name: str, language: str) -> None:

@@ -9,10 +9,11 @@ from app.models import LockState, SlaAlert, VisitStatus
 from app.services.board import timeline
 from app.services.dispatching.runs import RunRequest, create_run
 from dispatch.travel import GeodesicProvider
-from tests.factories import VisitFactory, tomorrow_at
+from tests.factories import TechnicianFactory, VisitFactory, tomorrow_at
 
 TZ = ZoneInfo("Asia/Shanghai")
 TOMORROW = tomorrow_at(9).date()
+EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def plan(crew, session):
@@ -143,3 +144,25 @@ def test_open_complaints_show_with_their_stage_clock(session):
     ComplaintFactory(customer_id=CustomerFactory().id, stage=ComplaintStage.CLOSED)
     view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
     assert [(c.complaint_id, c.clock.state) for c in view.complaints] == [(overdue.id, "breached")]
+
+
+def test_a_split_day_shows_every_shift_on_the_row(console, session):
+    split = {d: [["08:00", "12:00"], ["14:00", "18:00"]] for d in EVERY_DAY}
+    tech = TechnicianFactory(name="Split", shift_pattern=split)
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    [row] = [r for r in view.rows if r.technician_id == tech.id]
+    hours = [(s.start.astimezone(TZ).hour, s.end.astimezone(TZ).hour) for s in row.shifts]
+    assert hours == [(8, 12), (14, 18)]
+    assert row.shifts[0].left_pct + row.shifts[0].width_pct < row.shifts[1].left_pct
+    page = console.get(f"/console/board?day={TOMORROW}").text
+    track = page.split(f'data-technician="{tech.id}"')[1].split("tl-row")[0]
+    assert track.count('class="tl-shift"') == 2
+
+
+def test_an_evening_shift_widens_the_timeline_to_its_end(session):
+    evening = {d: [["09:00", "12:00"], ["18:00", "22:00"]] for d in EVERY_DAY}
+    tech = TechnicianFactory(name="Evening", shift_pattern=evening)
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=GeodesicProvider())
+    [row] = [r for r in view.rows if r.technician_id == tech.id]
+    assert view.hours[-1][0] == "21:00"
+    assert row.shifts[1].left_pct + row.shifts[1].width_pct == 100

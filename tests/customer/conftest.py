@@ -145,31 +145,16 @@ def finished_install(
 
 
 @pytest.fixture
-def phone_browser(chromium_path: Any) -> Any:
+def phone_browser(new_page: Any) -> Any:
     """phone_browser(locale) -> a Playwright page in headless Chromium at 390 x 844."""
-    from playwright.sync_api import sync_playwright
+    phone = {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    }
 
-    from tests.conftest import CHROMIUM_ARGS
+    def open_page(locale: str = "zh-CN", **options: Any) -> Any:
+        return new_page(locale=locale, **{**phone, **options})
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        contexts: list[Any] = []
-
-        def open_page(locale: str = "zh-CN", **options: Any) -> Any:
-            phone = {
-                "viewport": {"width": 390, "height": 844},
-                "device_scale_factor": 2,
-                "is_mobile": True,
-                "has_touch": True,
-            }
-            context = browser.new_context(locale=locale, **{**phone, **options})
-            context.set_default_timeout(20_000)
-            contexts.append(context)
-            return context.new_page()
-
-        try:
-            yield open_page
-        finally:
-            for context in contexts:
-                context.close()
-            browser.close()
+    return open_page

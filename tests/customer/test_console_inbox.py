@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import SADeprecationWarning
 
 from app import models
 from app.database import db, utcnow
 from app.services import repair_requests, visit_changes
 from app.services.repair_requests import RepairDraft
 from app.services.visit_windows import offered_windows
+from tests import factories
 from tests.console.conftest import CSRF_FIELD, CSRF_META, Console
 from tests.factories import PASSWORD
 
@@ -109,3 +113,13 @@ def test_a_self_service_request_is_among_the_new_requests_with_its_source(
     page = console.get("/console/inbox").text
     row = page.split(f'data-new-visit="{made.visit_id}"')[1].split("</tr>")[0]
     assert "customer self-service" in row
+
+
+def test_photo_counts_are_per_visit_and_use_no_deprecated_api(session):
+    busy, bare = factories.VisitFactory(), factories.VisitFactory()
+    factories.PhotoFactory(visit_id=busy.id)
+    factories.PhotoFactory(visit_id=busy.id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SADeprecationWarning)
+        counts = repair_requests.photo_counts(session, [busy.id, bare.id])
+    assert counts == {busy.id: 2}

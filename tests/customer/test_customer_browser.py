@@ -75,7 +75,7 @@ def test_on_the_day_the_customer_sees_the_technician_coming(
 
 
 def test_a_repair_request_with_photos_reaches_the_dispatchers_inbox(
-    live_server, phone_browser, order, jpeg, tmp_path, dispatcher, chromium_path
+    live_server, phone_browser, order, jpeg, tmp_path, dispatcher
 ):
     photos = []
     for i, color in enumerate(((200, 30, 30), (30, 200, 30))):

@@ -55,7 +55,15 @@ def visit(vid: str, loc=None, duration: int = 30, skills=None, windows=None, **k
     )
 
 
+# Searches in these tests stop after a fixed amount of work rather than at a share of a busy
+# machine's clock: the same plan on any machine, in milliseconds for the small days most tests
+# plan. The time limit still bounds every solve.
+SEARCH_ITERATIONS = 2000
+
+
 def problem(techs, visits, days: int = 1, time_limit_s: float = 1.0, **settings) -> Problem:
+    """A problem on DAY whose search stops after SEARCH_ITERATIONS unless `settings` say else."""
+    settings.setdefault("search_iterations", SEARCH_ITERATIONS)
     return Problem(techs, visits, DAY, days, SolverSettings(time_limit_s=time_limit_s, **settings))
 
 

@@ -1,8 +1,7 @@
-"""insert_visit: cheapest feasible insertion into an existing day, fast."""
+"""insert_visit: cheapest feasible insertion into an existing day."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from dispatch import citygen, insert_visit, solve
@@ -38,11 +37,12 @@ def test_visit_that_fits_nowhere_is_returned_unassigned_with_a_reason():
     assert after.unassigned[0].reasons[0].code == "no_skilled_technician"
 
 
-def test_insert_into_a_50_technician_day_takes_well_under_a_second():
+def test_a_visit_inserted_into_a_50_technician_day_is_placed_validly_or_said_why_not(check_plan):
+    # how fast an insertion is on such a day is measured in bench (dispatch.bench insertion)
     prob = citygen.generate(3, 50, 300)
-    plan = solve(prob, time_limit_s=2)
+    prob = replace(prob, settings=replace(prob.settings, search_iterations=200))
+    plan = solve(prob)
     new = replace(citygen.generate(4, 1, 1).visits[0], id="NEW")
-    t0 = time.perf_counter()
     after = insert_visit(plan, prob, new)
-    assert time.perf_counter() - t0 < 1.0
+    check_plan(after, replace(prob, visits=[*prob.visits, new]))
     assert after.route_of("NEW") is not None or after.unassigned[-1].visit_id == "NEW"

@@ -13,7 +13,14 @@ from dispatch.core import CoreNode, CoreProblem, CoreVehicle, schedule
 from dispatch.insertion import construct
 from dispatch.solver import SearchConfig, solve_core
 
-SHORT = 0.4  # seconds per search: enough for a few hundred iterations on 30 customers
+SHORT = 0.4  # seconds: a bound on each search, which stops after WORK iterations
+WORK = 400  # iterations per search: a few hundred improve 30 customers, on any machine
+CPU_SHORT = 0.15  # CPU seconds, for the searches timed by the process's CPU clock
+
+
+def budget(seed: int = 0) -> rr.RuinRecreateConfig:
+    """The search stopped after WORK iterations (the same work however busy the machine)."""
+    return rr.RuinRecreateConfig(seed=seed, max_iterations=WORK)
 
 
 def random_instance(seed: int, customers: int = 30, vehicles: int = 8, capacity: int = 60,
@@ -45,7 +52,7 @@ def test_improvement_is_valid_and_never_worse(instance):
     core = solomon.to_core(instance)
     routes = start_routes(core)
     before = solomon.check(instance, routes)
-    sol = rr.improve(core, routes, SHORT, rr.RuinRecreateConfig(seed=7))
+    sol = rr.improve(core, routes, SHORT, budget(seed=7))
     after = solomon.check(instance, sol.routes)
     assert after.valid, after.errors
     served_before = sum(len(r) for r in routes)
@@ -56,7 +63,7 @@ def test_improvement_is_valid_and_never_worse(instance):
 
 def test_search_from_empty_routes_serves_everyone_validly(instance):
     core = solomon.to_core(instance)
-    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT)
+    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT, budget())
     res = solomon.check(instance, sol.routes)
     assert res.valid, res.errors
     assert sol.dropped == []
@@ -66,7 +73,7 @@ def test_search_from_empty_routes_serves_everyone_validly(instance):
 def test_tight_capacity_and_windows_are_respected():
     inst = random_instance(5, customers=40, vehicles=12, capacity=35, width=25)
     core = solomon.to_core(inst)
-    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT)
+    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT, budget())
     served = [n for r in sol.routes for n in r]
     assert sorted(served + sol.dropped) == sorted(core.nodes)
     for v, route in enumerate(sol.routes):
@@ -82,8 +89,8 @@ def test_tight_capacity_and_windows_are_respected():
 
 def test_result_is_never_worse_than_a_good_input(instance):
     core = solomon.to_core(instance)
-    good = rr.improve(core, [[] for _ in core.vehicles], SHORT, rr.RuinRecreateConfig(seed=1))
-    again = rr.improve(core, good.routes, 0.1, rr.RuinRecreateConfig(seed=2))
+    good = rr.improve(core, [[] for _ in core.vehicles], SHORT, budget(seed=1))
+    again = rr.improve(core, good.routes, 0.1, budget(seed=2))
     assert again.objective <= good.objective
     assert solomon.check(instance, again.routes).valid
 
@@ -108,7 +115,7 @@ def _mixed_problem() -> CoreProblem:
 def test_allowed_vehicles_depots_and_penalties_are_respected():
     core = _mixed_problem()
     assert rr.unsupported_features(core) == []
-    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT)
+    sol = rr.improve(core, [[] for _ in core.vehicles], SHORT, budget())
     assert rr.is_feasible(core, sol.routes)
     assert 21 in sol.dropped
     for v, route in enumerate(sol.routes):
@@ -135,9 +142,8 @@ def test_infeasible_input_is_not_searched():
 
 
 @pytest.mark.parametrize("cfg", [
-    SearchConfig(time_limit_s=1.0, ruin_recreate_share=0.6),
-    SearchConfig(time_limit_s=0.6, ruin_recreate_only=True,
-                 ruin_recreate=rr.RuinRecreateConfig(seed=3)),
+    SearchConfig(time_limit_s=0.5, ruin_recreate_share=0.6, ruin_recreate=budget()),
+    SearchConfig(time_limit_s=0.6, ruin_recreate_only=True, ruin_recreate=budget(seed=3)),
 ])
 def test_solve_core_with_ruin_and_recreate_is_valid(cfg):
     inst = random_instance(4)
@@ -149,7 +155,7 @@ def test_solve_core_with_ruin_and_recreate_is_valid(cfg):
 def test_unserved_mandatory_node_means_not_found():
     core = _mixed_problem()
     nodes = {**core.nodes, 21: replace(core.nodes[21], penalty=None)}  # mandatory, unreachable
-    sol = rr.improve(replace(core, nodes=nodes), [[] for _ in core.vehicles], 0.2)
+    sol = rr.improve(replace(core, nodes=nodes), [[] for _ in core.vehicles], 0.2, budget())
     assert 21 in sol.dropped
     assert not sol.found
 
@@ -207,7 +213,7 @@ def test_a_cpu_second_limit_cooling_once_over_the_run_is_valid_and_never_worse(i
     routes = start_routes(core)
     before = solomon.check(instance, routes)
     cfg = rr.RuinRecreateConfig(seed=3, cpu_clock=True, anneal_by_time=True)
-    sol = rr.improve(core, routes, SHORT, cfg)
+    sol = rr.improve(core, routes, CPU_SHORT, cfg)
     after = solomon.check(instance, sol.routes)
     assert after.valid, after.errors
     if before.valid:
@@ -219,7 +225,7 @@ def test_the_benchmark_engine_in_two_processes_returns_a_valid_solution():
     from dispatch.solver import solve_core_portfolio
 
     inst = random_instance(4)
-    sol = solve_core_portfolio(solomon.to_core(inst), engine_configs(2, SHORT, cpu_clock=True))
+    sol = solve_core_portfolio(solomon.to_core(inst), engine_configs(2, CPU_SHORT, cpu_clock=True))
     res = solomon.check(inst, sol.routes)
     assert res.valid, res.errors
     assert sol.dropped == []

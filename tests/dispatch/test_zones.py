@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 import pytest
 
 from dispatch import Lock, citygen, solve
+from dispatch.travel import travel_model
+from dispatch.verify import verify_plan
 from dispatch.wire import problem_from_data, problem_to_data
-from dispatch.zones import ZonePlan, ZoneRoute, merge, partition, split
+from dispatch.zones import (
+    ZonePlan,
+    ZoneRoute,
+    merge,
+    merge_time_limit,
+    partition,
+    solve_zone,
+    split,
+    zone_time_limit,
+)
 from tests.dispatch.conftest import DAY, at, near, problem, shift, tech, visit
 
 WEST, EAST = near(0, -15), near(0, 15)
@@ -69,7 +81,7 @@ def test_merge_places_a_visit_its_zone_left_out_on_a_neighbours_route(check_plan
         ZonePlan(0, (ZoneRoute("W", DAY, ("w0",)),), ("w1",)),
         ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ()),
     ]
-    plan, report = merge(prob, plans, zones)
+    plan, report = merge(prob, plans, zones, time_limit_s=1)
     check_plan(plan, prob)
     assert plan.kpis.assigned == 4
     assert report.placed == 1
@@ -86,7 +98,7 @@ def test_merge_moves_a_visit_across_the_border_when_that_saves_travel(check_plan
     zones = [replace(z, problem=replace(z.problem, visits=[
         v for v in prob.visits if v.id in ({"w0", "w1", "x"} if z.index == 0 else {"e0", "e1"})
     ])) for z in zones]
-    plan, report = merge(prob, plans, zones)
+    plan, report = merge(prob, plans, zones, time_limit_s=1)
     check_plan(plan, prob)
     assert plan.route_of("x")[0].technician_id == "E"
     assert report.moved >= 1
@@ -104,7 +116,7 @@ def test_merge_keeps_each_shift_route_of_a_technician_with_two_shifts_a_day(chec
     prob = split_day()
     plans = [ZonePlan(0, (ZoneRoute("S", DAY, ("am",), at(8)),
                           ZoneRoute("S", DAY, ("pm",), at(13))), ())]
-    plan, report = merge(prob, plans)
+    plan, report = merge(prob, plans, time_limit_s=1)
     check_plan(plan, prob)
     assert report.placed == 0  # nothing lost between the zone plan and the merged plan
     assert plan.route_of("am")[0].start < at(12) <= at(13) <= plan.route_of("pm")[0].start
@@ -121,7 +133,7 @@ def test_a_zone_plan_names_the_shift_of_each_route():
 def test_merge_refuses_a_route_without_shift_when_the_technician_has_two_that_day():
     plans = [ZonePlan(0, (ZoneRoute("S", DAY, ("am",)),), ("pm",))]
     with pytest.raises(ValueError, match="2 shifts that day"):
-        merge(split_day(), plans)
+        merge(split_day(), plans, time_limit_s=1)
 
 
 def test_zone_solve_returns_a_valid_plan_for_the_whole_city(check_plan):
@@ -138,3 +150,101 @@ def test_a_problem_survives_its_json_form_unchanged():
     prob = replace(prob, visits=[*prob.visits, pinned])
     again = problem_from_data(json.loads(json.dumps(problem_to_data(prob))))
     assert again == prob
+
+
+def assert_verified(plan, prob):
+    """The plan re-simulated by dispatch.verify on the planner's travel model: no error."""
+    verdict = verify_plan(prob, plan, travel_model(prob.settings))
+    assert verdict.valid, verdict.errors[:3]
+
+
+def zone_plans_of(prob, zones, limit=1.0):
+    return [ZonePlan.from_plan(z.index, solve(z.problem, time_limit_s=limit), z.problem)
+            for z in zones]
+
+
+def test_more_time_for_the_merge_never_gives_a_worse_day(check_plan):
+    prob = citygen.generate(4, 8, 80)
+    zones = split(prob, 2)
+    plans = zone_plans_of(prob, zones)
+    joined, _ = merge(prob, plans, zones, time_limit_s=0.0)  # zone routes, leftovers inserted
+    plan, report = merge(prob, plans, zones, time_limit_s=2)
+    check_plan(plan, prob)
+    assert_verified(plan, prob)
+    assert plan.objective <= joined.objective
+    assert report.placed == plan.kpis.assigned - sum(p.placed for p in plans)
+
+
+def test_the_merge_improves_zone_routes_across_the_border(check_plan):
+    # each zone placed its visits on its own technician's route; one of W's visits lies next
+    # to E: the whole day's search gives it to E
+    far = visit("x", near(0, 14))
+    prob = two_districts([far])
+    zones = split(prob, 2)
+    plans = [ZonePlan(0, (ZoneRoute("W", DAY, ("x", "w0", "w1")),), ()),
+             ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ())]
+    plan, report = merge(prob, plans, zones, time_limit_s=1)
+    check_plan(plan, prob)
+    assert_verified(plan, prob)
+    assert plan.route_of("x")[0].technician_id == "E"
+    assert report.moved == 1
+
+
+def test_the_merge_reorders_a_zone_route_that_zigzags(check_plan):
+    # w1, w2, w3 and W's depot are the corners of a 1 km square; the zone crossed it diagonally
+    prob = two_districts([visit("w2", near(1, -14)), visit("w3", near(0, -14))])
+    plans = [ZonePlan(0, (ZoneRoute("W", DAY, ("w0", "w1", "w3", "w2")),), ()),
+             ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ())]
+    plan, _ = merge(prob, plans, split(prob, 2), time_limit_s=1)
+    check_plan(plan, prob)
+    assert_verified(plan, prob)
+    order = [s.visit_id for s in plan.route_of("w1")[0].stops if s.visit_id != "w0"]
+    assert order in (["w1", "w2", "w3"], ["w3", "w2", "w1"])
+
+
+def test_a_zone_route_the_whole_day_cannot_time_keeps_what_fits_and_the_rest_is_replanned(
+        check_plan):
+    late = visit("late", near(0, -15), windows=[(at(9), at(10))])
+    prob = two_districts([late])
+    # the zone's order puts the 09-10 visit after two others and a long drive: not timeable
+    plans = [ZonePlan(0, (ZoneRoute("W", DAY, ("w0", "w1", "late")),), ()),
+             ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ())]
+    plan, _ = merge(replace(prob, visits=[*prob.visits]), plans, time_limit_s=1)
+    check_plan(plan, prob)
+    assert_verified(plan, prob)
+    assert plan.kpis.assigned == 5
+
+
+def test_the_merge_with_no_time_left_still_returns_every_visit_accounted_for(check_plan):
+    prob = two_districts()
+    plans = [ZonePlan(0, (ZoneRoute("W", DAY, ("w0",)),), ("w1",)),
+             ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ())]
+    started = time.perf_counter()
+    plan, _ = merge(prob, plans, split(prob, 2), time_limit_s=0.0)
+    assert time.perf_counter() - started < 5
+    check_plan(plan, prob)
+    accounted = {s.visit_id for r in plan.routes for s in r.stops}
+    accounted |= {u.visit_id for u in plan.unassigned}
+    assert accounted == {v.id for v in prob.visits}
+
+
+def test_zones_and_merge_share_the_runs_time_limit():
+    per_zone = zone_time_limit(60, zones=4, workers=2)
+    assert 2 * per_zone < 60
+    assert merge_time_limit(60, elapsed_s=2 * per_zone) == 60 - 2 * per_zone
+
+
+def test_zones_that_overran_still_leave_the_merge_a_second():
+    assert merge_time_limit(60, elapsed_s=75) == 1.0
+
+
+def test_a_zone_solve_lists_each_of_its_visits_once_routed_or_unplaced():
+    prob = citygen.generate(6, 10, 120)
+    zone = split(prob, 2)[0]
+    zone_plan = solve_zone(zone, 1.0)
+    routed = [vid for r in zone_plan.routes for vid in r.visit_ids]
+    assert sorted([*routed, *zone_plan.unplaced]) == sorted(v.id for v in zone.problem.visits)
+    assert routed
+    assert all(r.shift_start is not None for r in zone_plan.routes)
+    merged, _ = merge(zone.problem, [zone_plan], time_limit_s=0.0)
+    assert merged.kpis.assigned >= len(routed)

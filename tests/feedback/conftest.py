@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from app import models
 from app.config import Settings
 from app.services.ratings import token_for
 from tests import factories
-from tests.conftest import CHROMIUM_ARGS
 
 
 @pytest.fixture
@@ -154,21 +152,12 @@ def attach(client: FlaskClient, tech_headers: dict[str, str]) -> Callable[..., A
 
 
 @pytest.fixture
-def browser_page(chromium_path: Path) -> Iterator[Any]:
+def browser_page(new_page: Any) -> Any:
     """A Playwright page in headless Chromium at a phone's viewport."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    return new_page(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )

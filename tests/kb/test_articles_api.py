@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.models import ArticleStatus
 from tests.factories import article
+from tests.statements import statements
 
 NEW = {
     "title": "抽屉滑轨异响",
@@ -171,3 +172,21 @@ def test_only_admins_delete_articles(client, session, as_dispatcher, as_admin):
     assert client.delete(f"/api/v1/articles/{written.id}", headers=as_dispatcher).status_code == 403
     assert client.delete(f"/api/v1/articles/{written.id}", headers=as_admin).status_code == 204
     assert client.get(f"/api/v1/articles/{written.id}", headers=as_admin).status_code == 404
+
+
+def test_the_list_reads_every_articles_counts_in_one_query(client, as_dispatcher):
+    def listed():
+        with statements() as seen:
+            response = client.get("/api/v1/articles?limit=100", headers=as_dispatcher)
+        assert response.status_code == 200
+        feedback = [s for s in seen if "article_feedback" in s.sql]
+        return response.json, feedback
+
+    article("柜门关不严怎么办")
+    few, few_feedback = listed()
+    for n in range(5):
+        article(f"抽屉滑轨异响 {n}")
+    many, many_feedback = listed()
+    assert (len(few), len(many)) == (1, 6)
+    assert len(few_feedback) == len(many_feedback) == 1
+    assert all(h["article"]["counts"]["views"] == 0 for h in many)

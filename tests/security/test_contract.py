@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -83,3 +84,124 @@ def test_integers_and_dates_document_the_ranges_the_api_enforces(spec, client, a
     )
     assert big.status_code == 422
     assert "customer_id" in big.json["errors"]
+
+
+def test_text_holding_a_nul_character_is_refused_by_name(client, session, as_dispatcher):
+    response = client.post("/api/v1/customers", json={"name": "Li\x00 Wei"}, headers=as_dispatcher)
+    assert response.status_code == 422
+    assert response.json["code"] == "validation_error"
+    assert "NUL" in response.json["errors"]["name"][0]
+
+
+def test_a_search_holding_a_nul_character_is_refused_by_name(client, session, as_dispatcher):
+    response = client.get("/api/v1/customers?q=Li%00", headers=as_dispatcher)
+    assert response.status_code == 422
+    assert "q" in response.json["errors"]
+
+
+def test_text_fields_document_that_they_refuse_nul(spec):
+    customer = spec["components"]["schemas"]["Customer"]["properties"]
+    assert customer["name"]["not"] == {"pattern": r"[\x00]"}
+    assert customer["tags"]["items"]["not"] == {"pattern": r"[\x00]"}
+
+
+def test_time_zones_are_documented_as_the_iana_names_the_api_accepts(
+    spec, client, session, as_dispatcher
+):
+    zones = spec["components"]["schemas"]["Technician"]["properties"]["time_zone"]["enum"]
+    assert {"Asia/Shanghai", "Europe/Berlin", "UTC"} <= set(zones)
+    response = client.post(
+        "/api/v1/technicians",
+        json={"name": "Wang", "home_lat": 31.2, "home_lon": 121.5, "time_zone": "Mars/Base"},
+        headers=as_dispatcher,
+    )
+    assert response.status_code == 422
+    assert "time_zone" in response.json["errors"]
+
+
+def test_shift_patterns_document_the_weekdays_and_the_hh_mm_form(spec, client, as_dispatcher):
+    from app.models.technicians import WEEKDAYS
+
+    pattern = spec["components"]["schemas"]["ShiftPattern"]
+    assert list(pattern["properties"]) == list(WEEKDAYS)
+    assert pattern["additionalProperties"] is False
+    shift = pattern["properties"]["mon"]["items"]
+    assert (shift["minItems"], shift["maxItems"]) == (2, 2)
+    assert shift["items"]["pattern"] == r"^([01]\d|2[0-3]):[0-5]\d$"
+    response = client.post(
+        "/api/v1/technicians",
+        json={
+            "name": "Wang",
+            "home_lat": 31.2,
+            "home_lon": 121.5,
+            "shift_pattern": {"funday": [["08:00", "12:00"]]},
+        },
+        headers=as_dispatcher,
+    )
+    assert response.status_code == 422
+    assert "funday" in response.json["errors"]["shift_pattern"]
+
+
+def test_the_figures_a_path_can_name_are_listed(spec):
+    from app.services.metrics import METRICS
+
+    parameters = spec["paths"]["/api/v1/metrics/{metric}"]["parameters"]
+    metric = next(p for p in parameters if p["name"] == "metric")
+    assert metric["schema"]["enum"] == sorted(METRICS)
+
+
+def test_versioned_updates_document_the_version_as_required(spec):
+    patch = spec["paths"]["/api/v1/sites/{site_id}"]["patch"]
+    body = patch["requestBody"]["content"]["application/json"]["schema"]
+    assert {"required": ["version"]} in body["allOf"]
+    if_match = next(p for p in patch["parameters"] if p["name"] == "If-Match")
+    assert if_match["schema"]["pattern"] == r'^(W/)?"[0-9]{1,9}"$'
+
+
+def test_the_upload_size_limit_is_documented(spec, app):
+    size = spec["components"]["schemas"]["StartUpload"]["properties"]["size"]
+    assert size["maximum"] == app.extensions["settings"].photo_max_bytes
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "fields"),
+    [
+        ("post", "/api/v1/sites", ["lat", "lon"]),
+        ("patch", "/api/v1/sites/{site_id}", ["lat", "lon"]),
+        ("post", "/api/v1/sla/policies", ["resolution_min"]),
+        ("get", "/api/v1/metrics", ["to"]),
+        ("post", "/api/v1/visits", ["required_skills"]),
+        ("post", "/api/v1/technicians", ["skills"]),
+        ("post", "/api/v1/checklist-templates", ["items"]),
+        ("post", "/request", ["phone", "order_number"]),
+    ],
+)
+def test_rules_no_schema_can_state_are_listed_on_the_422(spec, method, path, fields):
+    refusal = spec["paths"][path][method]["responses"]["422"]
+    assert fields in [rule["fields"] for rule in refusal["x-rules"]]
+    assert all(rule["rule"] in refusal["description"] for rule in refusal["x-rules"])
+
+
+def test_an_article_tag_of_blanks_is_refused_as_documented(spec, client, session, as_dispatcher):
+    tag = spec["components"]["schemas"]["Article"]["properties"]["product_lines"]["items"]
+    assert tag["pattern"] == r"^\s*[^\s\x00][^\x00]*$"
+    response = client.post(
+        "/api/v1/articles",
+        json={"title": "Hinges", "product_lines": ["\u00a0"]},
+        headers=as_dispatcher,
+    )
+    assert response.status_code == 422
+    assert "product_lines" in response.json["errors"]
+
+
+def test_the_repair_request_form_is_documented(spec):
+    body = spec["paths"]["/request"]["post"]["requestBody"]["content"]
+    form = body["application/x-www-form-urlencoded"]["schema"]["properties"]
+    assert {"step", "phone", "order_number", "description", "draft"} <= set(form)
+
+
+def test_photo_ids_are_documented_as_the_uuid_text_the_api_accepts(spec):
+    photo_id = spec["components"]["schemas"]["Photo"]["properties"]["id"]
+    assert photo_id["format"] == "uuid"
+    assert re.fullmatch(photo_id["pattern"], "0b4e7a8c-3f1d-4c2b-9a6e-5d8f7c1b2a3e")
+    assert not re.fullmatch(photo_id["pattern"], "x" * 36)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app import models
 from tests import factories
-from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, tomorrow_at
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -74,15 +73,9 @@ class Phone:
 
 
 @pytest.fixture
-def phone_browser(chromium_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def phone_browser(chromium: Any) -> Any:
+    """The test process's Chromium; each phone is a context of its own (a fresh profile)."""
+    return chromium
 
 
 @pytest.fixture

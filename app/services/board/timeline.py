@@ -4,13 +4,15 @@ map and the side panels, for the published plan or a proposal."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+import dispatch
 from app.i18n.text import N_, Text
 from app.models import Depot, Technician, Visit, VisitStatus
 from app.services.board.colours import KIND_COLOURS, PALETTE, technician_colours
@@ -60,14 +62,23 @@ class Block:
 
 
 @dataclass(frozen=True)
+class ShiftBand:
+    """One shift of the technician's day as a band on the row (a split day has several)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    left_pct: float
+    width_pct: float
+
+
+@dataclass(frozen=True)
 class Row:
     technician_id: int
     name: str
     depot: str
     skills: str
     working: bool
-    shift_left_pct: float
-    shift_width_pct: float
+    shifts: list[ShiftBand]
     blocks: list[Block]
     colour: str
 
@@ -174,7 +185,8 @@ def build_board(
     }
     clocks = _clock_states(session, list(visits.values()), day, tz, now, travel)
     flags = _flags(session, visits)
-    first_h, last_h = _hours(plan, visits, tz)
+    shifts = {tech.id: shifts_of(tech, [day]) for tech in technicians}
+    first_h, last_h = _hours(plan, visits, chain.from_iterable(shifts.values()), tz)
     day_start = dt.datetime.combine(day, dt.time(first_h), tzinfo=tz)
     span = (last_h - first_h) * 60
     by_tech: dict[int, list[tuple[Visit, dt.datetime]]] = {}
@@ -191,7 +203,7 @@ def build_board(
                 tech,
                 depots,
                 planned,
-                day,
+                shifts[tech.id],
                 day_start,
                 span,
                 travel,
@@ -240,15 +252,21 @@ def build_board(
 
 
 def _hours(
-    plan: Mapping[int, Placement], visits: Mapping[int, Visit], tz: ZoneInfo
+    plan: Mapping[int, Placement],
+    visits: Mapping[int, Visit],
+    shifts: Iterable[dispatch.Shift],
+    tz: ZoneInfo,
 ) -> tuple[int, int]:
-    """The hours the timeline spans: the working day, widened to show every planned visit."""
+    """The hours the timeline spans: the working day, widened to show every planned visit and
+    every shift."""
     first_h, last_h = DAY_START_H, DAY_END_H
-    for visit_id, placement in plan.items():
-        if visit_id not in visits:
-            continue
-        start = placement.start.astimezone(tz)
-        end = start + dt.timedelta(minutes=visits[visit_id].duration_min)
+    stretches = [(s.start, s.end) for s in shifts] + [
+        (p.start, p.start + dt.timedelta(minutes=visits[vid].duration_min))
+        for vid, p in plan.items()
+        if vid in visits
+    ]
+    for begin, finish in stretches:
+        start, end = begin.astimezone(tz), finish.astimezone(tz)
         first_h = min(first_h, start.hour)
         if end.date() != start.date():
             last_h = 24
@@ -261,11 +279,17 @@ def _pct(minutes: float, span: float) -> float:
     return round(max(0.0, min(100.0, minutes / span * 100)), 2)
 
 
+def _band(start: dt.datetime, end: dt.datetime, day_start: dt.datetime, span: int) -> ShiftBand:
+    left = _pct((start - day_start).total_seconds() / 60, span)
+    right = _pct((end - day_start).total_seconds() / 60, span)
+    return ShiftBand(start, end, left, right - left)
+
+
 def _row(
     tech: Technician,
     depots: dict[int, Depot],
     planned: list[tuple[Visit, dt.datetime]],
-    day: dt.date,
+    shifts: list[dispatch.Shift],
     day_start: dt.datetime,
     span: int,
     travel: GeodesicProvider,
@@ -274,11 +298,6 @@ def _row(
     changes: Mapping[int, str] | None,
     index: int,
 ) -> Row:
-    shifts = shifts_of(tech, [day])
-    shift_left = shift_width = 0.0
-    if shifts:
-        shift_left = _pct((shifts[0].start - day_start).total_seconds() / 60, span)
-        shift_width = _pct((shifts[0].end - day_start).total_seconds() / 60, span) - shift_left
     here = (tech.home_lat, tech.home_lon)
     free_at = shifts[0].start if shifts else None
     blocks = []
@@ -318,8 +337,7 @@ def _row(
         depot=depots[tech.depot_id].name if tech.depot_id in depots else "-",
         skills=", ".join(f"{code} {level}" for code, level in sorted(tech.skill_levels().items())),
         working=bool(shifts),
-        shift_left_pct=shift_left,
-        shift_width_pct=shift_width,
+        shifts=[_band(s.start, s.end, day_start, span) for s in shifts],
         blocks=blocks,
         colour=PALETTE[index % len(PALETTE)],
     )

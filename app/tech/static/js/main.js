@@ -93,7 +93,17 @@ async function statusLine() {
 function problemText() {
   const err = syncer.state.error;
   if (!err || err instanceof NetworkError || err instanceof syncer.SignedOut) return "";
+  if (err instanceof syncer.BatchRefused) return refusedText(err);
   return err instanceof ApiError ? `${err.body.message || err.code}` : String(err.message || err);
+}
+
+// A whole push refused, in plain words: what it means for the waiting changes.
+function refusedText(err) {
+  if (err.code === "unsupported_version") return t("refused_unsupported_version", { n: err.waiting });
+  if (["mutation_sequence_gap", "mutation_id_reused"].includes(err.code)) {
+    return t("refused_numbering", { n: err.waiting });
+  }
+  return t("refused_other", { n: err.waiting, code: err.code || err.status });
 }
 
 // -- syncing ------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ import { esc } from "./dom.js";
 function actionLabel(result, labels) {
   const item = result.args.item_key;
   const label = result.about?.item_label || labels.get(item) || item || "";
-  return t(`act_${result.name.replace(".", "_")}`, { item: label });
+  const key = `act_${String(result.name).replace(".", "_")}`;
+  const action = t(key, { item: label });
+  return action === key ? t("act_other") : action;
 }
 
 // "张伟 09:00 (#41)": who and when, remembered from before the visit left the phone.

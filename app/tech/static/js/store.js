@@ -131,6 +131,63 @@ export async function enqueue(name, args, baseVersion = null) {
   return mutation;
 }
 
+// Number the whole outbox again from `lastAckedId` + 1, in order, content unchanged: the way
+// out when the server's count disagrees (docs/sync.md). Returns how many were renumbered.
+export async function renumber(lastAckedId) {
+  const tx = (await db()).transaction(["outbox", "results", "meta"], "readwrite");
+  const count = await renumberIn(tx, lastAckedId);
+  // Answers kept under ids the server now counts again (its count went back) move aside, so
+  // the new answers do not overwrite one the technician has not seen yet.
+  const results = tx.objectStore("results");
+  let key = localKey();
+  for (const row of await results.getAll(IDBKeyRange.lowerBound(lastAckedId, true))) {
+    await results.delete(row.id);
+    await results.put({ ...row, id: key--, mutation_id: row.mutation_id ?? row.id });
+  }
+  await tx.objectStore("meta").put(lastAckedId, "last_acked");
+  await tx.done;
+  return count;
+}
+
+// A key for an answer kept apart from mutation ids (those are numbered again): negative, unique.
+const localKey = () => -Date.now() * 100;
+
+async function renumberIn(tx, lastAckedId) {
+  const outbox = tx.objectStore("outbox");
+  const rows = (await outbox.getAll()).sort((a, b) => a.id - b.id);
+  await outbox.clear();
+  for (const [n, row] of rows.entries()) await outbox.add({ ...row, id: lastAckedId + 1 + n });
+  await tx.objectStore("meta").put(lastAckedId + rows.length + 1, "next_mutation_id");
+  return rows.length;
+}
+
+// Take malformed mutations out of the outbox (the server cannot read them, so they can never
+// be sent) and keep them as refused answers for the technician; the rest close up behind them.
+export async function setAside(mutations, refusal, about = new Map()) {
+  const tx = (await db()).transaction(["outbox", "results", "meta"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const first = (await outbox.getAllKeys())[0];
+  let key = localKey();
+  for (const m of mutations) {
+    await outbox.delete(m.id);
+    await tx.objectStore("results").put({
+      id: key--,
+      mutation_id: m.id,
+      name: m.name,
+      outcome: "rejected",
+      code: "malformed",
+      message: refusal.message || null,
+      details: { errors: refusal.errors || {} },
+      about: about.get(m.id) || {},
+      args: m.args || {},
+      device_time: m.device_time || null,
+      seen: false,
+    });
+  }
+  if (first !== undefined) await renumberIn(tx, first - 1);
+  await tx.done;
+}
+
 export async function pending(limit = Infinity) {
   const rows = await (await db()).getAll("outbox");
   return rows.sort((a, b) => a.id - b.id).slice(0, limit);

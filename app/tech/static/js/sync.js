@@ -14,6 +14,22 @@ const BACKOFF_MS = 400;
 
 export class SignedOut extends Error {}
 
+// The server refused a whole push batch and the phone cannot fix it alone (an app too old, the
+// numbering still refused after renumbering once). The outbox is kept; the next sync tries again.
+export class BatchRefused extends Error {
+  constructor(err, waiting) {
+    super(err.message);
+    this.code = err.code;
+    this.status = err.status;
+    this.waiting = waiting;
+  }
+}
+
+// Refusals whose way out is renumbering the outbox from the server's count.
+const RENUMBER = new Set(["mutation_sequence_gap", "mutation_id_reused"]);
+// Refusals that say this phone's token is not a device token of this phone.
+const NOT_THIS_DEVICE = new Set(["device_token_required", "device_mismatch"]);
+
 const listeners = new Set();
 export const onChange = (fn) => listeners.add(fn);
 const emit = (event) => listeners.forEach((fn) => fn(event));
@@ -37,7 +53,10 @@ async function call(path, body, report) {
     try {
       return await post(path, body, token);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) throw new SignedOut(err.message);
+      if (err instanceof ApiError && (err.status === 401 || NOT_THIS_DEVICE.has(err.code))) {
+        // Only a new sign-in (which registers this phone again) gets out; the outbox is kept.
+        throw new SignedOut(err.message);
+      }
       if (!(err instanceof NetworkError) || attempt + 1 >= MAX_ATTEMPTS || !navigator.onLine) {
         throw err;
       }
@@ -48,15 +67,60 @@ async function call(path, body, report) {
 }
 
 export async function pushAll(report) {
+  let size = PUSH_BATCH;
+  let renumbered = false;
   for (;;) {
-    const batch = await store.pending(PUSH_BATCH);
+    const batch = await store.pending(size);
     if (!batch.length) return;
     const about = await store.describe(batch);
-    const body = await call("/mobile/v1/sync/push", { ...(await envelope()), mutations: batch }, report);
+    let body;
+    try {
+      body = await call("/mobile/v1/sync/push", { ...(await envelope()), mutations: batch }, report);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      const way = await wayOut(err, batch, about, renumbered, report);
+      size = way.size ?? PUSH_BATCH;
+      renumbered ||= way.renumbered === true;
+      continue;
+    }
+    size = PUSH_BATCH;
     await store.acknowledge(batch, body.results, body.last_acked_mutation_id, about);
     report.pushed += body.results.length;
     report.problems += body.results.filter((r) => r.outcome !== "applied").length;
   }
+}
+
+// A whole batch refused (docs/sync.md, "What refuses the whole batch"): nothing of it was kept.
+// Returns how to go on ({size}: push only that many first; {renumbered}) or throws BatchRefused.
+async function wayOut(err, batch, about, renumbered, report) {
+  if (RENUMBER.has(err.code)) {
+    const details = err.body.details || {};
+    // What came before the refused mutation passed the server's checks: it goes first alone,
+    // so a mutation the server already applied is answered from its receipt, not renumbered.
+    const refused = batch.findIndex((m) => m.id === (details.mutation_id ?? details.got));
+    if (refused > 0) return { size: refused };
+    if (renumbered || !Number.isInteger(details.last_acked_mutation_id)) {
+      throw new BatchRefused(err, await store.outboxSize());
+    }
+    report.renumbered += await store.renumber(details.last_acked_mutation_id);
+    return { renumbered: true };
+  }
+  if (err.status === 422) {
+    // A malformed entry (e.g. written by an older version of this app): send the rest without
+    // it and tell the technician; resending the same batch would be refused for ever.
+    const errors = err.body.errors || {};
+    if (Object.keys(errors).some((field) => field !== "mutations")) {
+      throw new BatchRefused(err, await store.outboxSize()); // the envelope, not a mutation
+    }
+    const entries = Array.isArray(errors.mutations) ? {} : errors.mutations || {};
+    const bad = Object.keys(entries).filter((i) => /^\d+$/.test(i) && batch[i]).map((i) => batch[i]);
+    if (!bad.length && batch.length > 1) return { size: Math.ceil(batch.length / 2) };
+    const dropped = bad.length ? bad : batch;
+    await store.setAside(dropped, err.body, about);
+    report.problems += dropped.length;
+    return {};
+  }
+  throw new BatchRefused(err, await store.outboxSize());
 }
 
 export async function pullAll(report) {
@@ -93,7 +157,8 @@ export function sync(reason = "manual") {
   if (running) return running;
   const run = async () => {
     const report = {
-      reason, pushed: 0, problems: 0, pages: 0, upserts: 0, resets: 0, retries: 0, gone: [],
+      reason, pushed: 0, problems: 0, pages: 0, upserts: 0, resets: 0, retries: 0, renumbered: 0,
+      gone: [],
     };
     state.running = true;
     state.error = null;
@@ -108,6 +173,10 @@ export function sync(reason = "manual") {
     } catch (err) {
       state.error = err;
       if (err instanceof SignedOut) emit({ type: "signed_out", error: err });
+      if (err instanceof BatchRefused && err.code === "unsupported_version") {
+        // the way out is a newer app: ask the service worker to fetch it now
+        navigator.serviceWorker?.getRegistration("/tech/").then((r) => r?.update()).catch(() => {});
+      }
     } finally {
       state.running = false;
       emit({ type: "done", report });
@@ -151,7 +220,11 @@ export async function signIn(email, password) {
   }
   // Give the password sign-in token back; not awaited (one round trip less on a slow network).
   request("DELETE", "/api/v1/auth/token", { token: signInToken.access_token }).catch(() => {});
+  // The server's count replaces this phone's only when nothing waits to be sent; otherwise the
+  // push settles it (stored results for what the server has, a renumbering for the rest), so a
+  // waiting mutation is never taken for acknowledged without an answer.
   const acked = await store.lastAcked();
+  const waiting = await store.outboxSize();
   await store.setMetas({
     device_id: deviceId,
     token: device.access_token,
@@ -160,7 +233,7 @@ export async function signIn(email, password) {
     email,
     technician_id: device.technician_id,
     // A reinstalled app numbers its next mutation after what the server already answered.
-    last_acked: Math.max(acked, device.last_acked_mutation_id),
+    last_acked: waiting ? acked : Math.max(acked, device.last_acked_mutation_id),
   });
 }
 
