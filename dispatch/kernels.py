@@ -29,6 +29,7 @@ NODE_FIELDS = 8
 # columns of the per-vehicle table
 START, END, EARLIEST, LATEST, CAP, BLO, BHI, BDUR, SPAN, DAY, SIG = range(11)
 VEH_FIELDS = 11
+POLISH_ROUNDS = 3  # relocate passes of one polish (fewer once a pass finds nothing)
 
 
 @njit(cache=True)
@@ -687,6 +688,130 @@ def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcos
 
 
 @njit(cache=True)
+def _take_out(v, i, path, rlen, route_of):
+    """Remove the visit at position ``i`` of route ``v`` (timing is refreshed by caller)."""
+    u = path[v, i]
+    m = rlen[v]
+    for j in range(i, m - 1):
+        path[v, j] = path[v, j + 1]
+    rlen[v] = m - 1
+    route_of[u] = -1
+    return u
+
+
+@njit(cache=True)
+def _relocate(u, path, rlen, e0, e1, la0, la1, load, rcost, route_of, node, veh, wlo, whi, tm,
+              cm, fixed, allowed, dmask, sig_seen, stamp, maxlen, has_soft, mod, near, granular,
+              cand, saved, obj):
+    """Move served visit ``u`` to its cheapest position in any route if that lowers the objective.
+
+    Exact: both routes are re-timed and the move undone unless the objective falls (soft
+    lateness of the stops after ``u`` included). Returns the new objective.
+    """
+    v = route_of[u]
+    m = rlen[v]
+    i = 0
+    while path[v, i] != u:
+        i += 1
+    saved[:m] = path[v, :m]
+    before_v = rcost[v]
+    _take_out(v, i, path, rlen, route_of)
+    _bump(v, mod)
+    refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
+            has_soft)
+    gain = before_v - rcost[v]
+    best_v, best_p = -1, -1
+    if rcost[v] < INF and gain > 0:
+        stamp[0] += 1
+        if granular > 0:
+            nc = _near_routes(u, near, granular, route_of, rlen, mod, -1, cand)
+            cand[nc] = v  # its own route too (intra-route move)
+            nc += 1
+            cand[:nc].sort()
+            w = 0
+            for j in range(nc):
+                if j == 0 or cand[j] != cand[j - 1]:
+                    cand[w] = cand[j]
+                    w += 1
+            delta, best_v, best_p = _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh,
+                                             wlo, whi, tm, cm, fixed, allowed, dmask, sig_seen,
+                                             stamp[0], 0.0, maxlen, has_soft, mod, -1, cand, w)
+        else:
+            delta, best_v, best_p = _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh,
+                                             wlo, whi, tm, cm, fixed, allowed, dmask, sig_seen,
+                                             stamp[0], 0.0, maxlen, has_soft, mod, -1, cand, -1)
+        if best_v >= 0 and delta >= gain:
+            best_v = -1
+    if best_v >= 0:
+        before_w = rcost[best_v] if best_v != v else 0
+        insert_at(u, best_v, best_p, path, rlen, route_of)
+        _bump(best_v, mod)
+        refresh(best_v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm,
+                fixed, has_soft)
+        if best_v == v:
+            change = rcost[v] - before_v
+        else:
+            change = rcost[best_v] - before_w + rcost[v] - before_v
+        if change < 0:
+            return obj + change
+        # soft lateness further down the route made it worse: take it back out
+        j = 0
+        while path[best_v, j] != u:
+            j += 1
+        _take_out(best_v, j, path, rlen, route_of)
+        _bump(best_v, mod)
+        refresh(best_v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm,
+                fixed, has_soft)
+    path[v, :m] = saved[:m]
+    rlen[v] = m
+    route_of[u] = v
+    _bump(v, mod)
+    refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
+            has_soft)
+    return obj
+
+
+@njit(cache=True)
+def polish(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, node, veh, wlo,
+           whi, tm, cm, fixed, allowed, near, far, dep_ptr, dep_other, dep_gap, dep_kind, vday,
+           has_soft, maxlen, work, obj, granular, rounds):
+    """Local search on the current solution: relocate moves to a local optimum, then refill.
+
+    Each served visit (without day dependencies) in turn moves to its cheapest position in
+    any route (its own included: an or-opt of one stop) when that lowers the objective; up to
+    ``rounds`` passes, fewer once a pass finds nothing. The time a move frees is then offered
+    to the left-out visits by a greedy insertion without blinks. Returns the objective; it
+    never rises.
+    """
+    bk_path, bk_len, bk_stamp, touched, nt = work[:5]
+    sig_seen, stamp, dmask, keys, calls, mod, fail_at = work[9:]
+    n = route_of.shape[0]
+    dmask[:] = True
+    cand = np.empty(near.shape[1] + veh.shape[0] + 1, dtype=np.int64)
+    saved = np.empty(path.shape[1], dtype=np.int64)
+    for _ in range(rounds):
+        start = obj
+        for u in range(n):
+            if route_of[u] < 0 or dep_ptr[u + 1] > dep_ptr[u]:
+                continue
+            obj = _relocate(u, path, rlen, e0, e1, la0, la1, load, rcost, route_of, node, veh,
+                            wlo, whi, tm, cm, fixed, allowed, dmask, sig_seen, stamp, maxlen,
+                            has_soft, mod, near, granular, cand, saved, obj)
+        if obj >= start:
+            break
+    weights = np.zeros(7)
+    weights[6] = 1.0  # longest service first: the freed time suits long visits best
+    nt[0] = 0
+    obj = _recreate(-1, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
+                    absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
+                    dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
+                    bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
+                    obj, near, granular)
+    nt[0] = 0
+    return obj
+
+
+@njit(cache=True)
 def _rebuild_absent(route_of, absent, nabs):
     nabs[0] = 0
     for u in range(route_of.shape[0]):
@@ -740,7 +865,8 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
     (bk_path, bk_len, bk_stamp, touched, nt, marks, nmark, removed_flag, ruined, sig_seen,
      stamp, dmask, keys, calls, mod, fail_at) = work
     (avg_removed, max_string, split_rate, split_depth, blink, route_removal, room_rate,
-     granular) = params
+     granular, polish_every) = params
+    every = int(polish_every)
     k = veh.shape[0]
     for it in range(it_from, it_to):
         e_start, e_len = 0, epoch0
@@ -794,6 +920,17 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
                 refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm,
                         cm, fixed, has_soft)
             _rebuild_absent(route_of, absent, nabs)
+        if every > 0 and (it + 1) % every == 0:
+            cur_obj = polish(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs,
+                             node, veh, wlo, whi, tm, cm, fixed, allowed, near, far, dep_ptr,
+                             dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, work, cur_obj,
+                             int(granular), POLISH_ROUNDS)
+            if cur_obj < best_obj:
+                best_obj = cur_obj
+                for v in range(k):
+                    m = rlen[v]
+                    best_path[v, :m] = path[v, :m]
+                    best_len[v] = m
     return cur_obj, best_obj
 
 

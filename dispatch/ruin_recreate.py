@@ -22,6 +22,10 @@ break minutes ``reserved`` from the shift (an OR-Tools-only mode):
   least ``min_days`` after its "before", and never without it;
 - ``fixed_vehicle_cost`` per used route.
 
+With ``polish_every`` the current solution is also taken, every that many iterations, to a local
+optimum of relocate moves (compiled, exact), and the time freed is offered to left-out nodes
+(:func:`polish`); the field-service ``solve()`` does so on large days.
+
 Iteration ``i`` of a seed is the same whatever the time limit, and the best solution is kept: a
 longer limit never returns a worse objective (see :func:`improve`).
 """
@@ -73,6 +77,9 @@ class RuinRecreateConfig:
     # > 0: the recreate tries a node only in routes holding one of its this many nearest nodes
     # (and empty routes); 0 tries every route
     granular: int = 0
+    # > 0: every this many iterations the current solution is taken to a local optimum of
+    # relocate moves and the time freed is offered to left-out nodes (kernels.polish); 0: never
+    polish_every: int = 0
     epoch_iterations: int | None = None
     max_iterations: int | None = None  # stop after this many iterations (None: time only)
     seed: int = 0
@@ -253,6 +260,13 @@ class _Search:
                                 a.dep_other, a.dep_gap, a.dep_kind, a.vday, a.has_soft, a.maxlen,
                                 self.work, obj))
 
+    def polish(self, obj: int, cfg: RuinRecreateConfig) -> int:
+        a = self.a
+        return int(kn.polish(*self.state(), *a.problem_args(), a.allowed, a.near, a.far,
+                             a.dep_ptr, a.dep_other, a.dep_gap, a.dep_kind, a.vday, a.has_soft,
+                             a.maxlen, self.work, obj, min(cfg.granular, cfg.neighbours),
+                             kn.POLISH_ROUNDS))
+
     def keep_best(self) -> None:
         self.best_path[:] = self.path
         self.best_len[:] = self.rlen
@@ -262,7 +276,8 @@ class _Search:
         a = self.a
         params = (float(cfg.avg_removed), float(cfg.max_string), float(cfg.split_rate),
                   float(cfg.split_depth), float(cfg.blink_rate), float(cfg.route_removal),
-                  float(cfg.room_rate), float(min(cfg.granular, cfg.neighbours)))
+                  float(cfg.room_rate), float(min(cfg.granular, cfg.neighbours)),
+                  float(cfg.polish_every))
         base = _ORDER_WEIGHTS if cfg.window_orders else (*_ORDER_WEIGHTS[:4], 0.0, 0.0)
         weights = np.array((*base, cfg.long_first if a.mixed_service else 0.0),
                            dtype=np.float64)
@@ -396,6 +411,30 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     if best > input_cost or not is_feasible(problem, best_routes):
         return _solution(problem, routes, input_cost)
     return _solution(problem, best_routes, best)
+
+
+def polish(problem: CoreProblem, routes: list[list[int]],
+           cfg: RuinRecreateConfig | None = None) -> CoreSolution | None:
+    """Feasible ``routes`` taken to a local optimum of relocate moves, then refilled.
+
+    Every served node without day dependencies moves to its cheapest position in any route
+    (``cfg.granular``: in routes near it) while that lowers the objective; the time freed is
+    then offered to unserved nodes, most important and longest first. The objective never
+    rises. None, as :func:`improve`, for unsupported problems or infeasible routes.
+    """
+    cfg = cfg or RuinRecreateConfig()
+    routes = [list(r) for r in routes]
+    if unsupported_features(problem) or not is_feasible(problem, routes):
+        return None
+    if not problem.nodes:
+        return _solution(problem, routes, 0)
+    search = _Search(_Arrays(problem, cfg))
+    obj = search.load_routes(routes)
+    if obj is None:
+        return None
+    obj = search.polish(obj, cfg)
+    search.keep_best()
+    return _solution(problem, search.best_routes(), obj)
 
 
 def _run_at(search: _Search, it: int, step: int, current: int, best: int, t_hi: float,

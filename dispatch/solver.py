@@ -368,13 +368,18 @@ def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: flo
 # on 360 technicians x 2,000 visits about twice the iterations per CPU second
 GRANULAR_FROM = 1000
 GRANULAR_NEIGHBOURS = 100
+# every this many iterations on those days the search can take its current solution to a local
+# optimum of relocate moves (ruin_recreate.polish); 0: never. Off: on 360 x 2,000 it placed 4
+# and 11 more visits at 25 CPU s but none at the 60 s wall limit (docs/benchmarks.md)
+POLISH_EVERY = 0
 
 
 def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.RuinRecreateConfig:
     """The search's configuration for a day of ``n_visits`` visits under ``settings``."""
     return ruin_recreate.RuinRecreateConfig(
         seed=settings.seed, max_iterations=settings.search_iterations,
-        granular=GRANULAR_NEIGHBOURS if n_visits >= GRANULAR_FROM else 0)
+        granular=GRANULAR_NEIGHBOURS if n_visits >= GRANULAR_FROM else 0,
+        polish_every=POLISH_EVERY if n_visits >= GRANULAR_FROM else 0)
 
 
 def explain_reserve(time_limit_s: float, n_visits: int) -> float:

@@ -27,7 +27,7 @@ def watch_run(page, timeout_s: float = 30) -> list[str]:
 
 
 def test_a_dispatcher_reviews_locks_and_publishes_a_plan(
-    signed_in, live_server, shoot, day_to_plan, session
+    signed_in, live_server, shoot, day_to_plan, session, searches_use_their_time_limit
 ):
     page = signed_in
     _, visits = day_to_plan

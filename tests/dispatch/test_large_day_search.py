@@ -73,6 +73,45 @@ def test_large_days_use_the_granular_recreate_and_small_ones_scan_every_route():
     assert (small.seed, small.max_iterations) == (4, 10)
 
 
+def test_the_polish_setting_reaches_large_days_only(monkeypatch):
+    monkeypatch.setattr("dispatch.solver.POLISH_EVERY", 2000)
+    settings = SolverSettings(seed=4)
+    assert field_day_config(GRANULAR_FROM, settings).polish_every == 2000
+    assert field_day_config(GRANULAR_FROM - 1, settings).polish_every == 0
+
+
+def test_polished_search_plans_pass_the_independent_check(monkeypatch):
+    # forced on a small day: granular recreate and a relocate polish every 25 iterations
+    monkeypatch.setattr("dispatch.solver.GRANULAR_FROM", 1)
+    monkeypatch.setattr("dispatch.solver.GRANULAR_NEIGHBOURS", 4)
+    monkeypatch.setattr("dispatch.solver.POLISH_EVERY", 25)
+    prob = day_with_lunch(60)
+    plan = solve(prob, provider=GRID, settings=SolverSettings(search_iterations=300,
+                                                              time_limit_s=30))
+    assert not check_plan_independently(plan, prob)
+    assert plan.kpis.assigned > 0
+
+
+def test_polish_keeps_lunch_windows_and_never_raises_the_objective():
+    core = core_day(60)
+    start = run(core)
+    sol = rr.polish(core, start.routes, rr.RuinRecreateConfig(granular=5))
+    assert rr.is_feasible(core, sol.routes)
+    assert sol.objective <= start.objective
+    assert sol.objective == rr.evaluate(core, sol.routes).objective
+
+
+def test_more_iterations_with_polishing_never_give_a_worse_objective():
+    core = core_day(40)
+    empty = [[] for _ in core.vehicles]
+    objectives = [
+        rr.improve(core, empty, 60.0, rr.RuinRecreateConfig(seed=3, max_iterations=n,
+                                                          polish_every=30)).objective
+        for n in (50, 400, 1500)
+    ]
+    assert objectives[0] >= objectives[1] >= objectives[2]
+
+
 def test_longest_first_order_is_unused_when_every_service_time_is_equal():
     # Solomon-style days (one service time) search exactly as without the field-day order
     core = solomon.to_core(random_instance(5))

@@ -133,9 +133,16 @@ syncer.onChange(async (event) => {
     await refreshProgress();
     return statusLine();
   }
-  if (event.type === "page" || event.type === "done") return quietRender();
+  if (event.type === "page") return quietRender();
+  // A sync that changed nothing (offline, or refused before anything moved) redraws only the
+  // status line: the screen under the technician's finger stays as it is.
+  if (event.type === "done" && changedAnything(event.report)) return quietRender();
   return statusLine();
 });
+
+function changedAnything(report) {
+  return Boolean(report.pushed || report.pages || report.resets || report.renumbered || report.problems);
+}
 
 // Queue a mutation, show it at once, and send it when the network allows.
 async function act(name, args, baseVersion = null) {
