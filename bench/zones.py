@@ -52,12 +52,19 @@ class Run:
     note: str = ""
 
 
-def city_day(size: str, seed: int) -> cityday.CityDay:
-    """The generated day of ``city-compare --generated size``, travel in the problem's settings."""
+def city_day(size: str, seed: int, overbooked: bool = False) -> cityday.CityDay:
+    """The generated day of ``city-compare --generated size``, travel in the problem's settings.
+
+    ``overbooked`` gives that command's over-booked variant of the same day (fewer technicians).
+    """
     techs, visits = (int(x) for x in size.lower().split("x"))
     travel = GeodesicProvider(detour_factor=cityday.DETOUR, speed_kmh=cityday.SPEED_KMH)
-    inst = cityday.instance_from_problem(citygen.generate(seed, techs, visits), travel,
-                                         f"gen{seed}_{techs}x{visits}")
+    problem = citygen.generate(seed, techs, visits)
+    suffix = ""
+    if overbooked:
+        problem, suffix = citygen.overbooked(problem), "_over"
+    inst = cityday.instance_from_problem(
+        problem, travel, f"gen{seed}_{len(problem.technicians)}x{visits}{suffix}")
     return cityday.from_instance(inst, settings=SolverSettings(
         detour_factor=cityday.DETOUR, travel_kmh=cityday.SPEED_KMH))
 
@@ -168,6 +175,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generated", default="360x2000", metavar="TECHSxVISITS")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--overbooked", action="store_true",
+                        help="the over-booked variant of the day (as city-compare's)")
     parser.add_argument("--time-limit", type=float, default=57.0,
                         help="seconds for the whole zone run: split, zones, merge, reasons")
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 1])
@@ -182,7 +191,7 @@ def main() -> None:
     parser.add_argument("--check-city", help="path of the standalone checker check_city.py")
     args = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    city = city_day(args.generated, args.seed)
+    city = city_day(args.generated, args.seed, args.overbooked)
     check_city = _check_city(args.check_city)
     ruin_recreate.warm()
     print(f"{city.name}: {len(city.technician_ids)} technicians x {len(city.visit_ids)} visits, "
