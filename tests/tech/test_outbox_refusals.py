@@ -17,7 +17,9 @@ from app import models
 def notes_on(session, visit_id: int) -> list[str]:
     session.expire_all()
     return session.scalars(
-        select(models.VisitNote.body).where(models.VisitNote.visit_id == visit_id)
+        select(models.VisitNote.body)
+        .where(models.VisitNote.visit_id == visit_id)
+        .order_by(models.VisitNote.device_time)  # the order the technician wrote them in
     ).all()
 
 
