@@ -14,7 +14,29 @@ let again = false;
 
 // -- routes -------------------------------------------------------------------------------------
 
-async function render() {
+let drawing = null;
+let redraw = null;
+
+// Draw the screen for the current route. Draws never overlap: each reads the store and then
+// writes the view, so two at once could finish out of order and leave an older screen over a
+// newer one (a sync's redraw of a visit landing after the route list the technician went back
+// to). A request made while a draw is running is answered by one more draw after it, which
+// reads the route and the store afresh.
+function render() {
+  if (!drawing) {
+    drawing = draw().finally(() => {
+      drawing = null;
+    });
+    return drawing;
+  }
+  redraw ??= drawing.catch(() => {}).then(() => {
+    redraw = null;
+    return render();
+  });
+  return redraw;
+}
+
+async function draw() {
   document.documentElement.lang = language();
   document.title = t("app_title");
   $("#title").textContent = t("app_title");
