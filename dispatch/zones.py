@@ -23,14 +23,16 @@ from datetime import date, datetime
 import numpy as np
 
 from dispatch import explain, translate
-from dispatch.core import CoreProblem, schedule
+from dispatch.core import CoreProblem, CoreSolution, schedule
 from dispatch.model import (
     LatLon,
     Lock,
     Plan,
     Problem,
+    Reason,
     Route,
     Shift,
+    SolverSettings,
     Technician,
     Visit,
 )
@@ -432,7 +434,8 @@ def second_search_limit(merge_limit_s: float, visits: int) -> float:
 
 
 def _joined(problem: Problem, zone_plans: Sequence[ZonePlan], provider: MatrixProvider | None,
-            settings) -> tuple[translate.Translation, dict, list[list[int]]]:
+            settings: SolverSettings
+            ) -> tuple[translate.Translation, dict[str, list[Reason]], list[list[int]]]:
     from dispatch.solver import breaks_exact  # local: solver calls back into zones
 
     problem = replace(problem, settings=settings)
@@ -441,8 +444,8 @@ def _joined(problem: Problem, zone_plans: Sequence[ZonePlan], provider: MatrixPr
     return tr, excluded, _feasible(tr.core, _routes(tr, zone_plans))
 
 
-def _search_joined(tr: translate.Translation, joined: list[list[int]], settings,
-                   deadline: float, explained: bool):
+def _search_joined(tr: translate.Translation, joined: list[list[int]], settings: SolverSettings,
+                   deadline: float, explained: bool) -> CoreSolution:
     from dispatch.solver import search_routes  # local: solver calls back into zones
 
     return search_routes(tr, settings, deadline, initial=[list(r) for r in joined],
@@ -456,7 +459,8 @@ def _day_routes(tr: translate.Translation, routes: list[list[int]]) -> tuple[Zon
     )
 
 
-def _better_of(tr: translate.Translation, own, other: DayRoutes):
+def _better_of(tr: translate.Translation, own: CoreSolution, other: DayRoutes
+               ) -> tuple[CoreSolution, tuple[int, int | None]]:
     """``own`` or the second search's routes, whichever is better by the objective on ``tr``.
 
     Also both objectives, counted the same way (the second None when refused). The second
