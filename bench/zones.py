@@ -161,7 +161,9 @@ def _zone_run(city: cityday.CityDay, args: argparse.Namespace, workers: int, job
             + (f" (objectives {' / '.join(str(o) for o in rep.objectives)}), "
                + ("the second's plan kept" if rep.second_kept else "the merge's own kept")
                + f", second search {second_cpu:.1f} CPU s" if rep.searches > 1 else ""))
-    return Run(f"{len(parts)} zones, {workers} rq worker(s), limit {args.time_limit:g} s", plan,
+    budget_label = (f"{args.iterations} iterations per search" if args.iterations else
+                    f"limit {args.time_limit:g} s")
+    return Run(f"{len(parts)} zones, {workers} rq worker(s), {budget_label}", plan,
                wall, cpu, note)
 
 
