@@ -214,10 +214,15 @@ class SecondSearch:
 
         until = time.monotonic() + seconds
         while True:
-            status = self.job.get_status(refresh=True)
-            if status == "finished":
-                result = self.job.return_value(refresh=True)
-                return None if result is None else day_routes_from(result)
+            try:
+                status = self.job.get_status(refresh=True)
+                if status == "finished":
+                    result = self.job.return_value(refresh=True)
+                    return None if result is None else day_routes_from(result)
+            except Exception:  # the job gone from Redis, a result unreadable: not used
+                log.warning("the merge's second search %s could not be read", self.job.id,
+                            exc_info=True)
+                return None
             if status in ("failed", "stopped", "canceled") or time.monotonic() >= until:
                 return None
             time.sleep(0.05)

@@ -19,7 +19,8 @@ from rq.job import Job
 from app.config import activate
 from app.jobs import enqueue, queue
 from app.jobs.dispatching import run_dispatch
-from app.jobs.zone_solve import split_run
+from app.jobs.merge_search import search_merge
+from app.jobs.zone_solve import SecondSearch, split_run
 from app.models import DispatchRun, RunStatus, Technician, Visit
 from app.services.dispatching.runs import RunRequest, create_run
 from tests.factories import SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
@@ -290,3 +291,26 @@ def test_a_second_search_lost_with_its_worker_leaves_the_merge_its_own_plan(
     placed = {a["visit_id"]: a["technician_id"] for a in body["proposal"]["assignments"]}
     assert placed[must_do.id] == techs[-1].id
     assert_feasible(session, body["proposal"])
+
+
+@pytest.fixture
+def idle_queue(settings, redis_url):
+    """A queue of this test that no worker listens on."""
+    return queue(settings.replace(redis_url=redis_url, rq_queue=f"test-{uuid.uuid4().hex}"),
+                 Redis.from_url(redis_url))
+
+
+def test_a_second_search_no_worker_took_is_not_waited_for_and_is_cancelled(idle_queue):
+    second = SecondSearch(idle_queue.enqueue(search_merge, None, {}, [], 0.0, 1))
+
+    assert second.wait(0.2) is None
+    second.drop()
+    assert second.job.get_status(refresh=True) == "canceled"
+
+
+def test_a_second_search_gone_from_redis_is_simply_not_used(idle_queue):
+    second = SecondSearch(idle_queue.enqueue(search_merge, None, {}, [], 0.0, 1))
+    second.job.delete()
+
+    assert second.wait(0.2) is None
+    second.drop()  # nothing left to cancel, and no error
