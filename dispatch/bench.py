@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dispatch import baselines, cityday, citygen, ruin_recreate, solomon
+from dispatch.model import SolverSettings
 from dispatch.ruin_recreate import RuinRecreateConfig
 from dispatch.solver import SearchConfig, solve, solve_core, solve_core_portfolio
 from dispatch.travel import GeodesicProvider
@@ -285,9 +286,11 @@ def _city_row(name: str, which: str, city: cityday.CityDay, m: Measured, verdict
         "visits": len(city.visit_ids), "wall_s": round(m.wall_s, 1), "cpu_s": round(m.cpu_s, 1),
         "note": m.note,
     }
+    if which == "ours":
+        row["time_unit_s"] = city.problem.settings.time_unit_s
     if verdict is not None:
         errors = verdict.errors + extra
-        row.update(placed_pct=round(verdict.placed_pct, 1),
+        row.update(placed=verdict.assigned, placed_pct=round(verdict.placed_pct, 1),
                    weighted_pct=round(verdict.weighted_pct, 1),
                    must_do=f"{verdict.must_do_served}/{verdict.must_do_total}",
                    travel_h=round(verdict.travel_s / 3600, 1), valid=not errors,
@@ -303,7 +306,9 @@ def _print_city_row(row: dict[str, Any]) -> None:
         print(f"{row['instance']:22} {row['solver']:8} {row['note']}  "
               f"wall {row['wall_s']} s  cpu {row['cpu_s']} s", flush=True)
         return
-    print(f"{row['instance']:22} {row['solver']:8} placed {row['placed_pct']:5.1f}%  "
+    unit = f" {row['time_unit_s']:>2} s" if "time_unit_s" in row else "     "
+    print(f"{row['instance']:22} {row['solver']:8}{unit} placed {row['placed']:4} "
+          f"{row['placed_pct']:5.1f}%  "
           f"weighted {row['weighted_pct']:5.1f}%  must-do {row['must_do']:>9}  "
           f"travel {row['travel_h']:6.1f} h  wall {row['wall_s']:6.1f} s  "
           f"cpu {row['cpu_s']:6.1f} s  {'valid' if row['valid'] else 'INVALID'}"
@@ -328,7 +333,10 @@ def cmd_city_compare(args: argparse.Namespace) -> int:
     if out:
         out.mkdir(parents=True, exist_ok=True)
     for inst in city_instances(args):
-        city = cityday.from_instance(inst)
+        settings = None
+        if args.time_unit is not None:
+            settings = SolverSettings(time_unit_s=args.time_unit)
+        city = cityday.from_instance(inst, settings=settings)
         name = inst.get("name", "city")
         for which in args.solvers:
             m, extra = _run_solver(which, city, args)
@@ -396,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     cc.add_argument("--iterations", type=int, default=None,
                     help="stop our search after this many iterations (equal work on a loaded "
                          "machine; --time-limit still bounds the call)")
+    cc.add_argument("--time-unit", type=int, default=None, metavar="SECONDS",
+                    help="our planner's time resolution (a divisor of 60); default: the "
+                         "city-day loader's")
     cc.add_argument("--vroom-exploration", type=int, default=1)
     cc.add_argument("--vroom-threads", type=int, default=2)
     cc.add_argument("--check-city", default="../shared/bench/city/check_city.py",

@@ -239,7 +239,7 @@ def _standalone_failure(tr: Translation, v: int, node: int, travel: int, who):
     arrive = veh.earliest + travel
     start = earliest_in_windows(arrive, core.nodes[node].windows)
     reach = tr.at(arrive)
-    if visit.sla_hard and visit.sla_due is not None and arrive > tr.minutes(visit.sla_due):
+    if visit.sla_hard and visit.sla_due is not None and arrive > tr.ticks(visit.sla_due):
         return ("sla_unreachable",
                 f"{tech.id} can reach visit {visit.id} at {_fmt(reach)} at the earliest, after "
                 f"its hard SLA {_fmt(visit.sla_due)}.",

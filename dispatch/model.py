@@ -197,6 +197,9 @@ class Visit:
             raise ValueError(f"visit {self.id}: negative demand")
 
 
+TIME_UNITS_S = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)  # divisors of a minute
+
+
 @dataclass(frozen=True)
 class SolverSettings:
     """Search and cost settings; defaults suit an overnight-or-interactive plan of one city."""
@@ -227,6 +230,9 @@ class SolverSettings:
     # detour, driven at an average city speed; the app's SLA projection uses the same one
     travel_kmh: float = 25.0
     detour_factor: float = 1.3
+    # the planner's time resolution in seconds (a divisor of 60): travel is rounded up to it and
+    # every time is planned on its grid; below the minute, legs lose less time to rounding
+    time_unit_s: int = 60
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -245,6 +251,8 @@ class SolverSettings:
             raise ValueError("search_iterations must be >= 0")
         if self.travel_kmh <= 0 or self.detour_factor < 1.0:
             raise ValueError("travel_kmh must be positive and detour_factor >= 1")
+        if self.time_unit_s not in TIME_UNITS_S:
+            raise ValueError(f"time_unit_s must be one of {', '.join(map(str, TIME_UNITS_S))}")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """The boundary between the field-service model and the integer routing core.
 
-This is the one place where timezone-aware datetimes become integer minutes from the horizon
+This is the one place where timezone-aware datetimes become integer ticks from the horizon
 origin (midnight of the first horizon day, in the technicians' time zone) and back, and where
-travel metres/seconds become integers.
+travel metres/seconds become integers. A tick is ``settings.time_unit_s`` seconds (a minute by
+default). Rounding is conservative: travel, services and breaks round up, the opening of a
+window or a shift rounds up and its close rounds down, so a plan feasible in ticks is feasible in
+seconds.
 """
 
 from __future__ import annotations
@@ -72,14 +75,19 @@ class Translation:
     node_visit: dict[int, Visit]
     visit_node: dict[str, int]
     excluded: dict[str, list[Reason]] = field(default_factory=dict)
+    unit_s: int = 60  # seconds per tick of the core problem
 
-    def minutes(self, dt: datetime) -> int:
-        """Whole minutes from the origin (floor)."""
-        return int((dt - self.origin).total_seconds() // 60)
+    def ticks(self, dt: datetime, up: bool = False) -> int:
+        """Whole ticks from the origin (floor, or ceil when ``up``)."""
+        return _ticks(dt - self.origin, self.unit_s, up)
 
-    def at(self, minutes: int) -> datetime:
-        """The datetime ``minutes`` after the origin."""
-        return self.origin + timedelta(minutes=minutes)
+    def at(self, ticks: int) -> datetime:
+        """The datetime ``ticks`` after the origin (exact)."""
+        return self.origin + timedelta(seconds=ticks * self.unit_s)
+
+    def to_minutes(self, ticks: int, up: bool = False) -> int:
+        """A duration in ticks as whole minutes (floor, or ceil when ``up``)."""
+        return -(-ticks * self.unit_s // 60) if up else ticks * self.unit_s // 60
 
     def vehicles_of(self, tech_id: str) -> list[int]:
         """Vehicle indices (technician-days) of one technician."""
@@ -101,6 +109,13 @@ class Translation:
     def day_index(self, v: int) -> int:
         """Horizon day index of vehicle ``v``."""
         return (self.vehicles[v][1].day - self.problem.horizon_start).days
+
+
+def _ticks(delta: timedelta, unit_s: int, up: bool = False) -> int:
+    # integer arithmetic on microseconds: no float rounding at any horizon length
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    step = unit_s * 1_000_000
+    return -(-micros // step) if up else micros // step
 
 
 def _origin(problem: Problem) -> datetime:
@@ -135,8 +150,11 @@ def build(
     origin = _origin(problem)
     days = set(problem.days)
 
-    def minutes(dt: datetime) -> int:
-        return int((dt - origin).total_seconds() // 60)
+    unit = settings.time_unit_s
+    per_min = 60 // unit
+
+    def ticks(dt: datetime, up: bool = False) -> int:
+        return _ticks(dt - origin, unit, up)
 
     vehicles = [(t, s) for t in problem.technicians for s in t.shifts if s.day in days]
     visits = [v for v in problem.visits if v.id not in excluded and v.location is not None]
@@ -156,11 +174,13 @@ def build(
         points.append(visit.location)
     dist_m, dur_s = provider.matrix(points) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
     finite = np.isfinite(dur_s)
-    time_min = np.where(finite, np.ceil(np.nan_to_num(dur_s, posinf=0) / 60.0), UNREACHABLE_MIN)
+    # a leg is planned whole ticks long, rounded up: never shorter than the drive
+    time_min = np.where(finite, np.ceil(np.nan_to_num(dur_s, posinf=0) / unit),
+                        UNREACHABLE_MIN * per_min)
     cost_src = dur_s if settings.travel_cost == "time" else dist_m
     cost = np.where(finite, np.round(np.nan_to_num(cost_src, posinf=0)), UNREACHABLE_MIN * 60)
 
-    horizon = problem.horizon_days * 1440 + 1440
+    horizon = (problem.horizon_days + 1) * 1440 * per_min
     use_exact = exact_breaks
     if use_exact is None:
         use_exact = settings.break_mode == "exact" or (
@@ -168,20 +188,20 @@ def build(
         )
     # an in-progress visit started before "now": the technician's day restarts at its start
     in_progress = {
-        v.locked_technician_id: minutes(v.locked_start)
+        v.locked_technician_id: ticks(v.locked_start)
         for v in visits if v.lock is Lock.IN_PROGRESS
     }
     core_vehicles = [
-        _vehicle(tech, shift, s, e, minutes, use_exact, in_progress.get(tech.id),
+        _vehicle(tech, shift, s, e, ticks, per_min, use_exact, in_progress.get(tech.id),
                  int(time_min[s, e]))
         for (tech, shift), s, e in zip(vehicles, starts, ends, strict=True)
     ]
     visit_node = {v.id: n for n, v in node_visit.items()}
     horizon_end = origin + timedelta(days=problem.horizon_days)
     nodes = {}
-    fleet = _Fleet(vehicles, minutes)
+    fleet = _Fleet(vehicles, ticks)
     for node, visit in node_visit.items():
-        nodes[node] = _node(visit, fleet, minutes, settings, horizon, horizon_end)
+        nodes[node] = _node(visit, fleet, ticks, per_min, settings, horizon, horizon_end)
     vehicle_day = [(s.day - problem.horizon_start).days for _, s in vehicles]
     deps = []
     for node, visit in node_visit.items():
@@ -195,14 +215,15 @@ def build(
         vehicles=core_vehicles, horizon=horizon, vehicle_day=vehicle_day, dependencies=deps,
         exact_breaks=use_exact,
     )
-    return Translation(problem, origin, core, dist_m, vehicles, node_visit, visit_node, excluded)
+    return Translation(problem, origin, core, dist_m, vehicles, node_visit, visit_node, excluded,
+                       unit)
 
 
-def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exact_breaks: bool,
-             in_progress_start: int | None, drive_home: int) -> CoreVehicle:
-    earliest, latest = minutes(shift.start), minutes(shift.end)
+def _vehicle(tech: Technician, shift: Shift, start: int, end: int, ticks, per_min: int,
+             exact_breaks: bool, in_progress_start: int | None, drive_home: int) -> CoreVehicle:
+    earliest, latest = ticks(shift.start, up=True), ticks(shift.end)
     if tech.current is not None and tech.current.at.date() == shift.day:
-        earliest = max(earliest, minutes(tech.current.at))
+        earliest = max(earliest, ticks(tech.current.at, up=True))
         if in_progress_start is not None:
             earliest = min(earliest, in_progress_start)
     # A day under way may leave too little of the shift to drive home (a visit overrunning far
@@ -210,10 +231,11 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exac
     # fits before it, and an unused technician stays a feasible (empty) route.
     latest = max(latest, earliest + drive_home)
     brk = None
-    max_span = shift.max_work_minutes
+    max_span = shift.max_work_minutes * per_min if shift.max_work_minutes is not None else None
     if shift.break_ is not None:
         b = shift.break_
-        brk = (minutes(b.earliest_start), minutes(b.latest_end) - b.duration_min, b.duration_min)
+        dur = b.duration_min * per_min
+        brk = (ticks(b.earliest_start, up=True), ticks(b.latest_end) - dur, dur)
     veh = CoreVehicle(start, end, earliest, max(earliest, latest), tech.van_capacity, max_span, brk)
     if brk is not None and not exact_breaks:
         # reserve the break's duration: the solver plans a shorter day, the break goes in after
@@ -227,11 +249,11 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exac
 class _Fleet:
     """Vehicles (technician shifts) as arrays, with skill checks cached per requirement."""
 
-    def __init__(self, vehicles: list[tuple[Technician, Shift]], minutes) -> None:
+    def __init__(self, vehicles: list[tuple[Technician, Shift]], ticks) -> None:
         self.vehicles = vehicles
         self.tech_ids = np.array([t.id for t, _ in vehicles], dtype=object)
-        self.shift_start = np.array([minutes(s.start) for _, s in vehicles], dtype=np.int64)
-        self.shift_end = np.array([minutes(s.end) for _, s in vehicles], dtype=np.int64)
+        self.shift_start = np.array([ticks(s.start, up=True) for _, s in vehicles], dtype=np.int64)
+        self.shift_end = np.array([ticks(s.end) for _, s in vehicles], dtype=np.int64)
         self._skilled: dict[tuple, np.ndarray] = {}
 
     def skilled(self, required: dict[str, int]) -> np.ndarray:
@@ -243,19 +265,21 @@ class _Fleet:
         return self._skilled[key]
 
 
-def _node(visit: Visit, fleet: _Fleet, minutes, settings, horizon: int,
+def _node(visit: Visit, fleet: _Fleet, ticks, per_min: int, settings, horizon: int,
           horizon_end: datetime) -> CoreNode:
-    windows = sorted((minutes(a), minutes(b)) for a, b in visit.time_windows) or [(0, horizon)]
+    # a window narrower than a tick may hold no whole tick: then the visit has no start time
+    windows = [(ticks(a, up=True), ticks(b)) for a, b in visit.time_windows]
+    windows = sorted(w for w in windows if w[0] <= w[1]) if windows else [(0, horizon)]
     windows = _merge(windows)
     if visit.sla_hard and visit.sla_due is not None:
-        windows = _intersect(windows, 0, minutes(visit.sla_due))
+        windows = _intersect(windows, 0, ticks(visit.sla_due))
     if visit.lock in (Lock.TIME, Lock.TECHNICIAN_TIME):
-        t, tol = minutes(visit.locked_start), settings.time_lock_tolerance_min
+        t, tol = ticks(visit.locked_start), settings.time_lock_tolerance_min * per_min
         windows = _intersect(windows, t - tol, t + tol)
         if not windows:  # a lock on a time outside the windows: the lock wins
             windows = [(t - tol, t + tol)]
     if visit.lock is Lock.IN_PROGRESS:
-        t = minutes(visit.locked_start)
+        t = ticks(visit.locked_start)
         windows = [(t, t)]
     keeps_tech = visit.lock in (Lock.TECHNICIAN, Lock.TECHNICIAN_TIME, Lock.IN_PROGRESS)
     ok = fleet.skilled(visit.required_skills).copy()
@@ -267,15 +291,17 @@ def _node(visit: Visit, fleet: _Fleet, minutes, settings, horizon: int,
     allowed = np.flatnonzero(ok & overlap).tolist()
     soft_due = None
     if visit.sla_due is not None and not visit.sla_hard:
-        soft_due = minutes(visit.sla_due)
+        soft_due = ticks(visit.sla_due)
     return CoreNode(
-        service=visit.duration_min,
+        service=visit.duration_min * per_min,
         windows=windows,
         demand=visit.demand,
         penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end),
         allowed_vehicles=allowed,
         soft_due=soft_due,
-        soft_cost=settings.lateness_cost_per_min * visit.priority,
+        # the cost per minute late, per tick (rounded; at least 1 so lateness always costs)
+        soft_cost=max(1, round(settings.lateness_cost_per_min * visit.priority / per_min))
+        if settings.lateness_cost_per_min > 0 else 0,
     )
 
 
@@ -360,19 +386,21 @@ def _route(tr: Translation, v: int, route: list[int], sched: Schedule) -> Route:
         start = sched.starts[k]
         late = 0
         if visit.sla_due is not None:
-            late = max(0, start - tr.minutes(visit.sla_due))
+            late = tr.to_minutes(max(0, start - tr.ticks(visit.sla_due)), up=True)
         stops.append(Stop(
             visit_id=visit.id,
             arrival=tr.at(sched.arrivals[k]),
-            wait_min=max(0, start - sched.arrivals[k] - _lunch_on_site(veh, sched, k)),
+            wait_min=tr.to_minutes(
+                max(0, start - sched.arrivals[k] - _lunch_on_site(veh, sched, k))),
             start=tr.at(start),
-            end=tr.at(start + visit.duration_min),
-            slack_min=slack[k],
+            end=tr.at(start + core.nodes[node].service),
+            slack_min=tr.to_minutes(slack[k]),
             travel_km=round(float(tr.dist_m[path[k], path[k + 1]]) / 1000.0, 3),
             late_min=late,
         ))
     km = sum(float(tr.dist_m[a, b]) for a, b in itertools.pairwise(path)) / 1000.0
-    travel_min = int(sum(int(core.time[a, b]) for a, b in itertools.pairwise(path)))
+    travel_min = tr.to_minutes(int(sum(int(core.time[a, b]) for a, b in itertools.pairwise(path))),
+                               up=True)
     brk = tr.at(sched.break_start) if sched.break_start is not None else None
     return Route(tech.id, shift.day, tr.at(sched.depart), tr.at(sched.back), stops, brk,
                  round(km, 3), travel_min)
