@@ -174,6 +174,10 @@ class Settings:
     # first: the same request then gives the same plan however busy the machine is. None: the
     # time limit alone decides how long the search works.
     solver_search_iterations: int | None = None
+    # The planner's time resolution in seconds (a divisor of 60): drives are rounded up to it and
+    # plan times fall on its grid. 60 plans whole minutes; finer units lose less per drive and
+    # publish times with seconds (docs/benchmarks.md, "Planning in seconds").
+    planner_time_unit_s: int = 60
     # A run whose horizon has at least this many visits is split into zones solved by separate
     # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with at most
     # about zone_visits visits per zone and at least one zone per live worker (the search is
@@ -268,6 +272,7 @@ class Settings:
             sla_check_interval_s=_int(env, "SLA_CHECK_INTERVAL", cls.sla_check_interval_s),
             console_run_seconds=_int(env, "CONSOLE_RUN_SECONDS", cls.console_run_seconds),
             solver_search_iterations=_optional_int(env, "SOLVER_SEARCH_ITERATIONS"),
+            planner_time_unit_s=_int(env, "PLANNER_TIME_UNIT_S", cls.planner_time_unit_s),
             zone_split_min_visits=_int(env, "ZONE_SPLIT_MIN_VISITS", cls.zone_split_min_visits),
             zone_visits=_int(env, "ZONE_VISITS", cls.zone_visits),
             day_start_hour=_int(env, "DAY_START_HOUR", cls.day_start_hour),
@@ -354,6 +359,10 @@ class Settings:
             raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")
         if self.solver_search_iterations is not None and self.solver_search_iterations < 1:
             raise ConfigError("SOLVER_SEARCH_ITERATIONS must be a positive integer or empty")
+        # the planner's own rule (dispatch.SolverSettings.time_unit_s); sync reads this module
+        # and may not import the planner
+        if not 0 < self.planner_time_unit_s <= 60 or 60 % self.planner_time_unit_s:
+            raise ConfigError("PLANNER_TIME_UNIT_S must be a whole number of seconds dividing 60")
         if not 0 <= self.day_start_hour <= 23:
             raise ConfigError("DAY_START_HOUR must be an hour of the day, 0 to 23")
         if min(self.run_heartbeat_s, self.run_stale_check_s) <= 0:

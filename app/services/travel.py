@@ -20,6 +20,7 @@ def solver_settings(
     return dispatch.SolverSettings(
         time_limit_s=time_limit_s,
         search_iterations=settings.solver_search_iterations,
+        time_unit_s=settings.planner_time_unit_s,
         travel_kmh=float(settings.sla_travel_kmh),
         detour_factor=settings.travel_detour_factor,
     )

@@ -56,3 +56,17 @@ def test_a_search_iteration_budget_is_read_and_reaches_the_planner():
 def test_a_search_iteration_budget_that_is_not_a_positive_integer_is_refused(value):
     with pytest.raises(ConfigError, match="SOLVER_SEARCH_ITERATIONS"):
         Settings.from_env({"SOLVER_SEARCH_ITERATIONS": value})
+
+
+def test_the_planner_plans_whole_minutes_unless_told_a_finer_time_unit():
+    from app.services.travel import solver_settings
+
+    assert solver_settings(Settings.from_env({})).time_unit_s == 60
+    fine = Settings.from_env({"PLANNER_TIME_UNIT_S": "10"})
+    assert solver_settings(fine).time_unit_s == 10
+
+
+@pytest.mark.parametrize("value", ["0", "7", "90", "-5", "soon"])
+def test_a_planner_time_unit_that_does_not_divide_a_minute_is_refused(value):
+    with pytest.raises(ConfigError, match="PLANNER_TIME_UNIT_S"):
+        Settings.from_env({"PLANNER_TIME_UNIT_S": value})
