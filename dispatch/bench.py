@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from dispatch import baselines, cityday, citygen, ruin_recreate, solomon
-from dispatch.model import SolverSettings
 from dispatch.ruin_recreate import RuinRecreateConfig
 from dispatch.solver import SearchConfig, solve, solve_core, solve_core_portfolio
 from dispatch.travel import GeodesicProvider
@@ -288,6 +287,7 @@ def _city_row(name: str, which: str, city: cityday.CityDay, m: Measured, verdict
     }
     if which == "ours":
         row["time_unit_s"] = city.problem.settings.time_unit_s
+        row["seed"] = city.problem.settings.seed
     if verdict is not None:
         errors = verdict.errors + extra
         row.update(placed=verdict.assigned, placed_pct=round(verdict.placed_pct, 1),
@@ -333,9 +333,11 @@ def cmd_city_compare(args: argparse.Namespace) -> int:
     if out:
         out.mkdir(parents=True, exist_ok=True)
     for inst in city_instances(args):
-        settings = None
+        settings = cityday.from_instance(inst).problem.settings
         if args.time_unit is not None:
-            settings = SolverSettings(time_unit_s=args.time_unit)
+            settings = replace(settings, time_unit_s=args.time_unit)
+        if args.search_seed is not None:
+            settings = replace(settings, seed=args.search_seed)
         city = cityday.from_instance(inst, settings=settings)
         name = inst.get("name", "city")
         for which in args.solvers:
@@ -407,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     cc.add_argument("--time-unit", type=int, default=None, metavar="SECONDS",
                     help="our planner's time resolution (a divisor of 60); default: the "
                          "city-day loader's")
+    cc.add_argument("--search-seed", type=int, default=None,
+                    help="our planner's search seed (default: the settings' seed, 0)")
     cc.add_argument("--vroom-exploration", type=int, default=1)
     cc.add_argument("--vroom-threads", type=int, default=2)
     cc.add_argument("--check-city", default="../shared/bench/city/check_city.py",
