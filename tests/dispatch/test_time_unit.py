@@ -148,3 +148,14 @@ def test_costs_per_minute_keep_their_meaning_in_ticks():
     assert node.service == 60  # 30 min in ticks of 30 s
     assert node.soft_cost == prob.settings.lateness_cost_per_min * 2 // 2  # per half minute
     assert core.time[0, 2] == 3  # 90 s
+
+
+def test_the_ortools_engine_plans_in_the_same_ticks():
+    prov = legs(90)
+    techs = [tech("T1", shifts=[shift(start=8, end=9)])]
+    prob = problem(techs, [visit("V1", A, 25), visit("V2", B, 30)], time_unit_s=30,
+                   engine="ortools")
+    plan = solve(prob, provider=prov)
+    assert plan.kpis.assigned == 2
+    assert verify_plan(prob, plan, prov).valid
+    assert replay_errors(plan, prob, prov) == []
