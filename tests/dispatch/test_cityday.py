@@ -11,7 +11,7 @@ import pytest
 
 from dispatch import FixedMatrixProvider, solve
 from dispatch.cityday import from_instance, instance_from_problem, load, to_check_plan
-from dispatch.model import Kpis, Plan, Route, Stop
+from dispatch.model import Kpis, Plan, Route, SolverSettings, Stop
 
 H = 3600
 
@@ -50,6 +50,12 @@ def test_loader_keeps_the_fixed_matrix_in_seconds():
     _, dur = city.provider.matrix([visits[0].location, visits[2].location])
     assert dur[0, 1] == 600 + 61 * 2
     assert isinstance(city.provider, FixedMatrixProvider)
+
+
+def test_a_city_day_is_planned_to_the_second_unless_settings_say_else():
+    assert from_instance(_instance()).problem.settings.time_unit_s == 1
+    minutes = from_instance(_instance(), settings=SolverSettings())
+    assert minutes.problem.settings.time_unit_s == 60
 
 
 def test_loader_keeps_windows_skills_and_durations():
