@@ -175,9 +175,10 @@ class Settings:
     # time limit alone decides how long the search works.
     solver_search_iterations: int | None = None
     # The planner's time resolution in seconds (a divisor of 60): drives are rounded up to it and
-    # plan times fall on its grid. 60 plans whole minutes; finer units lose less per drive and
-    # publish times with seconds (docs/benchmarks.md, "Planning in seconds").
-    planner_time_unit_s: int = 60
+    # plan times fall on its grid. 1 plans drives to the second (published times carry seconds);
+    # 60 plans whole minutes and loses about 30 s per drive, 2-4 visits a day of 90 technicians
+    # (docs/benchmarks.md, "Planning in seconds").
+    planner_time_unit_s: int = 1
     # A run whose horizon has at least this many visits is split into zones solved by separate
     # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with at most
     # about zone_visits visits per zone and at least one zone per live worker (the search is

@@ -126,7 +126,8 @@ def _at(day: date, seconds: int) -> datetime:
 
 def _minutes(seconds: int, what: str) -> int:
     if seconds % 60:
-        raise ValueError(f"{what} is not a whole minute ({seconds} s): our model plans in minutes")
+        raise ValueError(f"{what} is not a whole minute ({seconds} s): our model's times are"
+                         " whole minutes")
     return seconds // 60
 
 

@@ -2,7 +2,8 @@
 
 The app converts its database rows into these objects, calls :func:`dispatch.solve` and reads the
 :class:`Plan` back. All datetimes must be timezone-aware; the solver converts them to integer
-minutes from the horizon origin at its boundary only (see ``dispatch.solver``).
+ticks of ``SolverSettings.time_unit_s`` seconds from the horizon origin at its boundary only
+(see ``dispatch.translate``).
 """
 
 from __future__ import annotations

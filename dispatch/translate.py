@@ -175,7 +175,7 @@ def build(
     dist_m, dur_s = provider.matrix(points) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
     finite = np.isfinite(dur_s)
     # a leg is planned whole ticks long, rounded up: never shorter than the drive
-    time_min = np.where(finite, np.ceil(np.nan_to_num(dur_s, posinf=0) / unit),
+    time_ticks = np.where(finite, np.ceil(np.nan_to_num(dur_s, posinf=0) / unit),
                         UNREACHABLE_MIN * per_min)
     cost_src = dur_s if settings.travel_cost == "time" else dist_m
     cost = np.where(finite, np.round(np.nan_to_num(cost_src, posinf=0)), UNREACHABLE_MIN * 60)
@@ -193,7 +193,7 @@ def build(
     }
     core_vehicles = [
         _vehicle(tech, shift, s, e, ticks, per_min, use_exact, in_progress.get(tech.id),
-                 int(time_min[s, e]))
+                 int(time_ticks[s, e]))
         for (tech, shift), s, e in zip(vehicles, starts, ends, strict=True)
     ]
     visit_node = {v.id: n for n, v in node_visit.items()}
@@ -211,7 +211,7 @@ def build(
             _prefilter_dependency(nodes, visit_node[dep.visit_id], node, dep.min_days_after,
                                   vehicle_day)
     core = CoreProblem(
-        cost=cost.astype(np.int64), time=time_min.astype(np.int64), nodes=nodes,
+        cost=cost.astype(np.int64), time=time_ticks.astype(np.int64), nodes=nodes,
         vehicles=core_vehicles, horizon=horizon, vehicle_day=vehicle_day, dependencies=deps,
         exact_breaks=use_exact,
     )

@@ -58,12 +58,12 @@ def test_a_search_iteration_budget_that_is_not_a_positive_integer_is_refused(val
         Settings.from_env({"SOLVER_SEARCH_ITERATIONS": value})
 
 
-def test_the_planner_plans_whole_minutes_unless_told_a_finer_time_unit():
+def test_the_planner_plans_to_the_second_unless_told_a_coarser_time_unit():
     from app.services.travel import solver_settings
 
-    assert solver_settings(Settings.from_env({})).time_unit_s == 60
-    fine = Settings.from_env({"PLANNER_TIME_UNIT_S": "10"})
-    assert solver_settings(fine).time_unit_s == 10
+    assert solver_settings(Settings.from_env({})).time_unit_s == 1
+    minutes = Settings.from_env({"PLANNER_TIME_UNIT_S": "60"})
+    assert solver_settings(minutes).time_unit_s == 60
 
 
 @pytest.mark.parametrize("value", ["0", "7", "90", "-5", "soon"])
