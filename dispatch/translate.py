@@ -167,10 +167,13 @@ def build(
             settings.break_mode == "auto" and len(visits) <= settings.break_exact_max_nodes
         )
     # an in-progress visit started before "now": the technician's day restarts at its start
-    in_progress = {
-        v.locked_technician_id: minutes(v.locked_start)
-        for v in visits if v.lock is Lock.IN_PROGRESS
-    }
+    # (the earliest of the technician's pinned visits: promised work later must not hide it)
+    in_progress: dict[str, int] = {}
+    for v in visits:
+        if v.lock is Lock.IN_PROGRESS:
+            start = minutes(v.locked_start)
+            in_progress[v.locked_technician_id] = min(
+                start, in_progress.get(v.locked_technician_id, start))
     core_vehicles = [
         _vehicle(tech, shift, s, e, minutes, use_exact, in_progress.get(tech.id),
                  int(time_min[s, e]))
