@@ -338,12 +338,15 @@ def _start_run(params: RunRequest) -> DispatchRun:
 def start_run() -> Any:
     """Start an optimizer run for a day."""
     form = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(form, dict):
+        form = {}  # a JSON body other than an object names no day: refused below
     try:
-        first_day = dt.date.fromisoformat(form.get("day") or "")
+        day = form.get("day")
+        first_day = dt.date.fromisoformat(day if isinstance(day, str) else "")
     except ValueError as exc:
         raise ValidationFailed("choose the day to plan", fields={"day": ["date"]}) from exc
     try:
-        limit = float(form.get("time_limit_s") or settings().console_run_seconds)
+        limit = float(str(form.get("time_limit_s") or settings().console_run_seconds))
     except ValueError as exc:
         raise ValidationFailed(
             "the time limit is in seconds", fields={"time_limit_s": ["number"]}
@@ -489,9 +492,15 @@ def retry_run(run_id: int) -> BaseResponse:
 
 def _visit_for_edit(visit_id: int) -> Visit:
     visit = get_or_404(db.session, Visit, visit_id)
-    raw = request.form.get("version")
+    raw = (request.form.get("version") or "").strip()
     if raw:
-        check_version(visit, int(raw))
+        try:
+            expected = int(raw)
+        except ValueError as exc:
+            raise ValidationFailed(
+                "reload the page and try again", fields={"version": ["a whole number"]}
+            ) from exc
+        check_version(visit, expected)
     return visit
 
 
@@ -562,11 +571,15 @@ def lock_visit(visit_id: int) -> BaseResponse:
     technician_id, start = request.form.get("technician_id"), request.form.get("planned_start")
     if technician_id and start:
         # Locking a proposed placement: the visit takes that technician and time, then the lock.
+        try:
+            technician, at = int(technician_id), dt.datetime.fromisoformat(start)
+        except ValueError as exc:
+            raise ValidationFailed("choose a technician, a day and a time") from exc
         edits.move_visit(
             db.session,
             visit,
-            int(technician_id),
-            dt.datetime.fromisoformat(start),
+            technician,
+            at if at.tzinfo is not None else at.replace(tzinfo=local_zone()),
             tz=local_zone(),
             actor_user_id=auth.current_user().id,
             now=utcnow(),
