@@ -71,6 +71,12 @@ def test_a_move_to_another_day_sends_one_message_with_the_new_window_in_the_cust
     assert message.recipient == "zw@example.com"
 
 
+def test_a_board_move_to_today_that_also_dispatches_the_visit_sends_one_message(wang, booked):
+    _move(booked, wang, factories.tomorrow_at(10, days=0))
+    assert db.session.get(models.Visit, booked.id).status == models.VisitStatus.DISPATCHED
+    assert len(_rescheduled()) == 1
+
+
 def test_another_technician_at_the_same_time_sends_nothing(booked):
     other = factories.TechnicianFactory(name="李强")
     _move(booked, other, factories.tomorrow_at(10))
