@@ -203,3 +203,14 @@ def test_a_placement_locked_without_an_offset_is_taken_in_local_time(console, se
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Visit, visit.id).planned_start == local
+
+
+def test_a_move_to_a_day_more_than_ten_years_away_is_a_422(console, session, crew):
+    visit = crew.visits[0]
+    response = console.post(
+        f"/console/visits/{visit.id}/move",
+        {"technician_id": crew.technicians[0].id, "date": "0001-01-01", "time": "00:00"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["date"]
