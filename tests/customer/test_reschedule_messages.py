@@ -222,3 +222,33 @@ def test_confirming_the_customers_own_move_answers_them_without_a_second_message
     assert _rescheduled() == []
     topics = db.session.scalars(select(models.OutboxMessage.topic)).all()
     assert "change_decided" in topics
+
+
+def test_an_urgent_insertion_that_pushes_a_booked_visit_later_tells_its_customer(
+    client, as_dispatcher, order, wang, session
+):
+    """Booked at 09:00 (told 09:00-11:00); the urgent visit must start by 09:30: it goes first."""
+    booked = factories.VisitFactory(
+        site=order.site,
+        order=order,
+        technician_id=wang.id,
+        status=models.VisitStatus.SCHEDULED,
+        planned_start=factories.tomorrow_at(9),
+        window_start=None,
+        window_end=None,
+        sla_due=None,
+    )
+    urgent = factories.VisitFactory(
+        priority=5, window_start=factories.tomorrow_at(9), window_end=factories.tomorrow_at(9, 30)
+    )
+    response = client.post(
+        "/api/v1/dispatch/insertions",
+        json={"visit_id": urgent.id, "apply": True},
+        headers=as_dispatcher,
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["applied"] is True
+    session.expire_all()
+    assert session.get(models.Visit, booked.id).planned_start >= factories.tomorrow_at(10)
+    [message] = _rescheduled()
+    assert message.dedupe_key.startswith(f"visit-rescheduled:{booked.id}:")
