@@ -182,7 +182,7 @@ def build(
     visit_node = {v.id: n for n, v in node_visit.items()}
     horizon_end = origin + timedelta(days=problem.horizon_days)
     nodes = {}
-    fleet = _Fleet(vehicles, minutes)
+    fleet = _Fleet(vehicles, minutes, [v.earliest for v in core_vehicles])
     for node, visit in node_visit.items():
         nodes[node] = _node(visit, fleet, minutes, settings, horizon, horizon_end)
     vehicle_day = [(s.day - problem.horizon_start).days for _, s in vehicles]
@@ -230,11 +230,15 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, minutes, exac
 class _Fleet:
     """Vehicles (technician shifts) as arrays, with skill checks cached per requirement."""
 
-    def __init__(self, vehicles: list[tuple[Technician, Shift]], minutes) -> None:
+    def __init__(self, vehicles: list[tuple[Technician, Shift]], minutes,
+                 earliest: list[int]) -> None:
         self.vehicles = vehicles
         self.tech_ids = np.array([t.id for t, _ in vehicles], dtype=object)
         self.shift_start = np.array([minutes(s.start) for _, s in vehicles], dtype=np.int64)
         self.shift_end = np.array([minutes(s.end) for _, s in vehicles], dtype=np.int64)
+        # when each vehicle may start: a day under way restarts at its visit in progress, which
+        # may have begun before the shift (an early call)
+        self.earliest = np.array(earliest, dtype=np.int64)
         self._skilled: dict[tuple, np.ndarray] = {}
 
     def skilled(self, required: dict[str, int]) -> np.ndarray:
@@ -266,7 +270,8 @@ def _node(visit: Visit, fleet: _Fleet, minutes, settings, horizon: int,
         ok &= fleet.tech_ids == visit.locked_technician_id
     overlap = np.zeros_like(ok)
     for lo, hi in windows:
-        overlap |= (fleet.shift_start <= hi) & (fleet.shift_end >= lo)
+        opens = fleet.earliest if visit.lock is Lock.IN_PROGRESS else fleet.shift_start
+        overlap |= (opens <= hi) & (fleet.shift_end >= lo)
     allowed = np.flatnonzero(ok & overlap).tolist()
     soft_due = None
     if visit.sla_due is not None and not visit.sla_hard:

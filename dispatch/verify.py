@@ -299,7 +299,8 @@ def verify_plan(problem: Problem, plan: Plan, provider: MatrixProvider) -> Verdi
         tech = day.techs.get(r.technician_id)
         shift = _shift(tech, r.day) if tech is not None else None
         if shift is not None:
-            verdict.errors += _reported_errors(day, shift, _start_location(tech, shift), r,
+            verdict.errors += _reported_errors(day, shift, _start_location(tech, shift),
+                                               _earliest_leave(day, tech, shift), r,
                                                verdict.warnings)
     return verdict
 
@@ -311,11 +312,18 @@ def _start_location(tech: Technician, shift: Shift) -> LatLon:
     return shift.start_location
 
 
-def _reported_errors(day: _Day, shift: Shift, start: LatLon, route: Route,
+def _earliest_leave(day: _Day, tech: Technician, shift: Shift) -> datetime:
+    """The shift's start, or the start of a visit in progress that began before it."""
+    if tech.current is None or tech.current.at.date() != shift.day:
+        return shift.start
+    return min([shift.start, *(v.locked_start for v in _in_progress(day, tech))])
+
+
+def _reported_errors(day: _Day, shift: Shift, start: LatLon, earliest: datetime, route: Route,
                      warnings: list[str]) -> list[str]:
     who = f"{route.technician_id} {route.day}"
     errors: list[str] = []
-    if route.start < shift.start:
+    if route.start < earliest:
         errors.append(f"{who}: leaves before the shift starts")
     if route.end > shift.end:
         errors.append(f"{who}: back after the shift ends")

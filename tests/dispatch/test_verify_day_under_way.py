@@ -90,3 +90,15 @@ def test_promised_work_later_in_the_day_does_not_move_the_restart(provider):
     assert starts == {"P": at(9, 30), "W": at(10, 40), "Q": at(14)}
     v = verify_plan(prob, plan, provider)
     assert v.valid, v.errors
+
+
+def test_a_visit_in_progress_since_before_the_shift_starts_is_a_valid_start(provider):
+    # on site since 07:40 (an early call), the shift starts at 08:00
+    t1 = tech("T1", current=CurrentPosition(A, at(8, 10)))
+    early = visit("P", A, 60, lock=Lock.IN_PROGRESS, locked_technician_id="T1",
+                  locked_start=at(7, 40))
+    prob = problem([t1], [early, visit("W", B, 30)])
+    plan = solve(prob, provider=provider)
+    assert plan.route_of("P")[1].start == at(7, 40)
+    v = verify_plan(prob, plan, provider)
+    assert v.valid, v.errors
