@@ -16,12 +16,13 @@ from dispatch.travel import travel_model as _solver_travel_model
 def solver_settings(
     settings: Settings, time_limit_s: float = dispatch.SolverSettings.time_limit_s
 ) -> dispatch.SolverSettings:
-    """The planner's settings for a run: its time limit, the app's travel model and budget."""
+    """The planner's settings for a run: its time limit, the app's travel model, budget, weights."""
     return dispatch.SolverSettings(
         time_limit_s=time_limit_s,
         search_iterations=settings.solver_search_iterations,
         travel_kmh=float(settings.sla_travel_kmh),
         detour_factor=settings.travel_detour_factor,
+        priority_weights=settings.planner_priority_weights,
     )
 
 
