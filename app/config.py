@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dispatch.model import DEFAULT_PRIORITY_WEIGHTS, check_priority_weights
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 # The repository keeps migrations at its top level; a wheel ships them as `app/migrations`
@@ -190,7 +188,9 @@ class Settings:
     # The planner's drop penalty per priority 1..5 (dispatch.SolverSettings.priority_weights):
     # how many visits of one priority the plan gives up for one of the next. The default keeps
     # a factor 10 per step; "1,3,8,50,100" trades as the benchmark days' weighted share counts.
-    planner_priority_weights: tuple[int, ...] = DEFAULT_PRIORITY_WEIGHTS
+    # The planner checks their order at start (app.services.travel.check_planner_settings): sync
+    # reads this module and may not import the planner.
+    planner_priority_weights: tuple[int, ...] = (1, 10, 100, 1_000, 10_000)
     # A run whose horizon has at least this many visits is split into zones solved by separate
     # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with at most
     # about zone_visits visits per zone and at least one zone per live worker (the search is
@@ -374,10 +374,8 @@ class Settings:
             raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")
         if self.solver_search_iterations is not None and self.solver_search_iterations < 1:
             raise ConfigError("SOLVER_SEARCH_ITERATIONS must be a positive integer or empty")
-        try:
-            check_priority_weights(self.planner_priority_weights)
-        except ValueError as exc:
-            raise ConfigError(f"PLANNER_PRIORITY_WEIGHTS: {exc}") from exc
+        if len(self.planner_priority_weights) != 5:
+            raise ConfigError("PLANNER_PRIORITY_WEIGHTS must be five integers, for priorities 1..5")
         if not 0 <= self.day_start_hour <= 23:
             raise ConfigError("DAY_START_HOUR must be an hour of the day, 0 to 23")
         if min(self.run_heartbeat_s, self.run_stale_check_s) <= 0:
