@@ -344,7 +344,7 @@ def cmd_city_compare(args: argparse.Namespace) -> int:
     for inst in city_instances(args):
         name = inst.get("name", "city")
         for which, seed in _solver_runs(args):
-            settings = SolverSettings(seed=seed)
+            settings = SolverSettings(seed=seed, visit_value=args.visit_value)
             if args.drop_weights != "file":
                 settings = replace(settings, priority_weights=_weights(args.drop_weights))
             city = cityday.from_instance(inst, settings=settings,
@@ -360,8 +360,9 @@ def cmd_city_compare(args: argparse.Namespace) -> int:
                 if out:
                     (out / f"{name}.{which}.json").write_text(json.dumps(m.plan))
             row = _city_row(name, which, city, m, verdict, extra, official_res)
-            if which == "ours" and (len(args.solver_seeds) > 1 or args.drop_weights != "file"):
-                row["note"] = (f"{row['note']} seed {seed} weights {args.drop_weights}").strip()
+            if which == "ours":
+                row["note"] = (f"{row['note']} seed {seed} weights {args.drop_weights} "
+                               f"visit value {args.visit_value}").strip()
             rows.append(row)
             _print_city_row(row)
     if args.csv and rows:
@@ -421,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     cc.add_argument("--drop-weights", default="file",
                     help="our drop penalty's priority weights: 'file' (the day's own, default), "
                          "'product' (the planner's default) or five integers '1,3,8,50,100'")
+    cc.add_argument("--visit-value", type=int, default=0,
+                    help="our SolverSettings.visit_value (travel seconds a placed visit is worth)")
     cc.add_argument("--vroom-exploration", type=int, default=1)
     cc.add_argument("--vroom-threads", type=int, default=2)
     cc.add_argument("--check-city", default="../shared/bench/city/check_city.py",

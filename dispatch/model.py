@@ -234,6 +234,10 @@ class SolverSettings:
     # "Priority weights of the drop penalty"); must-do, committed and in-progress visits keep
     # their own margins on top (dispatch.translate.priority_penalty)
     priority_weights: tuple[int, ...] = DEFAULT_PRIORITY_WEIGHTS
+    # added to every visit's drop penalty, in cost units (travel seconds): among plans of equal
+    # served weight the one with more visits wins unless it drives this much more per visit
+    # (the count comes before travel in the benchmark days' objective); 0: travel alone decides
+    visit_value: int = 0
     lateness_cost_per_min: int = 100  # multiplied by priority for soft SLA lateness
     # OR-Tools engine only: "exact" | "reserve" | "auto" (exact below break_exact_max_nodes)
     break_mode: str = "auto"
@@ -272,6 +276,9 @@ class SolverSettings:
         # a list after a JSON round trip (dispatch.wire): keep the field hashable and typed
         object.__setattr__(self, "priority_weights", tuple(self.priority_weights))
         check_priority_weights(self.priority_weights)
+        if not 0 <= self.visit_value <= self.drop_penalty_base // 1000:
+            # a thousand visits' values stay below one unit of priority weight
+            raise ValueError("visit_value must be between 0 and drop_penalty_base / 1000")
 
 
 @dataclass(frozen=True)

@@ -46,16 +46,18 @@ def is_must_do(visit: Visit, horizon_end: datetime | None = None) -> bool:
 
 
 def priority_penalty(visit: Visit, base: int, horizon_end: datetime | None = None,
-                     weights: tuple[int, ...] = DEFAULT_PRIORITY_WEIGHTS) -> int:
+                     weights: tuple[int, ...] = DEFAULT_PRIORITY_WEIGHTS,
+                     visit_value: int = 0) -> int:
     """Drop penalty: ``base`` times the weight of the visit's priority (``weights[priority - 1]``).
 
     The weights are ``SolverSettings.priority_weights`` (a factor 10 per step by default, so one
     important visit outweighs many minor). Must-do visits (:func:`is_must_do`) add
     ``base * 10**5`` on top, so the search leaves one out only when no placement exists,
     displacing lower priorities otherwise; committed visits count ten times, visits in progress
-    ``base * 10**7``, whatever the weights.
+    ``base * 10**7``, whatever the weights. ``visit_value`` (far below ``base``) is added to
+    every visit's penalty, so that among plans of equal served weight more visits win.
     """
-    penalty = base * weights[visit.priority - 1]
+    penalty = base * weights[visit.priority - 1] + visit_value
     if is_must_do(visit, horizon_end):
         penalty += base * MUST_DO_FACTOR
     if visit.lock is Lock.IN_PROGRESS:
@@ -278,7 +280,7 @@ def _node(visit: Visit, fleet: _Fleet, minutes, settings, horizon: int,
         windows=windows,
         demand=visit.demand,
         penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end,
-                                 settings.priority_weights),
+                                 settings.priority_weights, settings.visit_value),
         allowed_vehicles=allowed,
         soft_due=soft_due,
         soft_cost=settings.lateness_cost_per_min * visit.priority,

@@ -69,6 +69,28 @@ def test_without_must_do_the_file_weights_keep_the_heavier_set():
     assert planned(prob) == {f"p4_{i}" for i in range(4)}
 
 
+def three_far_or_one_near(visit_value: int):
+    """Equal served weight (3 x 1 = 3): three priority-1 visits 2 km out or one priority-2 near."""
+    far = [visit(f"p1_{i}", near(2 + 0.1 * i), duration=60, priority=1) for i in range(3)]
+    close = visit("p2", near(0.2), duration=180, priority=2)
+    return problem(one_technician(11, 15), [*far, close], priority_weights=FILE_WEIGHTS,
+                   visit_value=visit_value)
+
+
+def test_at_equal_served_weight_less_travel_wins_without_a_visit_value():
+    assert planned(three_far_or_one_near(0)) == {"p2"}
+
+
+def test_at_equal_served_weight_a_visit_value_makes_more_visits_win():
+    # about 8 more minutes of driving, against 2 x 1000 s of visit value
+    assert planned(three_far_or_one_near(1000)) == {"p1_0", "p1_1", "p1_2"}
+
+
+def test_a_visit_value_that_could_outweigh_a_priority_step_is_refused():
+    with pytest.raises(ValueError, match="visit_value"):
+        SolverSettings(visit_value=SolverSettings.drop_penalty_base // 1000 + 1)
+
+
 @pytest.mark.parametrize("weights", [FILE_WEIGHTS, TENFOLD])
 def test_must_do_committed_and_in_progress_margins_do_not_depend_on_the_weights(weights):
     base = 1_000
