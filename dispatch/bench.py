@@ -344,11 +344,14 @@ def cmd_city_compare(args: argparse.Namespace) -> int:
     for inst in city_instances(args):
         name = inst.get("name", "city")
         for which, seed in _solver_runs(args):
-            settings = SolverSettings(seed=seed, visit_value=args.visit_value)
+            settings = SolverSettings(seed=seed)
             if args.drop_weights != "file":
                 settings = replace(settings, priority_weights=_weights(args.drop_weights))
             city = cityday.from_instance(inst, settings=settings,
                                          file_weights=args.drop_weights == "file")
+            if args.visit_value is not None:
+                city = replace(city, problem=replace(city.problem, settings=replace(
+                    city.problem.settings, visit_value=args.visit_value)))
             m, extra = _run_solver(which, city, args)
             verdict = official_res = None
             if m.plan is not None:
@@ -362,7 +365,7 @@ def cmd_city_compare(args: argparse.Namespace) -> int:
             row = _city_row(name, which, city, m, verdict, extra, official_res)
             if which == "ours":
                 row["note"] = (f"{row['note']} seed {seed} weights {args.drop_weights} "
-                               f"visit value {args.visit_value}").strip()
+                               f"visit value {city.problem.settings.visit_value}").strip()
             rows.append(row)
             _print_city_row(row)
     if args.csv and rows:
@@ -422,8 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     cc.add_argument("--drop-weights", default="file",
                     help="our drop penalty's priority weights: 'file' (the day's own, default), "
                          "'product' (the planner's default) or five integers '1,3,8,50,100'")
-    cc.add_argument("--visit-value", type=int, default=0,
-                    help="our SolverSettings.visit_value (travel seconds a placed visit is worth)")
+    cc.add_argument("--visit-value", type=int, default=None,
+                    help="our SolverSettings.visit_value (travel seconds a placed visit is "
+                         "worth); default: the largest with the file's weights, else 0")
     cc.add_argument("--vroom-exploration", type=int, default=1)
     cc.add_argument("--vroom-threads", type=int, default=2)
     cc.add_argument("--check-city", default="../shared/bench/city/check_city.py",

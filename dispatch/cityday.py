@@ -11,18 +11,19 @@ our one-day problems in the same format, so every solver of a benchmark reads on
 The objective is the file's own: the planner's drop penalties take the file's priority weights
 (``priority_weight``, 1/3/8/50/100 in every file so far, the weights VROOM is given and the
 weighted share is counted in) as ``SolverSettings.priority_weights``, so the search trades
-visits of different priorities as the day's objective does. ``must_today`` visits stay
-must-do for the planner (placed whenever any placement exists, as for any of our days), where
-the files count them by weight only and report the ones missed: on these visits the planner
-is stricter than the file's objective.
+visits of different priorities as the day's objective does, and the largest
+``SolverSettings.visit_value``, so that among plans of equal served weight more visits win
+unless they cost more than 1000 s of driving each (the files put the count before travel).
+``must_today`` visits stay must-do for the planner (placed whenever any placement exists, as
+for any of our days), where the files count them by weight only and report the ones missed:
+on these visits the planner is stricter than the file's objective.
 
 What our model does not express exactly (see docs/benchmarks.md):
 
 - it plans in whole minutes; every time of these files is a whole minute, travel seconds are
   rounded up per leg by the solver (conservative: a plan it finds is feasible in seconds);
-- the objective's second and third terms (most visits, then least travel): our search minimises
-  travel plus drop penalties, so among plans of equal served weight it prefers less travel,
-  not more visits;
+- the objective's second and third terms (most visits, then least travel): a visit is worth
+  at most 1000 s of driving to our search, not any amount;
 - ``max_duty`` counts from shift start, so it becomes an earlier shift end (exact).
 """
 
@@ -116,12 +117,18 @@ def from_instance(inst: dict[str, Any], day: date = DEFAULT_DAY,
                   settings: SolverSettings | None = None, file_weights: bool = True) -> CityDay:
     """A :class:`CityDay` from a parsed city-day instance.
 
-    The settings' ``priority_weights`` become the file's (:func:`priority_weights`) unless
-    ``file_weights`` is False (then the settings' own, e.g. the product default, apply).
+    The settings' ``priority_weights`` become the file's (:func:`priority_weights`) and their
+    ``visit_value`` the largest allowed (more visits before less travel, as in the files'
+    objective) unless ``file_weights`` is False (then the settings' own, e.g. the product
+    defaults, apply).
     """
     settings = settings or SolverSettings()
     if file_weights:
-        settings = replace(settings, priority_weights=priority_weights(inst))
+        # the files' objective: served weight, then the number served, then travel; the count
+        # gets the largest visit value the planner allows (a visit is worth 1000 s of driving
+        # at the default drop_penalty_base)
+        settings = replace(settings, priority_weights=priority_weights(inst),
+                           visit_value=settings.drop_penalty_base // 1000)
     matrix = inst["matrix"]
     locations: list[LatLon | None] = [None] * len(matrix)
     depots = {}

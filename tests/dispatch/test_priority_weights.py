@@ -134,6 +134,8 @@ def test_a_city_day_is_solved_with_the_priority_weights_its_file_states():
     inst = instance_from_problem(prob, GeodesicProvider(), "tiny")
     inst["priority_weight"] = {"1": 1, "2": 2, "3": 4, "4": 40, "5": 90}
     assert priority_weights(inst) == (1, 2, 4, 40, 90)
-    assert from_instance(inst).problem.settings.priority_weights == (1, 2, 4, 40, 90)
-    own = from_instance(inst, settings=SolverSettings(), file_weights=False)
-    assert own.problem.settings.priority_weights == TENFOLD
+    stated = from_instance(inst).problem.settings
+    assert stated.priority_weights == (1, 2, 4, 40, 90)
+    assert stated.visit_value == stated.drop_penalty_base // 1000  # count before travel
+    own = from_instance(inst, settings=SolverSettings(), file_weights=False).problem.settings
+    assert (own.priority_weights, own.visit_value) == (TENFOLD, 0)
