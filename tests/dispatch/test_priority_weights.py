@@ -30,7 +30,11 @@ def one_technician(end_h: int, end_m: int = 0) -> list:
 
 
 def three_minor_or_one_major(weights: tuple[int, ...]):
-    """A 3.5-hour day that holds three 1-hour priority-2 visits or one 3-hour priority-3 one."""
+    """A 3.5-hour day that holds three 1-hour priority-2 visits or one 3-hour priority-3 one.
+
+    Two lower visits never outweigh one of the next priority at 1/3/8/50/100 either (2 x 1 < 3,
+    2 x 3 < 8): three are the smallest set on which the two weightings disagree.
+    """
     minor = [visit(f"p2_{i}", near(0.5 + 0.1 * i), duration=60, priority=2) for i in range(3)]
     major = visit("p3", near(0.5, 0.5), duration=180, priority=3)
     return problem(one_technician(11, 30), [*minor, major], priority_weights=weights)
@@ -63,8 +67,9 @@ def test_a_must_do_visit_outweighs_every_other_visit_a_day_holds_under_the_file_
 
 
 def test_without_must_do_the_file_weights_keep_the_heavier_set():
+    # the same day with the long visit an ordinary priority-4 one: four of them (200) beat it (50)
     others = [visit(f"p4_{i}", near(0.3 + 0.1 * i), duration=50, priority=4) for i in range(4)]
-    big = visit("p5_like", near(0.2, 0.2), duration=200, priority=4)
+    big = visit("long_p4", near(0.2, 0.2), duration=200, priority=4)
     prob = problem(one_technician(12), [*others, big], priority_weights=FILE_WEIGHTS)
     assert planned(prob) == {f"p4_{i}" for i in range(4)}
 
