@@ -16,6 +16,7 @@ import numpy as np
 
 from dispatch.core import CoreDependency, CoreNode, CoreProblem, CoreVehicle, Schedule, schedule
 from dispatch.model import (
+    DEFAULT_PRIORITY_WEIGHTS,
     Kpis,
     LatLon,
     Lock,
@@ -44,13 +45,19 @@ def is_must_do(visit: Visit, horizon_end: datetime | None = None) -> bool:
     return visit.sla_due is not None and horizon_end is not None and visit.sla_due <= horizon_end
 
 
-def priority_penalty(visit: Visit, base: int, horizon_end: datetime | None = None) -> int:
-    """Drop penalty: a factor 10 per priority step, so one important visit outweighs many minor.
+def priority_penalty(visit: Visit, base: int, horizon_end: datetime | None = None,
+                     weights: tuple[int, ...] = DEFAULT_PRIORITY_WEIGHTS,
+                     visit_value: int = 0) -> int:
+    """Drop penalty: ``base`` times the weight of the visit's priority (``weights[priority - 1]``).
 
-    Must-do visits (:func:`is_must_do`) add ``base * 10**5`` on top, so the search leaves one
-    out only when no placement exists, displacing lower priorities otherwise.
+    The weights are ``SolverSettings.priority_weights`` (a factor 10 per step by default, so one
+    important visit outweighs many minor). Must-do visits (:func:`is_must_do`) add
+    ``base * 10**5`` on top, so the search leaves one out only when no placement exists,
+    displacing lower priorities otherwise; committed visits count ten times, visits in progress
+    ``base * 10**7``, whatever the weights. ``visit_value`` (far below ``base``) is added to
+    every visit's penalty, so that among plans of equal served weight more visits win.
     """
-    penalty = base * 10 ** (visit.priority - 1)
+    penalty = base * weights[visit.priority - 1] + visit_value
     if is_must_do(visit, horizon_end):
         penalty += base * MUST_DO_FACTOR
     if visit.lock is Lock.IN_PROGRESS:
@@ -280,7 +287,8 @@ def _node(visit: Visit, fleet: _Fleet, minutes, settings, horizon: int,
         service=visit.duration_min,
         windows=windows,
         demand=visit.demand,
-        penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end),
+        penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end,
+                                 settings.priority_weights, settings.visit_value),
         allowed_vehicles=allowed,
         soft_due=soft_due,
         soft_cost=settings.lateness_cost_per_min * visit.priority,

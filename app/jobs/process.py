@@ -44,6 +44,7 @@ def start(
         "RUN_STALE_AFTER": str(settings.run_stale_after_s),
         "RUN_STALE_CHECK_INTERVAL": str(settings.run_stale_check_s),
         "SOLVER_SEARCH_ITERATIONS": str(settings.solver_search_iterations or ""),
+        "PLANNER_PRIORITY_WEIGHTS": ",".join(map(str, settings.planner_priority_weights)),
     }
     env.pop("REDIS_URL", None)  # the child runs the job itself, it never enqueues it again
     child = subprocess.Popen([sys.executable, "-m", "app.jobs.process", spec], env=env)

@@ -56,3 +56,25 @@ def test_a_search_iteration_budget_is_read_and_reaches_the_planner():
 def test_a_search_iteration_budget_that_is_not_a_positive_integer_is_refused(value):
     with pytest.raises(ConfigError, match="SOLVER_SEARCH_ITERATIONS"):
         Settings.from_env({"SOLVER_SEARCH_ITERATIONS": value})
+
+
+def test_priority_weights_of_the_planner_are_read_and_reach_the_planner():
+    from app.services.travel import solver_settings
+
+    assert solver_settings(Settings.from_env({})).priority_weights == (1, 10, 100, 1000, 10000)
+    stated = Settings.from_env({"PLANNER_PRIORITY_WEIGHTS": "1, 3, 8, 50, 100"})
+    assert solver_settings(stated, 30.0).priority_weights == (1, 3, 8, 50, 100)
+
+
+@pytest.mark.parametrize("value", ["1,3,8", "1,3,x,50,100"])
+def test_priority_weights_that_are_not_five_integers_are_refused(value):
+    with pytest.raises(ConfigError, match="PLANNER_PRIORITY_WEIGHTS"):
+        Settings.from_env({"PLANNER_PRIORITY_WEIGHTS": value})
+
+
+@pytest.mark.parametrize("value", ["5,3,8,50,100", "1,3,8,50,20000"])
+def test_the_app_refuses_to_start_with_priority_weights_the_planner_refuses(value):
+    from app import create_app
+
+    with pytest.raises(ConfigError, match="PLANNER_PRIORITY_WEIGHTS"):
+        create_app(Settings.from_env({"PLANNER_PRIORITY_WEIGHTS": value}))
