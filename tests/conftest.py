@@ -88,30 +88,10 @@ def migrate_to_head(url: str) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _planner_compiled() -> None:
-    """The planner's compiled search, built once for the whole run rather than by every process.
+    """The planner's compiled search, loaded (compiled once per checkout) before any test."""
+    from tests.planner_warmup import warm_under_lock
 
-    On a fresh clone the first solve compiles numba kernels (some 20 CPU seconds) into a cache
-    beside the code. Unwarmed, every test process and every solving process they start would
-    compile its own copy at the same moment; here the first test process compiles under a lock
-    and the others, and every later process, load the cache.
-    """
-    import fcntl
-    import hashlib
-    import tempfile
-
-    import dispatch
-    from app.jobs.warmup import warm_planner
-
-    code = Path(dispatch.__file__).resolve().parent
-    # one lock per checkout, the same in every process (str hashes differ between processes)
-    key = hashlib.sha256(str(code).encode()).hexdigest()[:12]
-    lock = Path(tempfile.gettempdir()) / f"planner-warm-{key}.lock"
-    with lock.open("w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        try:
-            warm_planner()
-        finally:
-            fcntl.flock(held, fcntl.LOCK_UN)
+    warm_under_lock()
 
 
 @pytest.fixture(scope="session")
