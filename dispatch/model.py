@@ -248,8 +248,9 @@ class SolverSettings:
     # "ruin_recreate": the compiled SISR search of dispatch.ruin_recreate, exact flexible breaks;
     # "ortools": OR-Tools routing (first_solution, metaheuristic, break_mode apply to it only)
     engine: str = "ruin_recreate"
-    # ruin_recreate engine: stop the search after this many iterations (reproducible runs and
-    # benchmarks at equal work on a shared machine); None: the time limit alone
+    # stop the search after this many iterations (ruin_recreate) or accepted solutions (ortools's
+    # local search): reproducible runs and benchmarks at equal work on a shared machine; None:
+    # the time limit alone
     search_iterations: int | None = None
     # the travel model (dispatch.travel.GeodesicProvider): crow-flight distance times a road
     # detour, driven at an average city speed; the app's SLA projection uses the same one

@@ -33,6 +33,7 @@ longer limit never returns a worse objective (see :func:`improve`).
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from dataclasses import dataclass
 
@@ -454,7 +455,10 @@ def warm() -> None:
     nodes = {1: CoreNode(10, [(0, 100), (200, 300)], penalty=100, soft_due=50, soft_cost=1),
              2: CoreNode(10, [(0, 300)], penalty=100)}
     vehicles = [CoreVehicle(0, 0, 0, 400, capacity=5, max_span=400, break_=(0, 200, 10))]
-    improve(CoreProblem(cost, cost, nodes, vehicles, 400), [[]], 10.0,
+    # No time limit: on a fresh install compiling the construction takes longer than any
+    # sensible limit, and a search stopped by it before its first iteration would leave the
+    # main loop (`kernels.run`) to be compiled by the first real solve.
+    improve(CoreProblem(cost, cost, nodes, vehicles, 400), [[]], math.inf,
             RuinRecreateConfig(max_iterations=2))
 
 

@@ -432,6 +432,10 @@ def _search_ortools(core: CoreProblem, settings: SolverSettings, progress,
         initial = construct(core)
     left = max(0.5, deadline - time.perf_counter() - _EXPLAIN_SHARE * settings.time_limit_s)
     cfg = with_time_limit(cfg, left)
+    if settings.search_iterations is not None:
+        # a fixed amount of work here too: the local search stops after this many solutions
+        cfg = replace(cfg, overrides=(*cfg.overrides,
+                                      ("solution_limit", max(1, settings.search_iterations))))
     sol = solve_core(core, cfg, initial_routes=initial, progress=progress)
     if sol.found and sol.dropped:
         sol.dropped = repair(core, sol.routes, sol.dropped)
