@@ -2,6 +2,7 @@
 
 Usage: python bench/zones.py [--generated 360x2000] [--time-limit 57] [--workers 2 1]
                              [--whole-limits 57 114] [--zone-limit S] [--merge-limit S]
+                             [--overbooked] [--no-second-search]
                              [--check-city ../shared/bench/city/check_city.py]
 Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/0); no database: the zone jobs are the
 app's `solve_zone` jobs without a run. Workers are `rq worker` processes started here on a
@@ -15,7 +16,9 @@ app's policy (`dispatch.zones.zone_count`, `zone_time_limit`, the merge gets wha
 the work 2 workers did (the speed-up is then the ratio of wall times). The whole day is solved
 in one process at each of ``--whole-limits`` (equal wall and equal CPU). Every plan is
 re-simulated by dispatch.verify and, given ``--check-city``, by the standalone checker.
-CPU s is this process plus every zone job's `process_time`.
+With 2 or more workers the merge (here, in this process) has a second whole-day search run
+meanwhile on a free worker, as the app's merge job does (``--no-second-search``: without).
+CPU s is this process plus every zone job's and the second search's `process_time`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis import Redis
 from rq import Queue, Worker
@@ -35,7 +38,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from app.config import Settings
-from app.jobs.zone_solve import solve_zone, zone_plan_from
+from app.jobs.zone_solve import solve_zone, start_second_search, zone_plan_from
 from dispatch import Plan, SolverSettings, cityday, citygen, ruin_recreate, solve, wire, zones
 from dispatch.travel import GeodesicProvider
 from dispatch.verify import verify_sequences
@@ -132,11 +135,20 @@ def _zone_run(city: cityday.CityDay, args: argparse.Namespace, workers: int, job
     results = _wait(jobs, enqueued)
     solved = time.perf_counter() - t0
     budget = args.merge_limit or zones.merge_time_limit(args.time_limit, solved)
-    plan, rep = zones.merge(problem, [zone_plan_from(r) for r in results], parts,
-                            provider=city.provider, time_limit_s=budget)
+    plans = [zone_plan_from(r) for r in results]
+    # the merge's second search on a free worker, as the app's merge job starts it
+    second = None if args.no_second_search else start_second_search(
+        jobs, None, wire.problem_to_data(problem), plans, budget, problem.settings.seed + 1)
+    plan, rep = zones.merge(problem, plans, parts, provider=city.provider, time_limit_s=budget,
+                            second=second.wait if second else None)
     wall = time.perf_counter() - t0
     own = time.process_time() - c0
-    cpu = own + sum(r["cpu_s"] for r in results)
+    second_cpu = 0.0
+    if second is not None:
+        second.drop()
+        done = second.job.return_value(refresh=True) if second.job.is_finished else None
+        second_cpu = done["cpu_s"] if done else 0.0
+    cpu = own + sum(r["cpu_s"] for r in results) + second_cpu
     by_zone = sum(len(x["visit_ids"]) for r in results for x in r["routes"])
     # the wall time on free cores: split and merge here, the zones of each worker one after
     # the other (round-robin, as rq hands them out)
@@ -144,8 +156,14 @@ def _zone_run(city: cityday.CityDay, args: argparse.Namespace, workers: int, job
     note = (f"critical path {own + max(rounds):.1f} CPU s (this process {own:.1f}); "
             f"{len(parts)} zones x {limit:.1f} s: {solved:.1f} s wall, {by_zone} placed; "
             f"merge {rep.seconds:.1f} s (limit {budget:.1f}): {rep.placed:+d} placed, "
-            f"{rep.moved} moved, {rep.border_visits} across a border")
-    return Run(f"{len(parts)} zones, {workers} rq worker(s), limit {args.time_limit:g} s", plan,
+            f"{rep.moved} moved, {rep.border_visits} across a border; "
+            f"{rep.searches} whole-day search(es)"
+            + (f" (objectives {' / '.join(str(o) for o in rep.objectives)}), "
+               + ("the second's plan kept" if rep.second_kept else "the merge's own kept")
+               + f", second search {second_cpu:.1f} CPU s" if rep.searches > 1 else ""))
+    budget_label = (f"{args.iterations} iterations per search" if args.iterations else
+                    f"limit {args.time_limit:g} s")
+    return Run(f"{len(parts)} zones, {workers} rq worker(s), {budget_label}", plan,
                wall, cpu, note)
 
 
@@ -188,10 +206,21 @@ def main() -> None:
                         help="seconds per zone (0: the app's share of --time-limit)")
     parser.add_argument("--merge-limit", type=float, default=0.0,
                         help="seconds for the merge (0: what is left of --time-limit)")
+    parser.add_argument("--iterations", type=int, default=0,
+                        help="stop every search (zones, merge, second search, whole day) after "
+                             "this many iterations: results then hardly depend on the load "
+                             "(give limits long enough)")
+    parser.add_argument("--no-second-search", action="store_true",
+                        help="merge with one whole-day search (no second search on a free "
+                             "worker), as before 2026-12-01")
     parser.add_argument("--check-city", help="path of the standalone checker check_city.py")
     args = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     city = city_day(args.generated, args.seed, args.overbooked)
+    if args.iterations:
+        # equal work: every search stops after this many iterations (the limits only bound)
+        city = replace(city, problem=replace(city.problem, settings=replace(
+            city.problem.settings, search_iterations=args.iterations)))
     check_city = _check_city(args.check_city)
     ruin_recreate.warm()
     print(f"{city.name}: {len(city.technician_ids)} technicians x {len(city.visit_ids)} visits, "

@@ -489,14 +489,19 @@ def breaks_exact(settings: SolverSettings) -> bool | None:
 
 
 def search_routes(tr: translate.Translation, settings: SolverSettings, deadline: float,
-                  progress: ProgressCallback | None = None) -> CoreSolution:
-    """The search of :func:`solve` on ``tr`` until ``deadline``, with no time kept for reasons.
+                  progress: ProgressCallback | None = None,
+                  initial: list[list[int]] | None = None, explained: bool = False
+                  ) -> CoreSolution:
+    """The search of :func:`solve` on ``tr`` until ``deadline``, from ``initial`` routes.
 
-    For a part of a day whose left-out visits are explained later, on the whole day (a zone).
+    ``initial`` (feasible, matrix nodes per vehicle; None: empty routes) as in
+    :func:`solve_from`. With ``explained`` False no time is kept for reasons: for a part of a
+    day whose left-out visits are explained later, on the whole day (a zone), or a search whose
+    routes another process explains; with True the search ends where :func:`solve_from`'s does.
     """
     if not tr.core.nodes:
         return _empty_solution(tr.core)
-    return _search(tr.core, settings, progress, deadline, explained=False)
+    return _search(tr.core, settings, progress, deadline, initial, explained=explained)
 
 
 def solve_from(tr: translate.Translation, excluded: dict[str, list[Reason]],
@@ -509,8 +514,17 @@ def solve_from(tr: translate.Translation, excluded: dict[str, list[Reason]],
     ``excluded`` are the pre-check's reasons; ``deadline`` (a ``time.perf_counter()`` value)
     bounds the search, the explanations and the timing, as in :func:`solve`.
     """
-    sol = (_search(tr.core, settings, progress, deadline, routes) if tr.core.nodes
-           else _empty_solution(tr.core))
+    sol = search_routes(tr, settings, deadline, progress, routes, explained=True)
+    return plan_of(tr, excluded, sol, deadline, progress)
+
+
+def plan_of(tr: translate.Translation, excluded: dict[str, list[Reason]], sol: CoreSolution,
+            deadline: float, progress: ProgressCallback | None = None) -> Plan:
+    """The plan of search solution ``sol`` on ``tr``: left-out visits explained, routes timed.
+
+    ``excluded`` are the pre-check's reasons; the explanations end before ``deadline`` (a
+    ``time.perf_counter()`` value) with time left for the timing, as in :func:`solve`.
+    """
     if progress is not None:
         progress("explain", sol.objective)
     unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]

@@ -4,8 +4,10 @@ The pure part of scaling a day out. :func:`split` cuts a problem into geographic
 technicians can do their visits; each zone is solved on its own (in another process, or on
 another machine by the app's job queue); :func:`merge` joins the zone plans and repairs across
 borders: the whole day's search starts from the joined routes, inserts the visits no zone could
-place and moves visits between zones where that is better. :func:`solve_by_zones` does all of it
-with local processes.
+place and moves visits between zones where that is better. While it runs, a second whole-day
+search from the same routes with another seed (:func:`search_joined`) can keep another worker
+busy: the merge keeps the better of the two. :func:`solve_by_zones` does all of it with local
+processes.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from datetime import date, datetime
 import numpy as np
 
 from dispatch import explain, translate
-from dispatch.core import CoreProblem, schedule
+from dispatch.core import CoreProblem, CoreSolution, schedule
 from dispatch.model import (
     LatLon,
     Lock,
     Plan,
     Problem,
+    Reason,
     Route,
     Shift,
+    SolverSettings,
     Technician,
     Visit,
 )
@@ -112,6 +116,28 @@ class RepairReport:
     border_visits: int  # visits served by a technician of another zone
     seconds: float
     complete: bool  # False when the merge ended past its time limit
+    searches: int = 1  # whole-day searches compared (2 with a second search in time)
+    second_kept: bool = False  # the second search's plan was better and is the one returned
+    # the objective of each search compared (the merge's own first), counted on one model;
+    # a second plan refused as infeasible counts as None
+    objectives: tuple[int | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class DayRoutes:
+    """What a second whole-day search hands the merge: its routes, objective and seed."""
+
+    routes: tuple[ZoneRoute, ...]
+    objective: int
+    seed: int
+
+
+# the merge waits for the second search at most this share of the time it keeps for reasons
+SECOND_SEARCH_WAIT_SHARE = 0.3
+# the second search ends this much before the merge's own, for its routes to come back
+SECOND_SEARCH_HANDOVER_S = 0.2
+
+SecondSearch = Callable[[float], "DayRoutes | None"]
 
 
 # --- splitting -------------------------------------------------------------------------------
@@ -335,6 +361,7 @@ def merge(
     zones: Sequence[Zone] | None = None,
     provider: MatrixProvider | None = None,
     time_limit_s: float = 5.0,
+    second: SecondSearch | None = None,
 ) -> tuple[Plan, RepairReport]:
     """One plan for the whole day from zone plans, repaired across borders by the whole-day search.
 
@@ -345,17 +372,115 @@ def merge(
     joined zone routes. ``time_limit_s`` bounds the whole call: translation, search and the
     reasons of the visits left unplaced. ``zones`` (as split) only serve the report's count of
     visits served across a border.
+
+    ``second`` is how to get the routes of a second search of the same day run meanwhile
+    elsewhere (:func:`search_joined`, another seed): called with the seconds it may wait once
+    this search has ended, it returns them or None (not done, failed, lost with its worker).
+    The merge keeps whichever plan is better by the objective on its own model, checking the
+    second one's feasibility first; without it the plan is this search's.
     """
-    from dispatch.solver import breaks_exact, solve_from  # local: solver calls back into zones
+    from dispatch.solver import plan_of  # local: solver calls back into zones
 
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     settings = replace(problem.settings, time_limit_s=max(time_limit_s, 1e-3), workers=1)
+    tr, excluded, joined = _joined(problem, zone_plans, provider, settings)
+    sol = _search_joined(tr, joined, settings, deadline, explained=True)
+    compared: tuple[int | None, ...] = ()
+    kept = False
+    if second is not None:
+        reserve = deadline - time.perf_counter()
+        other = second(max(0.0, SECOND_SEARCH_WAIT_SHARE * reserve))
+        if other is not None:
+            better, compared = _better_of(tr, sol, other)
+            kept = better is not sol
+            sol = better
+    plan = plan_of(tr, excluded, sol, deadline)
+    report = _report(tr, joined, plan, zones, time.perf_counter() - t0, deadline)
+    return plan, replace(report, searches=max(1, len(compared)), second_kept=kept,
+                         objectives=compared)
+
+
+def search_joined(problem: Problem, zone_plans: Sequence[ZonePlan],
+                  provider: MatrixProvider | None = None, time_limit_s: float = 5.0,
+                  seed: int | None = None) -> DayRoutes:
+    """A second whole-day search from the joined zone routes, with another seed: its routes.
+
+    What :func:`merge` does up to the end of its search, for another worker to run at the same
+    time (``seed`` default: the problem's seed + 1, so the two searches differ). No reasons:
+    the merge explains the plan it keeps. ``time_limit_s`` bounds the whole call; give it
+    :func:`second_search_limit` so that it ends when the merge's own search does.
+    """
+    t0 = time.perf_counter()
+    seed = problem.settings.seed + 1 if seed is None else seed
+    settings = replace(problem.settings, time_limit_s=max(time_limit_s, 1e-3), workers=1,
+                       seed=seed)
+    tr, _, joined = _joined(problem, zone_plans, provider, settings)
+    sol = _search_joined(tr, joined, settings, t0 + time_limit_s, explained=False)
+    return DayRoutes(_day_routes(tr, sol.routes), sol.objective, seed)
+
+
+def second_search_limit(merge_limit_s: float, visits: int) -> float:
+    """Seconds for :func:`search_joined` so it ends with the search of a merge of ``merge_limit_s``.
+
+    Counted from the merge's start: the merge keeps the end of its limit for reasons and timing
+    (:func:`dispatch.solver.explain_reserve`), the second search needs none. A second search
+    started later (handed to another worker) gets what is left of it.
+    """
+    from dispatch.solver import explain_reserve  # local: solver calls back into zones
+
+    return max(0.1, merge_limit_s - explain_reserve(merge_limit_s, visits)
+               - SECOND_SEARCH_HANDOVER_S)
+
+
+def _joined(problem: Problem, zone_plans: Sequence[ZonePlan], provider: MatrixProvider | None,
+            settings: SolverSettings
+            ) -> tuple[translate.Translation, dict[str, list[Reason]], list[list[int]]]:
+    from dispatch.solver import breaks_exact  # local: solver calls back into zones
+
+    problem = replace(problem, settings=settings)
     excluded = explain.precheck(problem)
     tr = translate.build(problem, provider, excluded, exact_breaks=breaks_exact(settings))
-    joined = _feasible(tr.core, _routes(tr, zone_plans))
-    plan = solve_from(tr, excluded, [list(r) for r in joined], settings, deadline)
-    return plan, _report(tr, joined, plan, zones, time.perf_counter() - t0, deadline)
+    return tr, excluded, _feasible(tr.core, _routes(tr, zone_plans))
+
+
+def _search_joined(tr: translate.Translation, joined: list[list[int]], settings: SolverSettings,
+                   deadline: float, explained: bool) -> CoreSolution:
+    from dispatch.solver import search_routes  # local: solver calls back into zones
+
+    return search_routes(tr, settings, deadline, initial=[list(r) for r in joined],
+                         explained=explained)
+
+
+def _day_routes(tr: translate.Translation, routes: list[list[int]]) -> tuple[ZoneRoute, ...]:
+    return tuple(
+        ZoneRoute(tech.id, shift.day, tuple(tr.node_visit[n].id for n in route), shift.start)
+        for (tech, shift), route in zip(tr.vehicles, routes, strict=True) if route
+    )
+
+
+def _better_of(tr: translate.Translation, own: CoreSolution, other: DayRoutes
+               ) -> tuple[CoreSolution, tuple[int, int | None]]:
+    """``own`` or the second search's routes, whichever is better by the objective on ``tr``.
+
+    Also both objectives, counted the same way (the second None when refused). The second
+    search's routes count only if they are feasible on this model and name only visits of
+    this day, each once: a plan from elsewhere is checked, never trusted.
+    """
+    from dispatch import ruin_recreate  # local: the search imports are heavy
+
+    # counted as the search counts (an OR-Tools fallback counts its objective otherwise)
+    mine = ruin_recreate.evaluate(tr.core, own.routes).objective
+    try:
+        routes = _routes(tr, [ZonePlan(-1, other.routes, ())])
+    except (KeyError, ValueError):
+        return own, (mine, None)
+    if (sum(len(r) for r in routes) != sum(len(r.visit_ids) for r in other.routes)
+            or not ruin_recreate.is_feasible(tr.core, routes)):
+        # visits this day does not plan (excluded by the pre-check, unknown), or broken rules
+        return own, (mine, None)
+    theirs = ruin_recreate.evaluate(tr.core, routes)
+    return (theirs if theirs.objective < mine else own), (mine, theirs.objective)
 
 
 def _feasible(core: CoreProblem, routes: list[list[int]]) -> list[list[int]]:
@@ -450,10 +575,7 @@ def solve_zone(zone: Zone, time_limit_s: float, provider: MatrixProvider | None 
         progress("build", 0)
     tr = translate.build(problem, provider, excluded, exact_breaks=breaks_exact(settings))
     sol = search_routes(tr, settings, deadline, progress)
-    routes = tuple(
-        ZoneRoute(tech.id, shift.day, tuple(tr.node_visit[n].id for n in route), shift.start)
-        for (tech, shift), route in zip(tr.vehicles, sol.routes, strict=True) if route
-    )
+    routes = _day_routes(tr, sol.routes)
     unplaced = (*excluded, *(tr.node_visit[n].id for n in sol.dropped))
     return ZonePlan(zone.index, routes, unplaced, sol.objective)
 
@@ -461,6 +583,21 @@ def solve_zone(zone: Zone, time_limit_s: float, provider: MatrixProvider | None 
 def _solve_zone_job(args) -> ZonePlan:
     zone, limit, provider = args
     return solve_zone(zone, limit, provider)
+
+
+def _second_search_job(args) -> DayRoutes:
+    problem, plans, provider, limit = args
+    return search_joined(problem, plans, provider, limit)
+
+
+def _result_of(pending) -> SecondSearch:
+    def wait(seconds: float) -> DayRoutes | None:
+        try:
+            return pending.get(seconds)
+        except Exception:  # not done in time or failed: the merge keeps its own search
+            return None
+
+    return wait
 
 
 def solve_by_zones(problem: Problem, provider: MatrixProvider | None = None,
@@ -479,8 +616,13 @@ def solve_by_zones(problem: Problem, provider: MatrixProvider | None = None,
     ctx = mp.get_context("fork")
     with ctx.Pool(procs) as pool:
         plans = pool.map(_solve_zone_job, [(z, limit, provider) for z in zones])
-    if progress is not None:
-        progress("repair", 0)
-    left = merge_time_limit(problem.settings.time_limit_s, time.perf_counter() - t0)
-    plan, _ = merge(problem, plans, zones, provider, time_limit_s=left)
+        if progress is not None:
+            progress("repair", 0)
+        left = merge_time_limit(problem.settings.time_limit_s, time.perf_counter() - t0)
+        second = None
+        if procs > 1:  # a second whole-day search on a process the zones left free
+            pending = pool.apply_async(_second_search_job, [(
+                problem, plans, provider, second_search_limit(left, len(problem.visits)))])
+            second = _result_of(pending)
+        plan, _ = merge(problem, plans, zones, provider, time_limit_s=left, second=second)
     return plan

@@ -6,7 +6,9 @@ rq starts once every zone job has ended (`depends_on`). Zone jobs may run on any
 machine sharing the Redis and the database: they get their sub-problem as JSON data, write
 their progress to their `DispatchRunZone` row and return their routes as JSON. The merge job
 joins the routes, runs the whole day's search from them for what is left of the run's limit
-(leftovers, borders) and stores the proposal as a normal run does.
+(leftovers, borders) and stores the proposal as a normal run does. As it starts, it enqueues
+the same search with another seed (`app.jobs.merge_search`) for a worker the zones left
+free, and keeps the better of the two plans (phase "repair_2" while both run).
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ import datetime as dt
 import logging
 import time
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rq import Retry, Worker
+from rq import Queue, Retry, Worker
 from rq.job import Dependency, Job
 from sqlalchemy import update
 
@@ -43,6 +45,7 @@ from dispatch import wire, zones
 log = logging.getLogger(__name__)
 
 RESULT_TTL_S = 24 * 3600  # zone results wait for the merge job this long
+SECOND_RESULT_TTL_S = 600  # the merge's second search is read within seconds, or never
 
 
 def split_run(run_id: int, request: RunRequest, time_zone: str) -> bool:
@@ -175,17 +178,83 @@ def _merge(run_id: int, settings: Settings, snapshot_data: dict[str, Any],
     started = _started_at(run_id)
     budget = zones.merge_time_limit(snapshot.problem.settings.time_limit_s,
                                     (utcnow() - started).total_seconds())
-    plan, report = zones.merge(snapshot.problem, plans, parts, time_limit_s=budget)
+    second = start_second_search(queue(settings), run_id, snapshot_data["problem"], plans,
+                                 budget, snapshot.problem.settings.seed + 1)
+    try:
+        plan, report = zones.merge(snapshot.problem, plans, parts, time_limit_s=budget,
+                                   second=second.wait if second else None)
+    finally:
+        if second is not None:
+            second.drop()
     published = dispatch.evaluate(snapshot.problem, snapshot.published)
     proposal = replace(
         build_proposal(snapshot, plan, published),
         zones=Zones(len(parts), ZoneRepair(report.placed, report.moved, report.border_visits,
-                                           report.seconds, report.complete)),
+                                           report.seconds, report.complete, report.searches,
+                                           report.second_kept)),
     )
     with unit_of_work() as session:
         store_proposal(session.get(DispatchRun, run_id), snapshot.visit_versions, proposal)
     log.info("dispatch run %s merged from %s zones: %s assigned, %s unassigned",
              run_id, len(parts), plan.kpis.assigned, plan.kpis.unassigned)
+
+
+# --- the merge's second search -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecondSearch:
+    """The merge's second whole-day search, enqueued for a worker the zones left free."""
+
+    job: Job
+
+    def wait(self, seconds: float) -> zones.DayRoutes | None:
+        """Its routes once it has finished, waiting at most ``seconds``; None if not (yet)."""
+        from app.jobs.merge_search import day_routes_from  # local: merge_search imports this
+
+        until = time.monotonic() + seconds
+        while True:
+            try:
+                status = self.job.get_status(refresh=True)
+                if status == "finished":
+                    result = self.job.return_value(refresh=True)
+                    return None if result is None else day_routes_from(result)
+            except Exception:  # the job gone from Redis, a result unreadable: not used
+                log.warning("the merge's second search %s could not be read", self.job.id,
+                            exc_info=True)
+                return None
+            if status in ("failed", "stopped", "canceled") or time.monotonic() >= until:
+                return None
+            time.sleep(0.05)
+
+    def drop(self) -> None:
+        """Cancel it if it never started (one worker, or a busy queue): nothing waits for it."""
+        try:
+            if self.job.get_status(refresh=True) in ("queued", "deferred", "scheduled"):
+                self.job.cancel()
+        except Exception:  # a result expired or a job gone: nothing left to cancel
+            log.warning("could not cancel the merge's second search %s", self.job.id)
+
+
+def start_second_search(jobs: Queue, run_id: int | None, problem_data: dict[str, Any],
+                        plans: list[zones.ZonePlan], merge_limit_s: float,
+                        seed: int) -> SecondSearch | None:
+    """Enqueue the merge's second search when another worker is there to run it; else None.
+
+    Call it as the merge starts: it ends when the merge's own search does
+    (`zones.second_search_limit` from now, an instant shared by the machines through their
+    clocks), however late a worker takes it; it is never retried (a late result is useless:
+    the merge has moved on).
+    """
+    from app.jobs.merge_search import search_merge  # local: merge_search imports this module
+
+    if Worker.count(queue=jobs) < 2:
+        return None
+    until = time.time() + zones.second_search_limit(merge_limit_s, len(problem_data["visits"]))
+    job = jobs.enqueue(search_merge, run_id, problem_data, [zone_plan_data(p) for p in plans],
+                       until, seed, result_ttl=SECOND_RESULT_TTL_S, failure_ttl=RESULT_TTL_S,
+                       job_timeout=max(60, int(3 * merge_limit_s)))
+    return SecondSearch(job)
 
 
 # --- progress ---------------------------------------------------------------------------------

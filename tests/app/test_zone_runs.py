@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,11 +14,13 @@ import uuid
 import pytest
 from redis import Redis
 from rq import Worker
+from rq.job import Job
 
 from app.config import activate
 from app.jobs import enqueue, queue
 from app.jobs.dispatching import run_dispatch
-from app.jobs.zone_solve import split_run
+from app.jobs.merge_search import search_merge
+from app.jobs.zone_solve import SecondSearch, split_run
 from app.models import DispatchRun, RunStatus, Technician, Visit
 from app.services.dispatching.runs import RunRequest, create_run
 from tests.factories import SiteFactory, TechnicianFactory, VisitFactory, tomorrow_at
@@ -202,3 +205,112 @@ def test_a_day_below_the_split_size_is_solved_whole_even_with_redis(
         assert split_run(run.id, request, TZ) is False  # inline: no workers to split across
     finally:
         activate(settings)
+
+
+def watch(client, run_id, headers, on_phase=None, timeout=90):
+    """Poll the run until it ends: its last body and every phase seen, in order."""
+    phases: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/api/v1/dispatch/runs/{run_id}", headers=headers).json
+        if not phases or phases[-1] != body["phase"]:
+            phases.append(body["phase"])
+            if on_phase is not None:
+                on_phase(body["phase"])
+        if body["status"] in ("succeeded", "failed"):
+            return body, phases
+        assert time.monotonic() < deadline, body
+        time.sleep(0.05)
+
+
+def start_split_run(session, workers, time_limit_s):
+    run = create_run(session, RunRequest(first_day=tomorrow_at(9).date(),
+                                         time_limit_s=time_limit_s), user_id=None)
+    session.commit()
+    enqueue(workers, run_dispatch, run.id, TZ, long_running=True)
+    return run
+
+
+def assert_every_visit_accounted_for(proposal, visits):
+    accounted = {a["visit_id"] for a in proposal["assignments"]}
+    accounted |= {u["visit_id"] for u in proposal["unassigned"]}
+    assert accounted == {v.id for v in visits}
+
+
+@pytest.mark.slow
+def test_while_the_merge_searches_the_other_worker_searches_too_and_progress_shows_both(
+    session, client, as_dispatcher, two_districts, workers
+):
+    _, visits, _ = two_districts
+    run = start_split_run(session, workers, time_limit_s=30)
+
+    body, phases = watch(client, run.id, as_dispatcher)
+
+    assert body["status"] == "succeeded", body["error"]
+    assert phases.index("zones") < phases.index("repair_2") < phases.index("done")
+    assert body["proposal"]["zones"]["repair"]["searches"] == 2
+    assert_every_visit_accounted_for(body["proposal"], visits)
+    assert_feasible(session, body["proposal"])
+
+
+def kill_worker_running(rq_settings, function_name):
+    """SIGKILL the worker (and the work horse under it) that runs a job of ``function_name``."""
+    jobs = queue(rq_settings, Redis.from_url(rq_settings.redis_url))
+    for worker in Worker.all(queue=jobs):
+        job_id = worker.get_current_job_id()
+        if job_id is None:
+            continue
+        job = Job.fetch(job_id, connection=jobs.connection, serializer=jobs.serializer)
+        if job.func_name.endswith(function_name):
+            with open(f"/proc/{worker.pid}/task/{worker.pid}/children") as children:
+                horses = [int(pid) for pid in children.read().split()]
+            for pid in [worker.pid, *horses]:
+                os.kill(pid, signal.SIGKILL)
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_a_second_search_lost_with_its_worker_leaves_the_merge_its_own_plan(
+    session, client, as_dispatcher, two_districts, workers
+):
+    techs, visits, must_do = two_districts
+    run = start_split_run(session, workers, time_limit_s=30)
+    killed = []
+
+    def kill_the_second_search(phase):
+        if phase == "repair_2" and not killed:
+            killed.append(kill_worker_running(workers, "search_merge"))
+
+    body, _ = watch(client, run.id, as_dispatcher, on_phase=kill_the_second_search)
+
+    assert killed == [True]
+    assert body["status"] == "succeeded", body["error"]
+    assert body["proposal"]["zones"]["repair"]["searches"] == 1
+    assert_every_visit_accounted_for(body["proposal"], visits)
+    placed = {a["visit_id"]: a["technician_id"] for a in body["proposal"]["assignments"]}
+    assert placed[must_do.id] == techs[-1].id
+    assert_feasible(session, body["proposal"])
+
+
+@pytest.fixture
+def idle_queue(settings, redis_url):
+    """A queue of this test that no worker listens on."""
+    return queue(settings.replace(redis_url=redis_url, rq_queue=f"test-{uuid.uuid4().hex}"),
+                 Redis.from_url(redis_url))
+
+
+def test_a_second_search_no_worker_took_is_not_waited_for_and_is_cancelled(idle_queue):
+    second = SecondSearch(idle_queue.enqueue(search_merge, None, {}, [], 0.0, 1))
+
+    assert second.wait(0.2) is None
+    second.drop()
+    assert second.job.get_status(refresh=True) == "canceled"
+
+
+def test_a_second_search_gone_from_redis_is_simply_not_used(idle_queue):
+    second = SecondSearch(idle_queue.enqueue(search_merge, None, {}, [], 0.0, 1))
+    second.job.delete()
+
+    assert second.wait(0.2) is None
+    second.drop()  # nothing left to cancel, and no error

@@ -12,11 +12,14 @@ from dispatch.travel import travel_model
 from dispatch.verify import verify_plan
 from dispatch.wire import problem_from_data, problem_to_data
 from dispatch.zones import (
+    DayRoutes,
     ZonePlan,
     ZoneRoute,
     merge,
     merge_time_limit,
     partition,
+    search_joined,
+    second_search_limit,
     solve_zone,
     split,
     zone_time_limit,
@@ -245,3 +248,78 @@ def test_a_zone_solve_lists_each_of_its_visits_once_routed_or_unplaced():
     assert all(r.shift_start is not None for r in zone_plan.routes)
     merged, _ = merge(zone.problem, [zone_plan], time_limit_s=0.0)
     assert merged.kpis.assigned >= len(routed)
+
+
+# --- the merge's second search (another seed, on another worker) --------------------------------
+
+
+def a_zoned_day():
+    """A day of 8 technicians and 80 visits, split in two and solved by zones for a second."""
+    prob = citygen.generate(4, 8, 80)
+    zones = split(prob, 2)
+    return prob, zones, zone_plans_of(prob, zones, limit=0.5)
+
+
+def test_the_merge_keeps_the_second_searchs_plan_when_it_is_better(check_plan):
+    prob, zones, plans = a_zoned_day()
+    found = search_joined(prob, plans, time_limit_s=2.0)
+    # no time for its own search: the joined routes with the leftovers inserted
+    own, _ = merge(prob, plans, zones, time_limit_s=0.0)
+    assert found.objective < own.objective
+    plan, report = merge(prob, plans, zones, time_limit_s=0.0, second=lambda wait: found)
+    check_plan(plan, prob)
+    assert_verified(plan, prob)
+    assert (report.searches, report.second_kept) == (2, True)
+    assert plan.objective == found.objective == min(report.objectives)
+
+
+def test_the_merge_never_takes_a_second_plan_worse_than_its_own(check_plan):
+    prob, zones, plans = a_zoned_day()
+    joined, _ = merge(prob, plans, zones, time_limit_s=0.0)
+    # nothing placed, whatever objective it claims: the merge counts it on its own model
+    empty = DayRoutes((), objective=0, seed=9)
+    plan, report = merge(prob, plans, zones, time_limit_s=1.0, second=lambda wait: empty)
+    check_plan(plan, prob)
+    assert (report.searches, report.second_kept) == (2, False)
+    assert plan.objective <= joined.objective
+
+
+def test_the_merge_refuses_a_second_plan_that_breaks_a_rule(check_plan):
+    stone = visit("stone", near(0, -14), skills={"stone": 1})
+    prob = two_districts([stone])
+    prob = replace(prob, technicians=[prob.technicians[0],
+                                      replace(prob.technicians[1], skills={"repair": 1,
+                                                                           "stone": 1})])
+    plans = [ZonePlan(0, (ZoneRoute("W", DAY, ("w0", "w1")),), ("stone",)),
+             ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ())]
+    # every visit placed, but the stone visit with W, who lacks the skill
+    broken = DayRoutes((ZoneRoute("W", DAY, ("w0", "w1", "stone")),
+                        ZoneRoute("E", DAY, ("e0", "e1"))), objective=0, seed=9)
+    plan, report = merge(prob, plans, split(prob, 2), time_limit_s=1.0,
+                         second=lambda wait: broken)
+    check_plan(plan, prob)
+    assert_verified(plan, prob)
+    assert not report.second_kept
+    assert report.objectives[1] is None
+    assert plan.route_of("stone")[0].technician_id == "E"
+
+
+def test_a_second_search_that_never_answers_leaves_the_merge_its_own_plan(check_plan):
+    prob, zones, plans = a_zoned_day()
+    waits = []
+
+    def lost(wait):
+        waits.append(wait)
+        return None
+
+    plan, report = merge(prob, plans, zones, time_limit_s=1.0, second=lost)
+    check_plan(plan, prob)
+    assert report.searches == 1
+    assert len(waits) == 1
+    assert 0 <= waits[0] < 1.0  # it waited within the merge's limit
+
+
+def test_the_second_search_ends_with_the_merges_own_search():
+    # the merge keeps the end of its limit for reasons; the second search none, less a handover
+    assert 0 < second_search_limit(20.0, visits=2000) < 20.0 - 2.0
+    assert second_search_limit(0.0, visits=2000) > 0

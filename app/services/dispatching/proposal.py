@@ -121,6 +121,8 @@ class ZoneRepair:
     border_visits: int
     seconds: float
     complete: bool
+    searches: int = 1  # whole-day searches the merge compared
+    second_kept: bool = False  # the second search's plan was the better one
 
 
 @dataclass(frozen=True)
