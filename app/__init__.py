@@ -26,6 +26,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["int"] = RecordId
     app.extensions["settings"] = settings
     activate(settings)
+    from app.services.travel import check_planner_settings
+
+    check_planner_settings(settings)
 
     db.configure(settings.database_url)
     app.teardown_appcontext(_remove_session)

@@ -68,6 +68,17 @@ def _optional_int(env: dict[str, str], name: str) -> int | None:
     return None if raw is None or raw == "" else _int(env, name, 0)
 
 
+def _int_tuple(env: dict[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Comma-separated integers, e.g. "1,3,8,50,100"; the default when unset or empty."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from exc
+
+
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -179,6 +190,12 @@ class Settings:
     # 60 plans whole minutes and loses about 30 s per drive, 2-4 visits a day of 90 technicians
     # (docs/benchmarks.md, "Planning in seconds").
     planner_time_unit_s: int = 1
+    # The planner's drop penalty per priority 1..5 (dispatch.SolverSettings.priority_weights):
+    # how many visits of one priority the plan gives up for one of the next. The default keeps
+    # a factor 10 per step; "1,3,8,50,100" trades as the benchmark days' weighted share counts.
+    # The planner checks their order at start (app.services.travel.check_planner_settings): sync
+    # reads this module and may not import the planner.
+    planner_priority_weights: tuple[int, ...] = (1, 10, 100, 1_000, 10_000)
     # A run whose horizon has at least this many visits is split into zones solved by separate
     # rq workers (only with REDIS_URL; inline, the whole day is solved at once), with at most
     # about zone_visits visits per zone and at least one zone per live worker (the search is
@@ -274,6 +291,9 @@ class Settings:
             console_run_seconds=_int(env, "CONSOLE_RUN_SECONDS", cls.console_run_seconds),
             solver_search_iterations=_optional_int(env, "SOLVER_SEARCH_ITERATIONS"),
             planner_time_unit_s=_int(env, "PLANNER_TIME_UNIT_S", cls.planner_time_unit_s),
+            planner_priority_weights=_int_tuple(
+                env, "PLANNER_PRIORITY_WEIGHTS", cls.planner_priority_weights
+            ),
             zone_split_min_visits=_int(env, "ZONE_SPLIT_MIN_VISITS", cls.zone_split_min_visits),
             zone_visits=_int(env, "ZONE_VISITS", cls.zone_visits),
             day_start_hour=_int(env, "DAY_START_HOUR", cls.day_start_hour),
@@ -364,6 +384,8 @@ class Settings:
         # and may not import the planner
         if not 0 < self.planner_time_unit_s <= 60 or 60 % self.planner_time_unit_s:
             raise ConfigError("PLANNER_TIME_UNIT_S must be a whole number of seconds dividing 60")
+        if len(self.planner_priority_weights) != 5:
+            raise ConfigError("PLANNER_PRIORITY_WEIGHTS must be five integers, for priorities 1..5")
         if not 0 <= self.day_start_hour <= 23:
             raise ConfigError("DAY_START_HOUR must be an hour of the day, 0 to 23")
         if min(self.run_heartbeat_s, self.run_stale_check_s) <= 0:

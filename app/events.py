@@ -55,13 +55,13 @@ class VisitStatusChanged(DomainEvent):
 class VisitRescheduled(DomainEvent):
     """A booked visit moved so that the customer's arrival window or day changed.
 
-    `version`: the visit's version after the move (one message per move).
+    Published by the visit service's commit hook, whichever path moved the visit (see
+    `app.services.visits`). `version`: the visit's version after the move (one message per move).
     """
 
     visit_id: int
     customer_id: int
     version: int
-    source: str
 
 
 @dataclass(frozen=True)

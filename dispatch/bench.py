@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dispatch import baselines, cityday, citygen, ruin_recreate, solomon
+from dispatch.model import SolverSettings
 from dispatch.ruin_recreate import RuinRecreateConfig
 from dispatch.solver import SearchConfig, solve, solve_core, solve_core_portfolio
 from dispatch.travel import GeodesicProvider
@@ -324,6 +325,19 @@ def _warm() -> None:
         warm()
 
 
+def _solver_runs(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """(solver, seed) pairs: ours once per ``--solver-seeds``, the others once."""
+    return [(which, seed) for which in args.solvers
+            for seed in (args.solver_seeds if which == "ours" else args.solver_seeds[:1])]
+
+
+def _weights(spec: str) -> tuple[int, ...]:
+    """``--drop-weights``: "product" (the planner's default) or five integers "1,3,8,50,100"."""
+    if spec == "product":
+        return SolverSettings().priority_weights
+    return tuple(int(w) for w in spec.split(","))
+
+
 def cmd_city_compare(args: argparse.Namespace) -> int:
     """Our planner, VROOM and plain OR-Tools on the same city days; every plan re-simulated."""
     _warm()
@@ -333,14 +347,17 @@ def cmd_city_compare(args: argparse.Namespace) -> int:
     if out:
         out.mkdir(parents=True, exist_ok=True)
     for inst in city_instances(args):
-        settings = cityday.from_instance(inst).problem.settings
-        if args.time_unit is not None:
-            settings = replace(settings, time_unit_s=args.time_unit)
-        if args.search_seed is not None:
-            settings = replace(settings, seed=args.search_seed)
-        city = cityday.from_instance(inst, settings=settings)
         name = inst.get("name", "city")
-        for which in args.solvers:
+        for which, seed in _solver_runs(args):
+            settings = SolverSettings(seed=seed, time_unit_s=args.time_unit or
+                                      cityday.CITY_TIME_UNIT_S)
+            if args.drop_weights != "file":
+                settings = replace(settings, priority_weights=_weights(args.drop_weights))
+            city = cityday.from_instance(inst, settings=settings,
+                                         file_weights=args.drop_weights == "file")
+            if args.visit_value is not None:
+                city = replace(city, problem=replace(city.problem, settings=replace(
+                    city.problem.settings, visit_value=args.visit_value)))
             m, extra = _run_solver(which, city, args)
             verdict = official_res = None
             if m.plan is not None:
@@ -352,6 +369,9 @@ def cmd_city_compare(args: argparse.Namespace) -> int:
                 if out:
                     (out / f"{name}.{which}.json").write_text(json.dumps(m.plan))
             row = _city_row(name, which, city, m, verdict, extra, official_res)
+            if which == "ours":
+                row["note"] = (f"{row['note']} seed {seed} weights {args.drop_weights} "
+                               f"visit value {city.problem.settings.visit_value}").strip()
             rows.append(row)
             _print_city_row(row)
     if args.csv and rows:
@@ -408,9 +428,7 @@ def main(argv: list[str] | None = None) -> int:
                          "machine; --time-limit still bounds the call)")
     cc.add_argument("--time-unit", type=int, default=None, metavar="SECONDS",
                     help="our planner's time resolution (a divisor of 60); default: the "
-                         "city-day loader's")
-    cc.add_argument("--search-seed", type=int, default=None,
-                    help="our planner's search seed (default: the settings' seed, 0)")
+                         "city-day loader's (cityday.CITY_TIME_UNIT_S)")
     cc.add_argument("--vroom-exploration", type=int, default=1)
     cc.add_argument("--vroom-threads", type=int, default=2)
     cc.add_argument("--check-city", default="../shared/bench/city/check_city.py",

@@ -8,21 +8,30 @@ priority >= 4. :func:`load` keeps all of it; :func:`to_check_plan` writes our Pl
 format of the standalone checker ``check_city.py``; :func:`instance_from_problem` writes one of
 our one-day problems in the same format, so every solver of a benchmark reads one instance.
 
+The objective is the file's own: the planner's drop penalties take the file's priority weights
+(``priority_weight``, 1/3/8/50/100 in every file so far, the weights VROOM is given and the
+weighted share is counted in) as ``SolverSettings.priority_weights``, so the search trades
+visits of different priorities as the day's objective does, and the largest
+``SolverSettings.visit_value``, so that among plans of equal served weight more visits win
+unless they cost more than 1000 s of driving each (the files put the count before travel).
+``must_today`` visits stay must-do for the planner (placed whenever any placement exists, as
+for any of our days), where the files count them by weight only and report the ones missed:
+on these visits the planner is stricter than the file's objective.
+
 What our model does not express exactly (see docs/benchmarks.md):
 
 - every time of these files is a whole minute (services, windows, shifts, breaks); travel is in
   seconds, and a city day is planned in ticks of ``CITY_TIME_UNIT_S`` (1 s: legs exact, no
   rounding lost per leg; the planner's own default rounds each leg up to the minute);
-- the objective: the files weight served visits 1/3/8/50/100 by priority, our drop penalty grows
-  tenfold per priority step; the feasible set is the same, the trade-offs between priorities
-  are not;
+- the objective's second and third terms (most visits, then least travel): a visit is worth
+  at most 1000 s of driving to our search, not any amount;
 - ``max_duty`` counts from shift start, so it becomes an earlier shift end (exact).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -92,15 +101,38 @@ def read(path: str | Path) -> dict[str, Any]:
         return json.load(fh)
 
 
-def load(path: str | Path, day: date = DEFAULT_DAY,
-         settings: SolverSettings | None = None) -> CityDay:
+def load(path: str | Path, day: date = DEFAULT_DAY, settings: SolverSettings | None = None,
+         file_weights: bool = True) -> CityDay:
     """Read a city-day file into a :class:`CityDay` (ValueError if it breaks the format)."""
-    return from_instance(read(path), day, settings)
+    return from_instance(read(path), day, settings, file_weights)
+
+
+def priority_weights(inst: dict[str, Any]) -> tuple[int, ...]:
+    """The instance's weights of priorities 1..5 (its ``priority_weight``, else 1/3/8/50/100)."""
+    stated = inst.get("priority_weight") or {str(k): w for k, w in PRIORITY_WEIGHT.items()}
+    try:
+        return tuple(int(stated[str(p)]) for p in range(1, 6))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError("priority_weight must give an integer weight for priorities 1..5"
+                         ) from exc
 
 
 def from_instance(inst: dict[str, Any], day: date = DEFAULT_DAY,
-                  settings: SolverSettings | None = None) -> CityDay:
-    """A :class:`CityDay` from a parsed city-day instance."""
+                  settings: SolverSettings | None = None, file_weights: bool = True) -> CityDay:
+    """A :class:`CityDay` from a parsed city-day instance.
+
+    The settings' ``priority_weights`` become the file's (:func:`priority_weights`) and their
+    ``visit_value`` the largest allowed (more visits before less travel, as in the files'
+    objective) unless ``file_weights`` is False (then the settings' own, e.g. the product
+    defaults, apply).
+    """
+    settings = settings or SolverSettings(time_unit_s=CITY_TIME_UNIT_S)
+    if file_weights:
+        # the files' objective: served weight, then the number served, then travel; the count
+        # gets the largest visit value the planner allows (a visit is worth 1000 s of driving
+        # at the default drop_penalty_base)
+        settings = replace(settings, priority_weights=priority_weights(inst),
+                           visit_value=settings.drop_penalty_base // 1000)
     matrix = inst["matrix"]
     locations: list[LatLon | None] = [None] * len(matrix)
     depots = {}
@@ -114,8 +146,7 @@ def from_instance(inst: dict[str, Any], day: date = DEFAULT_DAY,
     provider = FixedMatrixProvider(locations, matrix, speed_kmh=SPEED_KMH / DETOUR)
     techs = [_technician(t, depots, day) for t in inst["technicians"]]
     visits = [_visit(v, day) for v in inst["visits"]]
-    problem = Problem(techs, visits, day, 1,
-                      settings or SolverSettings(time_unit_s=CITY_TIME_UNIT_S))
+    problem = Problem(techs, visits, day, 1, settings)
     return CityDay(inst.get("name", "city"), problem, provider, [v.id for v in visits],
                    [t.id for t in techs], inst)
 

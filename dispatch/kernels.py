@@ -30,6 +30,7 @@ NODE_FIELDS = 8
 START, END, EARLIEST, LATEST, CAP, BLO, BHI, BDUR, SPAN, DAY, SIG = range(11)
 VEH_FIELDS = 11
 POLISH_ROUNDS = 3  # relocate passes of one polish (fewer once a pass finds nothing)
+REGRET_ORDER = 7  # index of the regret insertion among the recreate orders
 
 
 @njit(cache=True)
@@ -604,14 +605,141 @@ def _room(u, path, rlen, node, veh, allowed, marks, nmark, removed_flag):
 
 
 @njit(cache=True)
+def _top_costs(row, kk):
+    """The ``kk`` (at most 3) smallest entries of ``row``, ascending, INF where missing."""
+    c = np.full(3, INF, dtype=np.int64)
+    for v in range(row.shape[0]):
+        x = row[v]
+        if x >= c[kk - 1]:
+            continue
+        j = kk - 1
+        while j > 0 and c[j - 1] > x:
+            c[j] = c[j - 1]
+            j -= 1
+        c[j] = x
+    return c
+
+
+@njit(cache=True)
+def _regret_score(c, kk, spread):
+    """Regret of a visit with sorted route costs ``c``: sum of (c_j - c_1), j = 2..kk.
+
+    A missing option counts ``spread``, so a visit with fewer feasible routes comes first.
+    """
+    s = 0.0
+    for j in range(1, kk):
+        s += float(spread) if c[j] >= INF else float(c[j] - c[0])
+    return s
+
+
+@njit(cache=True)
+def _regret_insert(it, group, kk, blink, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
+                   absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, dmask, has_soft,
+                   maxlen, sig_seen, stamp, bk_path, bk_len, bk_stamp, touched, nt, mod,
+                   fail_at, obj, near, granular, cand):
+    """Regret-``kk`` insertion of the visits ``group`` (one penalty class, no dependencies).
+
+    Each step inserts, at its cheapest position, the visit whose best route is cheapest by the
+    widest margin over its next ``kk - 1`` routes (a visit with fewer feasible routes first):
+    visits with few options are placed before greedy choices take their room. Costs are kept per
+    (visit, route) and only the route just changed is re-evaluated. A visit with no feasible
+    route left goes to ``absent`` with the change clock, as in the greedy recreate.
+    """
+    k = veh.shape[0]
+    g = group.shape[0]
+    cost = np.full((g, k), INF, dtype=np.int64)
+    pos = np.zeros((g, k), dtype=np.int64)
+    top = np.full((g, 3), INF, dtype=np.int64)
+    alive = np.ones(g, dtype=np.bool_)
+    one = np.zeros(1, dtype=np.int64)
+    spread = 0
+    for i in range(g):
+        u = group[i]
+        failed = fail_at[u]
+        if granular > 0:
+            nc = _near_routes(u, near, granular, route_of, rlen, mod, failed, cand)
+            lst = cand
+        else:
+            lst, nc = _changed_since(failed, mod, k)
+        for t in range(k if nc < 0 else nc):
+            v = t if nc < 0 else lst[t]
+            one[0] = v
+            stamp[0] += 1  # every empty route priced: interchangeable ones tie, regret 0
+            d, bv, bp = _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm,
+                                 cm, fixed, allowed, dmask, sig_seen, stamp[0], blink, maxlen,
+                                 has_soft, mod, failed, one, 1)
+            if bv >= 0:
+                cost[i, v] = d
+                pos[i, v] = bp
+                if d > spread:
+                    spread = d
+        top[i] = _top_costs(cost[i], kk)
+    spread = 2 * spread + 1
+    for _ in range(g):
+        pick = -1
+        best_s = -1.0
+        for i in range(g):
+            if not alive[i]:
+                continue
+            if top[i, 0] >= INF:
+                u = group[i]
+                alive[i] = False
+                absent[nabs[0]] = u
+                nabs[0] += 1
+                fail_at[u] = mod[-1]
+                continue
+            s = _regret_score(top[i], kk, spread) + np.random.random() * 1e-3
+            if s > best_s:
+                best_s, pick = s, i
+        if pick < 0:
+            break
+        u = group[pick]
+        alive[pick] = False
+        row = cost[pick]
+        v = 0
+        for w in range(k):
+            if row[w] == top[pick, 0]:
+                v = w
+                break
+        p = pos[pick, v]
+        _touch(v, it, path, rlen, bk_path, bk_len, bk_stamp, touched, nt)
+        insert_at(u, v, p, path, rlen, route_of)
+        fail_at[u] = -1
+        _bump(v, mod)
+        obj -= rcost[v]
+        refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
+                has_soft)
+        obj += rcost[v] - node[u, PENALTY]
+        one[0] = v
+        for i in range(g):
+            if not alive[i]:
+                continue
+            w = group[i]
+            old = cost[i, v]
+            stamp[0] += 1
+            d, bv, bp = _best_in(w, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm,
+                                 cm, fixed, allowed, dmask, sig_seen, stamp[0], blink, maxlen,
+                                 has_soft, mod, -1, one, 1)
+            new = d if bv >= 0 else INF
+            cost[i, v] = new
+            pos[i, v] = bp
+            if old <= top[i, kk - 1] or new < top[i, kk - 1]:
+                top[i] = _top_costs(cost[i], kk)
+    return obj
+
+
+@njit(cache=True)
 def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
               absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
               dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp, bk_path,
               bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at, obj, near,
-              granular):
+              granular, regret_k):
     """Insert every absent visit at its cheapest feasible position, in a randomised order.
 
     With ``granular`` > 0 a visit is tried only in routes near it (:func:`_near_routes`).
+    Order ``REGRET_ORDER`` (weight ``order_weights[REGRET_ORDER]``, if that long) inserts each
+    penalty class by regret-``regret_k`` instead (:func:`_regret_insert`); on problems with day
+    dependencies it falls back to the random order.
     """
     n = nabs[0]
     if n == 0:
@@ -650,6 +778,21 @@ def _recreate(it, blink, order_weights, path, rlen, e0, e1, la0, la1, load, rcos
     has_deps = dep_ptr[-1] > 0
     cand = np.empty(near.shape[1] + veh.shape[0] if granular > 0 else 0, dtype=np.int64)
     dmask[:] = True
+    if mode == REGRET_ORDER and not has_deps:
+        kk = min(max(regret_k, 2), 3)
+        j = 0
+        while j < n:
+            c = node[todo[order[j]], CLASS]
+            e = j
+            while e < n and node[todo[order[e]], CLASS] == c:
+                e += 1
+            obj = _regret_insert(it, todo[order[j:e]], kk, blink, path, rlen, e0, e1, la0,
+                                 la1, load, rcost, route_of, absent, nabs, node, veh, wlo,
+                                 whi, tm, cm, fixed, allowed, dmask, has_soft, maxlen,
+                                 sig_seen, stamp, bk_path, bk_len, bk_stamp, touched, nt, mod,
+                                 fail_at, obj, near, granular, cand)
+            j = e
+        return obj
     masked = False
     for j in range(n):
         u = todo[order[j]]
@@ -806,7 +949,7 @@ def polish(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, no
                     absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
                     dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
                     bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
-                    obj, near, granular)
+                    obj, near, granular, 2)
     nt[0] = 0
     return obj
 
@@ -865,7 +1008,7 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
     (bk_path, bk_len, bk_stamp, touched, nt, marks, nmark, removed_flag, ruined, sig_seen,
      stamp, dmask, keys, calls, mod, fail_at) = work
     (avg_removed, max_string, split_rate, split_depth, blink, route_removal, room_rate,
-     granular, polish_every) = params
+     granular, polish_every, regret_k) = params
     every = int(polish_every)
     k = veh.shape[0]
     for it in range(it_from, it_to):
@@ -892,7 +1035,8 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
                         rcost, route_of, absent, nabs, node, veh, wlo, whi, tm, cm, fixed,
                         allowed, far, dep_ptr, dep_other, dep_gap, dep_kind, vday, has_soft,
                         maxlen, sig_seen, stamp, bk_path, bk_len, bk_stamp, touched, nt, dmask,
-                        keys, calls, mod, fail_at, new, near, int(granular))
+                        keys, calls, mod, fail_at, new, near, int(granular),
+                        int(regret_k))
         u = np.random.random()
         if u <= 0.0:
             u = 1e-300
@@ -937,15 +1081,21 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
 @njit(cache=True)
 def construct(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, node, veh, wlo,
               whi, tm, cm, fixed, allowed, far, dep_ptr, dep_other, dep_gap, dep_kind, vday,
-              has_soft, maxlen, work, obj):
-    """Greedy insertion of every absent visit, most important and farthest first."""
+              has_soft, maxlen, work, obj, regret_k):
+    """Insertion of every absent visit, most important first; farthest first or by regret.
+
+    ``regret_k`` 0: greedy, farthest first; 2 or 3: regret-k (:func:`_regret_insert`).
+    """
     bk_path, bk_len, bk_stamp, touched, nt = work[:5]
     sig_seen, stamp, dmask, keys, calls, mod, fail_at = work[9:]
-    weights = np.zeros(6)
-    weights[2] = 1.0  # far first
+    weights = np.zeros(REGRET_ORDER + 1)
+    if regret_k > 0:
+        weights[REGRET_ORDER] = 1.0
+    else:
+        weights[2] = 1.0  # far first
     nt[0] = 0
     return _recreate(0, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
                      absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
                      dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
                      bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
-                     obj, np.zeros((1, 1), dtype=np.int64), 0)
+                     obj, np.zeros((1, 1), dtype=np.int64), 0, regret_k)

@@ -199,6 +199,23 @@ class Visit:
 
 
 TIME_UNITS_S = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)  # divisors of a minute
+DEFAULT_PRIORITY_WEIGHTS = (1, 10, 100, 1_000, 10_000)
+# A committed visit counts ten times its weight and a must-do visit adds 10**5 (in units of
+# drop_penalty_base): the weights of priorities 1-4 stay below 10**4 so that any committed
+# visit that is not must-do still weighs less than a must-do one (priority 5 is always must-do).
+MAX_PRIORITY_WEIGHT = 10_000
+
+
+def check_priority_weights(weights: tuple[int, ...]) -> None:
+    """ValueError unless five positive integers, non-decreasing, within MAX_PRIORITY_WEIGHT."""
+    if len(weights) != 5 or any(isinstance(w, bool) or not isinstance(w, int) for w in weights):
+        raise ValueError("priority_weights must be five integers, for priorities 1..5")
+    if weights[0] < 1 or any(a > b for a, b in itertools.pairwise(weights)):
+        raise ValueError("priority_weights must be positive and non-decreasing with priority")
+    if weights[-1] > MAX_PRIORITY_WEIGHT or weights[-2] >= MAX_PRIORITY_WEIGHT:
+        raise ValueError(f"priority_weights must stay below {MAX_PRIORITY_WEIGHT} for "
+                         f"priorities 1-4 and at most {MAX_PRIORITY_WEIGHT} for priority 5, "
+                         "so that must-do visits keep outweighing any others")
 
 
 @dataclass(frozen=True)
@@ -213,7 +230,16 @@ class SolverSettings:
     # time limit cuts it at a machine-dependent point
     seed: int = 0
     time_lock_tolerance_min: int = 15
-    drop_penalty_base: int = 1_000_000  # per priority step; must dominate any route's cost
+    drop_penalty_base: int = 1_000_000  # per unit of priority weight; dominates any route's cost
+    # drop penalty of a visit of priority 1..5 in units of drop_penalty_base: a factor 10 per
+    # step by default, so one visit outweighs ten of the next priority down (docs/benchmarks.md,
+    # "Priority weights of the drop penalty"); must-do, committed and in-progress visits keep
+    # their own margins on top (dispatch.translate.priority_penalty)
+    priority_weights: tuple[int, ...] = DEFAULT_PRIORITY_WEIGHTS
+    # added to every visit's drop penalty, in cost units (travel seconds): among plans of equal
+    # served weight the one with more visits wins unless it drives this much more per visit
+    # (the count comes before travel in the benchmark days' objective); 0: travel alone decides
+    visit_value: int = 0
     lateness_cost_per_min: int = 100  # multiplied by priority for soft SLA lateness
     # OR-Tools engine only: "exact" | "reserve" | "auto" (exact below break_exact_max_nodes)
     break_mode: str = "auto"
@@ -224,8 +250,9 @@ class SolverSettings:
     # "ruin_recreate": the compiled SISR search of dispatch.ruin_recreate, exact flexible breaks;
     # "ortools": OR-Tools routing (first_solution, metaheuristic, break_mode apply to it only)
     engine: str = "ruin_recreate"
-    # ruin_recreate engine: stop the search after this many iterations (reproducible runs and
-    # benchmarks at equal work on a shared machine); None: the time limit alone
+    # stop the search after this many iterations (ruin_recreate) or accepted solutions (ortools's
+    # local search): reproducible runs and benchmarks at equal work on a shared machine; None:
+    # the time limit alone
     search_iterations: int | None = None
     # the travel model (dispatch.travel.GeodesicProvider): crow-flight distance times a road
     # detour, driven at an average city speed; the app's SLA projection uses the same one
@@ -254,6 +281,12 @@ class SolverSettings:
             raise ValueError("travel_kmh must be positive and detour_factor >= 1")
         if self.time_unit_s not in TIME_UNITS_S:
             raise ValueError(f"time_unit_s must be one of {', '.join(map(str, TIME_UNITS_S))}")
+        # a list after a JSON round trip (dispatch.wire): keep the field hashable and typed
+        object.__setattr__(self, "priority_weights", tuple(self.priority_weights))
+        check_priority_weights(self.priority_weights)
+        if not 0 <= self.visit_value <= self.drop_penalty_base // 1000:
+            # a thousand visits' values stay below one unit of priority weight
+            raise ValueError("visit_value must be between 0 and drop_penalty_base / 1000")
 
 
 @dataclass(frozen=True)

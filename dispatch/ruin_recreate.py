@@ -33,6 +33,7 @@ longer limit never returns a worse objective (see :func:`improve`).
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from dataclasses import dataclass
 
@@ -45,7 +46,8 @@ MANDATORY = 10**15  # penalty counted for an unserved node that has no drop pena
 _OPEN = 1 << 40  # window bound of a node without windows
 # recreate orders: random, demand decreasing, far from depot first, close first, narrowest
 # window first, earliest window first (within each penalty class, most important first); a
-# seventh, longest service first, is weighted by RuinRecreateConfig.long_first
+# seventh, longest service first, is weighted by RuinRecreateConfig.long_first, an eighth,
+# regret insertion (kernels.REGRET_ORDER), by RuinRecreateConfig.regret
 _ORDER_WEIGHTS = (4.0, 4.0, 2.0, 1.0, 2.0, 2.0)
 _CHANGE_RING = 4096  # recent route changes a left-out visit's retry can list (kernels._bump)
 
@@ -73,6 +75,14 @@ class RuinRecreateConfig:
     # weight of the "longest service first" recreate order (used only when service times
     # differ, as on field days with short measures and long installs)
     long_first: float = 3.0
+    # weight of a regret-k recreate order beside the others (each penalty class inserted by
+    # regret: the visit with the fewest or the most unequal options first; kernels._regret_insert);
+    # 0: never. regret_k is 2 or 3
+    regret: float = 0.0
+    regret_k: int = 3
+    # build the starting solution (from the visits the input routes leave out) by regret-k
+    # instead of greedily, farthest first; the final refill after the search stays greedy
+    regret_start: bool = False
     neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
     # > 0: the recreate tries a node only in routes holding one of its this many nearest nodes
     # (and empty routes); 0 tries every route
@@ -80,6 +90,9 @@ class RuinRecreateConfig:
     # > 0: every this many iterations the current solution is taken to a local optimum of
     # relocate moves and the time freed is offered to left-out nodes (kernels.polish); 0: never
     polish_every: int = 0
+    # take the best solution, once the search ends, to a local optimum of relocate moves (its own
+    # route included: an or-opt of one stop) and offer the time freed to left-out nodes
+    polish_end: bool = False
     epoch_iterations: int | None = None
     max_iterations: int | None = None  # stop after this many iterations (None: time only)
     seed: int = 0
@@ -254,11 +267,11 @@ class _Search:
             return None
         return int(obj)
 
-    def construct(self, obj: int) -> int:
+    def construct(self, obj: int, regret_k: int = 0) -> int:
         a = self.a
         return int(kn.construct(*self.state(), *a.problem_args(), a.allowed, a.far, a.dep_ptr,
                                 a.dep_other, a.dep_gap, a.dep_kind, a.vday, a.has_soft, a.maxlen,
-                                self.work, obj))
+                                self.work, obj, regret_k))
 
     def polish(self, obj: int, cfg: RuinRecreateConfig) -> int:
         a = self.a
@@ -277,9 +290,9 @@ class _Search:
         params = (float(cfg.avg_removed), float(cfg.max_string), float(cfg.split_rate),
                   float(cfg.split_depth), float(cfg.blink_rate), float(cfg.route_removal),
                   float(cfg.room_rate), float(min(cfg.granular, cfg.neighbours)),
-                  float(cfg.polish_every))
+                  float(cfg.polish_every), float(cfg.regret_k))
         base = _ORDER_WEIGHTS if cfg.window_orders else (*_ORDER_WEIGHTS[:4], 0.0, 0.0)
-        weights = np.array((*base, cfg.long_first if a.mixed_service else 0.0),
+        weights = np.array((*base, cfg.long_first if a.mixed_service else 0.0, cfg.regret),
                            dtype=np.float64)
         cur, best = kn.run(it_from, it_to, cur, best, epoch0, t_hi, t_lo, params, weights,
                            *a.problem_args(), a.allowed, a.near, a.far, a.dep_ptr, a.dep_other,
@@ -347,10 +360,11 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     costs + fixed vehicle costs + soft lateness + penalties of unserved nodes). Returns None,
     without searching, if the problem has a feature listed by :func:`unsupported_features` or
     the input routes are not feasible. Nodes missing from the input are first inserted greedily
-    (most important first). ``found`` is False if a node without drop penalty is left unserved.
-    For one seed the search visits the same solutions in the same order whatever the limit, so
-    a longer limit returns an objective at most as high (not with ``cfg.anneal_by_time``). With
-    ``cfg.cpu_clock`` the limit counts CPU seconds of this process.
+    (most important first; by regret with ``cfg.regret_start``). ``found`` is False if a node
+    without drop penalty is left unserved. For one seed the search visits the same solutions in
+    the same order whatever the limit, so a longer limit returns an objective at most as high
+    (not with ``cfg.anneal_by_time``). With ``cfg.cpu_clock`` the limit counts CPU seconds of
+    this process.
     """
     cfg = cfg or RuinRecreateConfig()
     clock = time.process_time if cfg.cpu_clock else time.perf_counter
@@ -368,7 +382,8 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     if input_cost is None:
         return None
     kn.seed_rng(cfg.seed)
-    current = search.construct(input_cost) if search.nabs[0] else input_cost
+    start_k = cfg.regret_k if cfg.regret_start else 0
+    current = search.construct(input_cost, start_k) if search.nabs[0] else input_cost
     search.keep_best()
     best = current
     stats.construct_s = clock() - t0
@@ -406,6 +421,12 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
         if final < best:
             search.keep_best()
             best = final
+        if cfg.polish_end:
+            search.load_routes(search.best_routes())
+            final = search.polish(best, cfg)
+            if final < best:
+                search.keep_best()
+                best = final
     stats.search_s = clock() - t0 - stats.construct_s
     best_routes = search.best_routes()
     if best > input_cost or not is_feasible(problem, best_routes):
@@ -454,7 +475,10 @@ def warm() -> None:
     nodes = {1: CoreNode(10, [(0, 100), (200, 300)], penalty=100, soft_due=50, soft_cost=1),
              2: CoreNode(10, [(0, 300)], penalty=100)}
     vehicles = [CoreVehicle(0, 0, 0, 400, capacity=5, max_span=400, break_=(0, 200, 10))]
-    improve(CoreProblem(cost, cost, nodes, vehicles, 400), [[]], 10.0,
+    # No time limit: on a fresh install compiling the construction takes longer than any
+    # sensible limit, and a search stopped by it before its first iteration would leave the
+    # main loop (`kernels.run`) to be compiled by the first real solve.
+    improve(CoreProblem(cost, cost, nodes, vehicles, 400), [[]], math.inf,
             RuinRecreateConfig(max_iterations=2))
 
 

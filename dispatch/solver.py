@@ -372,6 +372,11 @@ GRANULAR_NEIGHBOURS = 100
 # optimum of relocate moves (ruin_recreate.polish); 0: never. Off: on 360 x 2,000 it placed 4
 # and 11 more visits at 25 CPU s but none at the 60 s wall limit (docs/benchmarks.md)
 POLISH_EVERY = 0
+# weight of the regret-3 recreate order beside the greedy orders (their weights sum to 18 on field
+# days), and whether the best plan gets one relocate polish at the end. Off: neither placed more
+# visits on the 500-visit days at equal work (docs/benchmarks.md)
+REGRET_WEIGHT = 0.0
+POLISH_END = False
 
 
 def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.RuinRecreateConfig:
@@ -379,7 +384,8 @@ def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.R
     return ruin_recreate.RuinRecreateConfig(
         seed=settings.seed, max_iterations=settings.search_iterations,
         granular=GRANULAR_NEIGHBOURS if n_visits >= GRANULAR_FROM else 0,
-        polish_every=POLISH_EVERY if n_visits >= GRANULAR_FROM else 0)
+        polish_every=POLISH_EVERY if n_visits >= GRANULAR_FROM else 0,
+        regret=REGRET_WEIGHT, polish_end=POLISH_END)
 
 
 def explain_reserve(time_limit_s: float, n_visits: int) -> float:
@@ -432,6 +438,10 @@ def _search_ortools(core: CoreProblem, settings: SolverSettings, progress,
         initial = construct(core)
     left = max(0.5, deadline - time.perf_counter() - _EXPLAIN_SHARE * settings.time_limit_s)
     cfg = with_time_limit(cfg, left)
+    if settings.search_iterations is not None:
+        # a fixed amount of work here too: the local search stops after this many solutions
+        cfg = replace(cfg, overrides=(*cfg.overrides,
+                                      ("solution_limit", max(1, settings.search_iterations))))
     sol = solve_core(core, cfg, initial_routes=initial, progress=progress)
     if sol.found and sol.dropped:
         sol.dropped = repair(core, sol.routes, sol.dropped)

@@ -19,6 +19,7 @@ import numpy as np
 
 from dispatch.core import CoreDependency, CoreNode, CoreProblem, CoreVehicle, Schedule, schedule
 from dispatch.model import (
+    DEFAULT_PRIORITY_WEIGHTS,
     Kpis,
     LatLon,
     Lock,
@@ -47,13 +48,19 @@ def is_must_do(visit: Visit, horizon_end: datetime | None = None) -> bool:
     return visit.sla_due is not None and horizon_end is not None and visit.sla_due <= horizon_end
 
 
-def priority_penalty(visit: Visit, base: int, horizon_end: datetime | None = None) -> int:
-    """Drop penalty: a factor 10 per priority step, so one important visit outweighs many minor.
+def priority_penalty(visit: Visit, base: int, horizon_end: datetime | None = None,
+                     weights: tuple[int, ...] = DEFAULT_PRIORITY_WEIGHTS,
+                     visit_value: int = 0) -> int:
+    """Drop penalty: ``base`` times the weight of the visit's priority (``weights[priority - 1]``).
 
-    Must-do visits (:func:`is_must_do`) add ``base * 10**5`` on top, so the search leaves one
-    out only when no placement exists, displacing lower priorities otherwise.
+    The weights are ``SolverSettings.priority_weights`` (a factor 10 per step by default, so one
+    important visit outweighs many minor). Must-do visits (:func:`is_must_do`) add
+    ``base * 10**5`` on top, so the search leaves one out only when no placement exists,
+    displacing lower priorities otherwise; committed visits count ten times, visits in progress
+    ``base * 10**7``, whatever the weights. ``visit_value`` (far below ``base``) is added to
+    every visit's penalty, so that among plans of equal served weight more visits win.
     """
-    penalty = base * 10 ** (visit.priority - 1)
+    penalty = base * weights[visit.priority - 1] + visit_value
     if is_must_do(visit, horizon_end):
         penalty += base * MUST_DO_FACTOR
     if visit.lock is Lock.IN_PROGRESS:
@@ -187,10 +194,13 @@ def build(
             settings.break_mode == "auto" and len(visits) <= settings.break_exact_max_nodes
         )
     # an in-progress visit started before "now": the technician's day restarts at its start
-    in_progress = {
-        v.locked_technician_id: ticks(v.locked_start)
-        for v in visits if v.lock is Lock.IN_PROGRESS
-    }
+    # (the earliest of the technician's pinned visits: promised work later must not hide it)
+    in_progress: dict[str, int] = {}
+    for v in visits:
+        if v.lock is Lock.IN_PROGRESS:
+            start = ticks(v.locked_start)
+            in_progress[v.locked_technician_id] = min(
+                start, in_progress.get(v.locked_technician_id, start))
     core_vehicles = [
         _vehicle(tech, shift, s, e, ticks, per_min, use_exact, in_progress.get(tech.id),
                  int(time_ticks[s, e]))
@@ -199,7 +209,7 @@ def build(
     visit_node = {v.id: n for n, v in node_visit.items()}
     horizon_end = origin + timedelta(days=problem.horizon_days)
     nodes = {}
-    fleet = _Fleet(vehicles, ticks)
+    fleet = _Fleet(vehicles, ticks, [v.earliest for v in core_vehicles])
     for node, visit in node_visit.items():
         nodes[node] = _node(visit, fleet, ticks, per_min, settings, horizon, horizon_end)
     vehicle_day = [(s.day - problem.horizon_start).days for _, s in vehicles]
@@ -249,11 +259,15 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, ticks, per_mi
 class _Fleet:
     """Vehicles (technician shifts) as arrays, with skill checks cached per requirement."""
 
-    def __init__(self, vehicles: list[tuple[Technician, Shift]], ticks) -> None:
+    def __init__(self, vehicles: list[tuple[Technician, Shift]], ticks,
+                 earliest: list[int]) -> None:
         self.vehicles = vehicles
         self.tech_ids = np.array([t.id for t, _ in vehicles], dtype=object)
         self.shift_start = np.array([ticks(s.start, up=True) for _, s in vehicles], dtype=np.int64)
         self.shift_end = np.array([ticks(s.end) for _, s in vehicles], dtype=np.int64)
+        # when each vehicle may start: a day under way restarts at its visit in progress, which
+        # may have begun before the shift (an early call)
+        self.earliest = np.array(earliest, dtype=np.int64)
         self._skilled: dict[tuple, np.ndarray] = {}
 
     def skilled(self, required: dict[str, int]) -> np.ndarray:
@@ -287,7 +301,8 @@ def _node(visit: Visit, fleet: _Fleet, ticks, per_min: int, settings, horizon: i
         ok &= fleet.tech_ids == visit.locked_technician_id
     overlap = np.zeros_like(ok)
     for lo, hi in windows:
-        overlap |= (fleet.shift_start <= hi) & (fleet.shift_end >= lo)
+        opens = fleet.earliest if visit.lock is Lock.IN_PROGRESS else fleet.shift_start
+        overlap |= (opens <= hi) & (fleet.shift_end >= lo)
     allowed = np.flatnonzero(ok & overlap).tolist()
     soft_due = None
     if visit.sla_due is not None and not visit.sla_hard:
@@ -296,7 +311,8 @@ def _node(visit: Visit, fleet: _Fleet, ticks, per_min: int, settings, horizon: i
         service=visit.duration_min * per_min,
         windows=windows,
         demand=visit.demand,
-        penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end),
+        penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end,
+                                 settings.priority_weights, settings.visit_value),
         allowed_vehicles=allowed,
         soft_due=soft_due,
         # the cost per minute late, per tick (rounded; at least 1 so lateness always costs)

@@ -4,7 +4,9 @@ It reads only the problem, the travel provider and the order of each route; it s
 with the solver (no translation to minutes, no core schedule), works in seconds on the provider's
 matrix, and applies the lunch rule a technician lives by: the break may start anywhere between
 leaving one stop and starting the next (part-way through a drive, or while waiting at the
-customer), inside its window. The route is re-timed with every visit as early as possible.
+customer), inside its window. The route is re-timed with every visit as early as possible. A day
+under way restarts where the technician is, at "now", or at the start of the visit in progress
+(``Lock.IN_PROGRESS`` started before now), which keeps its start; time locks keep their tolerance.
 :func:`verify_plan` also checks the times a Plan reports (no overlap, travel long enough, the
 break inside its gap and its window). Used on every plan of the benchmarks, whatever the solver.
 """
@@ -15,10 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from dispatch.model import LatLon, Plan, Problem, Route, Shift, Technician, Visit
+from dispatch.model import LatLon, Lock, Plan, Problem, Route, Shift, Stop, Technician, Visit
 from dispatch.travel import MatrixProvider
 
 BREAK = "<break>"  # the lunch's place in a route sequence
+_TIME_LOCKS = (Lock.TIME, Lock.TECHNICIAN_TIME)
 PRIORITY_WEIGHT = {1: 1, 2: 3, 3: 8, 4: 50, 5: 100}
 MUST_DO_PRIORITY = 4
 
@@ -181,6 +184,9 @@ def _timeline_errors(day: _Day, tech: Technician, shift: Shift, seq: RouteSequen
     t, here = 0.0, shift.start_location
     if tech.current is not None and tech.current.at.date() == shift.day:
         t, here = max(0.0, _seconds(origin, tech.current.at)), tech.current.location
+        started = [_seconds(origin, v.locked_start) for v in _in_progress(day, tech)]
+        t = min([t, *started])
+    tolerance = day.problem.settings.time_lock_tolerance_min
     brk = shift.break_
     pending = False
     first_leave = None
@@ -207,7 +213,12 @@ def _timeline_errors(day: _Day, tech: Technician, shift: Shift, seq: RouteSequen
             t = arrive
             break
         v = day.visits[item]
-        start = _earliest_start(origin, v, arrive)
+        start = _earliest_start(origin, v, arrive, tolerance)
+        if start is None and v.lock is Lock.IN_PROGRESS:
+            errors.append(f"{who}: visit {item} must start at {v.locked_start:%H:%M} (under way "
+                          f"or promised); the route reaches it "
+                          f"{arrive - _seconds(origin, v.locked_start):.0f} s later")
+            return errors
         if start is None:
             errors.append(f"{who}: visit {item} arrives after its window closes")
             return errors
@@ -225,14 +236,41 @@ def _timeline_errors(day: _Day, tech: Technician, shift: Shift, seq: RouteSequen
     return errors
 
 
-def _earliest_start(origin: datetime, v: Visit, arrive: float) -> float | None:
-    windows = sorted((_seconds(origin, a), _seconds(origin, b)) for a, b in v.time_windows)
+def _in_progress(day: _Day, tech: Technician) -> list[Visit]:
+    """The technician's visits in progress that started before their current position's time."""
+    now = tech.current.at if tech.current is not None else None
+    return [v for v in day.visits.values()
+            if v.lock is Lock.IN_PROGRESS and v.locked_technician_id == tech.id
+            and v.locked_start is not None and now is not None and v.locked_start < now]
+
+
+def _start_windows(origin: datetime, v: Visit, tolerance_min: int
+                   ) -> list[tuple[float, float]] | None:
+    """When ``v`` may start, in seconds from ``origin`` (None: any time), as the problem states
+    it: its windows, a hard SLA, a time lock's tolerance (the lock wins over windows it misses),
+    and a visit in progress at its start alone."""
+    if v.lock is Lock.IN_PROGRESS and v.locked_start is not None:
+        t = _seconds(origin, v.locked_start)
+        return [(t, t)]
+    windows = sorted((_seconds(origin, a), _seconds(origin, b)) for a, b in v.time_windows) or None
     if v.sla_hard and v.sla_due is not None:
-        due = _seconds(origin, v.sla_due)
-        windows = [(a, min(b, due)) for a, b in windows or [(arrive, due)] if a <= min(b, due)]
-        if not windows:
-            return None
-    if not windows:
+        windows = _clip(windows, float("-inf"), _seconds(origin, v.sla_due))
+    if v.lock in _TIME_LOCKS and v.locked_start is not None:
+        t, tol = _seconds(origin, v.locked_start), 60.0 * tolerance_min
+        windows = _clip(windows, t - tol, t + tol) or [(t - tol, t + tol)]
+    return windows
+
+
+def _clip(windows: list[tuple[float, float]] | None, lo: float, hi: float
+          ) -> list[tuple[float, float]]:
+    whole = windows if windows is not None else [(float("-inf"), float("inf"))]
+    return [(max(a, lo), min(b, hi)) for a, b in whole if max(a, lo) <= min(b, hi)]
+
+
+def _earliest_start(origin: datetime, v: Visit, arrive: float, tolerance_min: int
+                    ) -> float | None:
+    windows = _start_windows(origin, v, tolerance_min)
+    if windows is None:
         return arrive
     for lo, hi in windows:
         if arrive <= hi:
@@ -261,7 +299,8 @@ def verify_plan(problem: Problem, plan: Plan, provider: MatrixProvider) -> Verdi
         tech = day.techs.get(r.technician_id)
         shift = _shift(tech, r.day) if tech is not None else None
         if shift is not None:
-            verdict.errors += _reported_errors(day, shift, _start_location(tech, shift), r,
+            verdict.errors += _reported_errors(day, shift, _start_location(tech, shift),
+                                               _earliest_leave(day, tech, shift), r,
                                                verdict.warnings)
     return verdict
 
@@ -273,11 +312,18 @@ def _start_location(tech: Technician, shift: Shift) -> LatLon:
     return shift.start_location
 
 
-def _reported_errors(day: _Day, shift: Shift, start: LatLon, route: Route,
+def _earliest_leave(day: _Day, tech: Technician, shift: Shift) -> datetime:
+    """The shift's start, or the start of a visit in progress that began before it."""
+    if tech.current is None or tech.current.at.date() != shift.day:
+        return shift.start
+    return min([shift.start, *(v.locked_start for v in _in_progress(day, tech))])
+
+
+def _reported_errors(day: _Day, shift: Shift, start: LatLon, earliest: datetime, route: Route,
                      warnings: list[str]) -> list[str]:
     who = f"{route.technician_id} {route.day}"
     errors: list[str] = []
-    if route.start < shift.start:
+    if route.start < earliest:
         errors.append(f"{who}: leaves before the shift starts")
     if route.end > shift.end:
         errors.append(f"{who}: back after the shift ends")
@@ -295,8 +341,7 @@ def _reported_errors(day: _Day, shift: Shift, start: LatLon, route: Route,
         if _seconds(stop.start, stop.end) != 60 * v.duration_min:
             errors.append(f"{who}: {stop.visit_id} lasts {stop.end - stop.start}, "
                           f"not {v.duration_min} min")
-        if v.time_windows and not any(a <= stop.start <= b for a, b in v.time_windows):
-            errors.append(f"{who}: {stop.visit_id} starts {stop.start:%H:%M} outside its windows")
+        errors += _start_errors(who, shift, stop, v, day.problem.settings.time_lock_tolerance_min)
         # the physical condition: the service start leaves time for the leg (and the break);
         # reported arrivals are checked against it separately, as warnings
         gaps.append((leave, stop.start, day.travel(here, v.location), stop.visit_id))
@@ -319,6 +364,23 @@ def _reported_errors(day: _Day, shift: Shift, start: LatLon, route: Route,
             if stop.start < b0 + timedelta(minutes=brk.duration_min) and b0 < stop.end:
                 errors.append(f"{who}: break overlaps visit {stop.visit_id}")
     return errors
+
+
+def _start_errors(who: str, shift: Shift, stop: Stop, v: Visit, tolerance_min: int) -> list[str]:
+    """A reported start outside the visit's windows, its lock's tolerance or its start in progress.
+
+    The solver's clock counts whole minutes: a start in progress taken down to its minute is kept.
+    """
+    if v.lock is Lock.IN_PROGRESS and v.locked_start is not None:
+        if abs(_seconds(v.locked_start, stop.start)) >= 60:
+            return [f"{who}: {stop.visit_id} must start at {v.locked_start:%H:%M} (under way or "
+                    f"promised), reported at {stop.start:%H:%M}"]
+        return []
+    windows = _start_windows(shift.start, v, tolerance_min)
+    at = _seconds(shift.start, stop.start)
+    if windows is not None and not any(lo <= at <= hi for lo, hi in windows):
+        return [f"{who}: {stop.visit_id} starts {stop.start:%H:%M} outside its windows"]
+    return []
 
 
 def verify_routes(problem: Problem, provider: MatrixProvider,

@@ -8,6 +8,7 @@ message saying how to start it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import threading
@@ -50,28 +51,67 @@ def _server_url() -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, migrated to the latest schema."""
+    """A fresh PostgreSQL database for this test process, migrated to the latest schema.
+
+    Under xdist the first worker migrates a template database for the run and every worker
+    copies it (a copy inside PostgreSQL instead of the migrations run once per worker); the
+    template goes when the first worker ends. The migrations themselves are tested in
+    tests/app/test_migrations.py.
+    """
     server = make_url(_server_url())
     name = f"fieldservice_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    template = f"fieldservice_template_{run[:16]}" if run else None
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn = admin.connect()
     except Exception as exc:
         pytest.fail(
             f"PostgreSQL is not reachable at {server.render_as_string(hide_password=True)}: "
             f"{exc}\n{HOW_TO_START['postgres']}",
             pytrace=False,
         )
+    with conn:
+        if template is not None:
+            _copy_of_template(conn, server, template, name)
+        else:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
-        migrate_to_head(url)
+        if template is None:
+            migrate_to_head(url)
         yield url
     finally:
         db.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if template is not None:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _copy_of_template(conn: Any, server: Any, template: str, name: str) -> None:
+    """Create `name` as a copy of this run's migrated template, building that first if needed.
+
+    Workers take turns (an advisory lock): the first builds the template, the others copy it
+    (a worker starting after another ended builds it again).
+    """
+    key = int.from_bytes(hashlib.sha256(template.encode()).digest()[:8], "big", signed=True)
+    conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+    try:
+        exists = conn.scalar(
+            text("SELECT count(*) FROM pg_database WHERE datname = :t"), {"t": template}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{template}"'))
+            try:
+                migrate_to_head(server.set(database=template).render_as_string(hide_password=False))
+            except Exception:
+                conn.execute(text(f'DROP DATABASE "{template}" WITH (FORCE)'))
+                raise
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    finally:
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
 
 def migrate_to_head(url: str) -> None:
@@ -88,30 +128,10 @@ def migrate_to_head(url: str) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _planner_compiled() -> None:
-    """The planner's compiled search, built once for the whole run rather than by every process.
+    """The planner's compiled search, loaded (compiled once per checkout) before any test."""
+    from tests.planner_warmup import warm_under_lock
 
-    On a fresh clone the first solve compiles numba kernels (some 20 CPU seconds) into a cache
-    beside the code. Unwarmed, every test process and every solving process they start would
-    compile its own copy at the same moment; here the first test process compiles under a lock
-    and the others, and every later process, load the cache.
-    """
-    import fcntl
-    import hashlib
-    import tempfile
-
-    import dispatch
-    from app.jobs.warmup import warm_planner
-
-    code = Path(dispatch.__file__).resolve().parent
-    # one lock per checkout, the same in every process (str hashes differ between processes)
-    key = hashlib.sha256(str(code).encode()).hexdigest()[:12]
-    lock = Path(tempfile.gettempdir()) / f"planner-warm-{key}.lock"
-    with lock.open("w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        try:
-            warm_planner()
-        finally:
-            fcntl.flock(held, fcntl.LOCK_UN)
+    warm_under_lock()
 
 
 @pytest.fixture(scope="session")

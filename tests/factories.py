@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import secrets
+import string
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -132,6 +134,13 @@ class OrderFactory(Base):
     site = factory.LazyAttribute(lambda o: o.customer.sites[0] if o.customer.sites else None)
     product_line = "kitchen"
     stage = models.OrderStage.MEASURE
+
+
+def unique(stem: str) -> str:
+    """`stem` and eight random letters: text for a search test to look for that no other row
+    can hold, whatever the factories' sequences have reached in this process (their phone
+    numbers, e-mails and addresses count up, so fixed digits like "0042" can turn up in them)."""
+    return stem + "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
 
 
 def tomorrow_at(hour: int, minute: int = 0, *, days: int = 1) -> dt.datetime:

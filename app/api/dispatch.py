@@ -26,15 +26,11 @@ from app.services.records import get_or_404
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
 
 
-# A run plans days near today: a first day further away is a mistake, not a plan.
-HORIZON_DAYS = 366
-
-
 class RunRequestSchema(Strict):
     first_day = BoundedDate(
         metadata={
             "description": "First day planned (default: tomorrow); "
-            f"at most {HORIZON_DAYS} days from today"
+            f"at most {runs.PLAN_REACH_DAYS} days from today"
         }
     )
     days = ma.fields.Integer(load_default=1, validate=validate.Range(1, 14))
@@ -56,9 +52,8 @@ class RunRequestSchema(Strict):
 
     @ma.validates("first_day")
     def _near_today(self, value: dt.date, **_: Any) -> None:
-        today = utcnow().astimezone(local_zone()).date()
-        if abs((value - today).days) > HORIZON_DAYS:
-            raise ma.ValidationError(f"must be within {HORIZON_DAYS} days of today")
+        if not runs.near_today(value, utcnow().astimezone(local_zone()).date()):
+            raise ma.ValidationError(f"must be within {runs.PLAN_REACH_DAYS} days of today")
 
 
 class ProposalField(ma.fields.Dict):

@@ -63,7 +63,7 @@ from app.services.board.panels import ComplaintClock
 from app.services.customer_record import build_record
 from app.services.dispatching.proposal import proposal_of
 from app.services.dispatching.publish import publish_run as publish_proposal
-from app.services.dispatching.runs import RunRequest, create_run
+from app.services.dispatching.runs import RunRequest, create_run, near_today
 from app.services.records import check_version, get_or_404
 from app.services.sla.alerts import open_alerts
 from app.services.sla.check import run_check
@@ -246,16 +246,34 @@ def _today() -> dt.date:
     return utcnow().astimezone(local_zone()).date()
 
 
+# Every plan and history the console shows lies nearer today than this; farther days are a
+# typing slip, and the arithmetic around a day (its week, the hours of its board) could leave
+# the calendar.
+DAY_REACH = dt.timedelta(days=3653)
+
+
+def _near_day(day: dt.date, field: str) -> dt.date:
+    """`day`, refused (422) when it is more than ten years from today."""
+    if abs(day - _today()) > DAY_REACH:
+        raise ValidationFailed(
+            "%(day)s is more than ten years from today",
+            params={"day": day.isoformat()},
+            fields={field: ["more than ten years from today"]},
+        )
+    return day
+
+
 def _day_arg(name: str = "day") -> dt.date:
     raw = request.args.get(name)
     if not raw:
         return _today()
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError as exc:
         raise ValidationFailed(
             "%(value)r is not a date (YYYY-MM-DD)", params={"value": raw}, fields={name: ["date"]}
         ) from exc
+    return _near_day(day, name)
 
 
 @console.get("/board")
@@ -338,12 +356,19 @@ def _start_run(params: RunRequest) -> DispatchRun:
 def start_run() -> Any:
     """Start an optimizer run for a day."""
     form = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(form, dict):
+        form = {}  # a JSON body other than an object names no day: refused below
     try:
-        first_day = dt.date.fromisoformat(form.get("day") or "")
+        day = form.get("day")
+        first_day = dt.date.fromisoformat(day if isinstance(day, str) else "")
     except ValueError as exc:
         raise ValidationFailed("choose the day to plan", fields={"day": ["date"]}) from exc
+    if not near_today(first_day, _today()):
+        raise ValidationFailed(
+            "plan a day within a year of today", fields={"day": ["more than a year from today"]}
+        )
     try:
-        limit = float(form.get("time_limit_s") or settings().console_run_seconds)
+        limit = float(str(form.get("time_limit_s") or settings().console_run_seconds))
     except ValueError as exc:
         raise ValidationFailed(
             "the time limit is in seconds", fields={"time_limit_s": ["number"]}
@@ -489,9 +514,15 @@ def retry_run(run_id: int) -> BaseResponse:
 
 def _visit_for_edit(visit_id: int) -> Visit:
     visit = get_or_404(db.session, Visit, visit_id)
-    raw = request.form.get("version")
+    raw = (request.form.get("version") or "").strip()
     if raw:
-        check_version(visit, int(raw))
+        try:
+            expected = int(raw)
+        except ValueError as exc:
+            raise ValidationFailed(
+                "reload the page and try again", fields={"version": ["a whole number"]}
+            ) from exc
+        check_version(visit, expected)
     return visit
 
 
@@ -562,11 +593,16 @@ def lock_visit(visit_id: int) -> BaseResponse:
     technician_id, start = request.form.get("technician_id"), request.form.get("planned_start")
     if technician_id and start:
         # Locking a proposed placement: the visit takes that technician and time, then the lock.
+        try:
+            technician, at = int(technician_id), dt.datetime.fromisoformat(start)
+        except ValueError as exc:
+            raise ValidationFailed("choose a technician, a day and a time") from exc
+        _near_day(at.date(), "planned_start")
         edits.move_visit(
             db.session,
             visit,
-            int(technician_id),
-            dt.datetime.fromisoformat(start),
+            technician,
+            at if at.tzinfo is not None else at.replace(tzinfo=local_zone()),
             tz=local_zone(),
             actor_user_id=auth.current_user().id,
             now=utcnow(),
@@ -597,7 +633,7 @@ def move_visit(visit_id: int) -> Any:
         at = dt.time.fromisoformat(form.get("time", ""))
     except ValueError as exc:
         raise ValidationFailed("choose a technician, a day and a time") from exc
-    start = dt.datetime.combine(day, at, tzinfo=local_zone())
+    start = dt.datetime.combine(_near_day(day, "date"), at, tzinfo=local_zone())
     edits.move_visit(
         db.session,
         visit,

@@ -45,6 +45,7 @@ def start(
         "RUN_STALE_CHECK_INTERVAL": str(settings.run_stale_check_s),
         "SOLVER_SEARCH_ITERATIONS": str(settings.solver_search_iterations or ""),
         "PLANNER_TIME_UNIT_S": str(settings.planner_time_unit_s),
+        "PLANNER_PRIORITY_WEIGHTS": ",".join(map(str, settings.planner_priority_weights)),
     }
     env.pop("REDIS_URL", None)  # the child runs the job itself, it never enqueues it again
     child = subprocess.Popen([sys.executable, "-m", "app.jobs.process", spec], env=env)

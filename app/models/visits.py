@@ -94,16 +94,18 @@ class Visit(Versioned, Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     duration_min: Mapped[int] = mapped_column(Integer, default=60)
-    window_start: Mapped[dt.datetime | None]
-    window_end: Mapped[dt.datetime | None]
+    # active_history: a change keeps the value it replaced, even if that was never read, so the
+    # window the customer was told can be compared with the new one (see `services.visits`).
+    window_start: Mapped[dt.datetime | None] = mapped_column(active_history=True)
+    window_end: Mapped[dt.datetime | None] = mapped_column(active_history=True)
     sla_due: Mapped[dt.datetime | None]
     sla_hard: Mapped[bool] = mapped_column(Boolean, default=False)
     priority: Mapped[int] = mapped_column(Integer, default=3)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), index=True)
-    planned_start: Mapped[dt.datetime | None] = mapped_column(index=True)
+    planned_start: Mapped[dt.datetime | None] = mapped_column(index=True, active_history=True)
     lock: Mapped[LockState] = mapped_column(enum_column(LockState), default=LockState.NONE)
     status: Mapped[VisitStatus] = mapped_column(
-        enum_column(VisitStatus), default=VisitStatus.NEW, index=True
+        enum_column(VisitStatus), default=VisitStatus.NEW, index=True, active_history=True
     )
     status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # An install waits for its measure: at least `depends_min_days` days after it.

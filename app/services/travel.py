@@ -8,7 +8,7 @@ timed is re-timed with the same minutes.
 from __future__ import annotations
 
 import dispatch
-from app.config import Settings
+from app.config import ConfigError, Settings
 from dispatch.travel import GeodesicProvider
 from dispatch.travel import travel_model as _solver_travel_model
 
@@ -16,14 +16,26 @@ from dispatch.travel import travel_model as _solver_travel_model
 def solver_settings(
     settings: Settings, time_limit_s: float = dispatch.SolverSettings.time_limit_s
 ) -> dispatch.SolverSettings:
-    """The planner's settings for a run: its time limit, the app's travel model and budget."""
+    """The planner's settings for a run: its time limit, the app's travel model, budget, weights."""
     return dispatch.SolverSettings(
         time_limit_s=time_limit_s,
         search_iterations=settings.solver_search_iterations,
         time_unit_s=settings.planner_time_unit_s,
         travel_kmh=float(settings.sla_travel_kmh),
         detour_factor=settings.travel_detour_factor,
+        priority_weights=settings.planner_priority_weights,
     )
+
+
+def check_planner_settings(settings: Settings) -> None:
+    """ConfigError if the planner refuses what the settings give it (called at process start)."""
+    try:
+        solver_settings(settings)
+    except ValueError as exc:
+        raise ConfigError(
+            "the planner refuses these settings (PLANNER_PRIORITY_WEIGHTS, SLA_TRAVEL_KMH, "
+            f"TRAVEL_DETOUR_FACTOR, SOLVER_SEARCH_ITERATIONS): {exc}"
+        ) from exc
 
 
 def travel_model(settings: Settings) -> GeodesicProvider:

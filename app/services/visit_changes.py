@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.services import order_notices
 from app.services.visit_windows import find_offered
-from app.services.visits import change_status, unschedule, update_visit
+from app.services.visits import change_status, told_otherwise, unschedule, update_visit
 
 # Visits nobody has set off for yet: the only ones a customer may move or cancel.
 CHANGEABLE = frozenset({VisitStatus.NEW, VisitStatus.SCHEDULED, VisitStatus.DISPATCHED})
@@ -148,6 +148,8 @@ def _move(session: Session, visit: Visit, change: ChangeRequest, actor_user_id: 
     if visit.planned_start is not None and not fits:
         unschedule(session, visit, actor_user_id=actor_user_id, source="customer")
     update_visit(session, visit, {"window_start": start, "window_end": end})
+    # The answer to their request (`change_decided`) is the customer's news of this move.
+    told_otherwise(session, visit)
 
 
 def decline(

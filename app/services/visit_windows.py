@@ -28,17 +28,23 @@ class Window:
 
 def arrival_window(visit: Visit) -> tuple[dt.datetime, dt.datetime] | None:
     """When the customer should expect the technician: the visit's window, else its start + 2 h."""
+    return window_from(visit.planned_start, visit.window_start, visit.window_end)
+
+
+def window_from(
+    planned_start: dt.datetime | None,
+    window_start: dt.datetime | None,
+    window_end: dt.datetime | None,
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """`arrival_window` of a visit with these times (e.g. the ones it had before a change)."""
     if (
-        visit.window_start
-        and visit.window_end
-        and (
-            visit.planned_start is None
-            or visit.window_start <= visit.planned_start < visit.window_end
-        )
+        window_start
+        and window_end
+        and (planned_start is None or window_start <= planned_start < window_end)
     ):
-        return visit.window_start, visit.window_end
-    if visit.planned_start is not None:
-        return visit.planned_start, visit.planned_start + DEFAULT_WINDOW
+        return window_start, window_end
+    if planned_start is not None:
+        return planned_start, planned_start + DEFAULT_WINDOW
     return None
 
 

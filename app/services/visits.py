@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, event, func, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.database import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
-from app.events import VisitStatusChanged, publish
+from app.events import VisitRescheduled, VisitStatusChanged, publish
 from app.i18n.text import N_, Text
 from app.models import (
     Customer,
@@ -32,6 +32,7 @@ from app.models.visits import allowed_next, clears_schedule
 from app.services import schedule_checks
 from app.services.access import visit_scope
 from app.services.records import get_or_404
+from app.services.visit_windows import arrival_window, window_from
 
 
 def change_status(
@@ -438,3 +439,94 @@ def check_deletable(visit: Visit) -> None:
             params={"visit": visit.id, "status": visit.status},
             code="visit_started",
         )
+
+
+# --- Reschedules ---------------------------------------------------------------------------------
+# The customer hears of every move of a booked visit to another arrival window or day, whichever
+# path made it (board, API edit, plan publish, urgent insertion, a job): session hooks compare,
+# once per transaction, the window the customer was told with the one the visit ends with, and
+# publish `VisitRescheduled` at most once per visit however many layers and flushes the change
+# went through. Another technician in the same window is no news to the customer.
+
+# Statuses in which the customer has been told when the visit is.
+ANNOUNCED = frozenset({VisitStatus.SCHEDULED, VisitStatus.DISPATCHED})
+_WINDOW_FIELDS = ("status", "planned_start", "window_start", "window_end")
+_TOLD = "visits_told_windows"  # session.info: visit id -> the window the customer knows
+_QUIET = "visits_told_otherwise"  # session.info: visits whose move the customer hears of anyway
+
+
+def told_otherwise(session: Session, visit: Visit) -> None:
+    """The customer hears of this visit's move in this transaction by another message (the
+    answer to their own change request): no reschedule message besides."""
+    session.info.setdefault(_QUIET, set()).add(visit.id)
+
+
+def _before_value(visit: Visit, name: str) -> Any:
+    history = inspect(visit).attrs[name].history
+    if history.deleted:
+        return history.deleted[0]
+    return getattr(visit, name)
+
+
+def _told_window(visit: Visit) -> tuple[dt.datetime, dt.datetime] | None:
+    """The window the customer was told before the pending change; None if never told."""
+    if _before_value(visit, "status") not in ANNOUNCED:
+        return None
+    return window_from(*(_before_value(visit, name) for name in _WINDOW_FIELDS[1:]))
+
+
+def _note_told_windows(session: Session, _context: Any, _instances: Any) -> None:
+    """Before a flush, keep what the customer knew of each visit whose times change: the
+    first flush of the transaction sees the committed values, so later flushes are skipped."""
+    told: dict[int, Any] = session.info.setdefault(_TOLD, {})
+    for obj in session.dirty:
+        if not isinstance(obj, Visit) or obj.id in told:
+            continue
+        state = inspect(obj)
+        if any(state.attrs[name].history.has_changes() for name in _WINDOW_FIELDS):
+            told[obj.id] = _told_window(obj)
+
+
+def _announce_reschedules(session: Session) -> None:
+    """Before the commit, publish `VisitRescheduled` for each booked visit whose window moved."""
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    told: dict[int, Any] = session.info.pop(_TOLD, None) or {}
+    quiet: set[int] = session.info.pop(_QUIET, None) or set()
+    for visit_id, before in told.items():
+        if before is None or visit_id in quiet:
+            continue
+        visit = session.get(Visit, visit_id)
+        if visit is None or visit.status not in ANNOUNCED:
+            continue
+        after = arrival_window(visit)
+        if after is not None and after != before:
+            publish(
+                session,
+                VisitRescheduled(
+                    visit_id=visit.id, customer_id=visit.customer_id, version=visit.version
+                ),
+            )
+
+
+def _forget(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TOLD, None)
+        session.info.pop(_QUIET, None)
+
+
+def install_reschedule_notices() -> None:
+    """Hook every session so a booked visit's move tells the customer (idempotent).
+
+    Runs before the other before-commit hooks (the change feed's), so the messages' writes are
+    flushed before the feed is positioned.
+    """
+    if event.contains(Session, "before_flush", _note_told_windows):
+        return
+    event.listen(Session, "before_flush", _note_told_windows)
+    event.listen(Session, "before_commit", _announce_reschedules, insert=True)
+    event.listen(Session, "after_transaction_end", _forget)
+
+
+install_reschedule_notices()

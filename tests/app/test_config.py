@@ -70,3 +70,23 @@ def test_the_planner_plans_to_the_second_unless_told_a_coarser_time_unit():
 def test_a_planner_time_unit_that_does_not_divide_a_minute_is_refused(value):
     with pytest.raises(ConfigError, match="PLANNER_TIME_UNIT_S"):
         Settings.from_env({"PLANNER_TIME_UNIT_S": value})
+def test_priority_weights_of_the_planner_are_read_and_reach_the_planner():
+    from app.services.travel import solver_settings
+
+    assert solver_settings(Settings.from_env({})).priority_weights == (1, 10, 100, 1000, 10000)
+    stated = Settings.from_env({"PLANNER_PRIORITY_WEIGHTS": "1, 3, 8, 50, 100"})
+    assert solver_settings(stated, 30.0).priority_weights == (1, 3, 8, 50, 100)
+
+
+@pytest.mark.parametrize("value", ["1,3,8", "1,3,x,50,100"])
+def test_priority_weights_that_are_not_five_integers_are_refused(value):
+    with pytest.raises(ConfigError, match="PLANNER_PRIORITY_WEIGHTS"):
+        Settings.from_env({"PLANNER_PRIORITY_WEIGHTS": value})
+
+
+@pytest.mark.parametrize("value", ["5,3,8,50,100", "1,3,8,50,20000"])
+def test_the_app_refuses_to_start_with_priority_weights_the_planner_refuses(value):
+    from app import create_app
+
+    with pytest.raises(ConfigError, match="PLANNER_PRIORITY_WEIGHTS"):
+        create_app(Settings.from_env({"PLANNER_PRIORITY_WEIGHTS": value}))

@@ -31,6 +31,7 @@ from tests.factories import (
     SlaPolicyFactory,
     VisitFactory,
     tomorrow_at,
+    unique,
 )
 from tests.statements import statements
 
@@ -158,10 +159,13 @@ def test_the_proposed_windows_skip_sundays_and_start_tomorrow():
 
 
 def test_customers_are_found_by_address_and_order_number(session):
-    site = SiteFactory(address="1200 Huaihai Rd")
-    OrderFactory(customer=site.customer, reference="KT-2026-0042")
+    street = unique("Huaihai Rd ")
+    number = unique("KT-2026-")
+    site = SiteFactory(address=f"1200 {street}")
+    OrderFactory(customer=site.customer, reference=number)
     CustomerFactory(name="Someone else")
-    for text in ("Huaihai", "0042"):
+    # Part of the street and of the order number, text no other customer can hold.
+    for text in (street.removeprefix("Huaihai "), number.removeprefix("KT-")):
         found = customer_directory.find_customers(
             session, customer_directory.CustomerFilter(text=text)
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import dispatch.ruin_recreate
 from app.jobs import warmup
 
@@ -44,3 +47,20 @@ def test_a_dispatch_job_warms_the_planner_before_it_solves(monkeypatch, session)
     session.expire_all()
     assert session.get(DispatchRun, run.id).status == RunStatus.SUCCEEDED
     assert calls == ["warm", "solve"]
+
+
+def test_the_warm_up_runs_the_search_loop_however_long_compiling_took(monkeypatch):
+    # On a fresh install compiling takes tens of seconds: a clock past any limit must not stop
+    # the warm-up before the main loop, or the first real solve would compile it.
+    searched = []
+    search = dispatch.ruin_recreate._Search.run
+    ticks = iter(range(0, 10**9, 1000))
+    clock = SimpleNamespace(perf_counter=lambda: next(ticks), process_time=time.process_time)
+    monkeypatch.setattr(dispatch.ruin_recreate, "time", clock)
+    monkeypatch.setattr(
+        dispatch.ruin_recreate._Search,
+        "run",
+        lambda self, *args: searched.append(args) or search(self, *args),
+    )
+    dispatch.ruin_recreate.warm()
+    assert searched

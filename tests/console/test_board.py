@@ -123,6 +123,12 @@ def test_a_bad_day_is_a_friendly_error_page(console):
     assert "is not a date" in response.text
 
 
+def test_a_day_more_than_ten_years_away_is_a_friendly_error_page(console):
+    response = console.get("/console/board?day=0001-01-01")
+    assert response.status_code == 422
+    assert "more than ten years from today" in response.text
+
+
 def test_the_board_runs_the_sla_check_when_jobs_run_inline(console, session, crew):
     plan(crew, session)
     crew.visits[0].sla_due = utcnow() - dt.timedelta(minutes=5)

@@ -146,3 +146,71 @@ def test_the_customer_record_shows_ratings_and_photos(console, session, crew):
     assert "Rated 2/5" in page
     assert "Late again" in page
     assert "after photo (not uploaded yet)" in page
+
+
+def test_a_move_with_a_version_that_is_not_a_number_is_a_422_and_moves_nothing(
+    console, session, crew
+):
+    visit = crew.visits[0]
+    response = console.post(
+        f"/console/visits/{visit.id}/move",
+        {
+            "technician_id": crew.technicians[0].id,
+            "date": tomorrow_at(9).date().isoformat(),
+            "time": "10:00",
+            "version": "v3",
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422
+    assert (response.json["code"], list(response.json["errors"])) == (
+        "validation_error",
+        ["version"],
+    )
+    session.expire_all()
+    assert session.get(Visit, visit.id).technician_id is None
+
+
+@pytest.mark.parametrize(
+    ("technician", "start"), [("Wang", "2026-12-01T10:00"), ("1", "tomorrow at ten")]
+)
+def test_locking_a_placement_that_is_not_a_technician_and_a_time_is_a_422(
+    console, session, crew, technician, start
+):
+    visit = crew.visits[0]
+    response = console.post(
+        f"/console/visits/{visit.id}/lock",
+        {"lock": "technician_time", "technician_id": technician, "planned_start": start},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json["code"] == "validation_error"
+    session.expire_all()
+    assert session.get(Visit, visit.id).lock == LockState.NONE
+
+
+def test_a_placement_locked_without_an_offset_is_taken_in_local_time(console, session, crew):
+    visit, tech = crew.visits[0], crew.technicians[0]
+    local = tomorrow_at(10)
+    response = console.post(
+        f"/console/visits/{visit.id}/lock",
+        {
+            "lock": "technician_time",
+            "technician_id": tech.id,
+            "planned_start": local.replace(tzinfo=None).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Visit, visit.id).planned_start == local
+
+
+def test_a_move_to_a_day_more_than_ten_years_away_is_a_422(console, session, crew):
+    visit = crew.visits[0]
+    response = console.post(
+        f"/console/visits/{visit.id}/move",
+        {"technician_id": crew.technicians[0].id, "date": "0001-01-01", "time": "00:00"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["date"]

@@ -121,3 +121,22 @@ def test_progress_and_the_run_page_show_each_zone_of_a_split_run(console, sessio
     page = console.get(f"/console/runs/{run.id}").text
     assert 'id="run-zones"' in page
     assert "search" in page
+
+
+def test_a_run_asked_with_a_body_that_is_not_an_object_is_a_422(console, session, crew):
+    for body in (
+        [TOMORROW.isoformat()],
+        {"day": 20261202},
+        {"day": TOMORROW.isoformat(), "time_limit_s": [1]},
+    ):
+        response = console.post_json("/console/runs", body)
+        assert response.status_code == 422, body
+        assert response.json["code"] == "validation_error"
+    assert session.scalar(select(DispatchRun)) is None
+
+
+def test_a_run_for_a_day_more_than_a_year_away_is_a_422(console, session, crew):
+    response = console.post_json("/console/runs", {"day": "0001-01-01"})
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["day"]
+    assert session.scalar(select(DispatchRun)) is None

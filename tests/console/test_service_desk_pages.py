@@ -19,6 +19,7 @@ from tests.factories import (
     SlaPolicyFactory,
     VisitFactory,
     tomorrow_at,
+    unique,
 )
 
 DESK_PAGES = ("/intake", "/customers", "/inbox", "/complaints", "/churn", "/sla", "/pipeline")
@@ -127,13 +128,15 @@ def test_a_bad_call_from_a_script_gets_the_one_error_format(console):
 
 
 def test_intake_finds_the_caller_and_offers_their_sites_and_orders(console):
-    site = SiteFactory(address="1200 Huaihai Rd")
-    OrderFactory(customer=site.customer, site=site, reference="KT-77")
-    found = console.get("/console/intake?q=KT-77")
+    address = unique("1200 Huaihai Rd ")
+    number = unique("KT-")
+    site = SiteFactory(address=address)
+    OrderFactory(customer=site.customer, site=site, reference=number)
+    found = console.get(f"/console/intake?q={number}")
     assert site.customer.name in found.text
     chosen = console.get(f"/console/intake?customer_id={site.customer_id}")
-    assert "1200 Huaihai Rd" in chosen.text
-    assert "KT-77" in chosen.text
+    assert address in chosen.text
+    assert number in chosen.text
 
 
 def test_the_customer_list_searches_literally_and_filters(console):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from dispatch import Break, FixedMatrixProvider, solve
+from dispatch import Break, FixedMatrixProvider, Lock, solve
 from dispatch.model import Kpis, Plan, Route, Stop
 from dispatch.verify import BREAK, verify_plan, verify_routes
 
@@ -128,3 +129,14 @@ def test_the_solver_s_plan_passes(provider):
     v = verify_plan(p, plan, provider)
     assert v.valid, v.errors
     assert v.assigned == plan.kpis.assigned
+
+
+def test_a_time_locked_visit_started_beyond_its_tolerance_is_caught(provider):
+    # V2 is locked to 11:00 (15 min either way); V1 ends 10:00 at the earliest, V2 may wait
+    p = day()
+    locked = replace(p.visits[1], lock=Lock.TIME, locked_start=at(11))
+    p = problem(p.technicians, [p.visits[0], locked, p.visits[2]])
+    assert verify_routes(p, provider, [("T1", ["V1", "V2", BREAK, "V3"])], []).valid
+    stops = [_stop("V1", 9, 0, 60), _stop("V2", 10, 10, 60), _stop("V3", 13, 0, 120)]
+    v = verify_plan(p, _plan(stops, at(11, 30)), provider)
+    assert any("V2 starts 10:10 outside its windows" in e for e in v.errors)

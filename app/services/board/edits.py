@@ -9,16 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, ValidationFailed
-from app.events import VisitRescheduled, publish
 from app.models import LockState, Technician, Visit, VisitStatus
 from app.services import schedule_checks
 from app.services.dispatching.snapshot import PLANNABLE
 from app.services.records import get_or_404
-from app.services.visit_windows import arrival_window
 from app.services.visits import change_status, update_visit
-
-# Statuses in which the customer has been told when the visit is.
-_ANNOUNCED = (VisitStatus.SCHEDULED, VisitStatus.DISPATCHED)
 
 
 def move_visit(
@@ -36,8 +31,8 @@ def move_visit(
     (see `schedule_checks`: skills, shift, break, window, nothing else at that time); refused
     with the reason otherwise.
 
-    A booked visit whose arrival window or day changes publishes `VisitRescheduled` (the
-    customer is told); another technician in the same window is no news to the customer."""
+    The customer of a booked visit whose arrival window or day changes is told at commit, as
+    for every path that moves a visit (see `visits.ANNOUNCED`)."""
     technician = get_or_404(session, Technician, technician_id)
     _lock_days_of(session, visit, (technician.id, start))
     if visit.status not in PLANNABLE:
@@ -46,7 +41,6 @@ def move_visit(
             params={"visit": visit.id, "status": visit.status},
             code="visit_under_way",
         )
-    announced = arrival_window(visit) if visit.status in _ANNOUNCED else None
     changes: dict[str, Any] = {"technician_id": technician.id, "planned_start": start}
     if lock is not None:
         changes["lock"] = lock
@@ -59,16 +53,6 @@ def move_visit(
             refused.template, params=named, code=refused.code, fields=refused.fields
         ) from None
     schedule_checks.require_feasible(session, [visit])
-    if announced is not None and arrival_window(visit) != announced:
-        publish(
-            session,
-            VisitRescheduled(
-                visit_id=visit.id,
-                customer_id=visit.customer_id,
-                version=visit.version,
-                source="console",
-            ),
-        )
     if visit.status == VisitStatus.NEW:
         change_status(
             session, visit, VisitStatus.SCHEDULED, actor_user_id=actor_user_id, source="console"

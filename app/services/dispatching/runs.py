@@ -13,6 +13,16 @@ from app.errors import ValidationFailed
 from app.models import DispatchRun, RunStatus
 from app.services.dispatching.proposal import Proposal, to_json
 
+# A dispatcher's run plans days near today: a first day farther off is a slip (a year typed
+# wrong), not a plan. Checked where dispatchers ask (API, console), not in `create_run`, which
+# also serves the demo's own clock.
+PLAN_REACH_DAYS = 366
+
+
+def near_today(first_day: dt.date, today: dt.date) -> bool:
+    """Whether a dispatcher may ask for a run starting on `first_day`."""
+    return abs((first_day - today).days) <= PLAN_REACH_DAYS
+
 
 @dataclass(frozen=True)
 class RunRequest:
