@@ -429,6 +429,14 @@ def main(argv: list[str] | None = None) -> int:
     cc.add_argument("--time-unit", type=int, default=None, metavar="SECONDS",
                     help="our planner's time resolution (a divisor of 60); default: the "
                          "city-day loader's (cityday.CITY_TIME_UNIT_S)")
+    cc.add_argument("--solver-seeds", type=int, nargs="+", default=[0],
+                    help="run our planner once per search seed")
+    cc.add_argument("--drop-weights", default="file",
+                    help="our drop penalty's priority weights: 'file' (the day's own, default), "
+                         "'product' (the planner's default) or five integers '1,3,8,50,100'")
+    cc.add_argument("--visit-value", type=int, default=None,
+                    help="our SolverSettings.visit_value (travel seconds a placed visit is "
+                         "worth); default: the largest with the file's weights, else 0")
     cc.add_argument("--vroom-exploration", type=int, default=1)
     cc.add_argument("--vroom-threads", type=int, default=2)
     cc.add_argument("--check-city", default="../shared/bench/city/check_city.py",
