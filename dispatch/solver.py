@@ -8,6 +8,7 @@ field-service :class:`~dispatch.model.Problem` into one, solves it and returns a
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -318,6 +319,16 @@ def _solve_job(args) -> tuple[CoreSolution, float]:
     return solve_core(problem, cfg, routes), time.perf_counter() - t0
 
 
+def pool_context() -> mp.context.BaseContext:
+    """The start method for the planner's process pools: fork when safe, forkserver otherwise.
+
+    Fork is cheap and the children inherit the compiled kernels, but forking a process in which
+    another thread runs (a browser driver, an asyncio child watcher) can copy a lock that thread
+    holds, and the child then waits on it forever.
+    """
+    return mp.get_context("fork" if threading.active_count() == 1 else "forkserver")
+
+
 def solve_core_portfolio(
     problem: CoreProblem,
     configs: Sequence[SearchConfig],
@@ -329,8 +340,7 @@ def solve_core_portfolio(
     """
     if len(configs) == 1:
         return solve_core(problem, configs[0], initial_routes)
-    ctx = mp.get_context("fork")
-    with ctx.Pool(len(configs)) as pool:
+    with pool_context().Pool(len(configs)) as pool:
         results = pool.map(_solve_job, [(problem, c, initial_routes) for c in configs])
     found = [r for r, _ in results if r.found]
     if not found:

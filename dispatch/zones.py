@@ -613,8 +613,9 @@ def solve_by_zones(problem: Problem, provider: MatrixProvider | None = None,
         progress("zones", len(zones))
     procs = min(len(zones), mp.cpu_count())
     limit = zone_time_limit(problem.settings.time_limit_s, len(zones), procs)
-    ctx = mp.get_context("fork")
-    with ctx.Pool(procs) as pool:
+    from dispatch.solver import pool_context  # local: solver calls back into zones
+
+    with pool_context().Pool(procs) as pool:
         plans = pool.map(_solve_zone_job, [(z, limit, provider) for z in zones])
         if progress is not None:
             progress("repair", 0)
