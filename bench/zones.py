@@ -82,7 +82,7 @@ def report(city: cityday.CityDay, run: Run, check_city) -> None:
         official = check_city(city.instance, plan)
         valid += ", check_city " + ("valid" if official["valid"] else
                                     f"INVALID ({official['errors'][:2]})")
-    print(f"| {run.label} | {v.placed_pct:.1f} % | {v.weighted_pct:.1f} % | "
+    print(f"| {run.label} | {v.placed_pct:.1f} % | {v.weighted_pct:.2f} % | "
           f"{v.must_do_served}/{v.must_do_total} | {v.travel_s / 3600:.1f} | {run.wall_s:.1f} | "
           f"{run.cpu_s:.1f} | {valid}{'; ' + run.note if run.note else ''} |", flush=True)
 
