@@ -21,19 +21,26 @@ from tests import factories
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture
-def booked(order, wang) -> models.Visit:
-    """A booked measure tomorrow at 10:00 without a promised window: announced as 10:00-12:00."""
+# a booked visit without a promised window: the customer was told its start plus two hours
+NOT_PROMISED = {"window_start": None, "window_end": None, "sla_due": None}
+
+
+def _booked(order, technician, start, **fields) -> models.Visit:
+    """A scheduled visit of ``order`` on ``technician``'s day at ``start``."""
     return factories.VisitFactory(
         site=order.site,
         order=order,
-        technician_id=wang.id,
+        technician_id=technician.id,
         status=models.VisitStatus.SCHEDULED,
-        planned_start=factories.tomorrow_at(10),
-        window_start=None,
-        window_end=None,
-        sla_due=None,
+        planned_start=start,
+        **fields,
     )
+
+
+@pytest.fixture
+def booked(order, wang) -> models.Visit:
+    """A booked measure tomorrow at 10:00 without a promised window: announced as 10:00-12:00."""
+    return _booked(order, wang, factories.tomorrow_at(10), **NOT_PROMISED)
 
 
 def _move(visit, technician, start):
@@ -84,13 +91,7 @@ def test_another_technician_at_the_same_time_sends_nothing(booked):
 
 
 def test_a_move_inside_the_promised_window_sends_nothing(order, wang):
-    visit = factories.VisitFactory(
-        site=order.site,
-        order=order,
-        technician_id=wang.id,
-        status=models.VisitStatus.SCHEDULED,
-        planned_start=factories.tomorrow_at(9),
-    )
+    visit = _booked(order, wang, factories.tomorrow_at(9))
     _move(visit, wang, factories.tomorrow_at(11))
     assert _rescheduled() == []
 
@@ -133,13 +134,7 @@ def test_a_move_through_the_visit_api_sends_one_message_with_the_new_window(
 
 
 def test_an_api_move_inside_the_promised_window_sends_nothing(client, as_dispatcher, order, wang):
-    visit = factories.VisitFactory(
-        site=order.site,
-        order=order,
-        technician_id=wang.id,
-        status=models.VisitStatus.SCHEDULED,
-        planned_start=factories.tomorrow_at(9),
-    )
+    visit = _booked(order, wang, factories.tomorrow_at(9))
     _edit(client, as_dispatcher, visit, planned_start=factories.tomorrow_at(11))
     assert _rescheduled() == []
 
@@ -154,13 +149,7 @@ def test_a_customer_who_opted_out_hears_nothing_of_an_api_move(
 
 
 def test_a_new_promised_window_through_the_api_is_a_move(client, as_dispatcher, order, wang):
-    visit = factories.VisitFactory(
-        site=order.site,
-        order=order,
-        technician_id=wang.id,
-        status=models.VisitStatus.SCHEDULED,
-        planned_start=factories.tomorrow_at(10),
-    )
+    visit = _booked(order, wang, factories.tomorrow_at(10))
     _edit(
         client,
         as_dispatcher,
@@ -177,16 +166,8 @@ def test_a_published_plan_that_moves_a_booked_visit_tells_its_customer_once(
 ):
     """Booked at 16:00 without a promised window, the new plan starts the day with it."""
     technician = factories.TechnicianFactory(skills={"measure": 2})
-    visit = factories.VisitFactory(
-        site=order.site,
-        order=order,
-        technician_id=technician.id,
-        status=models.VisitStatus.SCHEDULED,
-        planned_start=factories.tomorrow_at(16),
-        window_start=None,
-        window_end=None,
-        sla_due=None,
-        required_skills={"measure": 1},
+    visit = _booked(
+        order, technician, factories.tomorrow_at(16), **NOT_PROMISED, required_skills={"measure": 1}
     )
     run = create_run(
         session, RunRequest(first_day=factories.tomorrow_at(9).date(), time_limit_s=1), user_id=None
@@ -228,16 +209,7 @@ def test_an_urgent_insertion_that_pushes_a_booked_visit_later_tells_its_customer
     client, as_dispatcher, order, wang, session
 ):
     """Booked at 09:00 (told 09:00-11:00); the urgent visit must start by 09:30: it goes first."""
-    booked = factories.VisitFactory(
-        site=order.site,
-        order=order,
-        technician_id=wang.id,
-        status=models.VisitStatus.SCHEDULED,
-        planned_start=factories.tomorrow_at(9),
-        window_start=None,
-        window_end=None,
-        sla_due=None,
-    )
+    booked = _booked(order, wang, factories.tomorrow_at(9), **NOT_PROMISED)
     urgent = factories.VisitFactory(
         priority=5, window_start=factories.tomorrow_at(9), window_end=factories.tomorrow_at(9, 30)
     )

@@ -6,7 +6,16 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from dispatch import Break, Plan, Problem, Shift, SolverSettings, Technician, Visit
+from dispatch import (
+    Break,
+    FixedMatrixProvider,
+    Plan,
+    Problem,
+    Shift,
+    SolverSettings,
+    Technician,
+    Visit,
+)
 
 TZ = timezone(timedelta(hours=8))
 DAY = date(2026, 11, 25)
@@ -59,6 +68,14 @@ def visit(vid: str, loc=None, duration: int = 30, skills=None, windows=None, **k
 # machine's clock: the same plan on any machine, in milliseconds for the small days most tests
 # plan. The time limit still bounds every solve.
 SEARCH_ITERATIONS = 2000
+
+
+def even_legs(places, seconds: int) -> FixedMatrixProvider:
+    """A fixed matrix over ``places`` in which every drive between two of them takes ``seconds``."""
+    n = len(places)
+    return FixedMatrixProvider(
+        places, [[0 if i == j else seconds for j in range(n)] for i in range(n)], speed_kmh=30.0
+    )
 
 
 def problem(techs, visits, days: int = 1, time_limit_s: float = 1.0, **settings) -> Problem:

@@ -10,7 +10,7 @@ import pytest
 from dispatch import FixedMatrixProvider, Plan, Problem, solve, translate
 from dispatch.verify import verify_plan
 
-from .conftest import DEPOT, at, near, problem, shift, tech, visit
+from .conftest import DEPOT, at, even_legs, near, problem, shift, tech, visit
 
 A, B, C, D = near(1), near(2), near(3), near(4)
 PLACES = [DEPOT, A, B, C, D]
@@ -18,8 +18,7 @@ PLACES = [DEPOT, A, B, C, D]
 
 def legs(seconds: int) -> FixedMatrixProvider:
     """Every drive between two different places takes ``seconds``."""
-    return FixedMatrixProvider(PLACES, [[0 if i == j else seconds for j in range(5)]
-                                        for i in range(5)], speed_kmh=30.0)
+    return even_legs(PLACES, seconds)
 
 
 def replay_errors(plan: Plan, prob: Problem, provider: FixedMatrixProvider) -> list[str]:

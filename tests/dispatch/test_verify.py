@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from dispatch import Break, FixedMatrixProvider, Lock, solve
+from dispatch import Break, Lock, solve
 from dispatch.model import Kpis, Plan, Route, Stop
 from dispatch.verify import BREAK, verify_plan, verify_routes
 
-from .conftest import DAY, DEPOT, at, near, problem, shift, tech, visit
+from .conftest import DAY, DEPOT, at, even_legs, near, problem, shift, tech, visit
 
 A, B, C = near(1), near(2), near(3)
 LEG_S = 600  # ten minutes between any two places
@@ -19,9 +19,7 @@ LEG_S = 600  # ten minutes between any two places
 
 @pytest.fixture
 def provider():
-    places = [DEPOT, A, B, C]
-    return FixedMatrixProvider(places, [[0 if i == j else LEG_S for j in range(4)]
-                                        for i in range(4)], speed_kmh=30.0)
+    return even_legs([DEPOT, A, B, C], LEG_S)
 
 
 def lunch():
