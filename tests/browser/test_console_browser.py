@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.models import LockState, Visit
@@ -32,7 +33,7 @@ def test_a_dispatcher_reviews_locks_and_publishes_a_plan(
     page = signed_in
     _, visits = day_to_plan
     page.goto(f"{live_server}/console/board?day={TOMORROW}")
-    assert page.locator("#unassigned li").count() == 3
+    expect(page.locator("#unassigned li")).to_have_count(3)
     shoot("console-board-before")
 
     page.fill("#time-limit", "2")
@@ -63,9 +64,9 @@ def test_a_dispatcher_reviews_locks_and_publishes_a_plan(
     page.wait_for_selector("#board")
     assert "Published run" in page.locator(".flash-success").text_content()
     for visit in visits:
-        assert page.locator(f"#b-visit-{visit.id}").count() == 1
+        expect(page.locator(f"#b-visit-{visit.id}")).to_have_count(1)
     assert page.locator(f"#b-visit-{locked_id}").get_attribute("data-lock") == "technician_time"
-    assert page.locator("#unassigned li").count() == 0
+    expect(page.locator("#unassigned li")).to_have_count(0)
     shoot("console-board-published", full_page=True)
 
     session.expire_all()
@@ -80,7 +81,7 @@ def test_a_dispatcher_reads_the_figures_and_downloads_csv(
     page = signed_in
     page.click("#nav-metrics")
     page.wait_for_selector("#chart-csat svg polyline")
-    assert page.locator(".chart").count() == 6
+    expect(page.locator(".chart")).to_have_count(6)
     shoot("console-figures")
 
     page.select_option("#slice", "technician")

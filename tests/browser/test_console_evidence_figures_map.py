@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app import models
@@ -140,7 +141,7 @@ def test_the_visit_page_shows_the_visits_evidence(
         complaint = page.locator("#evidence .complaint").text_content()
         assert "Unhappy with the install" in complaint
         assert "installation" in complaint
-        assert page.locator("#evidence figure.pending").count() == 1
+        expect(page.locator("#evidence figure.pending")).to_have_count(1)
         assert (page.locator("#evidence h2").text_content() == "现场记录") is chinese
         shot(page, f"console-visit-evidence-{locale}", full_page=True)
 
@@ -165,7 +166,7 @@ def test_the_figures_show_tiles_sample_sizes_and_one_colour_per_technician(
     with console_page(chromium, live_server, locale, dispatcher.email) as page:
         page.goto(f"{live_server}/console/metrics?by=technician")
         page.wait_for_selector("#headline")
-        assert page.locator("#headline .tile").count() == 4
+        expect(page.locator("#headline .tile")).to_have_count(4)
         csat = page.locator("#tile-csat").text_content()
         assert ("样本" if chinese else "n=") in csat
         assert ("上周" if chinese else "Last week") in csat
@@ -213,7 +214,7 @@ def test_the_map_of_a_forty_route_day_picks_one_route_out(
             page.goto(f"{live_server}/console/board?day={day}")
             routes = page.locator("#route-map .route")
             assert routes.count() >= 30
-            assert page.locator("#route-map .depot").count() == 3
+            expect(page.locator("#route-map .depot")).to_have_count(3)
             # The route's colour is its technician's timeline colour.
             technician = routes.first.get_attribute("data-technician")
             row_colour = page.locator(
@@ -225,7 +226,7 @@ def test_the_map_of_a_forty_route_day_picks_one_route_out(
             assert row_colour == line_colour
             # Choosing a technician fades every other route.
             page.select_option("#map-focus", technician)
-            assert page.locator("#route-map.focused").count() == 1
+            expect(page.locator("#route-map.focused")).to_have_count(1)
             focused = page.locator("#route-map .route.focus")
             assert focused.count() == 1
             assert focused.get_attribute("data-technician") == technician
@@ -233,19 +234,19 @@ def test_the_map_of_a_forty_route_day_picks_one_route_out(
                 f'#route-map .route:not([data-technician="{technician}"])'
             ).first.evaluate("el => getComputedStyle(el).opacity")
             assert float(faded) < 0.5
-            assert page.locator(f'.tl-row.focus[data-technician="{technician}"]').count() == 1
+            expect(page.locator(f'.tl-row.focus[data-technician="{technician}"]')).to_have_count(1)
             assert (page.locator("#map-panel h2").text_content() == "地图") is chinese
             page.locator("#map-panel").screenshot(path=str(ARTIFACTS / f"console-map-{locale}.png"))
             # Back to all routes; hovering one picks it out for as long as the pointer stays.
             page.select_option("#map-focus", "")
-            assert page.locator("#route-map.focused").count() == 0
+            expect(page.locator("#route-map.focused")).to_have_count(0)
             other = routes.nth(5)
             other_id = other.get_attribute("data-technician")
             other.dispatch_event("mouseenter")
             focus = page.locator("#route-map .route.focus")
             assert focus.get_attribute("data-technician") == other_id
             other.dispatch_event("mouseleave")
-            assert page.locator("#route-map.focused").count() == 0
+            expect(page.locator("#route-map.focused")).to_have_count(0)
             shot(page, f"console-board-published-{locale}", full_page=True)
     names = list(session.scalars(select(models.Technician.name)))
     assert len(set(names)) == 40
@@ -261,21 +262,21 @@ def _the_demo_reads_as_a_service_desk_day(
     )
     with console_page(chromium, live_server, "en-GB", DISPATCHER[0], DISPATCHER[1]) as page:
         page.goto(f"{live_server}/console/board?day={demo_day.under_way.day}")
-        assert page.locator("#route-map .route").count() == 3
+        expect(page.locator("#route-map .route")).to_have_count(3)
         assert page.locator("#sla-alerts").count() == 1 or demo_day.under_way.deferred
         shot(page, "docs-board-today", full_page=True)
         page.goto(f"{live_server}/console/board?day={demo_day.published_day}")
         shot(page, "docs-board-published")
         page.goto(f"{live_server}/console/metrics")
-        assert page.locator("#headline .tile").count() == 4
+        expect(page.locator("#headline .tile")).to_have_count(4)
         shot(page, "docs-figures", full_page=True)
         page.goto(f"{live_server}/console/metrics?by=region")
         regions = page.locator("#chart-csat .legend .item").count()
         assert regions == 3
         shot(page, "docs-figures-region", full_page=True)
         page.goto(f"{live_server}/console/visits/{complained}")
-        assert page.locator("#evidence-rating").count() == 1
-        assert page.locator("#evidence .complaint").count() == 1
+        expect(page.locator("#evidence-rating")).to_have_count(1)
+        expect(page.locator("#evidence .complaint")).to_have_count(1)
         shot(page, "docs-visit", full_page=True)
         page.click("#customer-link")
         page.wait_for_selector("#customer-name")

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app import models
@@ -142,7 +143,7 @@ def test_a_call_becomes_a_request_in_the_inbox(desk, live_server, session, known
     waiting = rows.first.get_attribute("data-new-visit")
     rows.first.locator("button.cancel").click()
     page.wait_for_selector(".flash-success")
-    assert page.locator(f'#inbox tr[data-new-visit="{waiting}"]').count() == 0
+    expect(page.locator(f'#inbox tr[data-new-visit="{waiting}"]')).to_have_count(0)
     session.expire_all()
     assert session.get(models.Visit, int(waiting)).status == models.VisitStatus.CANCELLED
 
@@ -166,14 +167,14 @@ def test_the_customer_is_found_by_order_number_and_leads_to_the_complaint(
     CustomerFactory(name="王伟", tier=models.CustomerTier.STANDARD)
     page.click("#nav-customers")
     assert page.locator("#customers-title").text_content() == says["customers"]
-    assert page.locator("#customer-list tr[data-customer]").count() == 2
+    expect(page.locator("#customer-list tr[data-customer]")).to_have_count(2)
     page.select_option("#customer-tier-filter", "gold")
     page.click("#customer-search-go")
-    assert page.locator("#customer-list tr[data-customer]").count() == 1
+    expect(page.locator("#customer-list tr[data-customer]")).to_have_count(1)
     page.select_option("#customer-tier-filter", "")
     page.fill("#customer-q", ORDER_NUMBER)
     page.click("#customer-search-go")
-    assert page.locator("#customer-list tr[data-customer]").count() == 1
+    expect(page.locator("#customer-list tr[data-customer]")).to_have_count(1)
     shoot(page, "customers", language)
     page.click("#customer-list a")
     page.wait_for_selector("#customer-name")
@@ -187,7 +188,7 @@ def test_a_complaint_is_worked_from_the_workbench_to_closed(desk, session, known
     page, language, says = desk
     page.click("#nav-complaints")
     assert page.locator("#complaints-title").text_content() == says["complaints"]
-    assert page.locator('[data-stage="reported"] .card').count() == 1
+    expect(page.locator('[data-stage="reported"] .card')).to_have_count(1)
     shoot(page, "complaints", language)
     page.click('[data-stage="reported"] .card a.card-title')
     page.wait_for_selector("#advance-form")
@@ -208,7 +209,7 @@ def test_a_complaint_is_worked_from_the_workbench_to_closed(desk, session, known
     page.wait_for_selector("#next-step .empty")
     assert page.locator("#next-step .empty").text_content() == says["closed"]
     # The header and one row per move (the factory opened it without a first step).
-    assert page.locator("#complaint-history tr").count() == 1 + 5
+    expect(page.locator("#complaint-history tr")).to_have_count(1 + 5)
     session.expire_all()
     complaint = session.scalars(select(models.Complaint)).one()
     assert complaint.stage == models.ComplaintStage.CLOSED
@@ -230,13 +231,13 @@ def test_a_customer_at_risk_is_flagged_on_the_board_and_taken_in_hand(desk, live
     assert "陈静" in page.locator("#customer-alerts").text_content()
     page.click("#nav-churn")
     assert page.locator("#churn-title").text_content() == says["churn"]
-    assert page.locator("#churn-list tr[data-customer]").count() == 1
+    expect(page.locator("#churn-list tr[data-customer]")).to_have_count(1)
     shoot(page, "churn", language)
     page.click("#churn-list button.ack")
     page.wait_for_selector(".flash-success")
     page.click("#nav-board")
     page.wait_for_selector("#board")
-    assert page.locator("#customer-alerts").count() == 0
+    expect(page.locator("#customer-alerts")).to_have_count(0)
 
 
 def test_an_admin_edits_the_sla_policies_and_bad_targets_are_refused(desk, session):
@@ -257,7 +258,7 @@ def test_an_admin_edits_the_sla_policies_and_bad_targets_are_refused(desk, sessi
     page.fill("#policy-resolution", "480")
     page.click("#save-policy")
     assert says["saved"] in page.wait_for_selector(".flash-success").text_content()
-    assert page.locator("#policies tr[data-policy]").count() == 1
+    expect(page.locator("#policies tr[data-policy]")).to_have_count(1)
     page.click("a.edit-policy")
     page.fill("#policy-resolution", "600")
     page.click("#save-policy")
@@ -279,6 +280,6 @@ def test_the_order_pipeline_shows_stages_counts_and_ageing(desk, session, known_
     design = page.locator('#pipeline [data-stage="design"]')
     assert says["design"] in design.locator("h2").text_content()
     assert design.locator(".count").text_content() == "2"
-    assert page.locator('#pipeline [data-stage="production"] .card.age-stuck').count() == 1
+    expect(page.locator('#pipeline [data-stage="production"] .card.age-stuck')).to_have_count(1)
     assert says["kitchen"] in design.text_content()
     shoot(page, "pipeline", language)
