@@ -147,6 +147,7 @@ def _register_docs_assets(app: Flask) -> None:
 
 
 def _register_request_guards(app: Flask, settings: Settings) -> None:
+    from app.api.contract import refuse_undocumented_query
     from app.api.errors import error_response
     from app.api.json_body import check_json_body
     from app.redaction import redact_tokens
@@ -171,6 +172,13 @@ def _register_request_guards(app: Flask, settings: Settings) -> None:
         if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
             check_json_body(request.get_data(cache=True))
         return None
+
+    @app.before_request
+    def _check_query() -> None:
+        # Unknown query parameters are refused as unknown body fields are: a misspelt filter
+        # would otherwise be dropped silently and answer as if no filter had been asked.
+        if request.url_rule is not None and request.path.startswith(("/api/", "/mobile/")):
+            refuse_undocumented_query(app, request.url_rule.rule, request.method, request.args)
 
     @app.after_request
     def _log_request(response: Response) -> Response:

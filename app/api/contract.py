@@ -10,9 +10,14 @@ rules a JSON schema cannot state (`x-rules`: rules across fields, or about store
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
+from flask import Flask
+from flask_smorest.spec.plugins import FlaskPlugin
+
 from app.api.pagination import MAX_PAGE
+from app.errors import ValidationFailed
 from app.services.metrics import METRICS
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -212,3 +217,36 @@ def _body_has_version(operation: dict[str, Any], schemas: dict[str, Any]) -> boo
     if ref:
         schema = schemas.get(ref.rsplit("/", 1)[-1], {})
     return "version" in schema.get("properties", {})
+
+
+def documented_queries(spec: dict[str, Any]) -> dict[tuple[str, str], frozenset[str]]:
+    """(path, method) -> the names of the query parameters the document gives the operation."""
+    known: dict[tuple[str, str], frozenset[str]] = {}
+    for path, item in spec.get("paths", {}).items():
+        shared = [p for p in item.get("parameters", []) if p.get("in") == "query"]
+        for method, operation in item.items():
+            if method in _METHODS:
+                own = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+                known[(path, method)] = frozenset(p["name"] for p in (*shared, *own))
+    return known
+
+
+def refuse_undocumented_query(app: Flask, rule: str, method: str, names: Iterable[str]) -> None:
+    """422 naming each query parameter the operation's document does not give it.
+
+    Paths the document does not describe (the document itself, its viewer) are left alone.
+    """
+    known = app.extensions.get("documented_queries")
+    if known is None:
+        from app.extensions import api  # the extension module imports this one's importer
+
+        known = app.extensions["documented_queries"] = documented_queries(api.spec.to_dict())
+    verb = "get" if method == "HEAD" else method.lower()
+    allowed = known.get((FlaskPlugin.flaskpath2openapi(rule), verb))
+    unknown = sorted(set(names) - allowed) if allowed is not None else []
+    if unknown:
+        raise ValidationFailed(
+            "unknown query parameters: %(names)s",
+            params={"names": ", ".join(unknown)},
+            fields={name: ["Unknown field."] for name in unknown},
+        )

@@ -205,3 +205,15 @@ def test_photo_ids_are_documented_as_the_uuid_text_the_api_accepts(spec):
     assert photo_id["format"] == "uuid"
     assert re.fullmatch(photo_id["pattern"], "0b4e7a8c-3f1d-4c2b-9a6e-5d8f7c1b2a3e")
     assert not re.fullmatch(photo_id["pattern"], "x" * 36)
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(client, session, as_dispatcher):
+    # A misspelt filter would otherwise be dropped and answer as if no filter had been asked.
+    response = client.get(
+        "/api/v1/customer-requests/changes?stauts=declined", headers=as_dispatcher
+    )
+    assert response.status_code == 422, response.json
+    assert response.json["code"] == "validation_error"
+    assert list(response.json["errors"]) == ["stauts"]
+    listed = client.get("/api/v1/visits?page=1&page_size=5&q=x", headers=as_dispatcher)
+    assert listed.status_code == 200, listed.json
