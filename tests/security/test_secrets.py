@@ -207,3 +207,11 @@ def test_error_log_lines_redact_link_tokens(app, caplog, error):
     assert len(logged) == 2
     assert all("/p/<redacted>/request" in line for line in logged), logged
     assert all(token not in line for line in logged), logged
+
+
+def test_every_console_response_may_not_be_framed(sign_in, dispatcher):
+    console = sign_in(dispatcher)
+    for path in ("/console/board", "/console/no-such-page", "/console/visits/999999"):
+        response = console.get(path)
+        assert response.headers.get("X-Frame-Options") == "DENY", (path, response.status_code)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
