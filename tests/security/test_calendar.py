@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app import dates, models
+from app.errors import ValidationFailed
+from app.services import intake
 from tests.console.test_service_desk_pages import _new_caller
-from tests.factories import assigned_visit
+from tests.factories import TechnicianFactory, VisitFactory, assigned_visit
 from tests.sync.phones import mutation, new_id, push_raw
 
 EDGE_MOMENTS = [
@@ -109,9 +111,6 @@ def test_a_mutation_with_a_device_time_outside_the_calendar_is_refused(
 
 
 def test_the_intake_service_refuses_a_window_outside_the_calendar_whoever_calls_it(session):
-    from app.errors import ValidationFailed
-    from app.services import intake
-
     far = dt.datetime(9999, 12, 31, 9, tzinfo=dt.UTC)
     request = intake.PhoneRequest(
         kind=models.VisitKind.MEASURE,
@@ -124,3 +123,20 @@ def test_the_intake_service_refuses_a_window_outside_the_calendar_whoever_calls_
     with pytest.raises(ValidationFailed) as refused:
         intake.take_call(session, request, actor_user_id=None)
     assert "window_start" in refused.value.fields
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:00:00-08:00", "0001-01-01T00:00:00"])
+def test_locking_a_visit_to_a_time_outside_the_calendar_is_a_422(console, session, start):
+    visit, technician = VisitFactory(), TechnicianFactory()
+    response = console.client.post(
+        f"/console/visits/{visit.id}/lock",
+        data={
+            "csrf_token": console.csrf,
+            "lock": "technician_time",
+            "technician_id": str(technician.id),
+            "planned_start": start,
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert "planned_start" in response.json["errors"]
