@@ -126,14 +126,6 @@ def migrate_to_head(url: str) -> None:
     db.dispose()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _planner_compiled() -> None:
-    """The planner's compiled search, loaded (compiled once per checkout) before any test."""
-    from tests.planner_warmup import warm_under_lock
-
-    warm_under_lock()
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The real Redis the tests use; fails loudly when it is down."""
