@@ -31,6 +31,8 @@ from app.config import Settings, activate
 from app.database import Base, db
 from tests import factories
 
+pytest_plugins = ("tests.ordering",)
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 TEST_SEARCH_ITERATIONS = 2000
