@@ -1,10 +1,10 @@
-"""The order tests start in under pytest-xdist: the long ones first, half in each process.
+"""The order tests start in under pytest-xdist: the long ones first, shared out between processes.
 
-With ``--dist worksteal`` each test process is first handed one contiguous half of the
-collection and later steals from the other's tail. A test of tens of seconds left near the end
-keeps one core busy while the other idles, so the tests below (seconds each on an idle machine,
-roughly longest first) are moved to the front of the two halves, alternately. Those that never
-search come first: on a fresh clone the planner's kernels compile meanwhile
+With ``--dist worksteal`` each test process is first handed one contiguous part of the
+collection and later steals from the tail of the longest queue. A test of tens of seconds left
+near the end keeps one core busy while the others idle, so the tests below (seconds each on an
+idle machine, roughly longest first) are dealt in turn to the front of each process's part.
+Those that never search come first: on a fresh clone the planner's kernels compile meanwhile
 (:func:`dispatch.ruin_recreate.load_kernels`), and a test that searches would wait for it.
 
 Only the order changes; every test still runs. An id missing here costs time, never a result.
@@ -56,20 +56,32 @@ def _rank(item: pytest.Item) -> int | None:
     return None
 
 
-def long_first_in_halves(items: list[pytest.Item]) -> list[pytest.Item]:
-    """``items`` reordered: the long tests alternately at the head of each half."""
+def long_first_in_parts(items: list[pytest.Item], parts: int = 2) -> list[pytest.Item]:
+    """``items`` reordered: the long tests dealt in turn to the head of each process's part.
+
+    The parts are those xdist's work stealing hands out first: for each process in turn, the
+    remaining tests divided by the processes still to serve.
+    """
     ranked = sorted((r, i) for i, item in enumerate(items) if (r := _rank(item)) is not None)
     long = [items[i] for _, i in ranked]
     moved = {i for _, i in ranked}
     rest = [item for i, item in enumerate(items) if i not in moved]
-    first, second = long[0::2], long[1::2]
-    k = len(items) // 2 - len(first)
-    if k < 0 or not long:  # a small selection: the order of the file
-        return items
-    return [*first, *rest[:k], *second, *rest[k:]]
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for part in range(parts):
+        size = remaining // (parts - part)
+        head = long[part::parts]
+        if len(head) > size:  # a small selection: the order of the files
+            return items
+        ordered += head
+        ordered += rest[: size - len(head)]
+        rest = rest[size - len(head):]
+        remaining -= size
+    return ordered
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER"):  # every process computes the same order
-        items[:] = long_first_in_halves(items)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:  # every test process computes the same order
+        items[:] = long_first_in_parts(items, workers)
