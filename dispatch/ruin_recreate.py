@@ -35,6 +35,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -353,7 +354,8 @@ def is_feasible(problem: CoreProblem, routes: list[list[int]]) -> bool:
 
 def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
             cfg: RuinRecreateConfig | None = None,
-            stats: SearchStats | None = None) -> CoreSolution | None:
+            stats: SearchStats | None = None,
+            keep: Callable[[int], float] | None = None) -> CoreSolution | None:
     """Improve feasible ``routes`` (one list per vehicle) by SISR for ``time_limit_s`` seconds.
 
     Returns the best solution found, never one with a higher objective than the input (arc
@@ -364,7 +366,9 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     without drop penalty is left unserved. For one seed the search visits the same solutions in
     the same order whatever the limit, so a longer limit returns an objective at most as high
     (not with ``cfg.anneal_by_time``). With ``cfg.cpu_clock`` the limit counts CPU seconds of
-    this process.
+    this process. ``keep(left_out)`` (seconds, from the number of nodes the best solution so far
+    leaves out) ends the search that long before its limit: time the caller needs afterwards in
+    proportion to what is left out, e.g. to explain it.
     """
     cfg = cfg or RuinRecreateConfig()
     clock = time.process_time if cfg.cpu_clock else time.perf_counter
@@ -393,9 +397,11 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     it, batch = 0, 16
     limit = cfg.max_iterations if cfg.max_iterations is not None else 1 << 62
     search_from = clock()
+    n_nodes = len(arrays.ids)
     while it < limit:
         now = clock()
-        if now >= deadline:
+        if now >= deadline or (
+                keep is not None and now >= deadline - keep(n_nodes - int(search.best_len.sum()))):
             break
         step = min(batch, limit - it)
         b0 = now
