@@ -35,6 +35,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--granular", type=int, default=None)
     p.add_argument("--avg-removed", type=float, default=None)
     p.add_argument("--regret-start", action="store_true")
+    p.add_argument("--room-rate", type=float, default=None)
+    p.add_argument("--polish-start", action="store_true")
+    p.add_argument("--polish-every", type=int, default=None)
+    p.add_argument("--route-removal", type=float, default=None)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     args = p.parse_args(argv)
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -53,6 +57,14 @@ def main(argv: list[str]) -> int:
             cfg = dataclasses.replace(cfg, t_end=args.t_end)
         if args.avg_removed is not None:
             cfg = dataclasses.replace(cfg, avg_removed=args.avg_removed)
+        if args.room_rate is not None:
+            cfg = dataclasses.replace(cfg, room_rate=args.room_rate)
+        if args.route_removal is not None:
+            cfg = dataclasses.replace(cfg, route_removal=args.route_removal)
+        if args.polish_start:
+            cfg = dataclasses.replace(cfg, polish_start=True)
+        if args.polish_every is not None:
+            cfg = dataclasses.replace(cfg, polish_every=args.polish_every)
         if args.regret_start:
             cfg = dataclasses.replace(cfg, regret_start=True)
         if args.granular is not None:

@@ -84,6 +84,9 @@ class RuinRecreateConfig:
     # build the starting solution (from the visits the input routes leave out) by regret-k
     # instead of greedily, farthest first; the final refill after the search stays greedy
     regret_start: bool = False
+    # take the starting solution to a local optimum of relocate moves and refill it (polish)
+    # before the search: a greedy start leaves many visits out that a relocate makes room for
+    polish_start: bool = False
     neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
     # > 0: the recreate tries a node only in routes holding one of its this many nearest nodes
     # (and empty routes); 0 tries every route
@@ -388,6 +391,8 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     kn.seed_rng(cfg.seed)
     start_k = cfg.regret_k if cfg.regret_start else 0
     current = search.construct(input_cost, start_k) if search.nabs[0] else input_cost
+    if cfg.polish_start:
+        current = search.polish(current, cfg)
     search.keep_best()
     best = current
     stats.construct_s = clock() - t0

@@ -368,9 +368,11 @@ _EXPLAIN_SHARE = 0.1
 
 
 def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: float,
-            initial: list[list[int]] | None = None, explained: bool = True) -> CoreSolution:
+            initial: list[list[int]] | None = None, explained: bool = True,
+            by_left_out: bool = True) -> CoreSolution:
     if settings.engine == "ruin_recreate" and not ruin_recreate.unsupported_features(core):
-        return _search_ruin_recreate(core, settings, progress, deadline, initial, explained)
+        return _search_ruin_recreate(core, settings, progress, deadline, initial, explained,
+                                     by_left_out)
     return _search_ortools(core, settings, progress, deadline, initial)
 
 
@@ -433,13 +435,20 @@ def explain_keep(time_limit_s: float, n_visits: int) -> Callable[[int], float]:
 
 def _search_ruin_recreate(core: CoreProblem, settings: SolverSettings, progress,
                           deadline: float, initial: list[list[int]] | None = None,
-                          explained: bool = True) -> CoreSolution:
+                          explained: bool = True, by_left_out: bool = True) -> CoreSolution:
     if progress is not None:
         progress("construct", 0)
     # the search ends early enough to explain what its best solution leaves out, then time it
+    # (by_left_out False: the fixed explain_reserve, whatever is left out)
     n = len(core.nodes)
-    reserve = timing_reserve(settings.time_limit_s, n) if explained else 0.0
-    keep = explain_keep(settings.time_limit_s, n) if explained else None
+    keep = None
+    if not explained:
+        reserve = 0.0
+    elif by_left_out:
+        reserve = timing_reserve(settings.time_limit_s, n)
+        keep = explain_keep(settings.time_limit_s, n)
+    else:
+        reserve = explain_reserve(settings.time_limit_s, n)
     left = max(0.0, deadline - time.perf_counter() - reserve)
     cfg = field_day_config(n, settings)
     # the last 5 % of the search's time is kept for placing missed must-do visits
@@ -532,7 +541,8 @@ def breaks_exact(settings: SolverSettings) -> bool | None:
 
 def search_routes(tr: translate.Translation, settings: SolverSettings, deadline: float,
                   progress: ProgressCallback | None = None,
-                  initial: list[list[int]] | None = None, explained: bool = False
+                  initial: list[list[int]] | None = None, explained: bool = False,
+                  by_left_out: bool = True
                   ) -> CoreSolution:
     """The search of :func:`solve` on ``tr`` until ``deadline``, from ``initial`` routes.
 
@@ -540,10 +550,14 @@ def search_routes(tr: translate.Translation, settings: SolverSettings, deadline:
     :func:`solve_from`. With ``explained`` False no time is kept for reasons: for a part of a
     day whose left-out visits are explained later, on the whole day (a zone), or a search whose
     routes another process explains; with True the search ends where :func:`solve_from`'s does.
+    ``by_left_out`` False keeps the fixed :func:`explain_reserve` instead of time in proportion
+    to what the search leaves out (the zone merge, which also compares a second search's plan
+    in that time, and which :func:`dispatch.zones.second_search_limit` times against it).
     """
     if not tr.core.nodes:
         return _empty_solution(tr.core)
-    return _search(tr.core, settings, progress, deadline, initial, explained=explained)
+    return _search(tr.core, settings, progress, deadline, initial, explained=explained,
+                   by_left_out=by_left_out)
 
 
 def solve_from(tr: translate.Translation, excluded: dict[str, list[Reason]],

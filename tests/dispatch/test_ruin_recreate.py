@@ -257,3 +257,13 @@ def test_a_search_keeping_no_time_runs_as_without_keep():
                       keep=lambda left_out: 0.0)
     assert stats.iterations == WORK
     assert (kept.routes, kept.objective) == (plain.routes, plain.objective)
+
+
+def test_a_polished_start_is_valid_and_never_worse_than_the_greedy_one(instance):
+    core = solomon.to_core(instance)
+    empty = [[] for _ in core.vehicles]
+    greedy = rr.improve(core, empty, SHORT, rr.RuinRecreateConfig(max_iterations=0))
+    polished = rr.improve(core, empty, SHORT,
+                          rr.RuinRecreateConfig(max_iterations=0, polish_start=True))
+    assert solomon.check(instance, polished.routes).valid
+    assert polished.objective <= greedy.objective
