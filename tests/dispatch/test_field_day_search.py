@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -14,9 +15,14 @@ from dispatch import (
     Lock,
     Shift,
     SolverSettings,
+    bench,
+    explain,
     insert_visit,
+    insertion,
     solve,
+    solver,
     translate,
+    zones,
 )
 from dispatch import ruin_recreate as rr
 from dispatch.insertion import place_displacing
@@ -319,3 +325,15 @@ def test_a_missed_must_do_visit_is_placed_by_displacing_lesser_work():
     assert rr.is_feasible(tr.core, routes)
     (out,) = left
     assert tr.node_visit[out].priority == 1
+
+
+def test_a_cpu_clocked_benchmark_times_the_planners_deadlines_by_cpu_seconds(monkeypatch):
+    modules = (explain, insertion, rr, solver, zones)
+    for module in modules:
+        monkeypatch.setattr(module, "time", time)  # restored after the test
+    bench.cpu_clocked_planner()
+    time.sleep(0.05)  # wall time passes, CPU time hardly
+    for module in modules:
+        cpu = time.process_time()
+        assert abs(module.time.perf_counter() - cpu) < 0.01
+        assert module.time.monotonic() > 0  # the rest of the module as it was
