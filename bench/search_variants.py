@@ -24,19 +24,52 @@ from dispatch import bench, solver
 def main(argv: list[str]) -> int:
     """Parse the search options, patch the field-day configuration, run city-compare."""
     p = argparse.ArgumentParser()
-    p.add_argument("--search-seed", type=int, default=0)
+    p.add_argument("--search-seed", type=int, default=None,
+                   help="default: the settings' seed (city-compare --solver-seeds)")
     p.add_argument("--regret", type=float, default=0.0)
     p.add_argument("--regret-k", type=int, default=3)
     p.add_argument("--polish-end", action="store_true")
+    p.add_argument("--epoch-iterations", type=int, default=None)
+    p.add_argument("--t-start", type=float, default=None)
+    p.add_argument("--t-end", type=float, default=None)
+    p.add_argument("--granular", type=int, default=None)
+    p.add_argument("--avg-removed", type=float, default=None)
+    p.add_argument("--regret-start", action="store_true")
+    p.add_argument("--room-rate", type=float, default=None)
+    p.add_argument("--polish-start", action="store_true")
+    p.add_argument("--polish-every", type=int, default=None)
+    p.add_argument("--route-removal", type=float, default=None)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     args = p.parse_args(argv)
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
     base = solver.field_day_config
 
     def config(n_visits: int, settings: solver.SolverSettings):
-        return dataclasses.replace(base(n_visits, settings), seed=args.search_seed,
-                                   regret=args.regret, regret_k=args.regret_k,
-                                   polish_end=args.polish_end)
+        cfg = dataclasses.replace(base(n_visits, settings), regret=args.regret,
+                                  regret_k=args.regret_k, polish_end=args.polish_end)
+        if args.search_seed is not None:
+            cfg = dataclasses.replace(cfg, seed=args.search_seed)
+        if args.epoch_iterations is not None:
+            cfg = dataclasses.replace(cfg, epoch_iterations=args.epoch_iterations)
+        if args.t_start is not None:
+            cfg = dataclasses.replace(cfg, t_start=args.t_start)
+        if args.t_end is not None:
+            cfg = dataclasses.replace(cfg, t_end=args.t_end)
+        if args.avg_removed is not None:
+            cfg = dataclasses.replace(cfg, avg_removed=args.avg_removed)
+        if args.room_rate is not None:
+            cfg = dataclasses.replace(cfg, room_rate=args.room_rate)
+        if args.route_removal is not None:
+            cfg = dataclasses.replace(cfg, route_removal=args.route_removal)
+        if args.polish_start:
+            cfg = dataclasses.replace(cfg, polish_start=True)
+        if args.polish_every is not None:
+            cfg = dataclasses.replace(cfg, polish_every=args.polish_every)
+        if args.regret_start:
+            cfg = dataclasses.replace(cfg, regret_start=True)
+        if args.granular is not None:
+            cfg = dataclasses.replace(cfg, granular=args.granular)
+        return cfg
 
     solver.field_day_config = config
     return bench.main(["city-compare", *rest])

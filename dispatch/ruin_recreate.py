@@ -35,6 +35,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,9 @@ class RuinRecreateConfig:
     # build the starting solution (from the visits the input routes leave out) by regret-k
     # instead of greedily, farthest first; the final refill after the search stays greedy
     regret_start: bool = False
+    # take the starting solution to a local optimum of relocate moves and refill it (polish)
+    # before the search: a greedy start leaves many visits out that a relocate makes room for
+    polish_start: bool = False
     neighbours: int = 100  # length of each node's nearest-neighbour list used by the ruin
     # > 0: the recreate tries a node only in routes holding one of its this many nearest nodes
     # (and empty routes); 0 tries every route
@@ -355,7 +359,8 @@ def is_feasible(problem: CoreProblem, routes: list[list[int]]) -> bool:
 
 def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
             cfg: RuinRecreateConfig | None = None,
-            stats: SearchStats | None = None) -> CoreSolution | None:
+            stats: SearchStats | None = None,
+            keep: Callable[[int], float] | None = None) -> CoreSolution | None:
     """Improve feasible ``routes`` (one list per vehicle) by SISR for ``time_limit_s`` seconds.
 
     Returns the best solution found, never one with a higher objective than the input (arc
@@ -366,7 +371,9 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     without drop penalty is left unserved. For one seed the search visits the same solutions in
     the same order whatever the limit, so a longer limit returns an objective at most as high
     (not with ``cfg.anneal_by_time``). With ``cfg.cpu_clock`` the limit counts CPU seconds of
-    this process.
+    this process. ``keep(left_out)`` (seconds, from the number of nodes the best solution so far
+    leaves out) ends the search that long before its limit: time the caller needs afterwards in
+    proportion to what is left out, e.g. to explain it.
     """
     cfg = cfg or RuinRecreateConfig()
     clock = time.process_time if cfg.cpu_clock else time.perf_counter
@@ -386,6 +393,8 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     kn.seed_rng(cfg.seed)
     start_k = cfg.regret_k if cfg.regret_start else 0
     current = search.construct(input_cost, start_k) if search.nabs[0] else input_cost
+    if cfg.polish_start:
+        current = search.polish(current, cfg)
     search.keep_best()
     best = current
     stats.construct_s = clock() - t0
@@ -395,9 +404,11 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
     it, batch = 0, 16
     limit = cfg.max_iterations if cfg.max_iterations is not None else 1 << 62
     search_from = clock()
+    n_nodes = len(arrays.ids)
     while it < limit:
         now = clock()
-        if now >= deadline:
+        if now >= deadline or (
+                keep is not None and now >= deadline - keep(n_nodes - int(search.best_len.sum()))):
             break
         step = min(batch, limit - it)
         b0 = now

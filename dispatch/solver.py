@@ -368,9 +368,11 @@ _EXPLAIN_SHARE = 0.1
 
 
 def _search(core: CoreProblem, settings: SolverSettings, progress, deadline: float,
-            initial: list[list[int]] | None = None, explained: bool = True) -> CoreSolution:
+            initial: list[list[int]] | None = None, explained: bool = True,
+            by_left_out: bool = True) -> CoreSolution:
     if settings.engine == "ruin_recreate" and not ruin_recreate.unsupported_features(core):
-        return _search_ruin_recreate(core, settings, progress, deadline, initial, explained)
+        return _search_ruin_recreate(core, settings, progress, deadline, initial, explained,
+                                     by_left_out)
     return _search_ortools(core, settings, progress, deadline, initial)
 
 
@@ -399,25 +401,59 @@ def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.R
 
 
 def explain_reserve(time_limit_s: float, n_visits: int) -> float:
-    """Seconds of a solve's time limit kept after the search for explanations and timing.
+    """Seconds of a solve's time limit kept after the search for explanations and timing, at most.
 
-    Explaining a left-out visit and timing the plan cost about 1.5 ms of CPU per visit: the
-    reserve is that, at least 0.2 s and a tenth of the limit, at most 30 % of the limit.
+    The most a search ends before its solve's limit: 1.5 ms per visit, at least 0.2 s and a
+    tenth of the limit, at most 30 % of the limit. The field-day search keeps less when it
+    leaves few visits out (:func:`timing_reserve`, :func:`explain_keep`).
     """
     return min(0.3 * time_limit_s, max(0.2, _EXPLAIN_SHARE * time_limit_s, 0.0015 * n_visits))
 
 
+# wall seconds to explain one left-out visit against its candidate routes: about 1.6 ms of CPU
+# on a 500-visit day, doubled for a loaded machine (docs/benchmarks.md, 2026-12-01)
+EXPLAIN_S_PER_LEFT_OUT = 0.003
+
+
+def timing_reserve(time_limit_s: float, n_visits: int) -> float:
+    """Seconds kept at the end of a solve for timing the routes into a plan (after explaining).
+
+    0.2 ms per visit, at least 0.05 s, never more than :func:`explain_reserve`.
+    """
+    return min(explain_reserve(time_limit_s, n_visits), max(0.05, 0.0002 * n_visits))
+
+
+def explain_keep(time_limit_s: float, n_visits: int) -> Callable[[int], float]:
+    """Seconds a search keeps, beyond :func:`timing_reserve`, to explain ``left_out`` visits.
+
+    :data:`EXPLAIN_S_PER_LEFT_OUT` each, so that the two together never exceed
+    :func:`explain_reserve`.
+    """
+    cap = explain_reserve(time_limit_s, n_visits) - timing_reserve(time_limit_s, n_visits)
+    return lambda left_out: min(cap, EXPLAIN_S_PER_LEFT_OUT * left_out)
+
+
 def _search_ruin_recreate(core: CoreProblem, settings: SolverSettings, progress,
                           deadline: float, initial: list[list[int]] | None = None,
-                          explained: bool = True) -> CoreSolution:
+                          explained: bool = True, by_left_out: bool = True) -> CoreSolution:
     if progress is not None:
         progress("construct", 0)
-    reserve = explain_reserve(settings.time_limit_s, len(core.nodes)) if explained else 0.0
+    # the search ends early enough to explain what its best solution leaves out, then time it
+    # (by_left_out False: the fixed explain_reserve, whatever is left out)
+    n = len(core.nodes)
+    keep = None
+    if not explained:
+        reserve = 0.0
+    elif by_left_out:
+        reserve = timing_reserve(settings.time_limit_s, n)
+        keep = explain_keep(settings.time_limit_s, n)
+    else:
+        reserve = explain_reserve(settings.time_limit_s, n)
     left = max(0.0, deadline - time.perf_counter() - reserve)
-    cfg = field_day_config(len(core.nodes), settings)
+    cfg = field_day_config(n, settings)
     # the last 5 % of the search's time is kept for placing missed must-do visits
     start = initial if initial is not None else [[] for _ in core.vehicles]
-    sol = ruin_recreate.improve(core, start, 0.95 * left, cfg)
+    sol = ruin_recreate.improve(core, start, 0.95 * left, cfg, keep=keep)
     if sol is None:  # cannot happen for problems without unsupported features
         raise RuntimeError("ruin-and-recreate declined a supported problem")
     must = settings.drop_penalty_base * translate.MUST_DO_FACTOR
@@ -427,7 +463,8 @@ def _search_ruin_recreate(core: CoreProblem, settings: SolverSettings, progress,
         from dispatch.insertion import place_displacing  # local: insertion imports translate
 
         routes = [list(r) for r in sol.routes]
-        place_displacing(core, routes, missed, deadline - reserve)
+        explaining = keep(len(sol.dropped)) if keep is not None else 0.0
+        place_displacing(core, routes, missed, deadline - reserve - explaining)
         better = ruin_recreate.evaluate(core, routes)
         if better.objective < sol.objective:
             sol = better
@@ -504,7 +541,8 @@ def breaks_exact(settings: SolverSettings) -> bool | None:
 
 def search_routes(tr: translate.Translation, settings: SolverSettings, deadline: float,
                   progress: ProgressCallback | None = None,
-                  initial: list[list[int]] | None = None, explained: bool = False
+                  initial: list[list[int]] | None = None, explained: bool = False,
+                  by_left_out: bool = True
                   ) -> CoreSolution:
     """The search of :func:`solve` on ``tr`` until ``deadline``, from ``initial`` routes.
 
@@ -512,10 +550,14 @@ def search_routes(tr: translate.Translation, settings: SolverSettings, deadline:
     :func:`solve_from`. With ``explained`` False no time is kept for reasons: for a part of a
     day whose left-out visits are explained later, on the whole day (a zone), or a search whose
     routes another process explains; with True the search ends where :func:`solve_from`'s does.
+    ``by_left_out`` False keeps the fixed :func:`explain_reserve` instead of time in proportion
+    to what the search leaves out (the zone merge, which also compares a second search's plan
+    in that time, and which :func:`dispatch.zones.second_search_limit` times against it).
     """
     if not tr.core.nodes:
         return _empty_solution(tr.core)
-    return _search(tr.core, settings, progress, deadline, initial, explained=explained)
+    return _search(tr.core, settings, progress, deadline, initial, explained=explained,
+                   by_left_out=by_left_out)
 
 
 def solve_from(tr: translate.Translation, excluded: dict[str, list[Reason]],
@@ -542,8 +584,8 @@ def plan_of(tr: translate.Translation, excluded: dict[str, list[Reason]], sol: C
     if progress is not None:
         progress("explain", sol.objective)
     unassigned = [Unassigned(vid, reasons) for vid, reasons in excluded.items()]
-    # leave the plan's timing its share (about 0.5 ms per visit) after the explanations
-    timing = max(0.05, 0.0005 * len(tr.core.nodes))
+    # leave the plan's timing its share after the explanations
+    timing = timing_reserve(tr.problem.settings.time_limit_s, len(tr.core.nodes))
     unassigned += explain.audit(tr, sol.routes, sol.dropped, deadline=deadline - timing)
     status = "ok" if sol.found else "no_solution"
     return translate.plan_from_routes(tr, sol.routes, unassigned, sol.objective, status)

@@ -449,7 +449,7 @@ def _search_joined(tr: translate.Translation, joined: list[list[int]], settings:
     from dispatch.solver import search_routes  # local: solver calls back into zones
 
     return search_routes(tr, settings, deadline, initial=[list(r) for r in joined],
-                         explained=explained)
+                         explained=explained, by_left_out=False)
 
 
 def _day_routes(tr: translate.Translation, routes: list[list[int]]) -> tuple[ZoneRoute, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -14,13 +15,23 @@ from dispatch import (
     Lock,
     Shift,
     SolverSettings,
+    bench,
+    explain,
     insert_visit,
+    insertion,
     solve,
+    solver,
     translate,
+    zones,
 )
 from dispatch import ruin_recreate as rr
 from dispatch.insertion import place_displacing
-from dispatch.solver import explain_reserve
+from dispatch.solver import (
+    EXPLAIN_S_PER_LEFT_OUT,
+    explain_keep,
+    explain_reserve,
+    timing_reserve,
+)
 from tests.dispatch.conftest import DAY, DEPOT, at, near, problem, shift, tech, visit
 from tests.dispatch.daycheck import GridProvider, check_plan_independently
 
@@ -196,20 +207,33 @@ def test_a_longer_time_limit_never_gives_a_worse_plan():
     assert longer.objective <= short.objective
 
 
-def test_the_search_gets_the_time_limit_less_the_reserve_for_explanations(monkeypatch):
+def test_the_search_gets_the_time_limit_less_the_reserves_for_explanations(monkeypatch):
     # how long a solve takes against its limit is measured in bench (dispatch.bench time-limit)
     prob = day_with_lunch(150)  # the problem's own limit is 1 s; the call's 30 s override it
     given = []
     search = rr.improve
 
-    def timed_search(core, routes, time_limit_s, cfg=None, stats=None):
-        given.append(time_limit_s)
-        return search(core, routes, time_limit_s, cfg, stats)
+    def timed_search(core, routes, time_limit_s, cfg=None, stats=None, keep=None):
+        given.append((time_limit_s, keep))
+        return search(core, routes, time_limit_s, cfg, stats, keep)
 
     monkeypatch.setattr(rr, "improve", timed_search)
     solved(prob, time_limit_s=30.0, settings=replace(prob.settings, search_iterations=50))
-    (limit,) = given
-    assert 10.0 < limit <= 0.95 * (30.0 - explain_reserve(30.0, 150))
+    ((limit, keep),) = given
+    assert 10.0 < limit <= 0.95 * (30.0 - timing_reserve(30.0, 150))
+    # it ends earlier by the time to explain what its best solution leaves out
+    assert keep(0) == 0.0
+    assert keep(10) == pytest.approx(10 * EXPLAIN_S_PER_LEFT_OUT)
+    assert timing_reserve(30.0, 150) + keep(150) <= explain_reserve(30.0, 150)
+
+
+def test_the_reserves_never_exceed_the_explain_reserve():
+    for limit, visits in ((0.4, 10), (2.0, 500), (2.0, 20_000), (60.0, 2000)):
+        timing = timing_reserve(limit, visits)
+        assert 0 < timing <= explain_reserve(limit, visits)
+        keep = explain_keep(limit, visits)
+        assert timing + keep(visits) <= explain_reserve(limit, visits) + 1e-9
+    assert timing_reserve(2.0, 500) == pytest.approx(0.1)  # 0.2 ms per visit
 
 
 def test_the_reserve_for_explanations_grows_with_the_day_within_a_share_of_the_limit():
@@ -301,3 +325,15 @@ def test_a_missed_must_do_visit_is_placed_by_displacing_lesser_work():
     assert rr.is_feasible(tr.core, routes)
     (out,) = left
     assert tr.node_visit[out].priority == 1
+
+
+def test_a_cpu_clocked_benchmark_times_the_planners_deadlines_by_cpu_seconds(monkeypatch):
+    modules = (explain, insertion, rr, solver, zones)
+    for module in modules:
+        monkeypatch.setattr(module, "time", time)  # restored after the test
+    bench.cpu_clocked_planner()
+    time.sleep(0.05)  # wall time passes, CPU time hardly
+    for module in modules:
+        cpu = time.process_time()
+        assert abs(module.time.perf_counter() - cpu) < 0.01
+        assert module.time.monotonic() > 0  # the rest of the module as it was

@@ -229,3 +229,41 @@ def test_the_benchmark_engine_in_two_processes_returns_a_valid_solution():
     res = solomon.check(inst, sol.routes)
     assert res.valid, res.errors
     assert sol.dropped == []
+
+
+def test_a_search_ends_the_kept_time_before_its_limit_for_what_its_best_leaves_out():
+    # node 21 can never be served: the best solution leaves it out from the start, so a search
+    # keeping a day per left-out node ends before its first iteration, with the construction
+    core = _mixed_problem()
+    asked: list[int] = []
+
+    def keep(left_out: int) -> float:
+        asked.append(left_out)
+        return 86400.0 * left_out
+
+    stats = rr.SearchStats()
+    sol = rr.improve(core, [[] for _ in core.vehicles], 3600.0, budget(), stats, keep=keep)
+    assert stats.iterations == 0
+    assert asked == [len(sol.dropped)]
+    assert 21 in sol.dropped
+    assert rr.is_feasible(core, sol.routes)
+
+
+def test_a_search_keeping_no_time_runs_as_without_keep():
+    core = _mixed_problem()
+    plain = rr.improve(core, [[] for _ in core.vehicles], SHORT, budget(seed=4))
+    stats = rr.SearchStats()
+    kept = rr.improve(core, [[] for _ in core.vehicles], SHORT, budget(seed=4), stats,
+                      keep=lambda left_out: 0.0)
+    assert stats.iterations == WORK
+    assert (kept.routes, kept.objective) == (plain.routes, plain.objective)
+
+
+def test_a_polished_start_is_valid_and_never_worse_than_the_greedy_one(instance):
+    core = solomon.to_core(instance)
+    empty = [[] for _ in core.vehicles]
+    greedy = rr.improve(core, empty, SHORT, rr.RuinRecreateConfig(max_iterations=0))
+    polished = rr.improve(core, empty, SHORT,
+                          rr.RuinRecreateConfig(max_iterations=0, polish_start=True))
+    assert solomon.check(instance, polished.routes).valid
+    assert polished.objective <= greedy.objective

@@ -8,6 +8,8 @@ from dataclasses import replace
 import pytest
 
 from dispatch import Lock, citygen, solve
+from dispatch import ruin_recreate as rr
+from dispatch.solver import explain_reserve
 from dispatch.travel import travel_model
 from dispatch.verify import verify_plan
 from dispatch.wire import problem_from_data, problem_to_data
@@ -323,3 +325,27 @@ def test_the_second_search_ends_with_the_merges_own_search():
     # the merge keeps the end of its limit for reasons; the second search none, less a handover
     assert 0 < second_search_limit(20.0, visits=2000) < 20.0 - 2.0
     assert second_search_limit(0.0, visits=2000) > 0
+
+
+def test_the_merges_search_keeps_the_whole_reserve_for_reasons_and_the_second_plan(
+        monkeypatch, check_plan):
+    # the second search is timed to end with the merge's (second_search_limit): the merge's
+    # search ends explain_reserve before the limit, not earlier or later by what it leaves out
+    prob = two_districts()
+    prob = replace(prob, settings=replace(prob.settings, search_iterations=50))
+    zones = split(prob, 2)
+    plans = [ZonePlan(0, (ZoneRoute("W", DAY, ("w0", "w1")),), ()),
+             ZonePlan(1, (ZoneRoute("E", DAY, ("e0", "e1")),), ())]
+    given = []
+    search = rr.improve
+
+    def watched(core, routes, time_limit_s, cfg=None, stats=None, keep=None):
+        given.append((time_limit_s, keep))
+        return search(core, routes, time_limit_s, cfg, stats, keep)
+
+    monkeypatch.setattr(rr, "improve", watched)
+    plan, _ = merge(prob, plans, zones, time_limit_s=30.0)
+    check_plan(plan, prob)
+    ((limit, keep),) = given
+    assert keep is None
+    assert 10.0 < limit <= 0.95 * (30.0 - explain_reserve(30.0, 4))
