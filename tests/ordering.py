@@ -21,6 +21,7 @@ LONG_FIRST = (
     "tests/dispatch_integrity/test_invariants.py::test_a_published_day_stays_feasible",
     "tests/sync/test_convergence.py::test_every_phone_converges",
     "tests/app/test_api_fuzz.py::test_generated_requests",  # four shards, two a process
+    "tests/app/test_api_fuzz.py::test_invalid_requests_are_refused",
     "tests/console/test_sla.py::test_the_seeded_demo_shows_a_warning_before_a_breach",
     "tests/app/test_demo.py::test_the_same_seed_gives_the_same_data",
     "tests/app/test_demo.py::test_seed_builds_the_city_scale_dataset",
