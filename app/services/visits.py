@@ -503,7 +503,9 @@ def _note_told_windows(session: Session, _context: Any, _instances: Any) -> None
             told[obj.id] = _told_window(obj)
 
 
-def _news_for(visit: Visit, told: tuple[dt.datetime, dt.datetime]) -> Any:
+def _news_for(
+    visit: Visit, told: tuple[dt.datetime, dt.datetime]
+) -> VisitRescheduled | VisitCalledOff | None:
     """What the customer, told `told`, must hear of the visit as it is now; None for nothing."""
     if visit.status in ANNOUNCED:
         after = arrival_window(visit)
