@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dispatch import kernel_cache
 from dispatch import kernels as kn
 from dispatch.core import CoreNode, CoreProblem, CoreSolution, CoreVehicle, schedule
 
@@ -213,6 +214,7 @@ class _Search:
     """Current and best solution arrays plus the scratch arrays of the compiled loop."""
 
     def __init__(self, arrays: _Arrays) -> None:
+        load_kernels()
         a = arrays
         n, k, width = len(a.ids), a.veh.shape[0], a.maxlen + 1
         self.a = a
@@ -463,6 +465,25 @@ def _run_at(search: _Search, it: int, step: int, current: int, best: int, t_hi: 
     """One batch at the temperature of ``frac`` of the limit (one epoch as long as the run)."""
     temp = t_hi * (t_lo / t_hi) ** min(1.0, frac)
     return search.run(it, it + step, current, best, 1 << 62, temp, temp, cfg)
+
+
+_kernels_loaded = False
+
+
+def load_kernels() -> None:
+    """Compile the kernels unless another process has (or is: then wait for it); once a process.
+
+    Every search calls it first: processes starting together on a fresh install would otherwise
+    each compile a copy at the same moment. It does not load the kernels into this process
+    when they are compiled already (:func:`warm` does).
+    """
+    global _kernels_loaded
+    if _kernels_loaded:
+        return
+    _kernels_loaded = True  # warm() below searches too
+    with kernel_cache.compiled(kn.__file__) as must_compile:
+        if must_compile:
+            warm()
 
 
 def warm() -> None:

@@ -31,6 +31,8 @@ from app.config import Settings, activate
 from app.database import Base, db
 from tests import factories
 
+pytest_plugins = ("tests.ordering",)
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 TEST_SEARCH_ITERATIONS = 2000
@@ -124,14 +126,6 @@ def migrate_to_head(url: str) -> None:
     with app.app_context():
         upgrade()
     db.dispose()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _planner_compiled() -> None:
-    """The planner's compiled search, loaded (compiled once per checkout) before any test."""
-    from tests.planner_warmup import warm_under_lock
-
-    warm_under_lock()
 
 
 @pytest.fixture(scope="session")

@@ -279,8 +279,13 @@ def test_a_second_search_lost_with_its_worker_leaves_the_merge_its_own_plan(
     killed = []
 
     def kill_the_second_search(phase):
-        if phase == "repair_2" and not killed:
-            killed.append(kill_worker_running(workers, "search_merge"))
+        # the second search is queued as the phase begins; a busy machine starts it later
+        deadline = time.monotonic() + 5
+        while phase == "repair_2" and not killed:
+            found = kill_worker_running(workers, "search_merge")
+            if found or time.monotonic() > deadline:
+                killed.append(found)
+            time.sleep(0.05)
 
     body, _ = watch(client, run.id, as_dispatcher, on_phase=kill_the_second_search)
 

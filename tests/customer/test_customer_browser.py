@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app import models
@@ -32,7 +33,7 @@ def test_the_progress_page_in_chinese_then_english(
     assert page.locator('#steps li[aria-current="step"]').inner_text().startswith("设计")
     assert page.locator("#technician").inner_text() == "王师傅"
     assert page.locator("#visit-window").inner_text() == "09:00\u201312:00"
-    assert page.locator("#past-visits img").count() == 1
+    expect(page.locator("#past-visits img")).to_have_count(1)
     assert page.locator("#past-visits .rate-link").inner_text() == "评价这次服务"
     _fits_the_phone(page)
     _shot(page, "progress-zh")

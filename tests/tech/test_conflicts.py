@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app import models
@@ -32,7 +33,7 @@ def test_a_visit_reassigned_while_offline_disappears_and_the_work_is_sent_for_re
     phone.wait_synced()
     page.goto(f"{phone.base_url}/tech/#/")
     page.wait_for_selector("#problems")
-    assert page.locator(f"#route li[data-visit='{visit.id}']").count() == 0
+    expect(page.locator(f"#route li[data-visit='{visit.id}']")).to_have_count(0)
     text = page.locator("#problems").inner_text()
     assert "已提交审核" in text
     assert str(visit.id) in text
@@ -82,7 +83,7 @@ def test_an_answer_refused_by_the_server_is_explained_to_the_technician(
     text = page.locator("#problems").inner_text()
     assert "被拒绝" in text
     assert "检查单已更改" in text
-    assert page.locator("#problem-count").count() == 1
+    expect(page.locator("#problem-count")).to_have_count(1)
     page.evaluate("window.scrollTo(0, 0)")
     phone.shoot("tech-rejected")
     page.click("#problems button")
@@ -123,7 +124,7 @@ def test_a_cursor_past_retention_rebuilds_the_phone_and_keeps_its_work(
     assert pulls[:2] == [409, 200]  # reset_required, then a fresh first sync
     page.goto(f"{phone.base_url}/tech/#/")
     page.wait_for_selector(f"#route li[data-visit='{new.id}']")
-    assert page.locator("#route li.visit").count() == 4
+    expect(page.locator("#route li.visit")).to_have_count(4)
     session.expire_all()
     notes = session.scalars(
         select(models.VisitNote.body).where(models.VisitNote.visit_id == visit.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app import models
@@ -66,7 +67,7 @@ def test_a_lost_phone_is_cut_off_from_the_new_one(tech_phone, phone_browser, tec
         new.sign_in(tech_day.technician.user)
         new.page.click("#tab-settings")
         new.page.wait_for_selector("#devices li[data-device]")
-        assert new.page.locator("#devices li[data-device]").count() == 2
+        expect(new.page.locator("#devices li[data-device]")).to_have_count(2)
         new.shoot("tech-settings")
         new.page.click("#devices button[data-action=retire]")
         new.page.wait_for_selector("#devices button[data-action=retire]", state="detached")

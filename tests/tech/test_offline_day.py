@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app import models
@@ -40,7 +41,7 @@ def test_a_visit_completed_offline_arrives_exactly_once_on_reconnect(
     phone.offline()
     page.reload()
     page.wait_for_selector(f"#route li[data-visit='{visit.id}']")
-    assert page.locator("#status .offline").count() == 1
+    expect(page.locator("#status .offline")).to_have_count(1)
     page.click(f"#route li[data-visit='{visit.id}'] a")
     page.wait_for_selector("#visit")
     assert "门禁 4411" in page.locator("#visit").inner_text()
@@ -142,7 +143,7 @@ def test_a_visit_that_cannot_be_finished_is_marked_incomplete_with_its_reason(
     page.fill("#incomplete-reason", "缺少铰链配件")
     page.click("#confirm-incomplete")
     page.wait_for_selector("#visit[data-status='incomplete']")
-    assert page.locator("#start-travel, #arrive, #complete, #incomplete").count() == 0
+    expect(page.locator("#start-travel, #arrive, #complete, #incomplete")).to_have_count(0)
     phone.offline(False)
     phone.wait_synced()
     session.expire_all()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from playwright.sync_api import expect
 from sqlalchemy import delete, func, select
 
 from app import models
@@ -75,7 +76,7 @@ def test_a_server_count_ahead_of_the_phone_is_met_by_renumbering_and_the_note_la
     device = device_of(session, tech_day.technician)
     assert device.last_acked_mutation_id == 8
     assert receipts(session, device) == [8]
-    assert page.locator("#problems").count() == 0
+    expect(page.locator("#problems")).to_have_count(0)
 
     # Later work numbers on from the server's count: no refusal, no second copy.
     add_note_offline(phone, visit.id, "客户改约 下午三点")
