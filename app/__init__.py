@@ -147,6 +147,7 @@ def _register_docs_assets(app: Flask) -> None:
 
 
 def _register_request_guards(app: Flask, settings: Settings) -> None:
+    from app.api.contract import refuse_undocumented
     from app.api.errors import error_response
     from app.api.json_body import check_json_body
     from app.redaction import redact_tokens
@@ -171,6 +172,16 @@ def _register_request_guards(app: Flask, settings: Settings) -> None:
         if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
             check_json_body(request.get_data(cache=True))
         return None
+
+    @app.before_request
+    def _check_against_document() -> None:
+        # Unknown query parameters are refused as unknown body fields are: a misspelt filter
+        # would otherwise be dropped silently and answer as if no filter had been asked. A
+        # required body left out would read as an empty object.
+        if request.url_rule is not None and request.path.startswith(("/api/", "/mobile/")):
+            refuse_undocumented(
+                app, request.url_rule.rule, request.method, request.args, _small_body()
+            )
 
     @app.after_request
     def _log_request(response: Response) -> Response:
@@ -205,3 +216,11 @@ def _redact(url: str) -> str:
         return url
     scheme, _, rest = url.partition("://")
     return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+def _small_body() -> bytes:
+    """The body when it is small enough to hold (the size guard ran first), else a marker."""
+    length = request.content_length
+    if length is not None and length > 64:
+        return b"(body)"  # present: no need to read an upload into memory here
+    return request.get_data(cache=True)

@@ -16,6 +16,7 @@ from flask import Flask, request
 from sqlalchemy.exc import DBAPIError
 
 from app.database import db
+from app.redaction import redact_tokens
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,12 @@ def is_disconnect(error: BaseException) -> bool:
 class FieldServiceFlask(Flask):
     """Flask, retrying an idempotent request once when its database connection was cut."""
 
+    def log_exception(self, exc_info: Any) -> None:
+        """Flask's log line for an unexpected error, with link tokens redacted from the path."""
+        self.logger.error(
+            "Exception on %s [%s]", redact_tokens(request.path), request.method, exc_info=exc_info
+        )
+
     def dispatch_request(self) -> Any:
         try:
             return super().dispatch_request()
@@ -37,7 +44,9 @@ class FieldServiceFlask(Flask):
             if request.method not in SAFE_METHODS or not is_disconnect(error):
                 raise
             log.warning(
-                "retrying %s %s after a lost database connection", request.method, request.path
+                "retrying %s %s after a lost database connection",
+                request.method,
+                redact_tokens(request.path),
             )
             db.release()
             return super().dispatch_request()

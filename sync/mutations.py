@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import dates
 from app.errors import AppError, Conflict, NotFound
 from app.models import (
     Device,
@@ -140,7 +141,7 @@ class _PhotoArgs(_Args):
     )
     caption = ma.fields.String(allow_none=True, validate=validate.Length(max=300))
     checklist_item_key = ma.fields.String(allow_none=True, validate=validate.Length(max=80))
-    taken_at = ma.fields.AwareDateTime(allow_none=True)
+    taken_at = ma.fields.AwareDateTime(allow_none=True, validate=dates.InCalendar())
     gps_lat = ma.fields.Float(allow_none=True, validate=validate.Range(-90, 90))
     gps_lon = ma.fields.Float(allow_none=True, validate=validate.Range(-180, 180))
 

@@ -10,9 +10,15 @@ rules a JSON schema cannot state (`x-rules`: rules across fields, or about store
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
+from flask_smorest.spec.plugins import FlaskPlugin
+
 from app.api.pagination import MAX_PAGE
+from app.errors import ValidationFailed
 from app.services.metrics import METRICS
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -212,3 +218,59 @@ def _body_has_version(operation: dict[str, Any], schemas: dict[str, Any]) -> boo
     if ref:
         schema = schemas.get(ref.rsplit("/", 1)[-1], {})
     return "version" in schema.get("properties", {})
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the document lets a request to one operation carry (and needs it to)."""
+
+    query: frozenset[str]
+    body_required: bool
+
+
+def documented_requests(spec: dict[str, Any]) -> dict[tuple[str, str], Request]:
+    """(path, method) -> the query parameters and body the document gives the operation."""
+    known: dict[tuple[str, str], Request] = {}
+    for path, item in spec.get("paths", {}).items():
+        shared = [p for p in item.get("parameters", []) if p.get("in") == "query"]
+        for method, operation in item.items():
+            if method in _METHODS:
+                own = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+                known[(path, method)] = Request(
+                    query=frozenset(p["name"] for p in (*shared, *own)),
+                    body_required=_json_body_required(operation.get("requestBody", {})),
+                )
+    return known
+
+
+def _json_body_required(body: dict[str, Any]) -> bool:
+    # Raw bytes (an upload's part) may be empty; a JSON body never is.
+    return bool(body.get("required")) and "application/json" in body.get("content", {})
+
+
+def refuse_undocumented(
+    app: Flask, rule: str, method: str, names: Iterable[str], body: bytes
+) -> None:
+    """422 naming each query parameter the operation's document does not give it, or a
+    missing body the document requires (an absent body would otherwise read as `{}`).
+
+    Paths the document does not describe (the document itself, its viewer) are left alone.
+    """
+    known = app.extensions.get("documented_requests")
+    if known is None:
+        from app.extensions import api  # the extension module imports this one's importer
+
+        known = app.extensions["documented_requests"] = documented_requests(api.spec.to_dict())
+    verb = "get" if method == "HEAD" else method.lower()
+    allowed = known.get((FlaskPlugin.flaskpath2openapi(rule), verb))
+    if allowed is None:
+        return
+    unknown = sorted(set(names) - allowed.query)
+    if unknown:
+        raise ValidationFailed(
+            "unknown query parameters: %(names)s",
+            params={"names": ", ".join(unknown)},
+            fields={name: ["Unknown field."] for name in unknown},
+        )
+    if allowed.body_required and not body.strip():
+        raise ValidationFailed("the request needs a body", fields={"body": ["required"]})

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from app.errors import AppError
 from app.i18n.text import N_
 from app.i18n.web import say
+from app.redaction import redact_tokens
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OverflowError)
     def _out_of_range(error: Exception) -> tuple[Response, int]:
         # A number too large for its column (or for SQLite) is the client's mistake.
-        log.info("out-of-range value in %s %s: %s", request.method, request.path, error)
+        log.info("out-of-range value in %s: %s", _where(), error)
         return error_response(
             422,
             "value_out_of_range",
@@ -184,7 +185,7 @@ def register_error_handlers(app: Flask) -> None:
     def _integrity(error: IntegrityError) -> tuple[Response, int]:
         # Services check what they can first; this catches races and what slipped through
         # (e.g. two requests creating the same unique name at once). Nothing was committed.
-        log.warning("integrity error during %s %s: %s", request.method, request.path, error.orig)
+        log.warning("integrity error during %s: %s", _where(), error.orig)
         return error_response(
             409,
             "conflict",
@@ -199,10 +200,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DisconnectionError)
     @app.errorhandler(PendingRollbackError)
     def _db_down(error: Exception) -> tuple[Response, int]:
-        log.error("database unavailable during %s %s: %s", request.method, request.path, error)
+        log.error("database unavailable during %s: %s", _where(), error)
         return error_response(
             503,
             "temporarily_unavailable",
             gettext("the database is temporarily unavailable; retry shortly"),
             headers={"Retry-After": "5"},
         )
+
+
+def _where() -> str:
+    """The request's method and path for a log line, link tokens redacted."""
+    return f"{request.method} {redact_tokens(request.path)}"

@@ -8,18 +8,14 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from app import dates
+
 Latitude = lambda **kw: ma.fields.Float(validate=validate.Range(-90, 90), **kw)  # noqa: E731
 Longitude = lambda **kw: ma.fields.Float(validate=validate.Range(-180, 180), **kw)  # noqa: E731
 
 
-# Dates outside these years are typing mistakes or probes; at the edges of Python's range
-# (year 1, year 9999) an offset or a day's arithmetic would overflow further in.
-MIN_YEAR, MAX_YEAR = 1900, 2200
-_YEARS_MESSAGE = f"must be between the years {MIN_YEAR} and {MAX_YEAR}"
-
-
-# The same years as the checks below, in the document (OpenAPI 3.0 has no date minimum).
-YEARS_PATTERN = r"^(19\d\d|2[01]\d\d|2200)-"
+# The calendar's years, in the document too (one rule: app.dates).
+YEARS_PATTERN = dates.YEARS_PATTERN
 INT32 = validate.Range(-(2**31), 2**31 - 1)
 
 # PostgreSQL text cannot hold the NUL character: refuse it by name at validation (and say so
@@ -66,35 +62,24 @@ def guard_field(field: ma.fields.Field) -> None:
 
 
 class BoundedDate(ma.fields.Date):
-    """A calendar date within MIN_YEAR..MAX_YEAR."""
+    """A calendar date within the years the service accepts (`app.dates`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.validators = [*self.validators, dates.InCalendar()]
         self.metadata.setdefault("pattern", YEARS_PATTERN)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
-        date = super()._deserialize(value, attr, data, **kwargs)
-        if not MIN_YEAR <= date.year <= MAX_YEAR:
-            raise ma.ValidationError(_YEARS_MESSAGE)
-        return date
 
 
 class UTCDateTimeField(ma.fields.AwareDateTime):
-    """Reads any offset, always writes UTC, so one instant has one spelling."""
+    """Reads any offset, always writes UTC, so one instant has one spelling.
+
+    The instant must fall within the years the service accepts (`app.dates`).
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.validators = [*self.validators, dates.InCalendar()]
         self.metadata.setdefault("pattern", YEARS_PATTERN)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            year = moment.astimezone(dt.UTC).year
-        except OverflowError as exc:
-            raise ma.ValidationError(_YEARS_MESSAGE) from exc
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise ma.ValidationError(_YEARS_MESSAGE)
-        return moment
 
     def _serialize(self, value: dt.datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
         if value is not None:

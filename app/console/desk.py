@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
+from app import dates
 from app.api.settings import local_zone, settings
 from app.api.sla import PolicySchema
 from app.console import auth
@@ -219,19 +220,21 @@ def _window(
     chosen = _text(form, "window")
     try:
         if chosen and chosen != "custom":
-            first, last = (dt.datetime.fromisoformat(part) for part in chosen.split("/"))
+            first, last = (dates.parse_datetime(part) for part in chosen.split("/"))
             if first.tzinfo is None or last.tzinfo is None:
                 raise ValueError(chosen)
             return first, last
-        day = dt.date.fromisoformat(_text(form, "window_day"))
+        day = dates.parse_date(_text(form, "window_day"))
         return (
             dt.datetime.combine(day, dt.time.fromisoformat(_text(form, "window_from")), tz),
             dt.datetime.combine(day, dt.time.fromisoformat(_text(form, "window_to")), tz),
         )
+    except dates.OutsideCalendar:
+        errors["window"] = [dates.MESSAGE]
     except ValueError:
         errors["window"] = ["choose a proposed window or give a day and hours"]
-        now = utcnow()
-        return now, now
+    now = utcnow()
+    return now, now
 
 
 # --- customers ---------------------------------------------------------------------------------

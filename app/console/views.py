@@ -94,8 +94,11 @@ def _content_policy() -> str:
     return CONSOLE_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
 
 
-@console.after_request
+@console.after_app_request
 def _page_security_headers(response: Response) -> Response:
+    # Every answer under /console, those of no console view (an unknown path) included.
+    if request.path != "/console" and not request.path.startswith("/console/"):
+        return response
     response.headers.setdefault("Content-Security-Policy", _content_policy())
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -401,8 +404,14 @@ def progress_of(run: DispatchRun) -> dict[str, Any]:
         "phase_label": label("run_phase", run.phase) if run.phase else "-",
         "solutions_found": run.solutions_found,
         "zones": [
-            {"zone": z.zone, "technicians": z.technicians, "visits": z.visits, "phase": z.phase,
-             "best_cost": z.best_cost, "placed": z.placed}
+            {
+                "zone": z.zone,
+                "technicians": z.technicians,
+                "visits": z.visits,
+                "phase": z.phase,
+                "best_cost": z.best_cost,
+                "placed": z.placed,
+            }
             for z in run.zones
         ],
         "heartbeat_age_s": beat_age,
@@ -471,9 +480,7 @@ def run_page(run_id: int) -> str:
 def publish_run(run_id: int) -> BaseResponse:
     """Publish a proposal (refused when any of its visits changed since the run read them)."""
     run = get_or_404(db.session, DispatchRun, run_id)
-    result = publish_proposal(
-        db.session, run, user_id=auth.current_user().id, tz=local_zone()
-    )
+    result = publish_proposal(db.session, run, user_id=auth.current_user().id, tz=local_zone())
     db.session.commit()
     message = gettext(
         "Published run %(run)s: %(updated)s visit(s) updated.",

@@ -5,6 +5,7 @@ A record outside a technician's reach answers 404, never 403, so its existence d
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, cast, or_, select, true
@@ -86,8 +87,10 @@ def customer_search(query: dict[str, Any]) -> Select[tuple[Customer]]:
     if query.get("tier"):
         stmt = stmt.where(Customer.tier == query["tier"])
     if query.get("tag"):
-        # Tags are a short JSON list; a text match on the serialised list is portable.
-        tag = f'"{query["tag"]}"'
+        # Tags are a short JSON list; a text match on the serialised list is portable. The tag
+        # is serialised as the list stores it (quotes, backslashes and non-ASCII escaped), so
+        # it matches one whole tag.
+        tag = json.dumps(query["tag"])
         stmt = stmt.where(cast(Customer.tags, String).contains(tag, autoescape=True))
     return stmt
 

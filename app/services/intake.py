@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import dates
 from app.database import utcnow
 from app.errors import ValidationFailed
 from app.i18n.text import N_, Text
@@ -230,6 +231,11 @@ def _order(session: Session, request: PhoneRequest, customer: Customer) -> Order
 
 
 def _check_request(request: PhoneRequest) -> None:
+    for name in ("window_start", "window_end"):
+        try:
+            dates.check(getattr(request, name))
+        except dates.OutsideCalendar:
+            raise _refuse(name, N_("the window must lie between the years 1900 and 2200")) from None
     if request.window_end <= request.window_start:
         raise _refuse("window_end", N_("the window must end after it starts"))
     if request.window_end <= utcnow():

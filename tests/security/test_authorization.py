@@ -77,6 +77,26 @@ def test_knowing_a_hash_does_not_reveal_another_visits_photo_bytes(
     )
 
 
+def test_a_photo_of_a_visit_the_caller_may_not_see_answers_404(
+    client, session, on_site_visit, upload, tech_headers, login
+):
+    data = image_bytes(color=(4, 5, 6))
+    assert upload(data).status_code == 200
+    visit, photo_id = on_site_visit(), str(uuid.uuid4())
+    client.post(
+        f"/api/v1/visits/{visit.id}/photos",
+        json={"id": photo_id, "sha256": hashlib.sha256(data).hexdigest(), "kind": "after"},
+        headers=tech_headers,
+    )
+    mine = client.get(f"/api/v1/photos/{photo_id}/content", headers=tech_headers)
+    assert (mine.status_code, mine.data) == (200, data)
+    stranger = login(TechnicianFactory(with_user=True).user)
+    for part in ("content", "thumbnail"):
+        refused = client.get(f"/api/v1/photos/{photo_id}/{part}", headers=stranger)
+        assert refused.status_code == 404, part
+        assert refused.json["code"] == "not_found", part
+
+
 def test_bytes_uploaded_again_by_the_attaching_user_are_served(client, session, upload, login):
     data = image_bytes(color=(9, 9, 9))
     assert upload(data).status_code == 200

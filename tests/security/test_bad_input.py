@@ -145,3 +145,12 @@ def test_an_absurd_dispatch_horizon_is_refused_at_the_api(
     )
     assert response.status_code == 422, response.json
     assert "first_day" in response.json["errors"]
+
+
+@pytest.mark.parametrize("tag", ["老客户", 'say "hi"', "a\\b"])
+def test_a_tag_filter_matches_the_whole_tag_in_any_script(client, session, as_dispatcher, tag):
+    tagged = CustomerFactory(tags=["vip", tag])
+    CustomerFactory(tags=["vip", f"{tag}2"])
+    response = client.get("/api/v1/customers", query_string={"tag": tag}, headers=as_dispatcher)
+    assert response.status_code == 200, response.json
+    assert [c["id"] for c in response.json] == [tagged.id]

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, VisitFactory
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +205,34 @@ def test_photo_ids_are_documented_as_the_uuid_text_the_api_accepts(spec):
     assert photo_id["format"] == "uuid"
     assert re.fullmatch(photo_id["pattern"], "0b4e7a8c-3f1d-4c2b-9a6e-5d8f7c1b2a3e")
     assert not re.fullmatch(photo_id["pattern"], "x" * 36)
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(client, session, as_dispatcher):
+    # A misspelt filter would otherwise be dropped and answer as if no filter had been asked.
+    response = client.get(
+        "/api/v1/customer-requests/changes?stauts=declined", headers=as_dispatcher
+    )
+    assert response.status_code == 422, response.json
+    assert response.json["code"] == "validation_error"
+    assert list(response.json["errors"]) == ["stauts"]
+    listed = client.get("/api/v1/visits?page=1&page_size=5&q=x", headers=as_dispatcher)
+    assert listed.status_code == 200, listed.json
+
+
+def test_a_body_the_document_requires_is_required(spec, client, session, as_admin):
+    """Every API operation documenting a required JSON body refuses a request without one."""
+    VisitFactory()  # ids 1 name records, so the missing body is what gets refused
+    accepted = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if not body or not path.startswith(("/api/", "/mobile/")):
+                continue
+            assert body.get("required") is True, (method, path)
+            if "application/json" not in body["content"]:
+                continue  # raw bytes: an upload's part may be empty
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            response = client.open(url, method=method.upper(), headers=as_admin)
+            if not 400 <= response.status_code < 500 or "code" not in (response.json or {}):
+                accepted.append((method, path, response.status_code))
+    assert accepted == [], accepted

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from app.services import accounts
@@ -88,3 +90,18 @@ def test_the_rating_photo_endpoint_is_rate_limited(
     statuses = [client.get(url).status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
     assert int(client.get(url).headers["Retry-After"]) >= 1
+
+
+def test_repeated_failures_wait_longer_once_the_longer_window_is_spent(
+    app, client, session, dispatcher, settings, monkeypatch
+):
+    limits = settings.replace(login_limit_per_account="2 per second; 3 per hour")
+    monkeypatch.setitem(app.extensions, "settings", limits)
+    assert [_token(client, dispatcher.email, "wrong").status_code for _ in range(2)] == [401] * 2
+    first_wait = int(_token(client, dispatcher.email, "wrong").headers["Retry-After"])
+    assert first_wait <= 2
+    time.sleep(first_wait + 0.05)
+    assert _token(client, dispatcher.email, "wrong").status_code == 401  # the third of the hour
+    refused = _token(client, dispatcher.email, factories.PASSWORD)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 60  # backed off to the hour window

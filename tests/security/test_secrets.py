@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.config import ConfigError, Settings
 from app.redaction import redact_tokens
@@ -183,3 +184,34 @@ def test_an_older_password_hash_is_redone_at_todays_cost_on_the_next_sign_in(
         client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OverflowError("date value out of range"),
+        IntegrityError("INSERT", {}, Exception("duplicate key")),
+        OperationalError("SELECT", {}, Exception("server closed the connection")),
+    ],
+    ids=["out_of_range", "integrity", "database_down"],
+)
+def test_error_log_lines_redact_link_tokens(app, caplog, error):
+    token = "progress.TOKEN_abc-123"
+    with (
+        app.test_request_context(f"/p/{token}/request", method="POST"),
+        caplog.at_level(logging.INFO),
+    ):
+        app.handle_user_exception(error)
+        app.log_exception((type(error), error, None))  # an unexpected error's log line
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == 2
+    assert all("/p/<redacted>/request" in line for line in logged), logged
+    assert all(token not in line for line in logged), logged
+
+
+def test_every_console_response_may_not_be_framed(sign_in, dispatcher):
+    console = sign_in(dispatcher)
+    for path in ("/console/board", "/console/no-such-page", "/console/visits/999999"):
+        response = console.get(path)
+        assert response.headers.get("X-Frame-Options") == "DENY", (path, response.status_code)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
