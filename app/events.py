@@ -11,6 +11,7 @@ job, command) produced the event.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 from collections import defaultdict
@@ -62,6 +63,23 @@ class VisitRescheduled(DomainEvent):
     visit_id: int
     customer_id: int
     version: int
+
+
+@dataclass(frozen=True)
+class VisitCalledOff(DomainEvent):
+    """A booked visit lost the time the customer was told: back to be planned, or cancelled.
+
+    Published by the same commit hook as `VisitRescheduled`, whichever path took the visit off
+    its day (unscheduled, unassigned, left out of a published plan, cancelled). `told_start` and
+    `told_end`: the arrival window the customer knew; `version`: the visit's version after it.
+    """
+
+    visit_id: int
+    customer_id: int
+    version: int
+    told_start: dt.datetime
+    told_end: dt.datetime
+    cancelled: bool
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@
 - order created, stage reached     → the customer gets the order's progress link
 - visit scheduled, on the way      → the customer hears the window, then the arrival estimate
 - booked visit moved to a new window → the customer hears the new window
+- booked visit loses its time        → the customer hears it is off (a new time will follow)
+- booked visit cancelled             → the customer hears it is cancelled
 - complaint opened or moved on     → the customer hears where it stands
 - complaint moved on by another  → its owner is told through the outbox
 - customer newly tagged churn risk → an alert on the board until someone acknowledges it
@@ -32,6 +34,7 @@ from app.events import (
     OrderCreated,
     OrderStageChanged,
     RatingSubmitted,
+    VisitCalledOff,
     VisitCompleted,
     VisitRescheduled,
     VisitStatusChanged,
@@ -252,6 +255,21 @@ def rescheduled_visit_tells_customer(session: Session, event: VisitRescheduled) 
     visit = session.get(Visit, event.visit_id)
     if visit is not None:
         order_notices.visit_rescheduled(session, settings(), visit, event.version)
+
+
+@subscribe(VisitCalledOff)
+def called_off_visit_tells_customer(session: Session, event: VisitCalledOff) -> None:
+    """A booked visit taken off its day, or cancelled, is announced as off."""
+    visit = session.get(Visit, event.visit_id)
+    if visit is not None:
+        order_notices.visit_called_off(
+            session,
+            settings(),
+            visit,
+            event.version,
+            (event.told_start, event.told_end),
+            cancelled=event.cancelled,
+        )
 
 
 @subscribe(ComplaintOpened)

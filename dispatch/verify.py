@@ -7,6 +7,8 @@ leaving one stop and starting the next (part-way through a drive, or while waiti
 customer), inside its window. The route is re-timed with every visit as early as possible. A day
 under way restarts where the technician is, at "now", or at the start of the visit in progress
 (``Lock.IN_PROGRESS`` started before now), which keeps its start; time locks keep their tolerance.
+A visit in progress stays in the plan with its technician: a plan that drops it or gives it to
+another technician is rejected, naming the visit and its technician.
 :func:`verify_plan` also checks the times a Plan reports (no overlap, travel long enough, the
 break inside its gap and its window). Used on every plan of the benchmarks, whatever the solver.
 """
@@ -119,8 +121,24 @@ def verify_sequences(problem: Problem, provider: MatrixProvider,
             seen[vid] = seq.technician_id
         verdict.routes += 1
         verdict.errors += _route_errors(day, seq, verdict)
+    verdict.errors += _in_progress_errors(problem, day, seen)
     _count(problem, day, set(seen), set(unassigned), verdict)
     return verdict
+
+
+def _in_progress_errors(problem: Problem, day: _Day, served_by: dict[str, str]) -> list[str]:
+    """Every visit in progress (started before its technician's "now") is served by that
+    technician: the work is happening, a plan cannot drop it nor hand it to someone else."""
+    errors = []
+    for tech in problem.technicians:
+        for v in _in_progress(day, tech):
+            doing = f"visit {v.id} is in progress with {tech.id} since {v.locked_start:%H:%M}"
+            who = served_by.get(v.id)
+            if who is None:
+                errors.append(f"{doing}; the plan drops it")
+            elif who != tech.id:
+                errors.append(f"{doing}; the plan gives it to {who}")
+    return errors
 
 
 def _count(problem: Problem, day: _Day, served: set[str], unassigned: set[str],

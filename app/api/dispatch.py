@@ -140,7 +140,11 @@ class RunSchema(Strict):
             "(work hours / shift hours of the technicians used, %), sla_visits (visits with an "
             "SLA due), sla_misses (of those, started late or left unassigned), on_time_pct "
             "(100 * (sla_visits - sla_misses) / sla_visits; 100 when none has an SLA), "
-            "assigned, unassigned"
+            "assigned, unassigned. Times are planned to the second (ISO 8601). Routes: "
+            "travel_km (km, 3 decimals), travel_min (whole minutes of driving, rounded up). "
+            "Assignments: wait_min (whole minutes waiting before the start, rounded down), "
+            "slack_min (whole minutes the start could move later, rounded down), late_min "
+            "(whole minutes started after the SLA due, rounded up; 0 when on time)"
         },
     )
 

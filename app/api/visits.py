@@ -146,9 +146,15 @@ class VisitById(MethodView):
         A change to its placement must fit the technician's day: skills, a shift, the lunch
         break, the customer's window (it bounds the start) and no overlap with other work
         (422 for the placement itself, 409 for a clash; `details.refusals` lists them).
+        Clearing `technician_id` or `planned_start` of a scheduled or dispatched visit
+        unschedules it (status `new`, as the `new` transition does); its customer is told.
         """
         visit = visit_service.edit_visit(
-            db.session, visit_id, data, expected_version=expected_version(data)
+            db.session,
+            visit_id,
+            data,
+            expected_version=expected_version(data),
+            actor_user_id=current_user().id,
         )
         db.session.commit()
         return visit

@@ -18,10 +18,12 @@ from app.services.travel import travel_model
 def arrival_estimate(
     session: Session, settings: Settings, visit: Visit, now: dt.datetime
 ) -> dt.datetime | None:
-    """The expected arrival at the visit, None when it is not on a published route.
+    """The expected arrival at the visit, to the nearest minute; None when it is not on a
+    published route.
 
     Once the technician is on the way, the estimate counts the drive from the moment they set
-    off (their last status), never earlier than now.
+    off (their last status), never earlier than now. Customers read it as a clock time: it is
+    re-timed with exact (fractional) driving minutes, then rounded, not cut, to the minute.
     """
     if visit.technician_id is None or visit.planned_start is None:
         return None
@@ -40,7 +42,7 @@ def arrival_estimate(
     }
     set_off = progress.get(visit.id, {}).get(VisitStatus.EN_ROUTE)
     if visit.status != VisitStatus.EN_ROUTE or set_off is None:
-        return projected[visit.id]
+        return _nearest_minute(projected[visit.id])
     index = ids.index(visit.id)
     before = route[index - 1].site if index else None
     origin = (
@@ -51,4 +53,9 @@ def arrival_estimate(
     site = visit.site
     target = (site.lat, site.lon) if site.lat is not None else origin
     drive = dt.timedelta(minutes=travel.minutes(origin, target))
-    return max(now, set_off + drive)
+    return _nearest_minute(max(now, set_off + drive))
+
+
+def _nearest_minute(when: dt.datetime) -> dt.datetime:
+    floor = when.replace(second=0, microsecond=0)
+    return floor + dt.timedelta(minutes=1) if when - floor >= dt.timedelta(seconds=30) else floor

@@ -1,8 +1,9 @@
 """The customer's messages at each step of an order, each carrying the order's progress link.
 
 Steps: order created, stage reached, visit scheduled (with its window), visit moved to another
-window, technician on the way (with the arrival estimate), repair request received, change
-request decided, complaint received and updated. The visit-done message with its rating link
+window, visit taken off its day or cancelled (naming the window it had), technician on the way
+(with the arrival estimate), repair request received, change request decided, complaint
+received and updated. The visit-done message with its rating link
 is `ratings.send_link`.
 """
 
@@ -135,6 +136,54 @@ def visit_rescheduled(session: Session, settings: Settings, visit: Visit, versio
             N_("Your %(kind)s visit is moved to %(when)s. Details or changes: %(url)s"),
             N_("Your %(kind)s visit is moved to %(when)s."),
         ),
+    )
+
+
+def visit_called_off(
+    session: Session,
+    settings: Settings,
+    visit: Visit,
+    version: int,
+    told: tuple[dt.datetime, dt.datetime],
+    *,
+    cancelled: bool,
+) -> None:
+    """Tell the customer the visit booked for `told` will not happen then: cancelled, or to be
+    given a new time (they are contacted with it; its booking message follows)."""
+    when = _day_and_hours(session, settings, visit.customer_id, *told)
+    url = _link(session, settings, visit.order)
+    kind = Text(label_id("kind", visit.kind))
+    if cancelled:
+        topic, key = "visit_cancelled", f"visit-cancelled:{visit.id}"
+        subject = Text(N_("Your visit is cancelled"))
+        bodies = (
+            N_("Your %(kind)s visit booked for %(when)s is cancelled. Details: %(url)s"),
+            N_("Your %(kind)s visit booked for %(when)s is cancelled."),
+        )
+    else:
+        topic, key = "visit_unscheduled", f"visit-unscheduled:{visit.id}:{version}"
+        subject = Text(N_("Your visit time is off"))
+        bodies = (
+            N_(
+                "Your %(kind)s visit booked for %(when)s will not take place then. We will "
+                "contact you with a new time. Details: %(url)s"
+            ),
+            N_(
+                "Your %(kind)s visit booked for %(when)s will not take place then. We will "
+                "contact you with a new time."
+            ),
+        )
+    body = Text(bodies[0] if url else bodies[1], {"kind": kind, "when": when, "url": url})
+    _tell(
+        session,
+        settings,
+        visit.customer_id,
+        topic,
+        key,
+        (subject, body),
+        kind=visit.kind,
+        when=when,
+        url=url,
     )
 
 

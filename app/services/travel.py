@@ -7,6 +7,8 @@ timed is re-timed with the same minutes.
 
 from __future__ import annotations
 
+import math
+
 import dispatch
 from app.config import ConfigError, Settings
 from dispatch.travel import GeodesicProvider
@@ -25,6 +27,15 @@ def solver_settings(
         detour_factor=settings.travel_detour_factor,
         priority_weights=settings.planner_priority_weights,
     )
+
+
+def shown_minutes(minutes: float) -> int:
+    """Driving minutes as a person reads them: the nearest whole minute, and a drive that takes
+    any time at all at least 1 (never "0 min"). Only for display: compare and add the exact
+    minutes (`GeodesicProvider.minutes` returns fractions)."""
+    if minutes <= 0:
+        return 0
+    return max(1, math.floor(minutes + 0.5))
 
 
 def check_planner_settings(settings: Settings) -> None:

@@ -127,6 +127,8 @@ def confirm(
         change_status(
             session, visit, VisitStatus.CANCELLED, actor_user_id=actor_user_id, source="customer"
         )
+        # The answer to their request (`change_decided`) is the customer's news of it.
+        told_otherwise(session, visit)
     else:
         _move(session, visit, change, actor_user_id)
     _decide(change, ChangeStatus.CONFIRMED, actor_user_id, None)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.database import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
-from app.events import VisitRescheduled, VisitStatusChanged, publish
+from app.events import VisitCalledOff, VisitRescheduled, VisitStatusChanged, publish
 from app.i18n.text import N_, Text
 from app.models import (
     Customer,
@@ -312,9 +312,17 @@ _PLACEMENT_FIELDS = frozenset(
 
 
 def edit_visit(
-    session: Session, visit_id: int, data: dict[str, Any], *, expected_version: int
+    session: Session,
+    visit_id: int,
+    data: dict[str, Any],
+    *,
+    expected_version: int,
+    actor_user_id: int | None = None,
 ) -> Visit:
     """A back-office edit of a visit; one that touches its placement is checked like a move.
+
+    Clearing the technician or the planned start of a booked (scheduled or dispatched) visit
+    unschedules it, as the transition to `new` does: no technician, no time, no lock.
 
     Inside the advisory locks of the technician-days before and after the edit, the visit is
     re-read and must still fit (see `schedule_checks`): 422 for the placement itself (skills,
@@ -336,9 +344,15 @@ def edit_visit(
         session.refresh(visit, with_for_update=True)
     check_schedule_edit(visit, expected_version)
     update_visit(session, visit, data)
+    if visit.status in ANNOUNCED and _clears_placement(data):
+        unschedule(session, visit, actor_user_id=actor_user_id, source="api")
     if placing:
         schedule_checks.require_feasible(session, [visit])
     return visit
+
+
+def _clears_placement(data: dict[str, Any]) -> bool:
+    return any(name in data and data[name] is None for name in ("technician_id", "planned_start"))
 
 
 def check_schedule_edit(visit: Visit, expected_version: int) -> None:
@@ -441,12 +455,14 @@ def check_deletable(visit: Visit) -> None:
         )
 
 
-# --- Reschedules ---------------------------------------------------------------------------------
-# The customer hears of every move of a booked visit to another arrival window or day, whichever
-# path made it (board, API edit, plan publish, urgent insertion, a job): session hooks compare,
-# once per transaction, the window the customer was told with the one the visit ends with, and
-# publish `VisitRescheduled` at most once per visit however many layers and flushes the change
-# went through. Another technician in the same window is no news to the customer.
+# --- Reschedules and called-off visits ----------------------------------------------------------
+# The customer hears of every move of a booked visit to another arrival window or day, and of a
+# booked visit losing its time (unscheduled, unassigned, left out of a published plan, cancelled),
+# whichever path made it (board, API, plan publish, urgent insertion, a job): session hooks
+# compare, once per transaction, the window the customer was told with what the visit ends with,
+# and publish `VisitRescheduled` or `VisitCalledOff` at most once per visit however many layers
+# and flushes the change went through. Another technician in the same window is no news to the
+# customer.
 
 # Statuses in which the customer has been told when the visit is.
 ANNOUNCED = frozenset({VisitStatus.SCHEDULED, VisitStatus.DISPATCHED})
@@ -456,8 +472,8 @@ _QUIET = "visits_told_otherwise"  # session.info: visits whose move the customer
 
 
 def told_otherwise(session: Session, visit: Visit) -> None:
-    """The customer hears of this visit's move in this transaction by another message (the
-    answer to their own change request): no reschedule message besides."""
+    """The customer hears of this visit's move or cancellation in this transaction by another
+    message (the answer to their own change request): no reschedule or called-off message."""
     session.info.setdefault(_QUIET, set()).add(visit.id)
 
 
@@ -487,8 +503,38 @@ def _note_told_windows(session: Session, _context: Any, _instances: Any) -> None
             told[obj.id] = _told_window(obj)
 
 
+def _news_for(
+    visit: Visit, told: tuple[dt.datetime, dt.datetime]
+) -> VisitRescheduled | VisitCalledOff | None:
+    """What the customer, told `told`, must hear of the visit as it is now; None for nothing."""
+    if visit.status in ANNOUNCED:
+        after = arrival_window(visit)
+        if after is not None and after != told:
+            return VisitRescheduled(
+                visit_id=visit.id, customer_id=visit.customer_id, version=visit.version
+            )
+        return None
+    if visit.status in (VisitStatus.NEW, VisitStatus.CANCELLED):
+        return _called_off(visit, told, cancelled=visit.status == VisitStatus.CANCELLED)
+    return None  # under way or finished: the technician's own steps tell the customer
+
+
+def _called_off(
+    visit: Visit, told: tuple[dt.datetime, dt.datetime], *, cancelled: bool
+) -> VisitCalledOff:
+    return VisitCalledOff(
+        visit_id=visit.id,
+        customer_id=visit.customer_id,
+        version=visit.version,
+        told_start=told[0],
+        told_end=told[1],
+        cancelled=cancelled,
+    )
+
+
 def _announce_reschedules(session: Session) -> None:
-    """Before the commit, publish `VisitRescheduled` for each booked visit whose window moved."""
+    """Before the commit, publish `VisitRescheduled` for each booked visit whose window moved
+    and `VisitCalledOff` for each that lost its time or was cancelled."""
     if session.in_nested_transaction():
         return
     session.flush()
@@ -498,16 +544,9 @@ def _announce_reschedules(session: Session) -> None:
         if before is None or visit_id in quiet:
             continue
         visit = session.get(Visit, visit_id)
-        if visit is None or visit.status not in ANNOUNCED:
-            continue
-        after = arrival_window(visit)
-        if after is not None and after != before:
-            publish(
-                session,
-                VisitRescheduled(
-                    visit_id=visit.id, customer_id=visit.customer_id, version=visit.version
-                ),
-            )
+        news = _news_for(visit, before) if visit is not None else None
+        if news is not None:
+            publish(session, news)
 
 
 def _forget(session: Session, transaction: Any) -> None:
@@ -517,7 +556,8 @@ def _forget(session: Session, transaction: Any) -> None:
 
 
 def install_reschedule_notices() -> None:
-    """Hook every session so a booked visit's move tells the customer (idempotent).
+    """Hook every session so a booked visit's move or loss of its time tells the customer
+    (idempotent).
 
     Runs before the other before-commit hooks (the change feed's), so the messages' writes are
     flushed before the feed is positioned.

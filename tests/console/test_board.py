@@ -172,3 +172,26 @@ def test_an_evening_shift_widens_the_timeline_to_its_end(session):
     [row] = [r for r in view.rows if r.technician_id == tech.id]
     assert view.hours[-1][0] == "21:00"
     assert row.shifts[1].left_pct + row.shifts[1].width_pct == 100
+
+
+def test_the_drive_shows_in_whole_minutes_and_a_gap_shorter_than_the_exact_drive_is_tight(
+    session,
+):
+    """A drive of 10.4 min before a visit 10 min after the shift starts: shown as 10 min, and
+    tight (the gap is shorter than the drive itself, not than its rounded figure)."""
+    tech = TechnicianFactory()
+    site = (31.2754, 121.4737)
+    at_default = GeodesicProvider().minutes((tech.home_lat, tech.home_lon), site)
+    travel = GeodesicProvider(speed_kmh=GeodesicProvider().speed_kmh * at_default / 10.4)
+    VisitFactory(
+        site__lat=site[0],
+        site__lon=site[1],
+        technician_id=tech.id,
+        status=VisitStatus.SCHEDULED,
+        planned_start=tomorrow_at(8, 10),
+        window_start=None,
+        window_end=None,
+    )
+    view = timeline.build_board(session, TOMORROW, TZ, utcnow(), travel=travel)
+    [block] = next(r for r in view.rows if r.technician_id == tech.id).blocks
+    assert (block.travel_min, block.tight) == (10, True)

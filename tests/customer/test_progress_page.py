@@ -202,3 +202,20 @@ def test_page_views_are_rate_limited_per_client_address(client, order, progress_
     answers = [client.get(f"/p/{token}").status_code for _ in range(limit + 1)]
     assert answers[:limit] == [200] * limit
     assert answers[-1] == 429
+
+
+def test_the_arrival_estimate_is_rounded_to_the_nearest_minute_not_cut(order, on_the_way, settings):
+    """Asked at hh:mm:45, after the exact drive would end: the estimate is the next minute."""
+    from app.services.eta import arrival_estimate
+    from app.services.travel import travel_model
+
+    drive = travel_model(settings).minutes((31.2304, 121.4737), (31.2754, 121.4737))
+    set_off = db.session.scalar(
+        select(models.VisitStatusChange.at).where(
+            models.VisitStatusChange.visit_id == on_the_way.id,
+            models.VisitStatusChange.to_status == models.VisitStatus.EN_ROUTE,
+        )
+    )
+    now = (set_off + dt.timedelta(minutes=drive + 1)).replace(second=45, microsecond=0)
+    visit = db.session.get(models.Visit, on_the_way.id)
+    assert arrival_estimate(db.session, settings, visit, now) == now + dt.timedelta(seconds=15)

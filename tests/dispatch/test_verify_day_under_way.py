@@ -100,3 +100,34 @@ def test_a_visit_in_progress_since_before_the_shift_starts_is_a_valid_start(prov
     assert plan.route_of("P")[1].start == at(7, 40)
     v = verify_plan(prob, plan, provider)
     assert v.valid, v.errors
+
+
+def _two_technicians():
+    """The day under way of ``under_way`` with a second technician, T2, free at the depot."""
+    prob = under_way()
+    return problem([*prob.technicians, tech("T2")], prob.visits)
+
+
+def test_a_plan_keeping_the_visit_in_progress_with_its_technician_passes(provider):
+    v = verify_routes(_two_technicians(), provider, [("T1", ["P"]), ("T2", ["W"])], [])
+    assert v.valid, v.errors
+
+
+def test_a_plan_dropping_the_visit_in_progress_is_rejected_naming_it(provider):
+    v = verify_routes(_two_technicians(), provider, [("T2", ["W"])], ["P"])
+    assert "visit P is in progress with T1 since 09:30; the plan drops it" in v.errors
+
+
+def test_a_plan_giving_the_visit_in_progress_to_another_technician_is_rejected_naming_both(
+    provider,
+):
+    v = verify_routes(_two_technicians(), provider, [("T2", ["P"]), ("T1", ["W"])], [])
+    assert "visit P is in progress with T1 since 09:30; the plan gives it to T2" in v.errors
+
+
+def test_promised_work_not_yet_started_may_be_left_out(provider):
+    # Q is pinned at 14:00 on T1 but not started: leaving it out is the plan's choice to explain
+    promised = visit("Q", C, 30, lock=Lock.IN_PROGRESS, locked_technician_id="T1",
+                     locked_start=at(14))
+    v = verify_routes(under_way(promised), provider, [("T1", ["P", "W"])], ["Q"])
+    assert v.valid, v.errors

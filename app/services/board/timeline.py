@@ -25,6 +25,7 @@ from app.services.sla.clocks import Clock, ClockState, visit_clocks, worst
 from app.services.sla.policies import active_policies, policy_for
 from app.services.sla.progress import progress_of
 from app.services.sla.projection import day_bounds, project_day
+from app.services.travel import shown_minutes
 from dispatch.travel import GeodesicProvider
 
 DAY_START_H, DAY_END_H = 7, 20
@@ -47,7 +48,7 @@ class Block:
     end: dt.datetime
     left_pct: float
     width_pct: float
-    travel_min: int
+    travel_min: int  # the drive before it, in whole minutes as shown (`shown_minutes`)
     travel_left_pct: float
     travel_width_pct: float
     tight: bool
@@ -303,7 +304,7 @@ def _row(
     blocks = []
     for visit, start in planned:
         site = (visit.site.lat, visit.site.lon) if visit.site.lat is not None else here
-        drive = round(travel.minutes(here, site))
+        drive = travel.minutes(here, site)  # exact: the bar and the tight-gap test use it
         end = start + dt.timedelta(minutes=visit.duration_min)
         gap = (start - free_at).total_seconds() / 60 if free_at else drive
         offset = (start - day_start).total_seconds() / 60
@@ -320,7 +321,7 @@ def _row(
                 end=end,
                 left_pct=_pct(offset, span),
                 width_pct=max(0.6, _pct(offset + visit.duration_min, span) - _pct(offset, span)),
-                travel_min=drive,
+                travel_min=shown_minutes(drive),
                 travel_left_pct=_pct(offset - drive, span),
                 travel_width_pct=_pct(offset, span) - _pct(offset - drive, span),
                 tight=gap < drive,
