@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from app.models import ArticleAudience, ArticleFeedback, ArticleReaction
 from tests.browser.conftest import ARTIFACTS
@@ -41,7 +42,7 @@ def test_a_customer_finds_the_article_with_a_chinese_question_and_says_it_helped
     assert page.locator("#help-home").inner_text() == words["home"]
     page.fill("#help-q", "我家衣柜门关不严怎么办")
     page.click("#help-search")
-    assert page.locator("#help-results a").all_inner_texts() == ["柜门关不严怎么办"]
+    expect(page.locator("#help-results a")).to_have_text(["柜门关不严怎么办"])
     page.screenshot(path=str(_artifact(f"help-search-{locale}")))
     # Nothing spills sideways on a 390-pixel phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, DESKTOP
 from tests.factories import PASSWORD, article
@@ -72,6 +73,5 @@ def test_a_dispatcher_writes_previews_publishes_and_finds_an_article_in_chinese(
     page.click("#nav-articles")
     page.fill("#article-q", "柜门")
     page.click("#article-search-go")
-    titles = page.locator("#articles tbody td:first-child a").all_text_contents()
-    assert titles == ["柜门关不严怎么办"]
+    expect(page.locator("#articles tbody td:first-child a")).to_have_text(["柜门关不严怎么办"])
     page.screenshot(path=str(ARTIFACTS / f"console-article-search-{locale}.png"))

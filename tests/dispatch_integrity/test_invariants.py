@@ -363,10 +363,15 @@ class DispatchDay(RuleBasedStateMachine):
     def cancel(self, pick: int, now: int) -> None:
         if now:
             return  # rarer than the other steps: cancelled visits take no part in the day
+        visit = self._visit(pick)
         with self.step("cancel"):
             visit_service.change_status(
-                self.session, self._visit(pick), VisitStatus.CANCELLED, actor_user_id=None
+                self.session, visit, VisitStatus.CANCELLED, actor_user_id=None
             )
+        if visit.status == VisitStatus.CANCELLED:
+            # work called off on site (the customer sends the fitter home) leaves the day; what
+            # must not move is work that goes on
+            self.frozen.pop(visit.id, None)
 
     @rule(pick=st.integers(0, 11))
     def deactivate_a_technician(self, pick: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from app import models
 from app.services.article_matching import VisitFacts, fits
 from tests import factories
@@ -18,8 +20,7 @@ def test_the_repair_visit_shows_its_articles_and_not_the_others(tech_phone, tech
     page.click(f"#route li.visit[data-visit='{tech_day.repair.id}'] a")
     page.wait_for_selector("#articles")
     assert page.locator("#articles h2").inner_text() == "知识库"
-    titles = page.locator("#articles summary").all_inner_texts()
-    assert titles == ["铰链磨损怎么换"]
+    expect(page.locator("#articles summary")).to_have_text(["铰链磨损怎么换"])
     page.click(f"details[data-article='{fitting.id}'] summary")
     assert page.locator(f"details[data-article='{fitting.id}'] strong").inner_text() == "旧铰链"
     tech_phone.shoot("tech-visit-articles-zh")
