@@ -204,7 +204,7 @@ def measure(run: Callable[[], dict[str, Any] | None]) -> Measured:
     return Measured(plan, time.perf_counter() - t0, cpu_seconds() - c0)
 
 
-class _CpuClock:
+class CpuClock:
     """The ``time`` module with ``perf_counter`` reading this process's CPU seconds."""
 
     def __getattr__(self, name: str) -> Any:
@@ -221,10 +221,15 @@ def cpu_clocked_planner() -> None:
     Benchmarks only: on a machine other work loads, a solve then gets the CPU an idle machine
     gives in its wall limit (one process, one thread). This module's own wall clock is kept.
     """
+    for module in planner_clock_modules():
+        module.time = CpuClock()
+
+
+def planner_clock_modules() -> tuple[Any, ...]:
+    """The planner's modules whose ``time`` sets its deadlines (see :class:`CpuClock`)."""
     from dispatch import explain, insertion, solver, zones
 
-    for module in (explain, insertion, ruin_recreate, solver, zones):
-        module.time = _CpuClock()
+    return (explain, insertion, ruin_recreate, solver, zones)
 
 
 def city_instances(args: argparse.Namespace) -> list[dict[str, Any]]:
