@@ -150,9 +150,6 @@ def visit_called_off(
 ) -> None:
     """Tell the customer the visit booked for `told` will not happen then: cancelled, or to be
     given a new time (they are contacted with it; its booking message follows)."""
-    when = _day_and_hours(session, settings, visit.customer_id, *told)
-    url = _link(session, settings, visit.order)
-    kind = Text(label_id("kind", visit.kind))
     if cancelled:
         topic, key = "visit_cancelled", f"visit-cancelled:{visit.id}"
         subject = Text(N_("Your visit is cancelled"))
@@ -173,18 +170,7 @@ def visit_called_off(
                 "contact you with a new time."
             ),
         )
-    body = Text(bodies[0] if url else bodies[1], {"kind": kind, "when": when, "url": url})
-    _tell(
-        session,
-        settings,
-        visit.customer_id,
-        topic,
-        key,
-        (subject, body),
-        kind=visit.kind,
-        when=when,
-        url=url,
-    )
+    _window_notice(session, settings, visit, topic, key, subject, bodies, window=told)
 
 
 def _window_notice(
@@ -195,9 +181,11 @@ def _window_notice(
     dedupe_key: str,
     subject: Text,
     bodies: tuple[str, str],
+    window: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> None:
-    """A message naming the visit's arrival window: `bodies` is (with the link, without one)."""
-    window = arrival_window(visit)
+    """A message naming an arrival window, the visit's own unless `window` is given: `bodies`
+    is (with the link, without one)."""
+    window = window or arrival_window(visit)
     if window is None:
         return
     when = _day_and_hours(session, settings, visit.customer_id, *window)
