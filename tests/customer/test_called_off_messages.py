@@ -58,6 +58,12 @@ def _patch(client, headers, visit, **changes) -> dict:
     return response.json
 
 
+def _speaks(order, language):
+    """The order's customer reads messages in `language` (None: the default, Chinese)."""
+    notices.set_preferences(db.session, order.customer_id, Preferences(language, None, False))
+    db.session.commit()
+
+
 @pytest.mark.parametrize(
     ("language", "wording"),
     [("en", "We will contact you with a new time"), (None, "我们会再与您联系")],
@@ -65,8 +71,7 @@ def _patch(client, headers, visit, **changes) -> dict:
 def test_unscheduling_through_the_api_tells_the_customer_once_in_their_language(
     client, as_dispatcher, order, booked, language, wording
 ):
-    notices.set_preferences(db.session, order.customer_id, Preferences(language, None, False))
-    db.session.commit()
+    _speaks(order, language)
     _transition(client, as_dispatcher, booked, "new")
     [message] = _messages("visit_unscheduled")
     assert wording in message.body
@@ -194,8 +199,7 @@ def test_publishing_from_the_board_that_leaves_a_booked_visit_out_tells_its_cust
 def test_cancelling_a_booked_visit_through_the_api_tells_the_customer_it_is_cancelled(
     client, as_dispatcher, order, booked, language, wording
 ):
-    notices.set_preferences(db.session, order.customer_id, Preferences(language, None, False))
-    db.session.commit()
+    _speaks(order, language)
     _transition(client, as_dispatcher, booked, "cancelled")
     [message] = _messages("visit_cancelled")
     assert wording in message.body
