@@ -20,6 +20,10 @@ import sys
 
 from dispatch import bench, solver
 
+_OPTIONAL = ("epoch_iterations", "t_start", "t_end", "avg_removed", "room_rate", "route_removal",
+             "polish_every", "granular")
+_FLAGS = ("polish_start", "regret_start")
+
 
 def main(argv: list[str]) -> int:
     """Parse the search options, patch the field-day configuration, run city-compare."""
@@ -47,29 +51,10 @@ def main(argv: list[str]) -> int:
     def config(n_visits: int, settings: solver.SolverSettings):
         cfg = dataclasses.replace(base(n_visits, settings), regret=args.regret,
                                   regret_k=args.regret_k, polish_end=args.polish_end)
-        if args.search_seed is not None:
-            cfg = dataclasses.replace(cfg, seed=args.search_seed)
-        if args.epoch_iterations is not None:
-            cfg = dataclasses.replace(cfg, epoch_iterations=args.epoch_iterations)
-        if args.t_start is not None:
-            cfg = dataclasses.replace(cfg, t_start=args.t_start)
-        if args.t_end is not None:
-            cfg = dataclasses.replace(cfg, t_end=args.t_end)
-        if args.avg_removed is not None:
-            cfg = dataclasses.replace(cfg, avg_removed=args.avg_removed)
-        if args.room_rate is not None:
-            cfg = dataclasses.replace(cfg, room_rate=args.room_rate)
-        if args.route_removal is not None:
-            cfg = dataclasses.replace(cfg, route_removal=args.route_removal)
-        if args.polish_start:
-            cfg = dataclasses.replace(cfg, polish_start=True)
-        if args.polish_every is not None:
-            cfg = dataclasses.replace(cfg, polish_every=args.polish_every)
-        if args.regret_start:
-            cfg = dataclasses.replace(cfg, regret_start=True)
-        if args.granular is not None:
-            cfg = dataclasses.replace(cfg, granular=args.granular)
-        return cfg
+        # options given on the command line replace the field-day defaults; flags only switch on
+        given = {"seed": args.search_seed, **{name: getattr(args, name) for name in _OPTIONAL}}
+        given |= {name: True for name in _FLAGS if getattr(args, name)}
+        return dataclasses.replace(cfg, **{k: v for k, v in given.items() if v is not None})
 
     solver.field_day_config = config
     return bench.main(["city-compare", *rest])
