@@ -8,9 +8,11 @@ message saying how to start it.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import os
 import subprocess
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -316,6 +318,8 @@ def phone(client: FlaskClient) -> Any:
 CHROMIUM = Path("/usr/bin/chromium")
 # Chinese pages must render as Chinese, not boxes, in screenshots.
 CJK_FONTS = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+# Shared by the test processes of every checkout on the machine, since apt is too.
+APT_LOCK = Path(tempfile.gettempdir()) / "field-service-tests-apt.lock"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -330,26 +334,38 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    """Debian's Chromium and CJK fonts, installed with apt when missing (never Playwright's own)."""
-    if not CHROMIUM.exists() or not CJK_FONTS.exists():
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        result = subprocess.run(
-            "apt-get update && apt-get install -y chromium fonts-noto-cjk",
-            shell=True,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            check=False,
-        )
-        if result.returncode != 0 or not CHROMIUM.exists() or not CJK_FONTS.exists():
-            pytest.fail(
-                "could not install chromium and fonts-noto-cjk with apt-get "
-                f"(exit {result.returncode}):\n"
-                f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
-                pytrace=False,
-            )
+    """Debian's Chromium and CJK fonts, installed with apt when missing (never Playwright's own).
+
+    Every test process may get here at once on a fresh machine: one installs while the others
+    wait on a lock file, then find the packages there.
+    """
+    with open(APT_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not CHROMIUM.exists() or not CJK_FONTS.exists():
+            _apt_install_chromium()
     return CHROMIUM
+
+
+def _apt_install_chromium() -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    result = subprocess.run(
+        # Another apt (the machine's own) may hold dpkg's lock: wait for it rather than fail.
+        "apt-get -o DPkg::Lock::Timeout=600 update"
+        " && apt-get -o DPkg::Lock::Timeout=600 install -y chromium fonts-noto-cjk",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    if result.returncode != 0 or not CHROMIUM.exists() or not CJK_FONTS.exists():
+        pytest.fail(
+            "could not install chromium and fonts-noto-cjk with apt-get "
+            f"(exit {result.returncode}):\n"
+            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
