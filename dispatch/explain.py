@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from dispatch.core import earliest_in_windows, schedule
 from dispatch.model import Lock, Problem, Reason, Technician, Unassigned, Visit
-from dispatch.translate import UNREACHABLE_MIN, Translation
+from dispatch.translate import UNREACHABLE_MIN, Translation, is_started
 
 # how close each failure is to being feasible; the closest are reported first
 _RANK = {
@@ -72,6 +72,10 @@ def _visit_checks(problem: Problem, visit: Visit, days, skilled: list[Technician
                   ) -> list[Reason]:
     if visit.location is None:
         return [Reason("missing_location", f"Visit {visit.id} has no geocoded address.", {})]
+    doing = [t for t in problem.technicians if is_started(visit, t)]
+    if doing:
+        # in progress: its technician is on it, whatever their skills or its windows say now
+        skilled = doing
     if not skilled:
         return [_no_skill(problem.technicians, visit)]
     locked = visit.locked_technician_id
@@ -91,7 +95,7 @@ def _visit_checks(problem: Problem, visit: Visit, days, skilled: list[Technician
             f"No technician with {_skill_text(visit.required_skills)} works in the horizon.",
             {},
         )]
-    if visit.time_windows and not any(_window_fits(visit, s) for _, s in shifts):
+    if visit.time_windows and not doing and not any(_window_fits(visit, s) for _, s in shifts):
         windows = "; ".join(f"{_fmt(a)}-{b:%H:%M}" for a, b in visit.time_windows)
         return [Reason(
             "window_outside_shifts",
