@@ -314,8 +314,10 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, ticks, per_mi
             max_span = max(max_span, back - earliest)
     veh = CoreVehicle(start, end, earliest, max(earliest, latest), tech.van_capacity, max_span, brk)
     if brk is not None and not exact_breaks:
-        # reserve the break's duration: the solver plans a shorter day, the break goes in after
-        veh.reserved = min(brk[2], veh.latest - earliest)
+        # reserve the break's duration: the solver plans a shorter day, the break goes in after;
+        # never so much that the drive home no longer fits (an unused technician late on a day
+        # under way would make the whole problem infeasible for OR-Tools)
+        veh.reserved = min(brk[2], max(0, veh.latest - earliest - drive_home))
         veh.latest -= veh.reserved
         if max_span is not None:
             veh.max_span = max(0, max_span - veh.reserved)

@@ -56,6 +56,17 @@ def test_a_visit_under_way_running_past_the_shift_end_leaves_the_others_planned(
     assert served(verified(prob)) == {"v": "free"}
 
 
+def test_a_late_technician_whose_lunch_is_reserved_leaves_the_others_planned():
+    # OR-Tools with the lunch reserved off the shift: 13:36, 100 minutes from home, shift ends
+    # 16:00; reserving the whole lunch would leave too little for the drive home
+    lunch = Break(at(11, 30), at(13, 30), 45)
+    late = tech("late", shifts=[shift(end=16, brk=lunch)],
+                current=CurrentPosition(near(40, 10), at(13, 36)))
+    prob = problem([tech("free", shifts=[shift(end=16, brk=lunch)]), late], [visit("v", near(1))],
+                   engine="ortools", break_mode="reserve")
+    assert served(verified(prob)) == {"v": "free"}
+
+
 def test_a_day_under_way_with_a_late_technician_and_nothing_left_to_plan_is_a_plan():
     late = tech("late", current=CurrentPosition(near(30), at(16, 50)))
     plan = verified(problem([late], []))
