@@ -8,7 +8,10 @@ customer), inside its window. The route is re-timed with every visit as early as
 under way restarts where the technician is, at "now", or at the start of the visit in progress
 (``Lock.IN_PROGRESS`` started before now), which keeps its start; time locks keep their tolerance.
 A visit in progress stays in the plan with its technician: a plan that drops it or gives it to
-another technician is rejected, naming the visit and its technician.
+another technician is rejected, naming the visit and its technician. It is finished whatever the
+shift says: the day may end as late as finishing it, the lunch if still required and the drive
+home need, and a lunch it leaves no room for in its window is not required; nothing else may run
+over the shift.
 :func:`verify_plan` also checks the times a Plan reports (no overlap, travel long enough, the
 break inside its gap and its window). Used on every plan of the benchmarks, whatever the solver.
 """
