@@ -43,9 +43,10 @@ class GridProvider:
 
 
 def _shift_of(tech, route):
-    # the shift holding the route's start, or the next one (a visit in progress since earlier)
-    return next(s for s in sorted(tech.shifts, key=lambda s: s.start)
-                if s.day == route.day and route.start <= s.end)
+    # the shift holding the route's start, else the next one (a visit in progress since before
+    # it), else the day's last (one in progress since after it)
+    day = sorted((s for s in tech.shifts if s.day == route.day), key=lambda s: s.start)
+    return next((s for s in day if route.start <= s.end), day[-1])
 
 
 def check_plan_independently(plan: Plan, problem: Problem) -> list[str]:

@@ -114,3 +114,13 @@ def test_the_verifier_requires_lunch_when_the_visit_in_progress_leaves_room_for_
     prob = problem([t1], [p, visit("W", B, 30)])
     verdict = verify_routes(prob, GRID, [("T1", ["P", "W"])], [])
     assert any("0 breaks" in e for e in verdict.errors), verdict.errors
+
+
+def test_a_visit_in_progress_its_technician_s_day_contradicts_is_explained_as_such():
+    # T1 is said to be at B now, yet on site at A since 10:00: no plan can hold both
+    t1 = tech("T1", current=CurrentPosition(B, at(10, 20)))
+    p = visit("P", A, 60, lock=Lock.IN_PROGRESS, locked_technician_id="T1",
+              locked_start=at(10))
+    [left_out] = solve(problem([t1], [p]), provider=GRID).unassigned
+    assert [r.code for r in left_out.reasons] == ["in_progress_conflict"]
+    assert "in progress with T1 since 10:00" in left_out.reasons[0].message
