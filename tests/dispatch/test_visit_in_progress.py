@@ -63,6 +63,16 @@ def test_a_visit_in_progress_across_lunch_is_finished_and_the_day_goes_on_withou
     assert plan.routes[0].overtime_min == 0
 
 
+def test_a_cap_on_the_working_day_gives_way_to_the_visit_in_progress():
+    # an hour's duty at most, counted from the restart at 16:30: the job and the drive home
+    # take 62 minutes
+    t1 = tech("T1", shifts=[shift(end=19, max_work=60)], current=CurrentPosition(A, at(16, 50)))
+    p = visit("P", A, 60, lock=Lock.IN_PROGRESS, locked_technician_id="T1",
+              locked_start=at(16, 30))
+    plan = verified(problem([t1], [p]))
+    assert stops(plan) == {"P": "T1 16:30"}
+
+
 def test_lunch_that_still_fits_after_the_visit_in_progress_is_planned():
     t1, p = on_site(at(11), at(11, 10), 30, brk=LUNCH)
     plan = verified(problem([t1], [p, visit("W", B, 30)]))
