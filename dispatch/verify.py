@@ -179,7 +179,7 @@ def _route_errors(day: _Day, seq: RouteSequence, verdict: Verdict) -> list[str]:
     errors: list[str] = []
     who = f"{tech.id} {seq.day}"
     breaks = seq.items.count(BREAK)
-    lunch_due, _ = _going_on(day, tech, shift, seq.items)
+    lunch_due, _, _ = _going_on(day, tech, shift, seq.items)
     if (lunch_due and breaks != 1) or (shift.break_ is not None and breaks > 1):
         errors.append(f"{who}: {breaks} breaks, the shift needs exactly one")
     if shift.break_ is None and breaks:
@@ -249,12 +249,13 @@ def _timeline_errors(day: _Day, tech: Technician, shift: Shift, seq: RouteSequen
         t = start + 60 * v.duration_min
         demand += v.demand
         here = there
-    _, back_by = _going_on(day, tech, shift, seq.items)
+    _, back_by, finishing = _going_on(day, tech, shift, seq.items)
     if t > back_by:
         errors.append(f"{who}: back {t:.0f} s after shift start, shift ends at "
                       f"{_seconds(origin, shift.end):.0f} s")
-    work_s = max(60 * shift.max_work_minutes, back_by - _restart(day, tech, shift)) if (
-        shift.max_work_minutes is not None) else None
+    work_s = None if shift.max_work_minutes is None else 60 * shift.max_work_minutes
+    if work_s is not None and finishing is not None:
+        work_s = max(work_s, finishing - _restart(day, tech, shift))
     if work_s is not None and t - (first_leave or 0) > work_s:
         # leaving later only shortens the day when the first stop waits; checked conservatively
         errors.append(f"{who}: on duty longer than {shift.max_work_minutes} min")
@@ -273,16 +274,17 @@ def _restart(day: _Day, tech: Technician, shift: Shift) -> float:
 
 
 def _going_on(day: _Day, tech: Technician, shift: Shift, items: list[str]
-              ) -> tuple[bool, float]:
-    """Whether the day needs its lunch, and when it must be back, in seconds from the shift's
-    start. The visits in progress on the route are finished whatever the shift says: a lunch
-    that cannot start in its window once they are done (to the minute: the solver's clock may
-    count whole minutes) is not required, and the day may end as late as finishing them, the
-    lunch if still required, and the drive home from the last of them need."""
+              ) -> tuple[bool, float, float | None]:
+    """Whether the day needs its lunch, when it must be back, and when it would be back from
+    the visits in progress alone (None: none), in seconds from the shift's start. The visits in
+    progress on the route are finished whatever the shift says: a lunch that cannot start in
+    its window once they are done (to the minute: the solver's clock may count whole minutes)
+    is not required, and the day may end (and last) as late as finishing them, the lunch if
+    still required, and the drive home from the last of them need."""
     brk, end = shift.break_, _seconds(shift.start, shift.end)
     doing = [v for v in _in_progress(day, tech) if v.id in items and v.location is not None]
     if not doing:
-        return brk is not None, end
+        return brk is not None, end, None
     ends = [(_seconds(shift.start, v.locked_start) + 60 * v.duration_min, v) for v in doing]
     done, last = max(ends, key=lambda e: e[0])
     free = max(_restart(day, tech, shift), done)
@@ -291,7 +293,7 @@ def _going_on(day: _Day, tech: Technician, shift: Shift, items: list[str]
     back = free + day.travel(last.location, shift.home)
     if lunch_due:
         back = max(_seconds(shift.start, brk.earliest_start), back) + 60 * brk.duration_min
-    return lunch_due, max(end, back)
+    return lunch_due, max(end, back), back
 
 
 def _in_progress(day: _Day, tech: Technician) -> list[Visit]:
@@ -357,7 +359,7 @@ def verify_plan(problem: Problem, plan: Plan, provider: MatrixProvider) -> Verdi
         tech = day.techs.get(r.technician_id)
         shift = _shift(tech, r.day) if tech is not None else None
         if shift is not None:
-            _, back_by = _going_on(day, tech, shift, [s.visit_id for s in r.stops])
+            _, back_by, _ = _going_on(day, tech, shift, [s.visit_id for s in r.stops])
             verdict.errors += _reported_errors(day, shift, _start_location(tech, shift),
                                                _earliest_leave(day, tech, shift), r,
                                                verdict.warnings, back_by)

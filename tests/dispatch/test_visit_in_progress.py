@@ -134,3 +134,15 @@ def test_a_visit_in_progress_its_technician_s_day_contradicts_is_explained_as_su
     [left_out] = solve(problem([t1], [p]), provider=GRID).unassigned
     assert [r.code for r in left_out.reasons] == ["in_progress_conflict"]
     assert "in progress with T1 since 10:00" in left_out.reasons[0].message
+
+
+def test_the_cap_on_the_working_day_gives_way_to_the_visit_in_progress_alone():
+    # an hour's duty at most from the restart at 10:00; P and the drive home take 62 minutes,
+    # W after it would make 100
+    t1 = tech("T1", shifts=[shift(max_work=60)], current=CurrentPosition(A, at(10, 20)))
+    p = visit("P", A, 60, lock=Lock.IN_PROGRESS, locked_technician_id="T1",
+              locked_start=at(10))
+    prob = problem([t1], [p, visit("W", B, 30)])
+    assert verify_routes(prob, GRID, [("T1", ["P"])], ["W"]).valid
+    verdict = verify_routes(prob, GRID, [("T1", ["P", "W"])], [])
+    assert any("on duty longer" in e for e in verdict.errors), verdict.errors
