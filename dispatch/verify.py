@@ -374,10 +374,12 @@ def _start_location(tech: Technician, shift: Shift) -> LatLon:
 
 
 def _earliest_leave(day: _Day, tech: Technician, shift: Shift) -> datetime:
-    """The shift's start, or the start of a visit in progress that began before it."""
+    """The shift's start, or the start of a visit in progress that began before it (taken down
+    to its minute, as the solver's clock may take it)."""
     if tech.current is None or tech.current.at.date() != shift.day:
         return shift.start
-    return min([shift.start, *(v.locked_start for v in _in_progress(day, tech))])
+    return min([shift.start, *(v.locked_start.replace(second=0, microsecond=0)
+                               for v in _in_progress(day, tech))])
 
 
 def _reported_errors(day: _Day, shift: Shift, start: LatLon, earliest: datetime, route: Route,

@@ -8,6 +8,8 @@ technician's current time; each plan is checked by :mod:`dispatch.verify` and th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from dispatch import Break, CurrentPosition, Lock, solve
@@ -146,3 +148,10 @@ def test_the_cap_on_the_working_day_gives_way_to_the_visit_in_progress_alone():
     assert verify_routes(prob, GRID, [("T1", ["P"])], ["W"]).valid
     verdict = verify_routes(prob, GRID, [("T1", ["P", "W"])], [])
     assert any("on duty longer" in e for e in verdict.errors), verdict.errors
+
+
+def test_a_visit_in_progress_since_an_odd_second_before_the_shift_verifies():
+    # on site since 07:40:30; the plan counts whole minutes and leaves at 07:40
+    t1, p = on_site(at(7, 40) + timedelta(seconds=30), at(8, 10), 60)
+    plan = verified(problem([t1], [p]))
+    assert plan.routes[0].start == at(7, 40)
