@@ -389,6 +389,10 @@ POLISH_EVERY = 0
 # visits on the 500-visit days at equal work (docs/benchmarks.md)
 REGRET_WEIGHT = 0.0
 POLISH_END = False
+# tail exchanges between routes (2-opt*, ruin_recreate.exchange) with this many nearest visits,
+# on each new best solution of the search and on the best at the end; 0: never
+TAILS_ON_BEST = 0
+TAILS_END = 0
 
 
 def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.RuinRecreateConfig:
@@ -397,7 +401,8 @@ def field_day_config(n_visits: int, settings: SolverSettings) -> ruin_recreate.R
         seed=settings.seed, max_iterations=settings.search_iterations,
         granular=GRANULAR_NEIGHBOURS if n_visits >= GRANULAR_FROM else 0,
         polish_every=POLISH_EVERY if n_visits >= GRANULAR_FROM else 0,
-        regret=REGRET_WEIGHT, polish_end=POLISH_END)
+        regret=REGRET_WEIGHT, polish_end=POLISH_END, tails_on_best=TAILS_ON_BEST,
+        tails_end=TAILS_END)
 
 
 def explain_reserve(time_limit_s: float, n_visits: int) -> float:
