@@ -957,10 +957,12 @@ def polish(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, no
 @njit(cache=True)
 def _tail_allowed(src, lo, hi, dst, path, allowed):
     """Whether every stop ``lo..hi - 1`` of route ``src`` may ride vehicle ``dst``."""
+    ok = True
     for i in range(lo, hi):
         if not allowed[path[src, i], dst]:
-            return False
-    return True
+            ok = False
+            break
+    return ok
 
 
 @njit(cache=True)

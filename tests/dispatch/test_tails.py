@@ -7,6 +7,7 @@ import pytest
 from dispatch import SolverSettings, solomon, solve, translate
 from dispatch import ruin_recreate as rr
 from dispatch.insertion import construct
+from dispatch.solver import GRANULAR_FROM, TAILS_FROM, TAILS_ON_BEST, field_day_config
 from tests.dispatch.daycheck import GridProvider, check_plan_independently
 from tests.dispatch.test_field_day_search import day_with_lunch
 from tests.dispatch.test_ruin_recreate import random_instance
@@ -83,3 +84,10 @@ def test_product_plans_with_tail_exchanges_pass_the_independent_check(monkeypatc
                                                               time_limit_s=30))
     assert not check_plan_independently(plan, prob)
     assert plan.kpis.assigned > 0
+
+
+def test_the_search_exchanges_tails_on_mid_sized_days_only():
+    settings = SolverSettings(seed=4)
+    assert field_day_config(TAILS_FROM, settings).tails_on_best == TAILS_ON_BEST > 0
+    assert field_day_config(TAILS_FROM - 1, settings).tails_on_best == 0
+    assert field_day_config(GRANULAR_FROM, settings).tails_on_best == 0
