@@ -391,10 +391,11 @@ REGRET_WEIGHT = 0.0
 POLISH_END = False
 # tail exchanges between routes (2-opt*, ruin_recreate.exchange) with this many nearest visits
 # on each new best solution of the search, on days from TAILS_FROM visits below GRANULAR_FROM: at
-# 2 CPU s it placed 2-7 more visits on the 500-visit days with 1-5 % less travel, level at 8 s;
-# on 150 visits level or one fewer (docs/benchmarks.md). TAILS_END: once on the best at the end;
-# off, it found nothing more after the search had used it. 0: never
-TAILS_ON_BEST = 20
+# 2 CPU s 40 neighbours placed 2-4.5 more visits on the 500-visit days with 2.5-4.5 % less travel
+# (more than 10 or 20), about 2 more at 8 s; on 150 visits 20 were level or one fewer
+# (docs/benchmarks.md). TAILS_END: once on the best at the end; off, it found nothing more after
+# the search had used it. 0: never
+TAILS_ON_BEST = 40
 TAILS_FROM = 300
 TAILS_END = 0
 
