@@ -78,18 +78,40 @@ def phone_browser(chromium: Any) -> Any:
     return chromium
 
 
-@pytest.fixture
-def tech_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
-    """One phone: a fresh browser profile at 390x844, Chinese, in Shanghai time."""
-    context = phone_browser.new_context(**PHONE)
+def open_phone(browser: Any, base_url: str, *, shell_cached: bool = False) -> Phone:
+    """A fresh browser profile at 390x844, Chinese, in Shanghai time; the caller closes it.
+
+    Only a phone with `shell_cached` lets the app install its service worker: the worker
+    caches the shell (some twenty more downloads and a second script running) and matters only
+    once the app is opened again without network. Every other flow runs the same without it,
+    from the network, as on a phone before the worker's first install finished.
+    """
+    context = browser.new_context(**PHONE, service_workers="allow" if shell_cached else "block")
     # Generous: the machines running the suite are often busy with other work.
     context.set_default_timeout(30_000)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
+    return Phone(context, page, base_url)
+
+
+@pytest.fixture
+def tech_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
+    """One phone, its app running from the network (no service worker)."""
+    phone = open_phone(phone_browser, live_server)
     try:
-        yield Phone(context, page, live_server)
+        yield phone
     finally:
-        context.close()
+        phone.context.close()
+
+
+@pytest.fixture
+def installed_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
+    """One phone whose app installs its service worker: the shell opens without network."""
+    phone = open_phone(phone_browser, live_server, shell_cached=True)
+    try:
+        yield phone
+    finally:
+        phone.context.close()
 
 
 @dataclass

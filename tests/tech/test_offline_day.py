@@ -31,9 +31,9 @@ def sign(page) -> None:
 
 
 def test_a_visit_completed_offline_arrives_exactly_once_on_reconnect(
-    tech_phone, tech_day, session, settings, tmp_path
+    installed_phone, tech_day, session, settings, tmp_path
 ):
-    phone, page = tech_phone, tech_phone.page
+    phone, page = installed_phone, installed_phone.page
     visit = tech_day.install
     phone.sign_in(tech_day.technician.user)
     phone.wait_controlled()
