@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app import models
+from app.tech.assets import STATIC
 from tests import factories
 from tests.factories import PASSWORD, tomorrow_at
 
@@ -112,6 +113,41 @@ def installed_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
         yield phone
     finally:
         phone.context.close()
+
+
+# The app's own origin for pages that only import its modules; the browser never resolves it.
+MODULES_ORIGIN = "http://tech.test"
+
+
+def _serve_static(route: Any) -> None:
+    path = route.request.url.removeprefix(MODULES_ORIGIN).split("?")[0]
+    name = path.removeprefix("/tech/static/")
+    file = (STATIC / name).resolve()
+    if name != path and file.is_relative_to(STATIC) and file.is_file():
+        kind = "text/javascript" if file.suffix == ".js" else "application/octet-stream"
+        route.fulfill(body=file.read_bytes(), content_type=kind)
+    elif path == "/tech/":
+        route.fulfill(body="<!doctype html><title>modules</title>", content_type="text/html")
+    else:
+        route.fulfill(status=404, body="")
+
+
+@pytest.fixture(scope="session")
+def app_modules(chromium: Any) -> Iterator[Any]:
+    """A page that imports the app's modules (the shipped files) without running the app.
+
+    For the tests that hold the app's pure rules against the server's: no server and no
+    database behind it, so one page serves them all. They only call functions of modules.
+    """
+    context = chromium.new_context()
+    context.set_default_timeout(30_000)
+    context.route(f"{MODULES_ORIGIN}/**", _serve_static)
+    page = context.new_page()
+    page.goto(f"{MODULES_ORIGIN}/tech/")
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 @dataclass
