@@ -159,9 +159,32 @@ class Day:
     tomorrow: models.Visit
 
 
+class _CommitsAsFlushes:
+    """The test's session, each commit a flush: rows built together go in one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def commit(self) -> None:
+        self._session.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
 @pytest.fixture
 def tech_day(session: Session) -> Day:
     """A technician with today's three visits (install, measure, repair) and one tomorrow."""
+    factories.bind(_CommitsAsFlushes(session))  # one commit for the day, not one a row
+    try:
+        day = _build_day()
+    finally:
+        factories.bind(session)
+    session.commit()
+    return day
+
+
+def _build_day() -> Day:
     factories.checklist_templates()
     technician = factories.TechnicianFactory(
         with_user=True, name="王师傅", skills={"measure": 2, "install": 2, "repair": 2}
