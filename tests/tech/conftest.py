@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,7 @@ class Day:
 
 
 class _CommitsAsFlushes:
-    """The test's session, each commit a flush: rows built together go in one transaction."""
+    """The test's session, each commit a flush."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -172,16 +173,22 @@ class _CommitsAsFlushes:
         return getattr(self._session, name)
 
 
-@pytest.fixture
-def tech_day(session: Session) -> Day:
-    """A technician with today's three visits (install, measure, repair) and one tomorrow."""
-    factories.bind(_CommitsAsFlushes(session))  # one commit for the day, not one a row
+@contextmanager
+def one_transaction(session: Session) -> Iterator[None]:
+    """Rows the factories make inside go in one commit at the end, not one commit a row."""
+    factories.bind(_CommitsAsFlushes(session))
     try:
-        day = _build_day()
+        yield
     finally:
         factories.bind(session)
     session.commit()
-    return day
+
+
+@pytest.fixture
+def tech_day(session: Session) -> Day:
+    """A technician with today's three visits (install, measure, repair) and one tomorrow."""
+    with one_transaction(session):
+        return _build_day()
 
 
 def _build_day() -> Day:

@@ -7,6 +7,7 @@ from app.errors import ValidationFailed
 from app.services.completion import missing_requirements
 from app.services.fieldwork import _check_answer_type
 from tests import factories
+from tests.tech.conftest import one_transaction
 
 REASONS = {
     "missing_answer": "needs an answer",
@@ -37,16 +38,18 @@ CASES = [
 
 
 def test_the_app_finds_the_same_gaps_as_the_server(app_modules, session):
-    templates = factories.checklist_templates()
+    with one_transaction(session):
+        templates = factories.checklist_templates()
     for kind, answers, photos in CASES:
-        visit = factories.VisitFactory(kind=kind)
-        for key, value in answers.items():
-            factories.AnswerFactory(visit_id=visit.id, item_key=key, value=value)
-        photo_kind = {"measure": "wall", "install": "before"}.get(kind.value, "other")
-        made = [
-            factories.PhotoFactory(visit_id=visit.id, kind=models.PhotoKind(photo_kind))
-            for _ in range(photos)
-        ]
+        with one_transaction(session):
+            visit = factories.VisitFactory(kind=kind)
+            for key, value in answers.items():
+                factories.AnswerFactory(visit_id=visit.id, item_key=key, value=value)
+            photo_kind = {"measure": "wall", "install": "before"}.get(kind.value, "other")
+            made = [
+                factories.PhotoFactory(visit_id=visit.id, kind=models.PhotoKind(photo_kind))
+                for _ in range(photos)
+            ]
         server = [(m.item_key, m.reason) for m in missing_requirements(session, visit)]
         items = next(t.items for t in templates if t.kind == kind)
         app = js_missing(
