@@ -121,10 +121,11 @@ MODULES_ORIGIN = "http://tech.test"
 
 
 def _serve_static(route: Any) -> None:
+    """The app's static files from the package, under the paths the server gives them."""
     path = route.request.url.removeprefix(MODULES_ORIGIN).split("?")[0]
     name = path.removeprefix("/tech/static/")
     file = (STATIC / name).resolve()
-    if name != path and file.is_relative_to(STATIC) and file.is_file():
+    if name != path and file.is_relative_to(STATIC.resolve()) and file.is_file():
         kind = "text/javascript" if file.suffix == ".js" else "application/octet-stream"
         route.fulfill(body=file.read_bytes(), content_type=kind)
     elif path == "/tech/":
