@@ -152,10 +152,6 @@ class DispatchDay(RuleBasedStateMachine):
         self.visit_ids: list[int] = []
         self.run_ids: list[int] = []
         self.frozen: dict[int, tuple[int | None, dt.datetime | None]] = {}
-        # Whether the database may differ from what the invariant last checked. A rule that
-        # returns before doing anything (the rarer steps' way of being rare) leaves it as it
-        # was, and the day is not read again for it.
-        self.unchecked = False
 
     def teardown(self) -> None:
         self.session.close()
@@ -165,7 +161,6 @@ class DispatchDay(RuleBasedStateMachine):
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         """One request's transaction: kept when it succeeds, undone when it is refused."""
-        self.unchecked = True
         try:
             yield
             self.session.commit()
@@ -225,7 +220,6 @@ class DispatchDay(RuleBasedStateMachine):
                 )
             )
         s.commit()
-        self.unchecked = True
         # What the invariants need of each technician; no step changes shifts or skills.
         self.technicians = {
             t.id: SimpleNamespace(
@@ -292,7 +286,6 @@ class DispatchDay(RuleBasedStateMachine):
             for name in ("to_unschedule", "kept", "fixed"):
                 OUTCOMES[f"run: {name} > 0"] += bool(run.proposal[name])
         if publish:
-            self.unchecked = True
             try:
                 publish_run(self.session, run, user_id=None, tz=TZ)
             except AppError as refused:
@@ -425,11 +418,9 @@ class DispatchDay(RuleBasedStateMachine):
                         f"proposal puts visit {a['visit_id']} over promised visit {v.id}"
                     )
 
-    @precondition(lambda self: self.unchecked)
     @invariant()
     def the_day_is_feasible(self) -> None:
         """No overlap, shifts, skills, hard windows; work under way or done never moves."""
-        self.unchecked = False
         placed = self._placed()
         self._no_technician_is_double_booked(placed)
         for visit in placed:
