@@ -24,12 +24,9 @@ LONG_FIRST = (
     "tests/app/test_api_fuzz.py::test_invalid_requests_are_refused",
     "tests/console/test_sla.py::test_the_seeded_demo_shows_a_warning_before_a_breach",
     "tests/app/test_demo.py::test_the_same_seed_gives_the_same_data",
-    "tests/app/test_demo.py::test_seed_builds_the_city_scale_dataset",
     "tests/app/test_demo.py::test_a_restart_keeps_the_data",
-    "tests/app/test_demo.py::test_seeded_credentials_sign_in",
     "tests/tech/test_offline_day.py::test_a_visit_completed_offline",
     "tests/app/test_packaging.py::test_flask_db_upgrade_runs_from_the_installed_wheel",
-    "tests/app/test_demo.py::test_seeded_visits_fall_on_five_working_days",
     # search, in this process or in processes they start
     "tests/browser/test_console_evidence_figures_map.py::test_the_map_of_a_forty_route_day",
     "tests/app/test_zone_runs.py::test_while_the_merge_searches",
