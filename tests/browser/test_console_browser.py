@@ -90,6 +90,10 @@ def test_a_dispatcher_reads_the_figures_and_downloads_csv(
     legend = page.locator("#chart-csat .legend").text_content()
     assert "Wang Wei" in legend
     assert "Li Na" in legend
+    assert "n=" in legend
+    csat = page.locator("#tile-csat").text_content()
+    assert "n=" in csat
+    assert "Last week" in csat
     shoot("console-figures-by-technician", full_page=True)
 
     with page.expect_download() as download:
