@@ -28,7 +28,7 @@ LONG_FIRST = (
     "tests/tech/test_offline_day.py::test_a_visit_completed_offline",
     "tests/app/test_packaging.py::test_flask_db_upgrade_runs_from_the_installed_wheel",
     # search, in this process or in processes they start
-    "tests/browser/test_console_evidence_figures_map.py::test_the_map_of_a_forty_route_day",
+    "tests/browser/test_console_evidence_figures_map.py::test_the_demo_reads_as_a_service_desk_day",
     "tests/app/test_zone_runs.py::test_while_the_merge_searches",
     "tests/app/test_zone_runs.py::test_a_large_day_is_solved_by_zones",
     "tests/app/test_zone_runs.py::test_a_second_search_lost_with_its_worker",
