@@ -30,8 +30,11 @@ def scratch_postgres(postgres_url):
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def migration_app(request, scratch_postgres, tmp_path):
-    url = scratch_postgres if request.param == "postgresql" else f"sqlite:///{tmp_path}/m.db"
+def migration_app(request, tmp_path):
+    if request.param == "postgresql":
+        url = request.getfixturevalue("scratch_postgres")  # a database only for this one
+    else:
+        url = f"sqlite:///{tmp_path}/m.db"
     app = create_app(Settings(database_url=url, log_level="WARNING"))
     with app.app_context():
         yield app

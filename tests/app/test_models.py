@@ -12,11 +12,15 @@ from app.database import Base, make_engine
 from app.models import Customer, Site
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def any_db(request, postgres_url, tmp_path):
-    """A session on a schema built from the models, on each supported database."""
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def model_schema(request, postgres_url, tmp_path_factory):
+    """An engine on a schema built from the models, on each supported database, once a module.
+
+    Building the schema (some sixty tables) costs far more than any test here; each test gets
+    the schema's tables empty instead (`any_db`).
+    """
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'models.db'}")
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('models') / 'models.db'}")
     else:
         engine = make_engine(postgres_url)
         with engine.begin() as conn:
@@ -25,10 +29,19 @@ def any_db(request, postgres_url, tmp_path):
             postgres_url, execution_options={"schema_translate_map": {None: "model_tests"}}
         )
     Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        yield session
+    yield engine
     Base.metadata.drop_all(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def any_db(model_schema):
+    """A session on the models' schema; its tables are emptied afterwards."""
+    with Session(model_schema) as session:
+        yield session
+    with model_schema.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 def test_timestamps_come_back_timezone_aware_in_utc(any_db):

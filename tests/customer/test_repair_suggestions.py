@@ -51,6 +51,7 @@ def test_yes_ends_the_flow_without_a_visit_and_counts_a_helped_vote(client, orde
     answer = _answer(client, _describe(client).text, str(offered.id))
     assert answer.status_code == 200
     assert 'id="request-solved"' in answer.text
+    assert "Glad it is solved" in answer.text
     assert db.session.scalar(select(models.RepairRequest)) is None
     assert _feedback()[-1] == (offered.id, "helped", "repair_request")
 

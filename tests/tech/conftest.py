@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app import models
+from app.tech.assets import STATIC
 from tests import factories
 from tests.factories import PASSWORD, tomorrow_at
 
@@ -78,16 +80,74 @@ def phone_browser(chromium: Any) -> Any:
     return chromium
 
 
-@pytest.fixture
-def tech_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
-    """One phone: a fresh browser profile at 390x844, Chinese, in Shanghai time."""
-    context = phone_browser.new_context(**PHONE)
+def open_phone(browser: Any, base_url: str, *, shell_cached: bool = False) -> Phone:
+    """A fresh browser profile at 390x844, Chinese, in Shanghai time; the caller closes it.
+
+    Only a phone with `shell_cached` lets the app install its service worker: the worker
+    caches the shell (some twenty more downloads and a second script running) and matters only
+    once the app is opened again without network. Every other flow runs the same without it,
+    from the network, as on a phone before the worker's first install finished.
+    """
+    context = browser.new_context(**PHONE, service_workers="allow" if shell_cached else "block")
     # Generous: the machines running the suite are often busy with other work.
     context.set_default_timeout(30_000)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
+    return Phone(context, page, base_url)
+
+
+@pytest.fixture
+def tech_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
+    """One phone, its app running from the network (no service worker)."""
+    phone = open_phone(phone_browser, live_server)
     try:
-        yield Phone(context, page, live_server)
+        yield phone
+    finally:
+        phone.context.close()
+
+
+@pytest.fixture
+def installed_phone(phone_browser: Any, live_server: str) -> Iterator[Phone]:
+    """One phone whose app installs its service worker: the shell opens without network."""
+    phone = open_phone(phone_browser, live_server, shell_cached=True)
+    try:
+        yield phone
+    finally:
+        phone.context.close()
+
+
+# The app's own origin for pages that only import its modules; the browser never resolves it.
+MODULES_ORIGIN = "http://tech.test"
+
+
+def _serve_static(route: Any) -> None:
+    """The app's static files from the package, under the paths the server gives them."""
+    path = route.request.url.removeprefix(MODULES_ORIGIN).split("?")[0]
+    name = path.removeprefix("/tech/static/")
+    file = (STATIC / name).resolve()
+    if name != path and file.is_relative_to(STATIC.resolve()) and file.is_file():
+        kind = "text/javascript" if file.suffix == ".js" else "application/octet-stream"
+        route.fulfill(body=file.read_bytes(), content_type=kind)
+    elif path == "/tech/":
+        route.fulfill(body="<!doctype html><title>modules</title>", content_type="text/html")
+    else:
+        route.fulfill(status=404, body="")
+
+
+@pytest.fixture(scope="session")
+def app_modules(chromium: Any) -> Iterator[Any]:
+    """A page that imports the app's modules (the shipped files) without running the app.
+
+    For the tests that hold the app's pure rules against the server's: no server and no
+    database behind it, so one page serves them all. They only call functions of modules.
+    """
+    context = chromium.new_context()
+    context.set_default_timeout(30_000)
+    context.route(f"{MODULES_ORIGIN}/**", _serve_static)
+    page = context.new_page()
+    page.goto(f"{MODULES_ORIGIN}/tech/")
+    try:
+        yield page
     finally:
         context.close()
 
@@ -101,9 +161,38 @@ class Day:
     tomorrow: models.Visit
 
 
+class _CommitsAsFlushes:
+    """The test's session, each commit a flush."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def commit(self) -> None:
+        self._session.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+@contextmanager
+def one_transaction(session: Session) -> Iterator[None]:
+    """Rows the factories make inside go in one commit at the end, not one commit a row."""
+    factories.bind(_CommitsAsFlushes(session))
+    try:
+        yield
+    finally:
+        factories.bind(session)
+    session.commit()
+
+
 @pytest.fixture
 def tech_day(session: Session) -> Day:
     """A technician with today's three visits (install, measure, repair) and one tomorrow."""
+    with one_transaction(session):
+        return _build_day()
+
+
+def _build_day() -> Day:
     factories.checklist_templates()
     technician = factories.TechnicianFactory(
         with_user=True, name="王师傅", skills={"measure": 2, "install": 2, "repair": 2}

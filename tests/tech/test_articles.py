@@ -40,14 +40,11 @@ CASES = [
 ]
 
 
-def test_the_app_picks_the_same_articles_as_the_server(tech_phone):
-    page = tech_phone.page
-    page.goto(f"{tech_phone.base_url}/tech/")  # one page load, every case asked of it
-    page.wait_for_selector("body[data-ready=true]")
+def test_the_app_picks_the_same_articles_as_the_server(app_modules):
     for tags, kind, line, cause in CASES:
         article = {"id": 1, "title": "a", "visit_kinds": [], "product_lines": [],
                    "fault_causes": [], **tags}
-        shown = page.evaluate(
+        shown = app_modules.evaluate(
             """async ([article, kind, line, cause]) => {
               const m = await import('/tech/static/js/model.js');
               const order = line ? {product_line: line} : null;

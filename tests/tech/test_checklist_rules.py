@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from app import models
 from app.errors import ValidationFailed
 from app.services.completion import missing_requirements
 from app.services.fieldwork import _check_answer_type
 from tests import factories
+from tests.tech.conftest import one_transaction
 
 REASONS = {
     "missing_answer": "needs an answer",
@@ -17,14 +16,6 @@ REASONS = {
     "missing_photos": "needs",
     "missing_signature": "needs the customer's signature",
 }
-
-
-@pytest.fixture
-def rules_page(tech_phone):
-    page = tech_phone.page
-    page.goto(f"{tech_phone.base_url}/tech/")
-    page.wait_for_selector("body[data-ready=true]")
-    return page
 
 
 def js_missing(page, items, answers, photos, signatures):
@@ -46,21 +37,23 @@ CASES = [
 ]
 
 
-def test_the_app_finds_the_same_gaps_as_the_server(rules_page, session):
-    templates = factories.checklist_templates()
-    for kind, answers, photos in CASES:  # one page load, every case asked of it
-        visit = factories.VisitFactory(kind=kind)
-        for key, value in answers.items():
-            factories.AnswerFactory(visit_id=visit.id, item_key=key, value=value)
-        photo_kind = {"measure": "wall", "install": "before"}.get(kind.value, "other")
-        made = [
-            factories.PhotoFactory(visit_id=visit.id, kind=models.PhotoKind(photo_kind))
-            for _ in range(photos)
-        ]
+def test_the_app_finds_the_same_gaps_as_the_server(app_modules, session):
+    with one_transaction(session):
+        templates = factories.checklist_templates()
+    for kind, answers, photos in CASES:
+        with one_transaction(session):
+            visit = factories.VisitFactory(kind=kind)
+            for key, value in answers.items():
+                factories.AnswerFactory(visit_id=visit.id, item_key=key, value=value)
+            photo_kind = {"measure": "wall", "install": "before"}.get(kind.value, "other")
+            made = [
+                factories.PhotoFactory(visit_id=visit.id, kind=models.PhotoKind(photo_kind))
+                for _ in range(photos)
+            ]
         server = [(m.item_key, m.reason) for m in missing_requirements(session, visit)]
         items = next(t.items for t in templates if t.kind == kind)
         app = js_missing(
-            rules_page,
+            app_modules,
             items,
             answers,
             [{"kind": p.kind.value, "checklist_item_key": None} for p in made],
@@ -85,7 +78,7 @@ ANSWERS = [
 ]
 
 
-def test_the_app_refuses_the_same_answers_as_the_server(rules_page):
+def test_the_app_refuses_the_same_answers_as_the_server(app_modules):
     for item, value in ANSWERS:
         item = {"key": "k", **item}
         try:
@@ -93,7 +86,7 @@ def test_the_app_refuses_the_same_answers_as_the_server(rules_page):
             server_ok = True
         except ValidationFailed:
             server_ok = False
-        app_error = rules_page.evaluate(
+        app_error = app_modules.evaluate(
             """async ([item, value]) => (await import('/tech/static/js/checklist.js'))
                 .answerError(item, value)""",
             [item, value],

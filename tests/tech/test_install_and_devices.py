@@ -9,11 +9,11 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app import models
-from tests.tech.conftest import PHONE, Phone
+from tests.tech.conftest import open_phone
 
 
-def test_the_app_is_installable_with_a_controlling_service_worker(tech_phone, tech_day):
-    phone, page = tech_phone, tech_phone.page
+def test_the_app_is_installable_with_a_controlling_service_worker(installed_phone, tech_day):
+    phone, page = installed_phone, installed_phone.page
     phone.sign_in(tech_day.technician.user)
     phone.wait_controlled()
     manifest_href = page.locator("link[rel=manifest]").get_attribute("href")
@@ -59,11 +59,8 @@ def test_signing_out_revokes_the_phones_token_and_clears_its_data(tech_phone, te
 def test_a_lost_phone_is_cut_off_from_the_new_one(tech_phone, phone_browser, tech_day):
     lost = tech_phone
     lost.sign_in(tech_day.technician.user)
-    context = phone_browser.new_context(**PHONE)
-    context.set_default_timeout(30_000)
+    new = open_phone(phone_browser, lost.base_url)
     try:
-        new = Phone(context, context.new_page(), lost.base_url)
-        new.page.on("dialog", lambda dialog: dialog.accept())
         new.sign_in(tech_day.technician.user)
         new.page.click("#tab-settings")
         new.page.wait_for_selector("#devices li[data-device]")
@@ -72,7 +69,7 @@ def test_a_lost_phone_is_cut_off_from_the_new_one(tech_phone, phone_browser, tec
         new.page.click("#devices button[data-action=retire]")
         new.page.wait_for_selector("#devices button[data-action=retire]", state="detached")
     finally:
-        context.close()
+        new.context.close()
     # The lost phone's next sync is refused: it forgets its data and asks for a sign-in.
     lost.page.click("#sync-now")
     lost.page.wait_for_selector("#sign-in-form")

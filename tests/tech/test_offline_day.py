@@ -25,15 +25,15 @@ def sign(page) -> None:
     x, y = box["x"] + 30, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(x + step * 22, y + (18 if step % 2 else -18), steps=3)
+    for step in range(1, 12):  # a zigzag of eleven strokes: each move is one pointer event
+        page.mouse.move(x + step * 22, y + (18 if step % 2 else -18))
     page.mouse.up()
 
 
 def test_a_visit_completed_offline_arrives_exactly_once_on_reconnect(
-    tech_phone, tech_day, session, settings, tmp_path
+    installed_phone, tech_day, session, settings, tmp_path
 ):
-    phone, page = tech_phone, tech_phone.page
+    phone, page = installed_phone, installed_phone.page
     visit = tech_day.install
     phone.sign_in(tech_day.technician.user)
     phone.wait_controlled()
@@ -61,7 +61,7 @@ def test_a_visit_completed_offline_arrives_exactly_once_on_reconnect(
     page.locator("#answer-items_installed").blur()
     page.wait_for_selector("#missing[data-count='3']")
     photo = tmp_path / "camera.jpg"
-    photo.write_bytes(jpeg_bytes((3000, 2000)))
+    photo.write_bytes(jpeg_bytes((2400, 1600)))  # larger than the 2048 px the app keeps
     page.set_input_files("#photo-before_photos", str(photo))
     page.wait_for_selector("#missing[data-count='2']")
     page.set_input_files("#photo-after_photos", str(photo))
@@ -111,7 +111,7 @@ def test_a_visit_completed_offline_arrives_exactly_once_on_reconnect(
         blob = session.get(models.PhotoBlob, p.sha256)
         assert blob is not None, "the photo's bytes arrived"
         assert (blob.content_type, max(blob.width, blob.height)) == ("image/jpeg", 2048)
-        stored = [f for f in store.rglob(p.sha256 + "*") if f.is_file()]
+        stored = [f for f in store.rglob(p.sha256) if f.is_file()]  # not its thumbnail
         assert stored, "the bytes are in the upload store"
         assert hashlib.sha256(stored[0].read_bytes()).hexdigest() == p.sha256
     signatures = session.scalars(

@@ -59,10 +59,10 @@ def test_the_app_switches_to_english_and_keeps_the_choice(tech_phone, tech_day):
     phone.shoot("tech-today-en")
 
 
-def test_a_wrong_password_is_said_plainly(tech_phone, tech_day):
+def test_a_wrong_password_is_said_plainly(tech_phone, technician):
     page = tech_phone.page
     page.goto(f"{tech_phone.base_url}/tech/")
-    page.fill("#email", tech_day.technician.user.email)
+    page.fill("#email", technician.user.email)
     page.fill("#password", "not-the-password")
     page.click("#sign-in")
     page.wait_for_function("document.querySelector('#sign-in-error').textContent.includes('错误')")

@@ -10,15 +10,15 @@ from tests.tech.conftest import jpeg_bytes
 
 
 def test_an_interrupted_upload_resumes_at_the_servers_offset(
-    tech_phone, tech_day, session, client, login
+    tech_phone, technician, session, client, login
 ):
     phone, page = tech_phone, tech_phone.page
-    phone.sign_in(tech_day.technician.user)
+    phone.sign_in(technician.user)  # a technician with no visits: the upload is the point
     data = jpeg_bytes((1200, 900), noise=True)
     assert len(data) > 400_000
     digest = hashlib.sha256(data).hexdigest()
     # An earlier attempt got the first 100,000 bytes through before the network dropped.
-    headers = login(tech_day.technician.user)
+    headers = login(technician.user)
     started = client.post(
         "/api/v1/uploads", json={"sha256": digest, "size": len(data)}, headers=headers
     ).json
