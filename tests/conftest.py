@@ -174,6 +174,33 @@ def searches_use_their_time_limit(app: Flask, session: Session) -> Iterator[Sett
         activate(budgeted)
 
 
+@pytest.fixture
+def runs_wait_in_a_queue(app: Flask, session: Session, redis_url: str) -> Iterator[Any]:
+    """Runs the app starts go to an rq queue of this test that no worker serves (yields it).
+
+    For tests of how a run is started or retried, not of how it is solved: no solving process
+    starts, and the test reads the job from the queue. Runs still queued at the end are failed,
+    so that nothing waits for them.
+    """
+    from app.jobs import queue
+
+    plain = app.extensions["settings"]
+    queued = plain.replace(redis_url=redis_url, rq_queue=f"test-idle-{uuid.uuid4().hex}")
+    jobs = queue(queued, Redis.from_url(redis_url))
+    app.extensions["settings"] = queued
+    activate(queued)
+    try:
+        yield jobs
+    finally:
+        app.extensions["settings"] = plain
+        activate(plain)
+        jobs.delete(delete_jobs=True)
+        with db.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE dispatch_runs SET status = 'failed' WHERE status = 'queued'")
+            )
+
+
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Flask:
     from app import create_app
