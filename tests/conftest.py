@@ -11,6 +11,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -172,6 +173,22 @@ def searches_use_their_time_limit(app: Flask, session: Session) -> Iterator[Sett
     finally:
         app.extensions["settings"] = budgeted
         activate(budgeted)
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    """SIGTERM and SIGINT handled as before the test, whatever it ran in this process.
+
+    An rq worker run in the test process (`SimpleWorker.work`) installs handlers that only ask
+    it to stop after its job, and leaves them: a process pool forked later would inherit them,
+    its children would ignore the SIGTERM that ends the pool, and the pool would wait for them
+    forever.
+    """
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in handlers.items():
+        if signal.getsignal(sig) is not handler:
+            signal.signal(sig, handler)
 
 
 @pytest.fixture
