@@ -21,7 +21,7 @@ import sys
 from dispatch import bench, solver
 
 _OPTIONAL = ("epoch_iterations", "t_start", "t_end", "avg_removed", "room_rate", "route_removal",
-             "polish_every", "granular")
+             "polish_every", "granular", "tails_on_best", "tails_end")
 _FLAGS = ("polish_start", "regret_start")
 
 
@@ -43,6 +43,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--polish-start", action="store_true")
     p.add_argument("--polish-every", type=int, default=None)
     p.add_argument("--route-removal", type=float, default=None)
+    p.add_argument("--tails-on-best", type=int, default=None,
+                   help="tail exchanges (2-opt*) with this many nearest visits on each new best")
+    p.add_argument("--tails-end", type=int, default=None,
+                   help="the same once, on the best solution at the end")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     args = p.parse_args(argv)
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest

@@ -955,6 +955,199 @@ def polish(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, no
 
 
 @njit(cache=True)
+def _tail_allowed(src, lo, hi, dst, path, allowed):
+    """Whether every stop ``lo..hi - 1`` of route ``src`` may ride vehicle ``dst``."""
+    ok = True
+    for i in range(lo, hi):
+        if not allowed[path[src, i], dst]:
+            ok = False
+            break
+    return ok
+
+
+@njit(cache=True)
+def _same_evening(a, b, veh):
+    """Whether routes ``a`` and ``b`` end alike (end point, latest return, break): then one's
+    latest arrivals hold for a tail moved onto the other."""
+    return (veh[a, END] == veh[b, END] and veh[a, LATEST] == veh[b, LATEST]
+            and veh[a, BLO] == veh[b, BLO] and veh[a, BHI] == veh[b, BHI]
+            and veh[a, BDUR] == veh[b, BDUR])
+
+
+@njit(cache=True)
+def _join_ok(x0, x1, d, la0n, la1n, blo, bhi, bdur):
+    """Whether a departure (break pending ``x0`` / taken ``x1``) reaches a stop by its latest."""
+    if x1 < INF and x1 + d <= la1n:
+        return True
+    if x0 < INF and x0 + d <= la0n:
+        return True
+    return _brk(x0, d, blo, bhi, bdur) <= la1n
+
+
+@njit(cache=True)
+def _build_tails(a, i, b, j, path, rlen, tpath, trlen):
+    """Rows 0, 1 of ``tpath``: route ``a`` up to position ``i`` then ``b`` from ``j``, and
+    ``b`` before ``j`` then ``a`` after ``i``."""
+    ma, mb = rlen[a], rlen[b]
+    n0 = 0
+    for x in range(i + 1):
+        tpath[0, n0] = path[a, x]
+        n0 += 1
+    for x in range(j, mb):
+        tpath[0, n0] = path[b, x]
+        n0 += 1
+    n1 = 0
+    for x in range(j):
+        tpath[1, n1] = path[b, x]
+        n1 += 1
+    for x in range(i + 1, ma):
+        tpath[1, n1] = path[a, x]
+        n1 += 1
+    trlen[0], trlen[1] = n0, n1
+
+
+@njit(cache=True)
+def _exchange_tails(u, path, rlen, e0, e1, la0, la1, load, rcost, route_of, node, veh, wlo,
+                    whi, tm, cm, fixed, allowed, maxlen, has_soft, mod, near, neighbours, tmp):
+    """Best improving tail exchange (2-opt*) that makes ``u`` go straight to a near visit.
+
+    For each of ``u``'s nearest visits ``w`` in another route, ``u``'s route continues with
+    ``w`` and the rest of ``w``'s route, which continues with what followed ``u``. Arc costs
+    filter in O(1), so do latest arrivals where both vehicles end alike; a candidate is then
+    re-timed exactly (both routes). The best one is applied. Returns the objective change (0:
+    no move).
+    """
+    tpath, trlen, te0, te1, tla0, tla1, tload, trcost, tveh = tmp
+    a = route_of[u]
+    ma = rlen[a]
+    i = 0
+    while path[a, i] != u:
+        i += 1
+    mu = node[u, MAT]
+    end_a = veh[a, END]
+    tail_a = ma - i - 1
+    nxt = end_a if tail_a == 0 else node[path[a, i + 1], MAT]
+    first_a = nxt
+    last_a = node[path[a, ma - 1], MAT]
+    best, best_b, best_j = 0, -1, -1
+    top = min(neighbours + 1, near.shape[1])
+    for jj in range(1, top):
+        w = near[u, jj]
+        b = route_of[w]
+        if b < 0 or b == a:
+            continue
+        mb = rlen[b]
+        j = 0
+        while path[b, j] != w:
+            j += 1
+        if i + 1 + mb - j > maxlen or j + tail_a > maxlen:
+            continue
+        end_b = veh[b, END]
+        mw = node[w, MAT]
+        prev = veh[b, START] if j == 0 else node[path[b, j - 1], MAT]
+        last_b = node[path[b, mb - 1], MAT]
+        delta = cm[mu, mw] - cm[mu, nxt] - cm[prev, mw] + cm[last_b, end_a] - cm[last_b, end_b]
+        if tail_a > 0:
+            delta += cm[prev, first_a] + cm[last_a, end_b] - cm[last_a, end_a]
+        elif j == 0:
+            delta -= fixed  # b is left empty
+        else:
+            delta += cm[prev, end_b]
+        if delta >= best:
+            continue
+        if _same_evening(a, b, veh):
+            if not _join_ok(e0[a, i + 1], e1[a, i + 1], tm[mu, mw], la0[b, j + 1],
+                            la1[b, j + 1], veh[a, BLO], veh[a, BHI], veh[a, BDUR]):
+                continue
+            if tail_a > 0 and not _join_ok(e0[b, j], e1[b, j], tm[prev, first_a],
+                                           la0[a, i + 2], la1[a, i + 2], veh[b, BLO],
+                                           veh[b, BHI], veh[b, BDUR]):
+                continue
+        if not _tail_allowed(b, j, mb, a, path, allowed):
+            continue
+        if not _tail_allowed(a, i + 1, ma, b, path, allowed):
+            continue
+        _build_tails(a, i, b, j, path, rlen, tpath, trlen)
+        tveh[0] = veh[a]
+        tveh[1] = veh[b]
+        refresh(0, tpath, trlen, te0, te1, tla0, tla1, tload, trcost, node, tveh, wlo, whi, tm,
+                cm, fixed, has_soft)
+        if trcost[0] >= INF:
+            continue
+        refresh(1, tpath, trlen, te0, te1, tla0, tla1, tload, trcost, node, tveh, wlo, whi, tm,
+                cm, fixed, has_soft)
+        if trcost[1] >= INF:
+            continue
+        change = trcost[0] + trcost[1] - rcost[a] - rcost[b]
+        if change < best:
+            best, best_b, best_j = change, b, j
+    if best_b < 0:
+        return 0
+    b = best_b
+    _build_tails(a, i, b, best_j, path, rlen, tpath, trlen)
+    for r, v in ((0, a), (1, b)):
+        m = trlen[r]
+        path[v, :m] = tpath[r, :m]
+        rlen[v] = m
+        for x in range(m):
+            route_of[path[v, x]] = v
+        _bump(v, mod)
+        refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, tm, cm, fixed,
+                has_soft)
+    return best
+
+
+@njit(cache=True)
+def exchange(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, node, veh, wlo,
+             whi, tm, cm, fixed, allowed, near, far, dep_ptr, dep_other, dep_gap, dep_kind, vday,
+             has_soft, maxlen, work, obj, granular, neighbours, rounds):
+    """Local search between routes: tail exchanges (2-opt*) to a local optimum, then refill.
+
+    Every served visit in turn is offered the best improving tail exchange with a route holding
+    one of its ``neighbours`` nearest visits (:func:`_exchange_tails`); up to ``rounds``
+    passes, fewer once a pass finds nothing. The time freed is then offered to the left-out
+    visits (greedy, longest first, no blinks). Problems with day dependencies are returned as
+    they are. Returns the objective; it never rises.
+    """
+    if dep_ptr[-1] > 0:
+        return obj
+    bk_path, bk_len, bk_stamp, touched, nt = work[:5]
+    sig_seen, stamp, dmask, keys, calls, mod, fail_at = work[9:]
+    n = route_of.shape[0]
+    width = path.shape[1]
+    tmp = (np.zeros((2, width), dtype=np.int64), np.zeros(2, dtype=np.int64),
+           np.zeros((2, width + 1), dtype=np.int64), np.zeros((2, width + 1), dtype=np.int64),
+           np.zeros((2, width + 2), dtype=np.int64), np.zeros((2, width + 2), dtype=np.int64),
+           np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
+           np.zeros((2, veh.shape[1]), dtype=np.int64))
+    moved = False
+    for _ in range(rounds):
+        start = obj
+        for u in range(n):
+            if route_of[u] < 0:
+                continue
+            obj += _exchange_tails(u, path, rlen, e0, e1, la0, la1, load, rcost, route_of, node,
+                                   veh, wlo, whi, tm, cm, fixed, allowed, maxlen, has_soft, mod,
+                                   near, neighbours, tmp)
+        if obj >= start:
+            break
+        moved = True
+    if not moved or nabs[0] == 0:
+        return obj
+    dmask[:] = True
+    weights = np.zeros(7)
+    weights[6] = 1.0  # longest service first: the freed time suits long visits best
+    nt[0] = 0
+    obj = _recreate(-1, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
+                    absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
+                    dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
+                    bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
+                    obj, near, granular, 2)
+    nt[0] = 0
+    return obj
+
+
+@njit(cache=True)
 def _rebuild_absent(route_of, absent, nabs):
     nabs[0] = 0
     for u in range(route_of.shape[0]):
@@ -1008,8 +1201,9 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
     (bk_path, bk_len, bk_stamp, touched, nt, marks, nmark, removed_flag, ruined, sig_seen,
      stamp, dmask, keys, calls, mod, fail_at) = work
     (avg_removed, max_string, split_rate, split_depth, blink, route_removal, room_rate,
-     granular, polish_every, regret_k) = params
+     granular, polish_every, regret_k, tails_on_best) = params
     every = int(polish_every)
+    tails = int(tails_on_best)
     k = veh.shape[0]
     for it in range(it_from, it_to):
         e_start, e_len = 0, epoch0
@@ -1043,6 +1237,12 @@ def run(it_from, it_to, cur_obj, best_obj, epoch0, t_hi, t_lo, params, order_wei
         if new < cur_obj - temp * np.log(u):
             cur_obj = new
             if new < best_obj:
+                if tails > 0:
+                    new = exchange(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent,
+                                   nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, near, far,
+                                   dep_ptr, dep_other, dep_gap, dep_kind, vday, has_soft, maxlen,
+                                   work, new, int(granular), tails, POLISH_ROUNDS)
+                    cur_obj = new
                 best_obj = new
                 for v in range(k):
                     m = rlen[v]

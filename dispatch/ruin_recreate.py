@@ -98,6 +98,13 @@ class RuinRecreateConfig:
     # take the best solution, once the search ends, to a local optimum of relocate moves (its own
     # route included: an or-opt of one stop) and offer the time freed to left-out nodes
     polish_end: bool = False
+    # > 0: each new best solution the search finds is taken to a local optimum of tail
+    # exchanges between routes (2-opt*: a visit goes straight on to one of its this many nearest
+    # visits in another route, the two routes swap what followed) and the time freed is offered
+    # to left-out nodes (kernels.exchange); 0: never
+    tails_on_best: int = 0
+    # > 0: the same for the best solution once the search ends
+    tails_end: int = 0
     epoch_iterations: int | None = None
     max_iterations: int | None = None  # stop after this many iterations (None: time only)
     seed: int = 0
@@ -286,6 +293,13 @@ class _Search:
                              a.maxlen, self.work, obj, min(cfg.granular, cfg.neighbours),
                              kn.POLISH_ROUNDS))
 
+    def exchange(self, obj: int, cfg: RuinRecreateConfig, neighbours: int) -> int:
+        a = self.a
+        return int(kn.exchange(*self.state(), *a.problem_args(), a.allowed, a.near, a.far,
+                               a.dep_ptr, a.dep_other, a.dep_gap, a.dep_kind, a.vday, a.has_soft,
+                               a.maxlen, self.work, obj, min(cfg.granular, cfg.neighbours),
+                               min(neighbours, cfg.neighbours), kn.POLISH_ROUNDS))
+
     def keep_best(self) -> None:
         self.best_path[:] = self.path
         self.best_len[:] = self.rlen
@@ -296,7 +310,7 @@ class _Search:
         params = (float(cfg.avg_removed), float(cfg.max_string), float(cfg.split_rate),
                   float(cfg.split_depth), float(cfg.blink_rate), float(cfg.route_removal),
                   float(cfg.room_rate), float(min(cfg.granular, cfg.neighbours)),
-                  float(cfg.polish_every), float(cfg.regret_k))
+                  float(cfg.polish_every), float(cfg.regret_k), float(cfg.tails_on_best))
         base = _ORDER_WEIGHTS if cfg.window_orders else (*_ORDER_WEIGHTS[:4], 0.0, 0.0)
         weights = np.array((*base, cfg.long_first if a.mixed_service else 0.0, cfg.regret),
                            dtype=np.float64)
@@ -440,6 +454,12 @@ def improve(problem: CoreProblem, routes: list[list[int]], time_limit_s: float,
             if final < best:
                 search.keep_best()
                 best = final
+        if cfg.tails_end:
+            search.load_routes(search.best_routes())
+            final = search.exchange(best, cfg, cfg.tails_end)
+            if final < best:
+                search.keep_best()
+                best = final
     stats.search_s = clock() - t0 - stats.construct_s
     best_routes = search.best_routes()
     if best > input_cost or not is_feasible(problem, best_routes):
@@ -467,6 +487,31 @@ def polish(problem: CoreProblem, routes: list[list[int]],
     if obj is None:
         return None
     obj = search.polish(obj, cfg)
+    search.keep_best()
+    return _solution(problem, search.best_routes(), obj)
+
+
+def exchange(problem: CoreProblem, routes: list[list[int]], neighbours: int = 20,
+             cfg: RuinRecreateConfig | None = None) -> CoreSolution | None:
+    """Feasible ``routes`` taken to a local optimum of tail exchanges (2-opt*), then refilled.
+
+    A served node goes straight on to one of its ``neighbours`` nearest nodes in another route
+    and the two routes swap the rest while that lowers the objective (both routes re-timed
+    exactly); the time freed is then offered to unserved nodes, most important and longest
+    first. The objective never rises. Problems with day dependencies come back unchanged.
+    None, as :func:`improve`, for unsupported problems or infeasible routes.
+    """
+    cfg = cfg or RuinRecreateConfig()
+    routes = [list(r) for r in routes]
+    if unsupported_features(problem) or not is_feasible(problem, routes):
+        return None
+    if not problem.nodes:
+        return _solution(problem, routes, 0)
+    search = _Search(_Arrays(problem, cfg))
+    obj = search.load_routes(routes)
+    if obj is None:
+        return None
+    obj = search.exchange(obj, cfg, neighbours)
     search.keep_best()
     return _solution(problem, search.best_routes(), obj)
 
