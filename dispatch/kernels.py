@@ -22,6 +22,12 @@ from numba import njit
 
 INF = 1 << 50
 NEG = -(1 << 50)
+# Plain int64 values for arguments that would otherwise be literals: numba compiles a kernel
+# again for every literal value it is called with (refresh(0, ...), refresh(1, ...)), which
+# made a third of the first compile.
+I0 = np.int64(0)
+I1 = np.int64(1)
+NONE = np.int64(-1)
 
 # columns of the per-visit table
 SERVICE, DEMAND, PENALTY, SOFT_DUE, SOFT_COST, MAT, NWIN, CLASS = range(8)
@@ -133,7 +139,7 @@ def refresh(v, path, rlen, e0, e1, la0, la1, load, rcost, node, veh, wlo, whi, t
     if m == 0:
         rcost[v] = 0
         return
-    ok = _feasible_at(v, 0, e0, e1, la0, la1, veh, tm, path, node, m)
+    ok = _feasible_at(v, I0, e0, e1, la0, la1, veh, tm, path, node, m)
     if not ok or load[v] > veh[v, CAP]:
         rcost[v] = INF
         return
@@ -345,7 +351,7 @@ def _span_ok(v, u, p, path, m, node, veh, wlo, whi, tm):
     ld = np.zeros(1, dtype=np.int64)
     rc = np.zeros(1, dtype=np.int64)
     vv[0, CAP] = INF
-    refresh(0, tmp, rl, e0, e1, la0, la1, ld, rc, node, vv, wlo, whi, tm, tm, 0, True)
+    refresh(I0, tmp, rl, e0, e1, la0, la1, ld, rc, node, vv, wlo, whi, tm, tm, I0, np.bool_(True))
     return rc[0] < INF
 
 
@@ -667,7 +673,7 @@ def _regret_insert(it, group, kk, blink, path, rlen, e0, e1, la0, la1, load, rco
             stamp[0] += 1  # every empty route priced: interchangeable ones tie, regret 0
             d, bv, bp = _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm,
                                  cm, fixed, allowed, dmask, sig_seen, stamp[0], blink, maxlen,
-                                 has_soft, mod, failed, one, 1)
+                                 has_soft, mod, failed, one, I1)
             if bv >= 0:
                 cost[i, v] = d
                 pos[i, v] = bp
@@ -719,7 +725,7 @@ def _regret_insert(it, group, kk, blink, path, rlen, e0, e1, la0, la1, load, rco
             stamp[0] += 1
             d, bv, bp = _best_in(w, path, rlen, e0, e1, la0, la1, load, node, veh, wlo, whi, tm,
                                  cm, fixed, allowed, dmask, sig_seen, stamp[0], blink, maxlen,
-                                 has_soft, mod, -1, one, 1)
+                                 has_soft, mod, NONE, one, I1)
             new = d if bv >= 0 else INF
             cost[i, v] = new
             pos[i, v] = bp
@@ -867,22 +873,22 @@ def _relocate(u, path, rlen, e0, e1, la0, la1, load, rcost, route_of, node, veh,
     if rcost[v] < INF and gain > 0:
         stamp[0] += 1
         if granular > 0:
-            nc = _near_routes(u, near, granular, route_of, rlen, mod, -1, cand)
+            nc = _near_routes(u, near, granular, route_of, rlen, mod, NONE, cand)
             cand[nc] = v  # its own route too (intra-route move)
             nc += 1
             cand[:nc].sort()
-            w = 0
+            w = I0
             for j in range(nc):
                 if j == 0 or cand[j] != cand[j - 1]:
                     cand[w] = cand[j]
                     w += 1
             delta, best_v, best_p = _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh,
                                              wlo, whi, tm, cm, fixed, allowed, dmask, sig_seen,
-                                             stamp[0], 0.0, maxlen, has_soft, mod, -1, cand, w)
+                                             stamp[0], 0.0, maxlen, has_soft, mod, NONE, cand, w)
         else:
             delta, best_v, best_p = _best_in(u, path, rlen, e0, e1, la0, la1, load, node, veh,
                                              wlo, whi, tm, cm, fixed, allowed, dmask, sig_seen,
-                                             stamp[0], 0.0, maxlen, has_soft, mod, -1, cand, -1)
+                                             stamp[0], 0.0, maxlen, has_soft, mod, NONE, cand, NONE)
         if best_v >= 0 and delta >= gain:
             best_v = -1
     if best_v >= 0:
@@ -945,11 +951,11 @@ def polish(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, no
     weights = np.zeros(7)
     weights[6] = 1.0  # longest service first: the freed time suits long visits best
     nt[0] = 0
-    obj = _recreate(-1, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
+    obj = _recreate(NONE, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
                     absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
                     dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
                     bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
-                    obj, near, granular, 2)
+                    obj, near, granular, np.int64(2))
     nt[0] = 0
     return obj
 
@@ -1029,7 +1035,7 @@ def _exchange_tails(u, path, rlen, e0, e1, la0, la1, load, rcost, route_of, node
     nxt = end_a if tail_a == 0 else node[path[a, i + 1], MAT]
     first_a = nxt
     last_a = node[path[a, ma - 1], MAT]
-    best, best_b, best_j = 0, -1, -1
+    best, best_b, best_j = 0, NONE, NONE
     top = min(neighbours + 1, near.shape[1])
     for jj in range(1, top):
         w = near[u, jj]
@@ -1070,11 +1076,11 @@ def _exchange_tails(u, path, rlen, e0, e1, la0, la1, load, rcost, route_of, node
         _build_tails(a, i, b, j, path, rlen, tpath, trlen)
         tveh[0] = veh[a]
         tveh[1] = veh[b]
-        refresh(0, tpath, trlen, te0, te1, tla0, tla1, tload, trcost, node, tveh, wlo, whi, tm,
+        refresh(I0, tpath, trlen, te0, te1, tla0, tla1, tload, trcost, node, tveh, wlo, whi, tm,
                 cm, fixed, has_soft)
         if trcost[0] >= INF:
             continue
-        refresh(1, tpath, trlen, te0, te1, tla0, tla1, tload, trcost, node, tveh, wlo, whi, tm,
+        refresh(I1, tpath, trlen, te0, te1, tla0, tla1, tload, trcost, node, tveh, wlo, whi, tm,
                 cm, fixed, has_soft)
         if trcost[1] >= INF:
             continue
@@ -1138,11 +1144,11 @@ def exchange(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs, 
     weights = np.zeros(7)
     weights[6] = 1.0  # longest service first: the freed time suits long visits best
     nt[0] = 0
-    obj = _recreate(-1, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
+    obj = _recreate(NONE, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
                     absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
                     dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
                     bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
-                    obj, near, granular, 2)
+                    obj, near, granular, np.int64(2))
     nt[0] = 0
     return obj
 
@@ -1294,8 +1300,8 @@ def construct(path, rlen, e0, e1, la0, la1, load, rcost, route_of, absent, nabs,
     else:
         weights[2] = 1.0  # far first
     nt[0] = 0
-    return _recreate(0, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
+    return _recreate(I0, 0.0, weights, path, rlen, e0, e1, la0, la1, load, rcost, route_of,
                      absent, nabs, node, veh, wlo, whi, tm, cm, fixed, allowed, far, dep_ptr,
                      dep_other, dep_gap, dep_kind, vday, has_soft, maxlen, sig_seen, stamp,
                      bk_path, bk_len, bk_stamp, touched, nt, dmask, keys, calls, mod, fail_at,
-                     obj, np.zeros((1, 1), dtype=np.int64), 0, regret_k)
+                     obj, np.zeros((1, 1), dtype=np.int64), I0, regret_k)
