@@ -4,7 +4,9 @@ Reason codes are stable (the app may translate them):
 ``missing_location``, ``no_skilled_technician``, ``no_shift_in_horizon``,
 ``window_outside_shifts``, ``locked_technician_unavailable``, ``dependency_unsatisfiable``,
 ``location_unreachable``, ``window_conflict``, ``sla_unreachable``, ``shift_too_short``,
-``break_conflict``, ``displaced_by_higher_priority``, ``no_capacity``, ``search_time_limit``.
+``break_conflict``, ``displaced_by_higher_priority``, ``no_capacity``, ``search_time_limit``,
+``in_progress_conflict`` (a visit in progress its technician's day as given cannot hold: they
+are elsewhere now, or another visit in progress overlaps it).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from datetime import datetime, timedelta
 
 from dispatch.core import earliest_in_windows, schedule
 from dispatch.model import Lock, Problem, Reason, Technician, Unassigned, Visit
-from dispatch.translate import UNREACHABLE_MIN, Translation
+from dispatch.translate import UNREACHABLE_MIN, Translation, is_started
 
 # how close each failure is to being feasible; the closest are reported first
 _RANK = {
+    "in_progress_conflict": -1,
     "search_time_limit": 0,
     "displaced_by_higher_priority": 1,
     "no_capacity": 2,
@@ -72,6 +75,10 @@ def _visit_checks(problem: Problem, visit: Visit, days, skilled: list[Technician
                   ) -> list[Reason]:
     if visit.location is None:
         return [Reason("missing_location", f"Visit {visit.id} has no geocoded address.", {})]
+    doing = [t for t in problem.technicians if is_started(visit, t)]
+    if doing:
+        # in progress: its technician is on it, whatever their skills or its windows say now
+        skilled = doing
     if not skilled:
         return [_no_skill(problem.technicians, visit)]
     locked = visit.locked_technician_id
@@ -91,7 +98,7 @@ def _visit_checks(problem: Problem, visit: Visit, days, skilled: list[Technician
             f"No technician with {_skill_text(visit.required_skills)} works in the horizon.",
             {},
         )]
-    if visit.time_windows and not any(_window_fits(visit, s) for _, s in shifts):
+    if visit.time_windows and not doing and not any(_window_fits(visit, s) for _, s in shifts):
         windows = "; ".join(f"{_fmt(a)}-{b:%H:%M}" for a, b in visit.time_windows)
         return [Reason(
             "window_outside_shifts",
@@ -204,6 +211,13 @@ def _classify(tr: Translation, route: list[int], v: int, node: int):
     visit = tr.node_visit[node]
     veh = core.vehicles[v]
     who = {"technician_id": tech.id, "day": shift.day.isoformat()}
+    if is_started(visit, tech):
+        # never for want of room (its day runs over for it): the problem contradicts itself
+        return ("in_progress_conflict",
+                f"Visit {visit.id} is in progress with {tech.id} since "
+                f"{visit.locked_start:%H:%M}, but their day as given cannot hold it: they are "
+                "elsewhere now, or another visit in progress overlaps it.",
+                {**who, "since": visit.locked_start.isoformat()})
     travel = int(core.time[veh.start, node])
     if travel >= UNREACHABLE_MIN:
         return ("location_unreachable",

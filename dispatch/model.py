@@ -355,6 +355,8 @@ class Route:
     break_start: datetime | None = None
     travel_km: float = 0.0
     travel_min: int = 0
+    # minutes the route ends after its shift: only finishing a visit in progress runs over it
+    overtime_min: int = 0
 
 
 @dataclass(frozen=True)

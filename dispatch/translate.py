@@ -50,21 +50,23 @@ def is_must_do(visit: Visit, horizon_end: datetime | None = None) -> bool:
 
 def priority_penalty(visit: Visit, base: int, horizon_end: datetime | None = None,
                      weights: tuple[int, ...] = DEFAULT_PRIORITY_WEIGHTS,
-                     visit_value: int = 0) -> int:
+                     visit_value: int = 0, started: bool = False) -> int:
     """Drop penalty: ``base`` times the weight of the visit's priority (``weights[priority - 1]``).
 
     The weights are ``SolverSettings.priority_weights`` (a factor 10 per step by default, so one
     important visit outweighs many minor). Must-do visits (:func:`is_must_do`) add
     ``base * 10**5`` on top, so the search leaves one out only when no placement exists,
     displacing lower priorities otherwise; committed visits count ten times, visits in progress
-    ``base * 10**7``, whatever the weights. ``visit_value`` (far below ``base``) is added to
-    every visit's penalty, so that among plans of equal served weight more visits win.
+    ``base * 10**7``, whatever the weights, and ten times that once ``started`` (before its
+    technician's "now", :func:`is_started`): the job going on outweighs the promised work it
+    runs into. ``visit_value`` (far below ``base``) is added to every visit's penalty, so that
+    among plans of equal served weight more visits win.
     """
     penalty = base * weights[visit.priority - 1] + visit_value
     if is_must_do(visit, horizon_end):
         penalty += base * MUST_DO_FACTOR
     if visit.lock is Lock.IN_PROGRESS:
-        return base * 10**7
+        return base * 10**8 if started else base * 10**7
     if visit.lock is not Lock.NONE:
         return penalty * 10  # committed to the customer: keep before any unlocked work
     return penalty
@@ -201,17 +203,21 @@ def build(
             start = ticks(v.locked_start)
             in_progress[v.locked_technician_id] = min(
                 start, in_progress.get(v.locked_technician_id, start))
+    visit_node = {v.id: n for n, v in node_visit.items()}
+    going_on = _work_going_on(problem, vehicles, visits, visit_node, ends, time_ticks, ticks,
+                              per_min)
     core_vehicles = [
         _vehicle(tech, shift, s, e, ticks, per_min, use_exact, in_progress.get(tech.id),
-                 int(time_ticks[s, e]))
-        for (tech, shift), s, e in zip(vehicles, starts, ends, strict=True)
+                 int(time_ticks[s, e]), going_on.get(i))
+        for i, ((tech, shift), s, e) in enumerate(zip(vehicles, starts, ends, strict=True))
     ]
-    visit_node = {v.id: n for n, v in node_visit.items()}
     horizon_end = origin + timedelta(days=problem.horizon_days)
     nodes = {}
     fleet = _Fleet(vehicles, ticks, [v.earliest for v in core_vehicles])
+    on_vehicle = {vid: v for v, work in going_on.items() for vid in work.visit_ids}
     for node, visit in node_visit.items():
-        nodes[node] = _node(visit, fleet, ticks, per_min, settings, horizon, horizon_end)
+        nodes[node] = _node(visit, fleet, ticks, per_min, settings, horizon, horizon_end,
+                            on_vehicle.get(visit.id))
     vehicle_day = [(s.day - problem.horizon_start).days for _, s in vehicles]
     deps = []
     for node, visit in node_visit.items():
@@ -229,8 +235,54 @@ def build(
                        unit)
 
 
+def is_started(visit: Visit, tech: Technician) -> bool:
+    """Whether ``visit`` is in progress with ``tech``: pinned to them with ``Lock.IN_PROGRESS``
+    and started before their current position's time. Later pinned work is only promised."""
+    return (visit.lock is Lock.IN_PROGRESS and visit.locked_technician_id == tech.id
+            and visit.locked_start is not None and tech.current is not None
+            and visit.locked_start < tech.current.at)
+
+
+@dataclass(frozen=True)
+class WorkGoingOn:
+    """The visits in progress on one technician-day, in ticks: they are never left out."""
+
+    visit_ids: tuple[str, ...]
+    end: int  # when the last of them is done
+    drive_home: int  # from the last of them to where the day ends
+
+
+def _work_going_on(problem: Problem, vehicles: list[tuple[Technician, Shift]],
+                   visits: list[Visit], visit_node: dict[str, int], ends: list[int],
+                   time_ticks: np.ndarray, ticks, per_min: int) -> dict[int, WorkGoingOn]:
+    """The work in progress of each vehicle: on the technician's day under way, in the shift it
+    started in (or the next one; the last of the day when it started after them all)."""
+    techs = {t.id: t for t in problem.technicians}
+    started: dict[int, list[Visit]] = {}
+    for visit in visits:
+        tech = techs.get(visit.locked_technician_id or "")
+        if tech is None or not is_started(visit, tech):
+            continue
+        day = [i for i, (t, s) in enumerate(vehicles)
+               if t.id == tech.id and s.day == tech.current.at.date()]
+        later = [i for i in day if vehicles[i][1].end >= visit.locked_start]
+        if day:
+            started.setdefault((later or day[-1:])[0], []).append(visit)
+
+    def done(x: Visit) -> int:
+        return ticks(x.locked_start) + x.duration_min * per_min
+
+    work = {}
+    for v, doing in started.items():
+        last = max(doing, key=done)
+        work[v] = WorkGoingOn(tuple(x.id for x in doing), done(last),
+                              int(time_ticks[visit_node[last.id], ends[v]]))
+    return work
+
+
 def _vehicle(tech: Technician, shift: Shift, start: int, end: int, ticks, per_min: int,
-             exact_breaks: bool, in_progress_start: int | None, drive_home: int) -> CoreVehicle:
+             exact_breaks: bool, in_progress_start: int | None, drive_home: int,
+             work: WorkGoingOn | None = None) -> CoreVehicle:
     earliest, latest = ticks(shift.start, up=True), ticks(shift.end)
     if tech.current is not None and tech.current.at.date() == shift.day:
         earliest = max(earliest, ticks(tech.current.at, up=True))
@@ -246,10 +298,26 @@ def _vehicle(tech: Technician, shift: Shift, start: int, end: int, ticks, per_mi
         b = shift.break_
         dur = b.duration_min * per_min
         brk = (ticks(b.earliest_start, up=True), ticks(b.latest_end) - dur, dur)
+    if work is not None:
+        # Work in progress is finished, whatever the shift says: a lunch it leaves no room for
+        # in its window is not planned (the technician is on the job), and the day may end as
+        # late as finishing it, lunch if still planned, and the drive home need. By the triangle
+        # inequality no new visit fits into that overrun: it serves the work going on alone.
+        free = max(earliest, work.end)
+        if brk is not None and free > brk[1]:
+            brk = None
+        back = free + work.drive_home
+        if brk is not None:
+            back = max(brk[0], back) + brk[2]
+        latest = max(latest, back)
+        if max_span is not None:
+            max_span = max(max_span, back - earliest)
     veh = CoreVehicle(start, end, earliest, max(earliest, latest), tech.van_capacity, max_span, brk)
     if brk is not None and not exact_breaks:
-        # reserve the break's duration: the solver plans a shorter day, the break goes in after
-        veh.reserved = min(brk[2], veh.latest - earliest)
+        # reserve the break's duration: the solver plans a shorter day, the break goes in after;
+        # never so much that the drive home no longer fits (an unused technician late on a day
+        # under way would make the whole problem infeasible for OR-Tools)
+        veh.reserved = min(brk[2], max(0, veh.latest - earliest - drive_home))
         veh.latest -= veh.reserved
         if max_span is not None:
             veh.max_span = max(0, max_span - veh.reserved)
@@ -280,7 +348,7 @@ class _Fleet:
 
 
 def _node(visit: Visit, fleet: _Fleet, ticks, per_min: int, settings, horizon: int,
-          horizon_end: datetime) -> CoreNode:
+          horizon_end: datetime, going_on: int | None = None) -> CoreNode:
     # a window narrower than a tick may hold no whole tick: then the visit has no start time
     windows = [(ticks(a, up=True), ticks(b)) for a, b in visit.time_windows]
     windows = sorted(w for w in windows if w[0] <= w[1]) if windows else [(0, horizon)]
@@ -304,6 +372,9 @@ def _node(visit: Visit, fleet: _Fleet, ticks, per_min: int, settings, horizon: i
         opens = fleet.earliest if visit.lock is Lock.IN_PROGRESS else fleet.shift_start
         overlap |= (opens <= hi) & (fleet.shift_end >= lo)
     allowed = np.flatnonzero(ok & overlap).tolist()
+    if going_on is not None:
+        # in progress: on its technician's day under way, whatever their skills say now
+        allowed = [going_on]
     soft_due = None
     if visit.sla_due is not None and not visit.sla_hard:
         soft_due = ticks(visit.sla_due)
@@ -312,7 +383,8 @@ def _node(visit: Visit, fleet: _Fleet, ticks, per_min: int, settings, horizon: i
         windows=windows,
         demand=visit.demand,
         penalty=priority_penalty(visit, settings.drop_penalty_base, horizon_end,
-                                 settings.priority_weights, settings.visit_value),
+                                 settings.priority_weights, settings.visit_value,
+                                 started=going_on is not None),
         allowed_vehicles=allowed,
         soft_due=soft_due,
         # the cost per minute late, per tick (rounded; at least 1 so lateness always costs)
@@ -418,8 +490,9 @@ def _route(tr: Translation, v: int, route: list[int], sched: Schedule) -> Route:
     travel_min = tr.to_minutes(int(sum(int(core.time[a, b]) for a, b in itertools.pairwise(path))),
                                up=True)
     brk = tr.at(sched.break_start) if sched.break_start is not None else None
+    overtime = max(0, math.ceil((tr.at(sched.back) - shift.end).total_seconds() / 60))
     return Route(tech.id, shift.day, tr.at(sched.depart), tr.at(sched.back), stops, brk,
-                 round(km, 3), travel_min)
+                 round(km, 3), travel_min, overtime)
 
 
 def _lunch_on_site(veh, sched: Schedule, k: int) -> int:

@@ -8,7 +8,10 @@ customer), inside its window. The route is re-timed with every visit as early as
 under way restarts where the technician is, at "now", or at the start of the visit in progress
 (``Lock.IN_PROGRESS`` started before now), which keeps its start; time locks keep their tolerance.
 A visit in progress stays in the plan with its technician: a plan that drops it or gives it to
-another technician is rejected, naming the visit and its technician.
+another technician is rejected, naming the visit and its technician. It is finished whatever the
+shift says: the day may end as late as finishing it, the lunch if still required and the drive
+home need, and a lunch it leaves no room for in its window is not required; nothing else may run
+over the shift.
 :func:`verify_plan` also checks the times a Plan reports (no overlap, travel long enough, the
 break inside its gap and its window). Used on every plan of the benchmarks, whatever the solver.
 """
@@ -176,17 +179,20 @@ def _route_errors(day: _Day, seq: RouteSequence, verdict: Verdict) -> list[str]:
     errors: list[str] = []
     who = f"{tech.id} {seq.day}"
     breaks = seq.items.count(BREAK)
-    if shift.break_ is not None and breaks != 1:
+    lunch_due, _, _ = _going_on(day, tech, shift, seq.items)
+    if (lunch_due and breaks != 1) or (shift.break_ is not None and breaks > 1):
         errors.append(f"{who}: {breaks} breaks, the shift needs exactly one")
     if shift.break_ is None and breaks:
         errors.append(f"{who}: a break the shift does not have")
+    doing = {v.id for v in _in_progress(day, tech)}
     for vid in seq.items:
         v = day.visits.get(vid)
         if v is None or vid == BREAK:
             continue
         if v.location is None:
             errors.append(f"{who}: visit {vid} has no location")
-        if not all(tech.skills.get(s, -1) >= lvl for s, lvl in v.required_skills.items()):
+        if vid not in doing and not all(
+                tech.skills.get(s, -1) >= lvl for s, lvl in v.required_skills.items()):
             errors.append(f"{who}: lacks skills {v.required_skills} for {vid}")
         if v.locked_technician_id is not None and v.locked_technician_id != tech.id:
             errors.append(f"{who}: visit {vid} is locked to {v.locked_technician_id}")
@@ -243,15 +249,51 @@ def _timeline_errors(day: _Day, tech: Technician, shift: Shift, seq: RouteSequen
         t = start + 60 * v.duration_min
         demand += v.demand
         here = there
-    if t > _seconds(origin, shift.end):
+    _, back_by, finishing = _going_on(day, tech, shift, seq.items)
+    if t > back_by:
         errors.append(f"{who}: back {t:.0f} s after shift start, shift ends at "
                       f"{_seconds(origin, shift.end):.0f} s")
-    if shift.max_work_minutes is not None and t - (first_leave or 0) > 60 * shift.max_work_minutes:
+    work_s = None if shift.max_work_minutes is None else 60 * shift.max_work_minutes
+    if work_s is not None and finishing is not None:
+        work_s = max(work_s, finishing - _restart(day, tech, shift))
+    if work_s is not None and t - (first_leave or 0) > work_s:
         # leaving later only shortens the day when the first stop waits; checked conservatively
         errors.append(f"{who}: on duty longer than {shift.max_work_minutes} min")
     if tech.van_capacity is not None and demand > tech.van_capacity:
         errors.append(f"{who}: load {demand} over capacity {tech.van_capacity}")
     return errors
+
+
+def _restart(day: _Day, tech: Technician, shift: Shift) -> float:
+    """When the day (re)starts, in seconds from the shift's start: "now" on a day under way,
+    or the start of a visit in progress before it."""
+    if tech.current is None or tech.current.at.date() != shift.day:
+        return 0.0
+    started = [_seconds(shift.start, v.locked_start) for v in _in_progress(day, tech)]
+    return min([max(0.0, _seconds(shift.start, tech.current.at)), *started])
+
+
+def _going_on(day: _Day, tech: Technician, shift: Shift, items: list[str]
+              ) -> tuple[bool, float, float | None]:
+    """Whether the day needs its lunch, when it must be back, and when it would be back from
+    the visits in progress alone (None: none), in seconds from the shift's start. The visits in
+    progress on the route are finished whatever the shift says: a lunch that cannot start in
+    its window once they are done (to the minute: the solver's clock may count whole minutes)
+    is not required, and the day may end (and last) as late as finishing them, the lunch if
+    still required, and the drive home from the last of them need."""
+    brk, end = shift.break_, _seconds(shift.start, shift.end)
+    doing = [v for v in _in_progress(day, tech) if v.id in items and v.location is not None]
+    if not doing:
+        return brk is not None, end, None
+    ends = [(_seconds(shift.start, v.locked_start) + 60 * v.duration_min, v) for v in doing]
+    done, last = max(ends, key=lambda e: e[0])
+    free = max(_restart(day, tech, shift), done)
+    lunch_due = brk is not None and free <= _seconds(
+        shift.start, brk.latest_end) - 60 * brk.duration_min - 60
+    back = free + day.travel(last.location, shift.home)
+    if lunch_due:
+        back = max(_seconds(shift.start, brk.earliest_start), back) + 60 * brk.duration_min
+    return lunch_due, max(end, back), back
 
 
 def _in_progress(day: _Day, tech: Technician) -> list[Visit]:
@@ -317,9 +359,10 @@ def verify_plan(problem: Problem, plan: Plan, provider: MatrixProvider) -> Verdi
         tech = day.techs.get(r.technician_id)
         shift = _shift(tech, r.day) if tech is not None else None
         if shift is not None:
+            _, back_by, _ = _going_on(day, tech, shift, [s.visit_id for s in r.stops])
             verdict.errors += _reported_errors(day, shift, _start_location(tech, shift),
                                                _earliest_leave(day, tech, shift), r,
-                                               verdict.warnings)
+                                               verdict.warnings, back_by)
     return verdict
 
 
@@ -331,19 +374,21 @@ def _start_location(tech: Technician, shift: Shift) -> LatLon:
 
 
 def _earliest_leave(day: _Day, tech: Technician, shift: Shift) -> datetime:
-    """The shift's start, or the start of a visit in progress that began before it."""
+    """The shift's start, or the start of a visit in progress that began before it (taken down
+    to its minute, as the solver's clock may take it)."""
     if tech.current is None or tech.current.at.date() != shift.day:
         return shift.start
-    return min([shift.start, *(v.locked_start for v in _in_progress(day, tech))])
+    return min([shift.start, *(v.locked_start.replace(second=0, microsecond=0)
+                               for v in _in_progress(day, tech))])
 
 
 def _reported_errors(day: _Day, shift: Shift, start: LatLon, earliest: datetime, route: Route,
-                     warnings: list[str]) -> list[str]:
+                     warnings: list[str], back_by: float) -> list[str]:
     who = f"{route.technician_id} {route.day}"
     errors: list[str] = []
     if route.start < earliest:
         errors.append(f"{who}: leaves before the shift starts")
-    if route.end > shift.end:
+    if route.end > shift.start + timedelta(seconds=back_by):
         errors.append(f"{who}: back after the shift ends")
     brk = shift.break_
     gaps = []  # (leave, reach, travel) of each leg

@@ -11,6 +11,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -214,6 +215,49 @@ def searches_use_their_time_limit(app: Flask, session: Session) -> Iterator[Sett
     finally:
         app.extensions["settings"] = budgeted
         activate(budgeted)
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    """SIGTERM and SIGINT handled as before the test, whatever it ran in this process.
+
+    An rq worker run in the test process (`SimpleWorker.work`) installs handlers that only ask
+    it to stop after its job, and leaves them: a process pool forked later would inherit them,
+    its children would ignore the SIGTERM that ends the pool, and the pool would wait for them
+    forever.
+    """
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in handlers.items():
+        if signal.getsignal(sig) is not handler:
+            signal.signal(sig, handler)
+
+
+@pytest.fixture
+def runs_wait_in_a_queue(app: Flask, session: Session, redis_url: str) -> Iterator[Any]:
+    """Runs the app starts go to an rq queue of this test that no worker serves (yields it).
+
+    For tests of how a run is started or retried, not of how it is solved: no solving process
+    starts, and the test reads the job from the queue. Runs still queued at the end are failed,
+    so that nothing waits for them.
+    """
+    from app.jobs import queue
+
+    plain = app.extensions["settings"]
+    queued = plain.replace(redis_url=redis_url, rq_queue=f"test-idle-{uuid.uuid4().hex}")
+    jobs = queue(queued, Redis.from_url(redis_url))
+    app.extensions["settings"] = queued
+    activate(queued)
+    try:
+        yield jobs
+    finally:
+        app.extensions["settings"] = plain
+        activate(plain)
+        jobs.delete(delete_jobs=True)
+        with db.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE dispatch_runs SET status = 'failed' WHERE status = 'queued'")
+            )
 
 
 @pytest.fixture(scope="session")

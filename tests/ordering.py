@@ -28,12 +28,14 @@ LONG_FIRST = (
     "tests/tech/test_offline_day.py::test_a_visit_completed_offline",
     "tests/app/test_packaging.py::test_flask_db_upgrade_runs_from_the_installed_wheel",
     # search, in this process or in processes they start
-    "tests/browser/test_console_evidence_figures_map.py::test_the_map_of_a_forty_route_day",
+    "tests/browser/test_console_evidence_figures_map.py::test_the_demo_reads_as_a_service_desk_day",
+    # the zone runs share their module's rq workers: every other entry, so that one process
+    # runs all three in a row (the one that kills a worker last)
     "tests/app/test_zone_runs.py::test_while_the_merge_searches",
-    "tests/app/test_zone_runs.py::test_a_large_day_is_solved_by_zones",
-    "tests/app/test_zone_runs.py::test_a_second_search_lost_with_its_worker",
     "tests/browser/test_console_browser.py::test_a_dispatcher_reviews_locks_and_publishes",
+    "tests/app/test_zone_runs.py::test_a_large_day_is_solved_by_zones",
     "tests/app/test_inline_solve.py::test_the_server_answers_in_under_a_second",
+    "tests/app/test_zone_runs.py::test_a_second_search_lost_with_its_worker",
     "tests/app/test_run_health.py::test_killing_a_real_rq_worker_mid_solve",
     "tests/app/test_demo.py::test_the_day_under_way_is_planned_and_published",
     "tests/app/test_demo.py::test_the_full_demo_has_distinct_names",

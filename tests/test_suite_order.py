@@ -28,3 +28,14 @@ def test_with_three_processes_each_third_starts_with_its_share_of_the_long_tests
 def test_a_selection_too_small_to_split_keeps_its_order():
     suite = items(*LONG_FIRST[:5])
     assert long_first_in_parts(suite) == suite
+
+
+def test_the_zone_runs_sharing_rq_workers_run_in_a_row_in_one_process_killing_one_last():
+    zone_runs = [i for i in LONG_FIRST if i.startswith("tests/app/test_zone_runs.py")]
+    suite = items(*LONG_FIRST, *(f"t{n}" for n in range(200)))
+    ordered = [i.nodeid for i in long_first_in_parts(suite)]
+    first = ordered.index(zone_runs[0])
+    assert ordered[first : first + 3] == zone_runs
+    assert zone_runs[-1].endswith("test_a_second_search_lost_with_its_worker")
+    part = len(suite) // 2
+    assert (first < part) == (first + 2 < part)

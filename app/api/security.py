@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -55,8 +56,12 @@ def requires(*roles: Role) -> Callable[[F], F]:
         manual = apidoc.setdefault("manual_doc", {})
         manual["security"] = BEARER_SECURITY
         role_names = ", ".join(r.value for r in roles)
-        summary = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else ""
-        manual.setdefault("description", f"{summary}\n\nRoles: {role_names}.".strip())
+        # the docstring's first line, what follows it (the rules a caller must know), the roles
+        doc = inspect.cleandoc(func.__doc__ or "")
+        parts = [part.strip() for part in doc.split("\n", 1)]
+        manual.setdefault(
+            "description", "\n\n".join([*filter(None, parts), f"Roles: {role_names}."])
+        )
         return wrapper  # type: ignore[return-value]
 
     return decorator

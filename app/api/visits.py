@@ -161,8 +161,19 @@ class VisitById(MethodView):
 
     @requires(*STAFF)
     @blp.response(204)
+    @blp.alt_response(
+        409,
+        description="The visit is booked (`visit_booked`: its customer was told when) or "
+        "under way or done (`visit_started`): cancel it instead",
+    )
     def delete(self, visit_id: int) -> None:
-        """Delete a visit that never started (cancel the others instead)"""
+        """Delete a visit entered by mistake: nobody started it, its customer was never told a time
+
+        A booked visit (scheduled or dispatched with a time the customer was told) answers 409
+        `visit_booked`, and one under way or done 409 `visit_started`: cancel it instead
+        (`POST /api/v1/visits/{id}/transitions {"to": "cancelled"}`), which keeps its history
+        and tells a booked visit's customer, once, that it is cancelled (`visit_cancelled`).
+        """
         visit = get_or_404(db.session, Visit, visit_id)
         visit_service.check_deletable(visit)
         delete_record(db.session, visit)

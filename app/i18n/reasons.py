@@ -59,6 +59,10 @@ REASONS: dict[str, str] = {
         "The day of technician %(technician_id)s on %(day)s has no room for visit "
         "%(visit_id)s between its %(route_visits)s planned visit(s)."
     ),
+    "in_progress_conflict": N_(
+        "Visit %(visit_id)s is in progress with technician %(technician_id)s, but their day as "
+        "given cannot hold it: they are elsewhere now, or another visit in progress overlaps it."
+    ),
     "search_time_limit": N_(
         "Visit %(visit_id)s fits into the route of technician %(technician_id)s on %(day)s; "
         "the search stopped before placing it (raise the time limit)."

@@ -446,13 +446,27 @@ def _apply_visit_fields(session: Session, visit: Visit, data: dict[str, Any]) ->
 
 
 def check_deletable(visit: Visit) -> None:
-    """Only visits nobody has started may be deleted; the rest keep their history."""
+    """Only a visit entered by mistake may be deleted: nobody started it and its customer was
+    never told a time. The rest are cancelled: a booked one so that its customer hears of it
+    (the called-off message, once), every one so that its history stays."""
     if visit.status not in (VisitStatus.NEW, VisitStatus.SCHEDULED):
         raise Conflict(
             "visit %(visit)s is %(status)s; cancel it instead of deleting it",
             params={"visit": visit.id, "status": visit.status},
             code="visit_started",
         )
+    if is_booked(visit):
+        raise Conflict(
+            "visit %(visit)s is booked and its customer was told when; cancel it instead of "
+            "deleting it, so that they are told it is off",
+            params={"visit": visit.id},
+            code="visit_booked",
+        )
+
+
+def is_booked(visit: Visit) -> bool:
+    """Whether the customer has been told when the visit is (scheduled or dispatched, timed)."""
+    return visit.status in ANNOUNCED and arrival_window(visit) is not None
 
 
 # --- Reschedules and called-off visits ----------------------------------------------------------

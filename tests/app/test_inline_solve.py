@@ -10,7 +10,8 @@ from tests.conftest import wait_for_background_runs
 from tests.factories import PASSWORD, TechnicianFactory, measure_visits_tomorrow, tomorrow_at
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-SOLVE_S = 4
+# long enough to time answers for a second or more while the solve runs
+SOLVE_S = 2
 
 
 def signed_in_console(base, user):

@@ -66,42 +66,88 @@ def two_districts(session):
     return techs, [*visits, must_do, border], must_do
 
 
-@pytest.fixture
-def workers(settings, redis_url):
-    """Two `flask rq-worker` processes on a queue of this test, splitting from 10 visits."""
-    queue_name = f"test-zones-{uuid.uuid4().hex}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": redis_url,
-        "RQ_QUEUE": queue_name,
-        "ZONE_SPLIT_MIN_VISITS": "10",
-        "ZONE_VISITS": "20",
-        "LOG_LEVEL": "WARNING",
-    }
-    procs = [
-        subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "rq-worker"], env=env)
-        for _ in range(2)
-    ]
-    rq_settings = settings.replace(redis_url=redis_url, rq_queue=queue_name)
-    jobs = queue(rq_settings, Redis.from_url(redis_url))
-    # A worker registers once started and warmed (seconds; more on a loaded machine).
-    deadline = time.monotonic() + 90
-    try:
-        while Worker.count(queue=jobs) < 2:
-            assert time.monotonic() < deadline, "the rq workers did not start"
-            assert all(p.poll() is None for p in procs), "an rq worker exited"
-            time.sleep(0.2)
-        yield rq_settings
-    finally:  # workers that failed to start are stopped too
-        for p in procs:
+class WorkerPool:
+    """`flask rq-worker` processes on a queue of their own, splitting a day from 10 visits."""
+
+    def __init__(self, settings, redis_url, size):
+        queue_name = f"test-zones-{uuid.uuid4().hex}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": redis_url,
+            "RQ_QUEUE": queue_name,
+            "ZONE_SPLIT_MIN_VISITS": "10",
+            "ZONE_VISITS": "20",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.size = size
+        self.procs: list[subprocess.Popen] = []
+        self.rq_settings = settings.replace(redis_url=redis_url, rq_queue=queue_name)
+        self.jobs = queue(self.rq_settings, Redis.from_url(redis_url))
+
+    def ready(self, timeout_s=90):
+        """Every worker alive, registered and idle, and the queue empty.
+
+        A worker a test killed is replaced, and its registration (which would outlive it for
+        minutes) removed: the runs split by the number of workers registered.
+        """
+        self.procs = [p for p in self.procs if p.poll() is None]
+        live = {p.pid for p in self.procs}
+        for worker in Worker.all(queue=self.jobs):
+            if worker.pid not in live:
+                worker.register_death()
+        self.procs += [
+            subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "rq-worker"],
+                             env=self.env)
+            for _ in range(self.size - len(self.procs))
+        ]
+        self.jobs.empty()
+        # A worker registers once started and warmed (seconds; more on a loaded machine).
+        deadline = time.monotonic() + timeout_s
+        while not self.idle():
+            assert time.monotonic() < deadline, "the rq workers did not start or stay busy"
+            assert all(p.poll() is None for p in self.procs), "an rq worker exited"
+            time.sleep(0.05)
+
+    def idle(self):
+        workers = Worker.all(queue=self.jobs)
+        return len(workers) == self.size and all(w.get_state() == "idle" for w in workers)
+
+    def settle(self, timeout_s=60):
+        """Wait until the live workers have finished their jobs (before the tables are emptied)."""
+        deadline = time.monotonic() + timeout_s
+        while any(w.get_state() == "busy" for w in Worker.all(queue=self.jobs)
+                  if w.pid in {p.pid for p in self.procs if p.poll() is None}):
+            assert time.monotonic() < deadline, "an rq worker stayed busy"
+            time.sleep(0.05)
+
+    def stop(self):
+        for p in self.procs:
             p.terminate()
-        for p in procs:
+        for p in self.procs:
             try:
                 p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+@pytest.fixture(scope="module")
+def worker_pool(settings, redis_url):
+    """Two rq workers for this module's tests: starting and warming one costs seconds of CPU."""
+    pool = WorkerPool(settings, redis_url, size=2)
+    try:
+        yield pool
+    finally:  # workers that failed to start are stopped too
+        pool.stop()
+
+
+@pytest.fixture
+def workers(worker_pool):
+    """Two live, idle rq workers on an empty queue; yields the settings that enqueue there."""
+    worker_pool.ready()
+    yield worker_pool.rq_settings
+    worker_pool.settle()
 
 
 def wait_for(session, run_id, client, headers, timeout=60):
@@ -163,7 +209,7 @@ def test_a_large_day_is_solved_by_zones_on_separate_workers(
     session, client, as_dispatcher, two_districts, workers
 ):
     techs, visits, must_do = two_districts
-    run = create_run(session, RunRequest(first_day=tomorrow_at(9).date(), time_limit_s=4),
+    run = create_run(session, RunRequest(first_day=tomorrow_at(9).date(), time_limit_s=3),
                      user_id=None)
     session.commit()
     enqueue(workers, run_dispatch, run.id, TZ, long_running=True)

@@ -28,8 +28,16 @@ def watch_run(page, timeout_s: float = 30) -> list[str]:
 
 
 def test_a_dispatcher_reviews_locks_and_publishes_a_plan(
-    signed_in, live_server, shoot, day_to_plan, session, searches_use_their_time_limit
+    signed_in,
+    live_server,
+    shoot,
+    day_to_plan,
+    session,
+    app,
+    settings,
+    searches_use_their_time_limit,
 ):
+    # The first run searches for its whole time limit, so that the progress bar is seen moving.
     page = signed_in
     _, visits = day_to_plan
     page.goto(f"{live_server}/console/board?day={TOMORROW}")
@@ -58,6 +66,9 @@ def test_a_dispatcher_reviews_locks_and_publishes_a_plan(
     assert "re-run the optimizer" in refused.text_content()
     shoot("console-publish-refused")
 
+    # The re-run only has to plan the day again around the lock: the tests' iteration budget
+    # does (the fixture restores these same settings at the end either way).
+    app.extensions["settings"] = settings
     page.click("#rerun")
     watch_run(page)
     page.click("#publish")
@@ -90,6 +101,10 @@ def test_a_dispatcher_reads_the_figures_and_downloads_csv(
     legend = page.locator("#chart-csat .legend").text_content()
     assert "Wang Wei" in legend
     assert "Li Na" in legend
+    assert "n=" in legend
+    csat = page.locator("#tile-csat").text_content()
+    assert "n=" in csat
+    assert "Last week" in csat
     shoot("console-figures-by-technician", full_page=True)
 
     with page.expect_download() as download:

@@ -18,12 +18,21 @@ def finished_run(session):
     return session.get(DispatchRun, run.id)
 
 
-def test_starting_a_run_answers_202_with_where_to_watch_it(console, session, crew):
+def solving_jobs(jobs):
+    """The runs whose solve waits in ``jobs``, by id."""
+    return [job.args[0] for job in jobs.jobs
+            if job.func_name == "app.jobs.dispatching.run_dispatch"]
+
+
+def test_starting_a_run_answers_202_with_where_to_watch_it(
+    console, session, crew, runs_wait_in_a_queue
+):
     response = console.post_json("/console/runs", {"day": TOMORROW.isoformat(), "time_limit_s": 1})
     assert response.status_code == 202
     run = session.scalar(select(DispatchRun))
     assert response.json["url"] == f"/console/runs/{run.id}"
     assert run.params["first_day"] == TOMORROW.isoformat()
+    assert solving_jobs(runs_wait_in_a_queue) == [run.id]
 
 
 def test_progress_reports_phase_cost_and_elapsed_time(console, session, crew):
@@ -96,12 +105,15 @@ def test_locking_a_proposed_placement_pins_the_visit_there(console, session, cre
     assert (visit.technician_id, visit.lock) == (placed["technician_id"], LockState.TECHNICIAN_TIME)
 
 
-def test_re_running_starts_a_new_run_with_the_same_request(console, session, crew):
+def test_re_running_starts_a_new_run_with_the_same_request(
+    console, session, crew, runs_wait_in_a_queue
+):
     run = finished_run(session)
     response = console.post(f"/console/runs/{run.id}/rerun")
     again = session.scalar(select(DispatchRun).where(DispatchRun.id != run.id))
     assert response.headers["Location"] == f"/console/runs/{again.id}"
     assert again.params == run.params
+    assert solving_jobs(runs_wait_in_a_queue) == [again.id]
 
 
 def test_progress_and_the_run_page_show_each_zone_of_a_split_run(console, session):

@@ -207,6 +207,42 @@ def test_cancelling_a_booked_visit_through_the_api_tells_the_customer_it_is_canc
     assert _messages("visit_unscheduled") == []
 
 
+def test_deleting_a_booked_visit_is_refused_in_favour_of_cancelling_it(
+    client, as_dispatcher, booked
+):
+    response = client.delete(f"/api/v1/visits/{booked.id}", headers=as_dispatcher)
+    assert response.status_code == 409
+    assert response.json["code"] == "visit_booked"
+    assert "cancel it instead" in response.json["message"]
+    db.session.expire_all()
+    assert db.session.get(models.Visit, booked.id).status == models.VisitStatus.SCHEDULED
+    assert _messages("visit_cancelled") == _messages("visit_unscheduled") == []
+
+
+def test_the_refusal_to_delete_a_booked_visit_speaks_the_dispatcher_s_language(
+    client, as_dispatcher, booked
+):
+    headers = {**as_dispatcher, "Accept-Language": "zh-CN"}
+    response = client.delete(f"/api/v1/visits/{booked.id}", headers=headers)
+    assert "请取消" in response.json["message"]
+
+
+def test_a_booked_visit_cancelled_instead_of_deleted_tells_the_customer_once(
+    client, as_dispatcher, booked
+):
+    client.delete(f"/api/v1/visits/{booked.id}", headers=as_dispatcher)
+    _transition(client, as_dispatcher, booked, "cancelled")
+    [message] = _messages("visit_cancelled")
+    assert TOLD in message.body
+
+
+def test_a_visit_never_booked_can_be_deleted_and_says_nothing(client, as_dispatcher, order):
+    visit = factories.VisitFactory(site=order.site, order=order)
+    response = client.delete(f"/api/v1/visits/{visit.id}", headers=as_dispatcher)
+    assert response.status_code == 204
+    assert _messages("visit_cancelled") == _messages("visit_unscheduled") == []
+
+
 def test_cancelling_a_booked_visit_at_the_desk_tells_the_customer_it_is_cancelled(
     sign_in,  # noqa: F811
     dispatcher,

@@ -4,7 +4,10 @@ Nothing here uses the planner's code: travel comes from :class:`GridProvider` (2
 km along the north and east axes, whole minutes), and every route is walked stop by stop:
 shift, skills, windows, hard SLAs, locks, one lunch break wholly inside its window and inside one
 gap between two activities (leaving a stop, driving, waiting — never during a visit), travel
-time between consecutive places, working span, dependencies, each visit once.
+time between consecutive places, working span, dependencies, each visit once. A visit in
+progress (started before the technician's current time) is finished whatever the shift says: the
+route may end after the shift when it goes straight home from it (lunch at most on the way), and
+needs no lunch when that visit ends too late for one.
 """
 
 from __future__ import annotations
@@ -40,7 +43,10 @@ class GridProvider:
 
 
 def _shift_of(tech, route):
-    return next(s for s in tech.shifts if s.day == route.day and s.start <= route.start <= s.end)
+    # the shift holding the route's start, else the next one (a visit in progress since before
+    # it), else the day's last (one in progress since after it)
+    day = sorted((s for s in tech.shifts if s.day == route.day), key=lambda s: s.start)
+    return next((s for s in day if route.start <= s.end), day[-1])
 
 
 def check_plan_independently(plan: Plan, problem: Problem) -> list[str]:
@@ -81,12 +87,16 @@ def _check_route(route, tech, shift, visits) -> list[str]:
     if route.start < earliest and not any(visits[s.visit_id].lock is Lock.IN_PROGRESS
                                           for s in route.stops):
         errors.append(f"{who} leaves before the shift starts")
-    if route.end > shift.end:
+    started = [s for s in route.stops if _in_progress(visits[s.visit_id], tech)]
+    if route.end > shift.end and not _home_from_work_in_progress(route, shift, visits, started):
         errors.append(f"{who} returns after the shift ends")
     if shift.max_work_minutes is not None and route.end - route.start > timedelta(
-            minutes=shift.max_work_minutes):
+            minutes=shift.max_work_minutes) and not started:
         errors.append(f"{who} works longer than allowed")
     brk = shift.break_
+    if brk is not None and any(
+            s.end > brk.latest_end - timedelta(minutes=brk.duration_min + 1) for s in started):
+        brk = None  # the visit in progress left the lunch no room
     if brk is not None and route.stops:
         if route.break_start is None:
             errors.append(f"{who} has no lunch break")
@@ -122,9 +132,26 @@ def _check_route(route, tech, shift, visits) -> list[str]:
     return errors
 
 
+def _in_progress(visit, tech) -> bool:
+    return (visit.lock is Lock.IN_PROGRESS and tech.current is not None
+            and visit.locked_start < tech.current.at)
+
+
+def _home_from_work_in_progress(route, shift, visits, started) -> bool:
+    """The route ends after the shift only by going home from the visit in progress it ends with."""
+    if not route.stops or route.stops[-1] not in started:
+        return False
+    last = route.stops[-1]
+    lunch = shift.break_ is not None and route.break_start is not None and (
+        route.break_start >= last.end)
+    drive = travel_min(visits[last.visit_id].location, shift.home)
+    return route.end - last.end <= timedelta(
+        minutes=drive + (shift.break_.duration_min if lunch else 0))
+
+
 def _check_stop(stop, visit, tech, who) -> list[str]:
     errors = []
-    if not tech.has_skills(visit.required_skills):
+    if not tech.has_skills(visit.required_skills) and not _in_progress(visit, tech):
         errors.append(f"{who} lacks skills for {visit.id}")
     if stop.end - stop.start != timedelta(minutes=visit.duration_min):
         errors.append(f"{visit.id} has the wrong duration")
@@ -135,6 +162,8 @@ def _check_stop(stop, visit, tech, who) -> list[str]:
     keeps_tech = visit.lock in (Lock.TECHNICIAN, Lock.TECHNICIAN_TIME, Lock.IN_PROGRESS)
     if keeps_tech and tech.id != visit.locked_technician_id:
         errors.append(f"{visit.id} moved off its locked technician")
-    if visit.lock is Lock.IN_PROGRESS and stop.start != visit.locked_start:
+    # a plan in whole minutes may take a start in progress down to its minute
+    if visit.lock is Lock.IN_PROGRESS and abs(stop.start - visit.locked_start) >= timedelta(
+            minutes=1):
         errors.append(f"{visit.id} in progress but moved")
     return errors

@@ -56,6 +56,17 @@ def test_a_visit_under_way_running_past_the_shift_end_leaves_the_others_planned(
     assert served(verified(prob)) == {"v": "free"}
 
 
+def test_a_late_technician_whose_lunch_is_reserved_leaves_the_others_planned():
+    # OR-Tools with the lunch reserved off the shift: 13:36, 100 minutes from home, shift ends
+    # 16:00; reserving the whole lunch would leave too little for the drive home
+    lunch = Break(at(11, 30), at(13, 30), 45)
+    late = tech("late", shifts=[shift(end=16, brk=lunch)],
+                current=CurrentPosition(near(40, 10), at(13, 36)))
+    prob = problem([tech("free", shifts=[shift(end=16, brk=lunch)]), late], [visit("v", near(1))],
+                   engine="ortools", break_mode="reserve")
+    assert served(verified(prob)) == {"v": "free"}
+
+
 def test_a_day_under_way_with_a_late_technician_and_nothing_left_to_plan_is_a_plan():
     late = tech("late", current=CurrentPosition(near(30), at(16, 50)))
     plan = verified(problem([late], []))
@@ -67,7 +78,9 @@ def test_a_day_under_way_with_a_late_technician_and_nothing_left_to_plan_is_a_pl
 def days_under_way(draw):
     """One to three technicians, each maybe under way, as the back office sends them: the visit
     on site is the current position, free once it is expected to be done (maybe past the shift's
-    end); promised work later that day is pinned at its start; lunch may already be due."""
+    end), and maybe in the problem too, in progress since before then (maybe across lunch or
+    the shift's end); promised work later that day is pinned at its start; lunch may already be
+    due."""
     lunch = draw(st.sampled_from([None, Break(at(11, 30), at(13, 30), 45)]))
     techs, visits = [], []
     for i in range(draw(st.integers(1, 3))):
@@ -78,6 +91,11 @@ def days_under_way(draw):
             free = at(8) + timedelta(minutes=draw(st.integers(0, (end - 8) * 60 + 90)))
             current = CurrentPosition(near(draw(st.integers(0, 40)), draw(st.integers(-10, 10))),
                                       free)
+            if draw(st.booleans()):
+                since = free - timedelta(minutes=draw(st.integers(1, 240)))
+                visits.append(visit(f"on_site{i}", current.location,
+                                    duration=draw(st.integers(15, 300)), lock=Lock.IN_PROGRESS,
+                                    locked_technician_id=tid, locked_start=since))
             for k in range(draw(st.integers(0, 2))):
                 promised = free + timedelta(minutes=draw(st.integers(0, 300)))
                 visits.append(visit(f"promised{i}.{k}", near(draw(st.integers(0, 20))),

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from dispatch import Lock, citygen, solve
+from dispatch import Lock, SolverSettings, citygen, solve
 from dispatch import ruin_recreate as rr
 from dispatch.solver import explain_reserve
 from dispatch.travel import travel_model
@@ -26,9 +26,24 @@ from dispatch.zones import (
     split,
     zone_time_limit,
 )
-from tests.dispatch.conftest import DAY, at, near, problem, shift, tech, visit
+from tests.dispatch.conftest import (
+    DAY,
+    SEARCH_ITERATIONS,
+    at,
+    near,
+    problem,
+    shift,
+    tech,
+    visit,
+)
 
 WEST, EAST = near(0, -15), near(0, 15)
+
+
+def city_to_search(seed, techs, visits):
+    """A generated city day whose searches stop after SEARCH_ITERATIONS, as `problem`'s do."""
+    return citygen.generate(seed, techs, visits,
+                            settings=SolverSettings(search_iterations=SEARCH_ITERATIONS))
 
 
 def two_districts(extra=()):
@@ -141,7 +156,7 @@ def test_merge_refuses_a_route_without_shift_when_the_technician_has_two_that_da
 
 
 def test_zone_solve_returns_a_valid_plan_for_the_whole_city(check_plan):
-    prob = citygen.generate(7, 6, 50)
+    prob = city_to_search(7, 6, 50)
     plan = solve(prob, settings=replace(prob.settings, time_limit_s=2, workers=2))
     check_plan(plan, prob)
     assert plan.kpis.assigned > 0
@@ -168,7 +183,7 @@ def zone_plans_of(prob, zones, limit=1.0):
 
 
 def test_more_time_for_the_merge_never_gives_a_worse_day(check_plan):
-    prob = citygen.generate(4, 8, 80)
+    prob = city_to_search(4, 8, 80)
     zones = split(prob, 2)
     plans = zone_plans_of(prob, zones)
     joined, _ = merge(prob, plans, zones, time_limit_s=0.0)  # zone routes, leftovers inserted
@@ -241,7 +256,7 @@ def test_zones_that_overran_still_leave_the_merge_a_second():
 
 
 def test_a_zone_solve_lists_each_of_its_visits_once_routed_or_unplaced():
-    prob = citygen.generate(6, 10, 120)
+    prob = city_to_search(6, 10, 120)
     zone = split(prob, 2)[0]
     zone_plan = solve_zone(zone, 1.0)
     routed = [vid for r in zone_plan.routes for vid in r.visit_ids]
@@ -257,7 +272,7 @@ def test_a_zone_solve_lists_each_of_its_visits_once_routed_or_unplaced():
 
 def a_zoned_day():
     """A day of 8 technicians and 80 visits, split in two and solved by zones for a second."""
-    prob = citygen.generate(4, 8, 80)
+    prob = city_to_search(4, 8, 80)
     zones = split(prob, 2)
     return prob, zones, zone_plans_of(prob, zones, limit=0.5)
 

@@ -236,3 +236,9 @@ def test_a_body_the_document_requires_is_required(spec, client, session, as_admi
             if not 400 <= response.status_code < 500 or "code" not in (response.json or {}):
                 accepted.append((method, path, response.status_code))
     assert accepted == [], accepted
+
+
+def test_deleting_a_visit_documents_the_409_that_says_cancel_it_instead(spec):
+    delete = spec["paths"]["/api/v1/visits/{visit_id}"]["delete"]
+    assert "visit_booked" in delete["responses"]["409"]["description"]
+    assert "cancel" in delete["description"]

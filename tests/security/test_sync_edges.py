@@ -58,7 +58,7 @@ def test_the_same_instant_in_another_utc_offset_is_the_same_mutation(session, ph
 def test_work_pushed_for_a_visit_deleted_while_offline_goes_to_review(
     client, session, phone, technician, as_dispatcher
 ):
-    visit = assigned_visit(technician, status="scheduled")
+    visit = assigned_visit(technician, status="new")  # not booked yet: deletable
     visit_id = visit.id
     device = phone(technician.user)
     device.sync()
@@ -88,7 +88,7 @@ def test_work_for_a_deleted_visit_never_given_to_the_technician_stays_not_found(
 ):
     from tests.factories import TechnicianFactory
 
-    other = assigned_visit(TechnicianFactory(with_user=True), status="scheduled")
+    other = assigned_visit(TechnicianFactory(with_user=True), status="new")
     other_id = other.id
     assert client.delete(f"/api/v1/visits/{other_id}", headers=as_dispatcher).status_code == 204
     device = phone(technician.user)

@@ -106,7 +106,8 @@ def test_a_window_moved_into_scope_sends_the_whole_tree_with_its_older_rows(
 def test_a_visit_deleted_for_everyone_is_a_delete_not_a_remove(
     client, session, phone, technician, as_dispatcher
 ):
-    visit = assigned_visit(technician, status=VisitStatus.SCHEDULED)
+    # assigned but not yet booked with its customer: a booked one is cancelled, not deleted
+    visit = assigned_visit(technician, status=VisitStatus.NEW)
     device = phone(technician.user)
     device.sync()
     response = client.delete(f"/api/v1/visits/{visit.id}", headers=as_dispatcher)
