@@ -237,9 +237,8 @@ def _refusals_of(session: Session, visit: Visit) -> list[Refusal]:
                     details={"technician_id": technician.id, "clashes_with": other.visit_id},
                 )
             ]
-    if period.lunch is not None and not _lunch_fits(
-        period.lunch, [*others, _Busy(visit.id, start, end)]
-    ):
+    busy = [(b.start, b.end) for b in [*others, _Busy(visit.id, start, end)]]
+    if period.lunch is not None and not lunch_fits(period.lunch, busy):
         lunch = period.lunch
         return [
             Refusal(
@@ -354,16 +353,20 @@ def _busy_of(
     )
 
 
-def _lunch_fits(lunch: LunchBreak, busy: list[_Busy]) -> bool:
-    """True when a gap of the break's length is left between the visits inside its window."""
+def lunch_fits(lunch: LunchBreak, busy: Iterable[tuple[dt.datetime, dt.datetime]]) -> bool:
+    """True when a gap of the break's length is left between the visits inside its window.
+
+    `busy` is the technician's placed visits as (start, end); the one break rule of a day,
+    for the planner's proposals as for every schedule write.
+    """
     free_from = lunch.earliest_start
     need = dt.timedelta(minutes=lunch.duration_min)
-    for b in sorted(busy, key=lambda b: b.start):
-        if b.end <= free_from:
+    for start, end in sorted(busy):
+        if end <= free_from:
             continue
-        if b.start >= lunch.latest_end:
+        if start >= lunch.latest_end:
             break
-        if b.start - free_from >= need:
+        if start - free_from >= need:
             return True
-        free_from = max(free_from, b.end)
+        free_from = max(free_from, end)
     return lunch.latest_end - free_from >= need

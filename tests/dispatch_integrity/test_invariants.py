@@ -477,3 +477,43 @@ def test_a_published_day_stays_feasible_whatever_happens() -> None:
     # Visible with -s: what the examples cost this process (the database works apart).
     print(f"state machine: {time.process_time() - started:.1f} s CPU in this process")
     print(", ".join(f"{name} {count}" for name, count in sorted(OUTCOMES.items())))
+
+
+def _visit_spec(
+    kind: str, minutes: int, quarter: int, hours: int, priority: int, site: int, hard: bool
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "duration_min": minutes,
+        "window_from": quarter,
+        "window_hours": hours,
+        "priority": priority,
+        "site": site,
+        "sla_hard": hard,
+    }
+
+
+@pytest.mark.usefixtures("session")
+def test_rerunning_a_day_twice_keeping_published_work_still_publishes() -> None:
+    """A visit kept in its published slot sat where the planner took Technician 0's lunch."""
+    machine = DispatchDay()
+    try:
+        machine.a_day(
+            [({"install", "measure"}, "day"), ({"install"}, "day")],
+            [
+                _visit_spec("measure", 60, 37, 4, 5, 2, True),
+                _visit_spec("install", 120, 60, 4, 3, 0, False),
+                _visit_spec("install", 60, 36, 4, 5, 1, True),
+                _visit_spec("install", 180, 53, 4, 1, 1, True),
+                _visit_spec("install", 60, 32, 4, 1, 2, True),
+                _visit_spec("measure", 90, 47, 1, 1, 2, True),
+                _visit_spec("install", 120, 57, 2, 1, 0, False),
+                _visit_spec("install", 90, 49, 2, 4, 1, False),
+            ],
+            "measure",
+        )
+        machine.rerun_the_day_and_publish(keep=True)
+        machine.rerun_the_day_and_publish(keep=True)  # refused (no_room_for_break) before
+        machine.the_day_is_feasible()
+    finally:
+        machine.teardown()

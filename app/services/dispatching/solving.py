@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 import dispatch
+from app.services import schedule_checks
 from app.services.dispatching.proposal import (
     Assignment,
     Change,
@@ -186,8 +187,6 @@ def _clear_of_promised_work(
             for vid, a in assignments.items()
             if (other := _first_overlap(a, busy)) is not None
         }
-        if not clashes:
-            break
         for vid, other in clashes.items():
             del assignments[vid]
             reasons[vid] = (
@@ -198,6 +197,24 @@ def _clear_of_promised_work(
                     {"visit_id": int(other)},
                 ),
             )
+        if clashes:
+            continue
+        # The solver took its break around its own visits only: promised work kept in its
+        # slot may sit where that break was, leaving the day no break publishing accepts.
+        crowding = _crowding_the_break(snapshot, assignments, busy)
+        if crowding is None:
+            break
+        vid, technician_id, lunch = crowding
+        del assignments[vid]
+        name = snapshot.technician_names.get(technician_id, technician_id)
+        reasons[vid] = (
+            Reason(
+                "no_room_for_break",
+                f"Visit {vid} would leave {name} no {lunch.duration_min}-minute break "
+                f"around the work already promised that day.",
+                {"technician_id": int(technician_id)},
+            ),
+        )
     entries = {
         vid: LeftOut(
             visit_id=int(vid),
@@ -214,6 +231,48 @@ def _clear_of_promised_work(
 
 
 _NO_LONGER_FITS = Reason("not_in_proposal", "The proposal found no place for this visit.", {})
+
+
+def _crowding_the_break(
+    snapshot: Snapshot, assignments: dict[str, Assignment], busy: dict[str, Busy]
+) -> tuple[str, str, schedule_checks.LunchBreak] | None:
+    """An assignment to take out so that a technician's day keeps room for its break, with
+    that technician and break; None when every day has room.
+
+    The rule is publishing's (`schedule_checks.lunch_fits`) over the proposal and the promised
+    work kept around it. The latest-starting assignment inside the break's window goes first.
+    """
+    for technician in snapshot.problem.technicians:
+        for shift in technician.shifts:
+            if shift.break_ is None:
+                continue
+            lunch = schedule_checks.LunchBreak(
+                shift.break_.earliest_start, shift.break_.latest_end, shift.break_.duration_min
+            )
+            mine = [
+                (vid, a)
+                for vid, a in assignments.items()
+                if str(a.technician_id) == technician.id
+                and shift.start <= a.planned_start < shift.end
+            ]
+            promised = [
+                (b.start, b.end)
+                for b in busy.values()
+                if b.technician_id == technician.id and b.start < shift.end and shift.start < b.end
+            ]
+            placed = [(a.planned_start, a.end) for _, a in mine]
+            if schedule_checks.lunch_fits(lunch, [*promised, *placed]):
+                continue
+            inside = [
+                (a.planned_start, vid)
+                for vid, a in mine
+                if a.planned_start < lunch.latest_end and lunch.earliest_start < a.end
+            ]
+            # promised work alone crowding the break refuses every visit of the day
+            candidates = inside or [(a.planned_start, vid) for vid, a in mine]
+            if candidates:
+                return max(candidates)[1], technician.id, lunch
+    return None
 
 
 def _first_overlap(assignment: Assignment, busy: dict[str, Busy]) -> str | None:
