@@ -477,18 +477,7 @@ def polish(problem: CoreProblem, routes: list[list[int]],
     rises. None, as :func:`improve`, for unsupported problems or infeasible routes.
     """
     cfg = cfg or RuinRecreateConfig()
-    routes = [list(r) for r in routes]
-    if unsupported_features(problem) or not is_feasible(problem, routes):
-        return None
-    if not problem.nodes:
-        return _solution(problem, routes, 0)
-    search = _Search(_Arrays(problem, cfg))
-    obj = search.load_routes(routes)
-    if obj is None:
-        return None
-    obj = search.polish(obj, cfg)
-    search.keep_best()
-    return _solution(problem, search.best_routes(), obj)
+    return _local_search(problem, routes, cfg, lambda search, obj: search.polish(obj, cfg))
 
 
 def exchange(problem: CoreProblem, routes: list[list[int]], neighbours: int = 20,
@@ -502,6 +491,13 @@ def exchange(problem: CoreProblem, routes: list[list[int]], neighbours: int = 20
     None, as :func:`improve`, for unsupported problems or infeasible routes.
     """
     cfg = cfg or RuinRecreateConfig()
+    return _local_search(problem, routes, cfg,
+                         lambda search, obj: search.exchange(obj, cfg, neighbours))
+
+
+def _local_search(problem: CoreProblem, routes: list[list[int]], cfg: RuinRecreateConfig,
+                  move: Callable[[_Search, int], int]) -> CoreSolution | None:
+    """``move`` applied to feasible ``routes`` loaded into a search; None as polish/exchange."""
     routes = [list(r) for r in routes]
     if unsupported_features(problem) or not is_feasible(problem, routes):
         return None
@@ -511,7 +507,7 @@ def exchange(problem: CoreProblem, routes: list[list[int]], neighbours: int = 20
     obj = search.load_routes(routes)
     if obj is None:
         return None
-    obj = search.exchange(obj, cfg, neighbours)
+    obj = move(search, obj)
     search.keep_best()
     return _solution(problem, search.best_routes(), obj)
 
