@@ -35,7 +35,7 @@ NODE_FIELDS = 8
 # columns of the per-vehicle table
 START, END, EARLIEST, LATEST, CAP, BLO, BHI, BDUR, SPAN, DAY, SIG = range(11)
 VEH_FIELDS = 11
-POLISH_ROUNDS = 3  # relocate passes of one polish (fewer once a pass finds nothing)
+POLISH_ROUNDS = np.int64(3)  # relocate passes of one polish (fewer once a pass finds nothing)
 REGRET_ORDER = 7  # index of the regret insertion among the recreate orders
 
 
