@@ -27,7 +27,13 @@ from app.models import (
 from app.services import visits as visit_service
 from sync.client import TransportError
 from tests.conftest import truncate_all
-from tests.factories import ChecklistTemplateFactory, TechnicianFactory, UserFactory, assigned_visit
+from tests.factories import (
+    ChecklistTemplateFactory,
+    TechnicianFactory,
+    UserFactory,
+    assigned_visit,
+    one_commit,
+)
 from tests.sync.phones import server_scope
 
 WORK = ("note", "travel", "arrive", "complete", "answer")
@@ -54,13 +60,14 @@ class World:
         session.rollback()
         db.session.remove()
         truncate_all(db.engine)
-        ChecklistTemplateFactory(
-            items=[{"key": "remarks", "label": "Remarks", "type": "text", "required": False}]
-        )
-        self.technicians = [TechnicianFactory(with_user=True) for _ in range(2)]
-        self.technician_ids = [t.id for t in self.technicians]
-        self.visit_ids = [assigned_visit(self.technicians[n % 2]).id for n in range(4)]
-        self.dispatcher_id = UserFactory(role=Role.DISPATCHER).id
+        with one_commit():
+            ChecklistTemplateFactory(
+                items=[{"key": "remarks", "label": "Remarks", "type": "text", "required": False}]
+            )
+            self.technicians = [TechnicianFactory(with_user=True) for _ in range(2)]
+            self.technician_ids = [t.id for t in self.technicians]
+            self.visit_ids = [assigned_visit(self.technicians[n % 2]).id for n in range(4)]
+            self.dispatcher_id = UserFactory(role=Role.DISPATCHER).id
         users = [self.technicians[0].user, self.technicians[0].user, self.technicians[1].user]
         self.phones = [phone(user) for user in users]
         self.owner = [self.technician_ids[0], self.technician_ids[0], self.technician_ids[1]]
