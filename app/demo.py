@@ -662,6 +662,7 @@ def _history(
     monday = today - dt.timedelta(days=today.weekday())
     # Some technicians please customers more than others: the figures should show it.
     skill = {t.id: rng.uniform(0.55, 0.95) for t in technicians}
+    later: list[_Done] = []
     for week in range(weeks, 0, -1):
         for _ in range(rng.randrange(20, 32)):
             kind = rng.choices(list(VisitKind), weights=(35, 40, 25))[0]
@@ -695,64 +696,96 @@ def _history(
                 description=f"{kind.value.title()} visit (history)",
             )
             session.add(visit)
-            session.flush()
-            session.add_all(
-                VisitStatusChange(
-                    visit_id=visit.id,
-                    from_status=before,
-                    to_status=after,
-                    actor_user_id=None,
-                    source="seed",
-                    at=at,
-                )
-                for before, after, at in (
-                    (None, VisitStatus.NEW, created),
-                    (VisitStatus.DISPATCHED, VisitStatus.ON_SITE, on_site),
-                    (VisitStatus.ON_SITE, VisitStatus.COMPLETED, done),
-                )
-            )
+            # every draw of the generator in the same order as ever; rows that need the visit's
+            # (or the rating's) id are added once all the visits have theirs: a flush per table
+            later.append(_Done(visit, created, on_site, done, week))
             happy = rng.random() < skill[technician.id]
             if kind == VisitKind.REPAIR:
-                fixed = rng.random() < skill[technician.id] + 0.05
-                session.add(
-                    RepairOutcome(
-                        visit_id=visit.id,
-                        customer_id=customer.id,
-                        fixed=fixed,
-                        is_follow_up=False,
-                        first_time_fix=fixed,
-                        recorded_at=done,
-                    )
-                )
+                later[-1].fixed = rng.random() < skill[technician.id] + 0.05
             if rng.random() < 0.7:
                 csat = rng.choice((4, 5, 5)) if happy else rng.choice((1, 2, 3, 3))
                 nps = rng.choice((9, 10, 8)) if happy else rng.choice((3, 5, 6, 7))
-                rating = Rating(
-                    visit_id=visit.id,
-                    customer_id=customer.id,
-                    csat=csat,
-                    nps=nps,
-                    language="zh",
-                    created_at=done + dt.timedelta(hours=3),
-                )
-                session.add(rating)
-                if csat <= 2:
-                    session.flush()
-                    session.add(
-                        Complaint(
-                            customer_id=customer.id,
-                            visit_id=visit.id,
-                            rating_id=rating.id,
-                            source="rating",
-                            summary=f"Unhappy with the {kind.value} visit",
-                            # Last week's complaints are still being worked on.
-                            stage=ComplaintStage.ASSIGNED if week == 1 else ComplaintStage.CLOSED,
-                            due_at=done + dt.timedelta(days=4) if week == 1 else None,
-                            created_at=done + dt.timedelta(hours=4),
-                            closed_at=None if week == 1 else done + dt.timedelta(days=3),
-                        )
-                    )
+                later[-1].rated = (csat, nps)
     session.flush()
+    for d in later:
+        _history_rows(session, d)
+    session.flush()
+    for d in later:
+        if d.rating is not None and d.rating.csat <= 2:
+            session.add(_history_complaint(d))
+    session.flush()
+
+
+@dataclass
+class _Done:
+    """A past visit of the history, and what the generator drew for its ratings and outcome."""
+
+    visit: Visit
+    created: dt.datetime
+    on_site: dt.datetime
+    done: dt.datetime
+    week: int
+    fixed: bool | None = None  # repairs: fixed the first time
+    rated: tuple[int, int] | None = None  # (CSAT, NPS)
+    rating: Rating | None = None
+
+
+def _history_rows(session: Session, d: _Done) -> None:
+    """The status history, repair outcome and rating of a flushed past visit."""
+    visit = d.visit
+    session.add_all(
+        VisitStatusChange(
+            visit_id=visit.id,
+            from_status=before,
+            to_status=after,
+            actor_user_id=None,
+            source="seed",
+            at=at,
+        )
+        for before, after, at in (
+            (None, VisitStatus.NEW, d.created),
+            (VisitStatus.DISPATCHED, VisitStatus.ON_SITE, d.on_site),
+            (VisitStatus.ON_SITE, VisitStatus.COMPLETED, d.done),
+        )
+    )
+    if d.fixed is not None:
+        session.add(
+            RepairOutcome(
+                visit_id=visit.id,
+                customer_id=visit.customer_id,
+                fixed=d.fixed,
+                is_follow_up=False,
+                first_time_fix=d.fixed,
+                recorded_at=d.done,
+            )
+        )
+    if d.rated is not None:
+        d.rating = Rating(
+            visit_id=visit.id,
+            customer_id=visit.customer_id,
+            csat=d.rated[0],
+            nps=d.rated[1],
+            language="zh",
+            created_at=d.done + dt.timedelta(hours=3),
+        )
+        session.add(d.rating)
+
+
+def _history_complaint(d: _Done) -> Complaint:
+    """The complaint an unhappy rating of the history raised (last week's still open)."""
+    assert d.rating is not None
+    open_ = d.week == 1
+    return Complaint(
+        customer_id=d.visit.customer_id,
+        visit_id=d.visit.id,
+        rating_id=d.rating.id,
+        source="rating",
+        summary=f"Unhappy with the {d.visit.kind.value} visit",
+        stage=ComplaintStage.ASSIGNED if open_ else ComplaintStage.CLOSED,
+        due_at=d.done + dt.timedelta(days=4) if open_ else None,
+        created_at=d.done + dt.timedelta(hours=4),
+        closed_at=None if open_ else d.done + dt.timedelta(days=3),
+    )
 
 
 # The three routes under way: technician (by seeding order) -> visits (kind, local start, minutes).
