@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from sqlalchemy import event
 
 from app.database import db
+from tests.examples import examples
 from tests.factories import CustomerFactory, VisitFactory
 
 # Starting solver runs leaves threads behind, and signing out would end the session under
@@ -97,7 +98,7 @@ def fuzz(operation, headers, failures):
 
     @given(case=operation.as_strategy())
     @settings(
-        max_examples=15,
+        max_examples=examples(10),
         deadline=None,
         database=None,
         derandomize=True,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -63,6 +62,7 @@ from app.services.dispatching.runs import RunRequest, create_run, store_proposal
 from app.services.dispatching.solving import compute_proposal
 from dispatch import explain, translate
 from dispatch.insertion import construct
+from tests.examples import examples
 
 TZ = ZoneInfo("Asia/Shanghai")
 OUTCOMES: Counter[str] = Counter()  # what the steps did, shown with -s
@@ -468,7 +468,7 @@ def test_a_published_day_stays_feasible_whatever_happens() -> None:
     run_state_machine_as_test(
         DispatchDay,
         settings=settings(
-            max_examples=int(os.environ.get("INTEGRITY_EXAMPLES", 200)),
+            max_examples=examples(120),
             stateful_step_count=6,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -27,6 +27,7 @@ from app.models import (
 from app.services import visits as visit_service
 from sync.client import TransportError
 from tests.conftest import truncate_all
+from tests.examples import examples
 from tests.factories import (
     ChecklistTemplateFactory,
     TechnicianFactory,
@@ -129,7 +130,7 @@ class World:
 
 
 @hypothesis_settings(
-    max_examples=25,
+    max_examples=examples(15),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
