@@ -10,7 +10,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.config import active_settings
 from app.database import utcnow
@@ -171,7 +171,12 @@ def issue_token(
 
 def resolve_token(session: Session, raw: str, *, now: dt.datetime | None = None) -> AuthToken:
     """The live token behind `raw`, or NotAuthenticated when unknown, expired or revoked."""
-    token = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(raw)))
+    # with its user: every authenticated request reads both
+    token = session.scalar(
+        select(AuthToken)
+        .options(joinedload(AuthToken.user))
+        .where(AuthToken.token_hash == token_digest(raw))
+    )
     if token is None or not token.is_valid(now or utcnow()) or not token.user.active:
         raise NotAuthenticated("the bearer token is invalid, expired or revoked")
     return token

@@ -134,3 +134,13 @@ def test_a_user_with_unknown_role_string_cannot_exist(session):
 
 def test_role_enum_lists_the_three_roles():
     assert {r.value for r in Role} == {"admin", "dispatcher", "technician"}
+
+
+def test_a_bearer_request_reads_its_token_and_user_in_one_query(client, session, as_dispatcher):
+    from tests.statements import statements
+
+    with statements() as seen:
+        response = client.get("/api/v1/users/me", headers=as_dispatcher)
+    assert response.status_code == 200, response.json
+    reads = [s.sql for s in seen if "FROM auth_tokens" in s.sql or "FROM users" in s.sql]
+    assert len(reads) == 1, reads
