@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,34 +160,10 @@ class Day:
     tomorrow: models.Visit
 
 
-class _CommitsAsFlushes:
-    """The test's session, each commit a flush."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def commit(self) -> None:
-        self._session.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
-
-
-@contextmanager
-def one_transaction(session: Session) -> Iterator[None]:
-    """Rows the factories make inside go in one commit at the end, not one commit a row."""
-    factories.bind(_CommitsAsFlushes(session))
-    try:
-        yield
-    finally:
-        factories.bind(session)
-    session.commit()
-
-
 @pytest.fixture
 def tech_day(session: Session) -> Day:
     """A technician with today's three visits (install, measure, repair) and one tomorrow."""
-    with one_transaction(session):
+    with factories.one_commit():
         return _build_day()
 
 

@@ -7,7 +7,6 @@ from app.errors import ValidationFailed
 from app.services.completion import missing_requirements
 from app.services.fieldwork import _check_answer_type
 from tests import factories
-from tests.tech.conftest import one_transaction
 
 REASONS = {
     "missing_answer": "needs an answer",
@@ -38,10 +37,10 @@ CASES = [
 
 
 def test_the_app_finds_the_same_gaps_as_the_server(app_modules, session):
-    with one_transaction(session):
+    with factories.one_commit():
         templates = factories.checklist_templates()
     for kind, answers, photos in CASES:
-        with one_transaction(session):
+        with factories.one_commit():
             visit = factories.VisitFactory(kind=kind)
             for key, value in answers.items():
                 factories.AnswerFactory(visit_id=visit.id, item_key=key, value=value)
