@@ -364,15 +364,16 @@ class ComplaintFactory(Base):
 
 def measure_visits_tomorrow(count: int) -> list[models.Visit]:
     """`count` measure visits tomorrow between 9:00 and 16:00, about a kilometre apart."""
-    return [
-        VisitFactory(
-            site=SiteFactory(lat=31.23 + i * 0.01, lon=121.47),
-            required_skills={"measure": 1},
-            window_start=tomorrow_at(9),
-            window_end=tomorrow_at(16),
-        )
-        for i in range(count)
-    ]
+    with one_commit():
+        return [
+            VisitFactory(
+                site=SiteFactory(lat=31.23 + i * 0.01, lon=121.47),
+                required_skills={"measure": 1},
+                window_start=tomorrow_at(9),
+                window_end=tomorrow_at(16),
+            )
+            for i in range(count)
+        ]
 
 
 def article(
