@@ -7,6 +7,7 @@ Every other module receives a `Settings` (or the Flask config built from it) and
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -207,10 +208,11 @@ class Settings:
     day_start_hour: int = 7
     # Optimizer runs: the solving process stamps its run every `run_heartbeat_s`; a running run
     # unstamped for `run_stale_after_s` is failed by the stale-run check, which runs every
-    # `run_stale_check_s` (so a killed worker's run is failed within their sum).
-    run_heartbeat_s: int = 5
-    run_stale_after_s: int = 40
-    run_stale_check_s: int = 15
+    # `run_stale_check_s` (so a killed worker's run is failed within their sum). Seconds, with
+    # fractions allowed (tests beat every quarter second).
+    run_heartbeat_s: float = 5.0
+    run_stale_after_s: float = 40.0
+    run_stale_check_s: float = 15.0
     log_level: str = "INFO"
     # The service area's time zone: calendar dates in queries and demo data are read in it.
     time_zone: str = "Asia/Shanghai"
@@ -297,9 +299,9 @@ class Settings:
             zone_split_min_visits=_int(env, "ZONE_SPLIT_MIN_VISITS", cls.zone_split_min_visits),
             zone_visits=_int(env, "ZONE_VISITS", cls.zone_visits),
             day_start_hour=_int(env, "DAY_START_HOUR", cls.day_start_hour),
-            run_heartbeat_s=_int(env, "RUN_HEARTBEAT_INTERVAL", cls.run_heartbeat_s),
-            run_stale_after_s=_int(env, "RUN_STALE_AFTER", cls.run_stale_after_s),
-            run_stale_check_s=_int(env, "RUN_STALE_CHECK_INTERVAL", cls.run_stale_check_s),
+            run_heartbeat_s=_float(env, "RUN_HEARTBEAT_INTERVAL", cls.run_heartbeat_s),
+            run_stale_after_s=_float(env, "RUN_STALE_AFTER", cls.run_stale_after_s),
+            run_stale_check_s=_float(env, "RUN_STALE_CHECK_INTERVAL", cls.run_stale_check_s),
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             time_zone=env.get("SERVICE_TIME_ZONE", cls.time_zone),
             default_locale=(env.get("DEFAULT_LOCALE") or cls.default_locale).replace("-", "_"),
@@ -388,9 +390,11 @@ class Settings:
             raise ConfigError("PLANNER_PRIORITY_WEIGHTS must be five integers, for priorities 1..5")
         if not 0 <= self.day_start_hour <= 23:
             raise ConfigError("DAY_START_HOUR must be an hour of the day, 0 to 23")
-        if min(self.run_heartbeat_s, self.run_stale_check_s) <= 0:
+        run_timing = (self.run_heartbeat_s, self.run_stale_after_s, self.run_stale_check_s)
+        if not all(math.isfinite(s) for s in run_timing) or min(run_timing) <= 0:
             raise ConfigError(
-                "RUN_HEARTBEAT_INTERVAL and RUN_STALE_CHECK_INTERVAL must be positive"
+                "RUN_HEARTBEAT_INTERVAL, RUN_STALE_AFTER and RUN_STALE_CHECK_INTERVAL must be "
+                "positive numbers of seconds"
             )
         if self.run_stale_after_s < 2 * self.run_heartbeat_s:
             raise ConfigError("RUN_STALE_AFTER must be at least twice RUN_HEARTBEAT_INTERVAL")

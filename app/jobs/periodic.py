@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -92,7 +93,8 @@ PERIODIC_JOBS = (
     Periodic(
         STALE_RUNS_JOB_ID,
         fail_stale,
-        lambda s: s.run_stale_check_s,
+        # rq-scheduler keeps whole seconds (and truncates): round a fractional interval up
+        lambda s: max(1, math.ceil(s.run_stale_check_s)),
         "Fail optimizer runs whose solving process stopped beating",
     ),
 )

@@ -42,7 +42,7 @@ def fail_stale_runs(
     session: Session,
     now: dt.datetime,
     *,
-    stale_after_s: int,
+    stale_after_s: float,
     run_ids: tuple[int, ...] = (),
 ) -> list[StaleRun]:
     """Fail running runs whose last heartbeat (or start) is older than `stale_after_s`.

@@ -90,3 +90,51 @@ def test_the_app_refuses_to_start_with_priority_weights_the_planner_refuses(valu
 
     with pytest.raises(ConfigError, match="PLANNER_PRIORITY_WEIGHTS"):
         create_app(Settings.from_env({"PLANNER_PRIORITY_WEIGHTS": value}))
+
+
+def test_run_heartbeat_timings_take_fractions_of_a_second_and_keep_their_defaults():
+    defaults = Settings.from_env({})
+    assert (defaults.run_heartbeat_s, defaults.run_stale_after_s, defaults.run_stale_check_s) == (
+        5,
+        40,
+        15,
+    )
+    quick = Settings.from_env(
+        {
+            "RUN_HEARTBEAT_INTERVAL": "0.25",
+            "RUN_STALE_AFTER": "1",
+            "RUN_STALE_CHECK_INTERVAL": "0.5",
+        }
+    )
+    assert (quick.run_heartbeat_s, quick.run_stale_after_s, quick.run_stale_check_s) == (
+        0.25,
+        1.0,
+        0.5,
+    )
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"RUN_HEARTBEAT_INTERVAL": "0"},
+        {"RUN_HEARTBEAT_INTERVAL": "-0.5"},
+        {"RUN_HEARTBEAT_INTERVAL": "nan"},
+        {"RUN_STALE_CHECK_INTERVAL": "0.0"},
+        {"RUN_STALE_CHECK_INTERVAL": "inf"},
+        {"RUN_STALE_AFTER": "soon"},
+        {"RUN_HEARTBEAT_INTERVAL": "0.75", "RUN_STALE_AFTER": "1.4"},
+    ],
+)
+def test_run_heartbeat_timings_that_are_not_positive_or_too_tight_are_refused(env):
+    with pytest.raises(ConfigError, match="RUN_"):
+        Settings.from_env(env)
+
+
+def test_a_fractional_stale_check_interval_is_scheduled_in_whole_seconds():
+    from app.jobs.periodic import PERIODIC_JOBS
+    from app.jobs.runs import STALE_RUNS_JOB_ID
+
+    (stale,) = [p for p in PERIODIC_JOBS if p.job_id == STALE_RUNS_JOB_ID]
+    assert stale.interval(Settings.from_env({})) == 15
+    assert stale.interval(Settings.from_env({"RUN_STALE_CHECK_INTERVAL": "0.5"})) == 1
+    assert stale.interval(Settings.from_env({"RUN_STALE_CHECK_INTERVAL": "2.5"})) == 3
