@@ -13,6 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import SimpleWorker
 from sqlalchemy import select
 
+from app.config import activate
 from app.database import utcnow
 from app.jobs import enqueue
 from app.jobs.dispatching import run_dispatch
@@ -25,6 +26,8 @@ from tests.conftest import wait_for_background_runs
 from tests.factories import TechnicianFactory, measure_visits_tomorrow, tomorrow_at
 
 TZ = "Asia/Shanghai"
+# Tests of live runs beat every quarter second and call a run stale after a second of silence.
+BEAT_S, STALE_AFTER_S = 0.25, 1.0
 
 
 @pytest.fixture
@@ -59,7 +62,7 @@ def wait_for(session, run_id, predicate, timeout_s=60):
         run = session.get(DispatchRun, run_id)
         if predicate(run):
             return run
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise AssertionError(f"run {run_id} never got there: {run.status} {run.phase}")
 
 
@@ -97,12 +100,13 @@ def test_polling_a_dead_run_reports_it_failed(client, session, as_dispatcher):
 
 
 def test_a_solve_stamps_its_heartbeat_as_it_works(session, crew, searches_use_their_time_limit):
-    run = queued_run(session, time_limit_s=2)
+    activate(searches_use_their_time_limit.replace(run_heartbeat_s=BEAT_S))
+    run = queued_run(session, time_limit_s=1)
     run_dispatch(run.id, TZ)
     session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED
     # stamped in the last third of the solve, not only as it started
-    assert run.heartbeat_at > run.started_at + dt.timedelta(seconds=1.3)
+    assert run.heartbeat_at > run.started_at + dt.timedelta(seconds=0.65)
 
 
 def test_a_failed_run_is_retried_with_the_same_request(
@@ -160,8 +164,9 @@ def kill_and_wait_for_failure(session, run_id, pids):
     # While it lives, beats keep it off the stale list even with a short threshold: checked
     # once the run is older than the threshold (its start no longer counts as a beat). Warming
     # and the precheck have used part of that time already.
-    time.sleep(max(0.0, (alive.started_at + dt.timedelta(seconds=2.5) - utcnow()).total_seconds()))
-    assert fail_stale_runs(session, utcnow(), stale_after_s=2, run_ids=(run_id,)) == []
+    old_enough = alive.started_at + dt.timedelta(seconds=STALE_AFTER_S + 0.25)
+    time.sleep(max(0.0, (old_enough - utcnow()).total_seconds()))
+    assert fail_stale_runs(session, utcnow(), stale_after_s=STALE_AFTER_S, run_ids=(run_id,)) == []
     session.commit()
     for pid in pids():
         os.kill(pid, signal.SIGKILL)
@@ -169,8 +174,8 @@ def kill_and_wait_for_failure(session, run_id, pids):
     failed = []
     while not failed:
         assert time.monotonic() - killed_at < 60, "the killed run was not failed within a minute"
-        time.sleep(0.2)
-        failed = fail_stale_runs(session, utcnow(), stale_after_s=2, run_ids=(run_id,))
+        time.sleep(0.05)
+        failed = fail_stale_runs(session, utcnow(), stale_after_s=STALE_AFTER_S, run_ids=(run_id,))
         session.commit()
     session.expire_all()
     run = session.get(DispatchRun, run_id)
@@ -183,7 +188,9 @@ def kill_and_wait_for_failure(session, run_id, pids):
 def test_killing_the_separate_solving_process_fails_the_run(
     session, crew, searches_use_their_time_limit
 ):
-    fast = searches_use_their_time_limit.replace(run_heartbeat_s=1, run_stale_after_s=2)
+    fast = searches_use_their_time_limit.replace(
+        run_heartbeat_s=BEAT_S, run_stale_after_s=STALE_AFTER_S
+    )
     run = queued_run(session, time_limit_s=20)
     job = enqueue(fast, run_dispatch, run.id, TZ, long_running=True)
     assert job.startswith("process:")
@@ -200,8 +207,8 @@ def test_killing_a_real_rq_worker_mid_solve_fails_the_run(session, crew, setting
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": redis_url,
         "RQ_QUEUE": queue_name,
-        "RUN_HEARTBEAT_INTERVAL": "1",
-        "RUN_STALE_AFTER": "2",
+        "RUN_HEARTBEAT_INTERVAL": str(BEAT_S),
+        "RUN_STALE_AFTER": str(STALE_AFTER_S),
         "LOG_LEVEL": "WARNING",
     }
     worker = subprocess.Popen(
