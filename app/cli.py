@@ -84,6 +84,7 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
 def rq_worker(burst: bool) -> None:
     """Run an rq worker for this app's queue (needs REDIS_URL)."""
     from rq import Worker
+    from sqlalchemy.orm import configure_mappers
 
     from app.jobs import connect, queue
     from app.jobs.warmup import warm_planner
@@ -96,6 +97,9 @@ def rq_worker(burst: bool) -> None:
         serializer=queue(settings, connection).serializer,
     )
     warm_planner()  # before taking a job: no solve pays for loading the planner
+    # The ORM's mappers are set up on first use; done here, before the worker forks a work
+    # horse per job, no job sets them up again.
+    configure_mappers()
     worker.work(burst=burst)
 
 
