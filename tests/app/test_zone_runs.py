@@ -209,7 +209,7 @@ def test_a_large_day_is_solved_by_zones_on_separate_workers(
     session, client, as_dispatcher, two_districts, workers
 ):
     techs, visits, must_do = two_districts
-    run = create_run(session, RunRequest(first_day=tomorrow_at(9).date(), time_limit_s=3),
+    run = create_run(session, RunRequest(first_day=tomorrow_at(9).date(), time_limit_s=2),
                      user_id=None)
     session.commit()
     enqueue(workers, run_dispatch, run.id, TZ, long_running=True)
