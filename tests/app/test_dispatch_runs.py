@@ -155,7 +155,7 @@ def test_a_run_started_through_the_api_reports_progress_then_its_proposal(
     deadline = time.monotonic() + 60
     while (run := client.get(url, headers=as_dispatcher).json)["status"] in ("queued", "running"):
         assert time.monotonic() < deadline, run
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert run["status"] == "succeeded"
     assert run["proposal"]["kpis"]["assigned"] == 3
 

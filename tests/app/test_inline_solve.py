@@ -10,8 +10,10 @@ from tests.conftest import wait_for_background_runs
 from tests.factories import PASSWORD, TechnicianFactory, measure_visits_tomorrow, tomorrow_at
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-# long enough to time answers for a second or more while the solve runs
-SOLVE_S = 2
+# the answers are timed for a second or more while the run works: its solve's time limit,
+# plus loading the planner and reading the problem before it
+SOLVE_S = 1.5
+MEASURED_S = 1.0
 
 
 def signed_in_console(base, user):
@@ -72,9 +74,9 @@ def test_the_server_answers_in_under_a_second_during_a_long_solve(
                 ("console poll", progress_s),
             ):
                 slowest[name] = max(slowest[name], took)
-        time.sleep(0.2)
+        time.sleep(0.05)
     print(f"solve watched for {seen_running_s:.1f} s; slowest answers: {slowest}")
     assert status == "succeeded", run.json()
-    assert seen_running_s >= SOLVE_S / 2, "the answers were not measured during the solve"
+    assert seen_running_s >= MEASURED_S, "the answers were not measured during the solve"
     assert all(took < 1.0 for took in slowest.values()), slowest
     wait_for_background_runs()
