@@ -288,7 +288,7 @@ def test_while_the_merge_searches_the_other_worker_searches_too_and_progress_sho
     session, client, as_dispatcher, two_districts, workers
 ):
     _, visits, _ = two_districts
-    run = start_split_run(session, workers, time_limit_s=8)
+    run = start_split_run(session, workers, time_limit_s=10)
 
     body, phases = watch(client, run.id, as_dispatcher)
 
@@ -321,7 +321,7 @@ def test_a_second_search_lost_with_its_worker_leaves_the_merge_its_own_plan(
     session, client, as_dispatcher, two_districts, workers
 ):
     techs, visits, must_do = two_districts
-    run = start_split_run(session, workers, time_limit_s=8)
+    run = start_split_run(session, workers, time_limit_s=10)
     killed = []
 
     def kill_the_second_search(phase):
