@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy.orm import Session
 
 from app import models
+from tests.browser.sign_in import sign_in_console
 from tests.conftest import wait_for_background_runs
 from tests.factories import (
     DepotFactory,
@@ -51,17 +53,12 @@ def shoot(desktop_page: Any) -> Any:
 
 
 @pytest.fixture
-def signed_in(desktop_page: Any, live_server: str, dispatcher: Any) -> Any:
-    """The page, signed in to the console as a dispatcher through the sign-in form."""
-    from tests.factories import PASSWORD
+def signed_in(desktop_page: Any, app: Flask, live_server: str, dispatcher: Any) -> Any:
+    """The page, its browser signed in to the console as a dispatcher; on no page yet.
 
-    page = desktop_page
-    page.goto(f"{live_server}/console/login")
-    page.fill("#email", dispatcher.email)
-    page.fill("#password", PASSWORD)
-    page.click("#sign-in")
-    page.wait_for_selector("#board")
-    return page
+    The sign-in is the console's own endpoint, not the form (tests/browser/sign_in.py).
+    """
+    return sign_in_console(desktop_page, app, live_server, dispatcher.email)
 
 
 @pytest.fixture

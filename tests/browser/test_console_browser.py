@@ -90,6 +90,7 @@ def test_a_dispatcher_reads_the_figures_and_downloads_csv(
     signed_in, live_server, shoot, rated_weeks
 ):
     page = signed_in
+    page.goto(f"{live_server}/console/board")
     page.click("#nav-metrics")
     page.wait_for_selector("#chart-csat svg polyline")
     expect(page.locator(".chart")).to_have_count(6)

@@ -18,6 +18,7 @@ from app import models
 from app.demo import DISPATCHER, seed_demo_data
 from app.services import photos as photo_service
 from tests.browser.conftest import ARTIFACTS, DESKTOP
+from tests.browser.sign_in import sign_in_console
 from tests.factories import (
     PASSWORD,
     AnswerFactory,
@@ -37,19 +38,14 @@ from tests.factories import (
 
 @contextmanager
 def console_page(
-    chromium: Any, live_server: str, locale: str, email: str, password: str = PASSWORD
+    chromium: Any, app: Any, live_server: str, locale: str, email: str, password: str = PASSWORD
 ) -> Iterator[Any]:
-    """A signed-in console page in a fresh browser context speaking `locale`."""
+    """A page in a fresh browser context speaking `locale`, signed in to the console."""
     context = chromium.new_context(locale=locale, **DESKTOP)
     context.set_default_timeout(20_000)
     page = context.new_page()
     try:
-        page.goto(f"{live_server}/console/login")
-        page.fill("#email", email)
-        page.fill("#password", password)
-        page.click("#sign-in")
-        page.wait_for_selector("#board")
-        yield page
+        yield sign_in_console(page, app, live_server, email, password)
     finally:
         context.close()
 
@@ -111,10 +107,10 @@ def evidenced_visit(session: Any, settings: Any, tmp_path: Any) -> tuple[models.
 
 
 def test_the_visit_page_shows_the_visits_evidence(
-    chromium, live_server, dispatcher, evidenced_visit
+    chromium, app, live_server, dispatcher, evidenced_visit
 ):
     visit, photo_id = evidenced_visit
-    with console_page(chromium, live_server, "zh-CN", dispatcher.email) as page:
+    with console_page(chromium, app, live_server, "zh-CN", dispatcher.email) as page:
         page.goto(f"{live_server}/console/visits/{visit.id}")
         evidence = page.locator("#evidence")
         thumbnail = evidence.locator(f'a.photo-link[href="/console/photos/{photo_id}"] img')
@@ -166,10 +162,10 @@ def test_the_visit_page_shows_the_visits_evidence(
 
 
 def test_the_figures_show_tiles_sample_sizes_and_one_colour_per_technician(
-    chromium, live_server, dispatcher, rated_weeks
+    chromium, app, live_server, dispatcher, rated_weeks
 ):
     # In English: tests/browser/test_console_browser.py reads the same figures.
-    with console_page(chromium, live_server, "zh-CN", dispatcher.email) as page:
+    with console_page(chromium, app, live_server, "zh-CN", dispatcher.email) as page:
         page.goto(f"{live_server}/console/metrics?by=technician")
         page.wait_for_selector("#headline")
         expect(page.locator("#headline .tile")).to_have_count(4)
@@ -231,9 +227,9 @@ def published_day(session: Any) -> dt.date:
 
 
 def test_the_map_of_a_published_day_picks_one_route_out(
-    chromium, live_server, dispatcher, published_day
+    chromium, app, live_server, dispatcher, published_day
 ):
-    with console_page(chromium, live_server, "zh-CN", dispatcher.email) as page:
+    with console_page(chromium, app, live_server, "zh-CN", dispatcher.email) as page:
         page.goto(f"{live_server}/console/board?day={published_day}")
         routes = page.locator("#route-map .route")
         expect(routes).to_have_count(6)
@@ -290,12 +286,12 @@ def demo_day(session: Any) -> Any:
     return summary
 
 
-def test_the_demo_reads_as_a_service_desk_day(chromium, live_server, demo_day, session):
+def test_the_demo_reads_as_a_service_desk_day(chromium, app, live_server, demo_day, session):
     """The demo's pages as a dispatcher opens them (screenshots for docs/console.md)."""
     complained = session.scalar(
         select(models.Complaint.visit_id).where(models.Complaint.visit_id.is_not(None)).limit(1)
     )
-    with console_page(chromium, live_server, "en-GB", DISPATCHER[0], DISPATCHER[1]) as page:
+    with console_page(chromium, app, live_server, "en-GB", DISPATCHER[0], DISPATCHER[1]) as page:
         page.goto(f"{live_server}/console/board?day={demo_day.under_way.day}")
         expect(page.locator("#route-map .route")).to_have_count(3)
         assert page.locator("#sla-alerts").count() == 1 or demo_day.under_way.deferred

@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, DESKTOP
-from tests.factories import PASSWORD, article
+from tests.browser.sign_in import sign_in_console
+from tests.factories import article
 
 SAYS = {
     "nav": "知识库",
@@ -22,13 +23,10 @@ SAYS = {
 
 
 @pytest.fixture
-def console_page(new_page, live_server, dispatcher) -> Any:
-    """A console page signed in as a dispatcher, the browser set to Chinese."""
-    page = new_page(locale="zh-CN", **DESKTOP)
-    page.goto(f"{live_server}/console/login")
-    page.fill("#email", dispatcher.email)
-    page.fill("#password", PASSWORD)
-    page.click("#sign-in")
+def console_page(new_page, app, live_server, dispatcher) -> Any:
+    """The board, signed in as a dispatcher, the browser set to Chinese."""
+    page = sign_in_console(new_page(locale="zh-CN", **DESKTOP), app, live_server, dispatcher.email)
+    page.goto(f"{live_server}/console/board")
     page.wait_for_selector("#nav-articles")
     return page
 

@@ -21,8 +21,8 @@ from app import models
 from app.database import utcnow
 from app.services.customer_record import refresh_tags
 from tests.browser.conftest import ARTIFACTS, DESKTOP
+from tests.browser.sign_in import sign_in_console
 from tests.factories import (
-    PASSWORD,
     ComplaintFactory,
     CustomerFactory,
     OrderFactory,
@@ -54,23 +54,21 @@ SAYS = {
 }
 
 
-def signed_in_admin(new_page: Any, live_server: str, admin: Any, language: str) -> Any:
-    """A page signed in as an admin through the sign-in form, the browser set to `language`."""
+def signed_in_admin(new_page: Any, app: Any, live_server: str, admin: Any, language: str) -> Any:
+    """The board, signed in as an admin, the browser set to `language`."""
     page = new_page(locale=language, **DESKTOP)
     page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"{live_server}/console/login")
-    page.fill("#email", admin.email)
-    page.fill("#password", PASSWORD)
-    page.click("#sign-in")
+    sign_in_console(page, app, live_server, admin.email)
+    page.goto(f"{live_server}/console/board")
     page.wait_for_selector("#board")
     assert page.locator("html").get_attribute("lang") == language
     return page
 
 
 @pytest.fixture
-def desk(new_page, live_server, admin) -> tuple[Any, str, dict[str, str]]:
+def desk(new_page, app, live_server, admin) -> tuple[Any, str, dict[str, str]]:
     """(page, language, texts): signed in as an admin, the browser set to Chinese."""
-    return signed_in_admin(new_page, live_server, admin, "zh-CN"), "zh-CN", SAYS
+    return signed_in_admin(new_page, app, live_server, admin, "zh-CN"), "zh-CN", SAYS
 
 
 def shoot(page: Any, name: str, language: str) -> None:
@@ -285,9 +283,9 @@ ENGLISH_TITLES = {
 
 
 def test_an_english_browser_gets_every_desk_page_in_english(
-    new_page, live_server, admin, session, known_customer
+    new_page, app, live_server, admin, session, known_customer
 ):
-    page = signed_in_admin(new_page, live_server, admin, "en")
+    page = signed_in_admin(new_page, app, live_server, admin, "en")
     for name, title in ENGLISH_TITLES.items():
         page.click(f"#nav-{name}")
         assert page.locator(f"#{name}-title").text_content() == title
