@@ -30,6 +30,9 @@ DEV_SECRET_KEY = "dev-only-secret-change-me"
 APP_ENVS = ("development", "test", "production")
 MIN_SECRET_KEY_BYTES = 32
 MIN_PRODUCTION_SCRYPT_N = 2**17
+# A run's page polls its progress at most this often and at least this rarely (milliseconds).
+MIN_PROGRESS_POLL_MS = 50
+MAX_PROGRESS_POLL_MS = 60_000
 # Keys seen in examples and tutorials: as good as public.
 WEAK_SECRET_KEYS = frozenset(
     {
@@ -182,6 +185,8 @@ class Settings:
     sla_check_interval_s: int = 300
     # The optimizer's time limit offered by default when a run starts from the console.
     console_run_seconds: int = 10
+    # How often a run's page in the console asks for the run's progress, in milliseconds.
+    console_progress_poll_ms: int = 700
     # Stop every run's search after this many iterations, before its time limit if that comes
     # first: the same request then gives the same plan however busy the machine is. None: the
     # time limit alone decides how long the search works.
@@ -291,6 +296,9 @@ class Settings:
             sla_alert_email=env.get("SLA_ALERT_EMAIL") or None,
             sla_check_interval_s=_int(env, "SLA_CHECK_INTERVAL", cls.sla_check_interval_s),
             console_run_seconds=_int(env, "CONSOLE_RUN_SECONDS", cls.console_run_seconds),
+            console_progress_poll_ms=_int(
+                env, "CONSOLE_PROGRESS_POLL_MS", cls.console_progress_poll_ms
+            ),
             solver_search_iterations=_optional_int(env, "SOLVER_SEARCH_ITERATIONS"),
             planner_time_unit_s=_int(env, "PLANNER_TIME_UNIT_S", cls.planner_time_unit_s),
             planner_priority_weights=_int_tuple(
@@ -380,6 +388,11 @@ class Settings:
             raise ConfigError("photo limits must be positive")
         if self.zone_split_min_visits <= 0 or self.zone_visits <= 0:
             raise ConfigError("ZONE_SPLIT_MIN_VISITS and ZONE_VISITS must be positive")
+        if not MIN_PROGRESS_POLL_MS <= self.console_progress_poll_ms <= MAX_PROGRESS_POLL_MS:
+            raise ConfigError(
+                f"CONSOLE_PROGRESS_POLL_MS must be {MIN_PROGRESS_POLL_MS} to "
+                f"{MAX_PROGRESS_POLL_MS} milliseconds"
+            )
         if self.solver_search_iterations is not None and self.solver_search_iterations < 1:
             raise ConfigError("SOLVER_SEARCH_ITERATIONS must be a positive integer or empty")
         # the planner's own rule (dispatch.SolverSettings.time_unit_s); sync reads this module

@@ -200,6 +200,9 @@ def settings(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # clock: the same plan on any machine, milliseconds for the small days tests plan.
         # Tests of long solves ask for `searches_use_their_time_limit`.
         solver_search_iterations=TEST_SEARCH_ITERATIONS,
+        # A run's page in the browser asks for its progress every 150 ms, not 700: browser tests
+        # see a finished run's proposal up to half a second sooner, every time they watch one.
+        console_progress_poll_ms=150,
     )
 
 

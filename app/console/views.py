@@ -449,7 +449,12 @@ def run_page(run_id: int) -> str:
     """A run: its progress while it runs, then its proposal beside the published plan."""
     run = _checked_run(run_id)
     day = dt.date.fromisoformat(run.params["first_day"])
-    context: dict[str, Any] = {"run": run, "day": day, "progress": progress_of(run)}
+    context: dict[str, Any] = {
+        "run": run,
+        "day": day,
+        "progress": progress_of(run),
+        "poll_ms": settings().console_progress_poll_ms,
+    }
     proposal = proposal_of(run)
     if proposal is not None:
         tz, now, travel = local_zone(), utcnow(), travel_model(settings())

@@ -138,3 +138,14 @@ def test_a_fractional_stale_check_interval_is_scheduled_in_whole_seconds():
     assert stale.interval(Settings.from_env({})) == 15
     assert stale.interval(Settings.from_env({"RUN_STALE_CHECK_INTERVAL": "0.5"})) == 1
     assert stale.interval(Settings.from_env({"RUN_STALE_CHECK_INTERVAL": "2.5"})) == 3
+
+
+def test_the_run_pages_progress_poll_is_a_setting():
+    assert Settings.from_env({}).console_progress_poll_ms == 700
+    assert Settings.from_env({"CONSOLE_PROGRESS_POLL_MS": "150"}).console_progress_poll_ms == 150
+
+
+@pytest.mark.parametrize("value", ["0", "10", "600000", "often"])
+def test_a_progress_poll_outside_its_range_is_refused(value):
+    with pytest.raises(ConfigError, match="CONSOLE_PROGRESS_POLL_MS"):
+        Settings.from_env({"CONSOLE_PROGRESS_POLL_MS": value})

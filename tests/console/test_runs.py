@@ -35,6 +35,15 @@ def test_starting_a_run_answers_202_with_where_to_watch_it(
     assert solving_jobs(runs_wait_in_a_queue) == [run.id]
 
 
+def test_a_running_runs_page_polls_its_progress_as_often_as_the_settings_say(
+    console, session, crew, settings, runs_wait_in_a_queue
+):
+    url = console.post_json("/console/runs", {"day": TOMORROW.isoformat()}).json["url"]
+    page = console.get(url).text
+    assert 'data-done="false"' in page
+    assert f'data-poll-ms="{settings.console_progress_poll_ms}"' in page
+
+
 def test_progress_reports_phase_cost_and_elapsed_time(console, session, crew):
     run = finished_run(session)
     progress = console.get(f"/console/runs/{run.id}/progress").json

@@ -12,9 +12,11 @@
     if (el) el.textContent = value;
   }
 
-  // Poll a run's progress until it is done, then reload to show the proposal.
+  // Poll a run's progress until it is done, then reload to show the proposal. How often:
+  // the page's data-poll-ms (the CONSOLE_PROGRESS_POLL_MS setting).
   function watchRun(panel) {
     var url = panel.dataset.url;
+    var pollMs = parseInt(panel.dataset.pollMs, 10) || 700;
     var fill = document.getElementById("progress-fill");
     function tick() {
       fetch(url, { headers: { Accept: "application/json", "X-Requested-With": "fetch" }, credentials: "same-origin" })
@@ -27,7 +29,7 @@
           text("run-solutions", p.solutions_found);
           text("run-elapsed", p.elapsed_s === null ? 0 : p.elapsed_s);
           showZones(p.zones || []);
-          if (p.done) { window.location.reload(); } else { window.setTimeout(tick, 700); }
+          if (p.done) { window.location.reload(); } else { window.setTimeout(tick, pollMs); }
         })
         .catch(function () { window.setTimeout(tick, 2000); });
     }
