@@ -31,15 +31,17 @@ def console_session_cookies(
     name = app.config["SESSION_COOKIE_NAME"]
     cookie = client.get_cookie(name)
     assert cookie is not None, f"the sign-in set no {name!r} cookie"
-    return [
-        {
-            "name": name,
-            "value": cookie.value,
-            "url": live_server,
-            "httpOnly": cookie.http_only,
-            "sameSite": (cookie.same_site or "Lax").capitalize(),
-        }
-    ]
+    # As the browser would keep it: the attributes the app set (a test server is plain HTTP,
+    # so the cookie is not marked secure).
+    browser_cookie: dict[str, Any] = {
+        "name": name,
+        "value": cookie.value,
+        "url": live_server,
+        "httpOnly": cookie.http_only,
+    }
+    if cookie.same_site:
+        browser_cookie["sameSite"] = cookie.same_site.capitalize()
+    return [browser_cookie]
 
 
 def sign_in_console(
