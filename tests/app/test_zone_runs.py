@@ -29,6 +29,11 @@ TZ = "Asia/Shanghai"
 WEST, EAST = 121.40, 121.56
 # the planner's travel model is 1.3 times crow flight at 25 km/h; this check only assumes 40 km/h
 CHECK_SPEED_KMH = 40.0
+# The workers' searches stop after this much work (about a second each on a quiet machine), the
+# runs' time limits only bound them: searching to a 10-second limit held both cores for the
+# whole limit, and on a busy machine the zones overran their share and left the merge too
+# little time for its second search to show. Enough work that the phases last to be watched.
+SEARCH_ITERATIONS = 20_000
 
 
 @pytest.fixture
@@ -78,6 +83,7 @@ class WorkerPool:
             "RQ_QUEUE": queue_name,
             "ZONE_SPLIT_MIN_VISITS": "10",
             "ZONE_VISITS": "20",
+            "SOLVER_SEARCH_ITERATIONS": str(SEARCH_ITERATIONS),
             "LOG_LEVEL": "WARNING",
         }
         self.size = size
