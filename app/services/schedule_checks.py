@@ -162,13 +162,45 @@ def refusals(session: Session, visits: Iterable[Visit]) -> list[Refusal]:
     technician or start, and cancelled ones, hold no place and pass.
     """
     found: list[Refusal] = []
+    reads = _Reads(session)
     for visit in visits:
         if visit.technician_id is None or visit.planned_start is None:
             continue
         if visit.status in NOT_BUSY:
             continue
-        found.extend(_refusals_of(session, visit))
+        found.extend(_refusals_of(reads, visit))
     return found
+
+
+@dataclass
+class _Reads:
+    """What one `refusals` call reads, each technician and technician-day once.
+
+    A published day checks every visit of it: the visits of one technician share their
+    technician and their day's other work, and nothing changes between them within the call.
+    """
+
+    session: Session
+    technicians: dict[int, Technician | None] = field(default_factory=dict)
+    days: dict[tuple[int, dt.date], list[_Busy]] = field(default_factory=dict)
+
+    def technician(self, technician_id: int) -> Technician | None:
+        if technician_id not in self.technicians:
+            self.technicians[technician_id] = self.session.scalar(
+                select(Technician)
+                .where(Technician.id == technician_id)
+                .execution_options(populate_existing=True)
+            )
+        return self.technicians[technician_id]
+
+    def others(
+        self, technician: Technician, day: dt.date, tz: ZoneInfo, visit_id: int
+    ) -> list[_Busy]:
+        """The technician's placed visits around `day` but `visit_id`."""
+        key = (technician.id, day)
+        if key not in self.days:
+            self.days[key] = _busy_of(self.session, technician, day, tz)
+        return [b for b in self.days[key] if b.visit_id != visit_id]
 
 
 def require_feasible(session: Session, visits: Iterable[Visit]) -> None:
@@ -190,12 +222,8 @@ def refusal_error(found: list[Refusal]) -> AppError:
     )
 
 
-def _refusals_of(session: Session, visit: Visit) -> list[Refusal]:
-    technician = session.scalar(
-        select(Technician)
-        .where(Technician.id == visit.technician_id)
-        .execution_options(populate_existing=True)
-    )
+def _refusals_of(reads: _Reads, visit: Visit) -> list[Refusal]:
+    technician = reads.technician(visit.technician_id)
     if technician is None:
         return [
             Refusal(
@@ -221,7 +249,7 @@ def _refusals_of(session: Session, visit: Visit) -> list[Refusal]:
         return found
     day = local.date()
     period = next(p for p in periods_of(technician, day) if p.start <= start and end <= p.end)
-    others = _busy_of(session, technician, day, tz, exclude=visit.id)
+    others = reads.others(technician, day, tz, visit.id)
     for other in others:
         if other.start < end and start < other.end:
             return [
@@ -332,9 +360,7 @@ def _static(
     return []
 
 
-def _busy_of(
-    session: Session, technician: Technician, day: dt.date, tz: ZoneInfo, *, exclude: int
-) -> list[_Busy]:
+def _busy_of(session: Session, technician: Technician, day: dt.date, tz: ZoneInfo) -> list[_Busy]:
     """The technician's placed visits around `day`, read afresh (not from the session's cache)."""
     first = dt.datetime.combine(day, dt.time.min, tzinfo=tz) - dt.timedelta(days=1)
     last = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
@@ -344,7 +370,6 @@ def _busy_of(
             Visit.planned_start >= first,
             Visit.planned_start < last,
             Visit.status.not_in(NOT_BUSY),
-            Visit.id != exclude,
         )
     )
     return sorted(

@@ -196,3 +196,32 @@ def test_a_visit_created_on_top_of_another_is_refused(client, session, measurer,
     )
     assert response.status_code == 409
     assert response.json["details"]["refusals"][0]["clashes_with"] == other.id
+
+
+def test_a_technicians_day_is_read_once_however_many_of_its_visits_are_checked(
+    session, measurer
+):
+    from app.services.schedule_checks import refusals
+    from tests.statements import statements
+
+    visits = [published(measurer.id, tomorrow_at(hour)) for hour in (9, 10, 11, 14, 15)]
+    with statements() as seen:
+        found = refusals(session, visits)
+    assert found == []
+    technician_reads = [s for s in seen if "FROM technicians" in s.sql]
+    day_reads = [s for s in seen if "FROM visits" in s.sql and "planned_start >=" in s.sql]
+    assert (len(technician_reads), len(day_reads)) == (1, 1)
+
+
+def test_two_visits_checked_together_still_see_each_other(session, measurer):
+    from app.services.schedule_checks import refusals
+
+    first = published(measurer.id, tomorrow_at(9), duration_min=90)
+    second = published(measurer.id, tomorrow_at(10))
+
+    found = refusals(session, [first, second])
+
+    assert [(r.visit_id, r.code) for r in found] == [
+        (first.id, "technician_busy"),
+        (second.id, "technician_busy"),
+    ]
