@@ -26,12 +26,16 @@ SKIPPED_OPERATIONS = {("POST", "/api/v1/dispatch/runs"), ("DELETE", "/api/v1/aut
 IDENTITY = {"Accept-Encoding": "identity"}
 
 
+@pytest.fixture(scope="module")
 def operations(app):
+    """Every documented operation but the skipped ones, the document read once a module."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    found = []
     for result in schema.get_all_operations():
         operation = result.ok()
         if (operation.method.upper(), operation.path) not in SKIPPED_OPERATIONS:
-            yield operation
+            found.append(operation)
+    return found
 
 
 # The operations are dealt into shards, so test processes share the work; together the shards
@@ -41,7 +45,7 @@ SHARDS = 4
 
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_generated_requests_get_answers_that_keep_the_documented_contract(
-    app, session, as_admin, shard
+    operations, session, as_admin, shard
 ):
     """Every operation gets generated schema-valid requests; every schemathesis check holds.
 
@@ -51,7 +55,7 @@ def test_generated_requests_get_answers_that_keep_the_documented_contract(
     """
     VisitFactory.create_batch(2)  # something for generated ids to find
     failures: list[str] = []
-    dealt = [op for i, op in enumerate(operations(app)) if i % SHARDS == shard]
+    dealt = [op for i, op in enumerate(operations) if i % SHARDS == shard]
     assert dealt  # every shard has operations to fuzz
     for operation in dealt:
         fuzz(operation, {**as_admin, **IDENTITY}, failures)
@@ -155,7 +159,7 @@ class CommittedWrites:
 
 
 def test_invalid_requests_are_refused_in_the_one_error_format_and_write_nothing(
-    app, session, as_admin
+    operations, session, as_admin
 ):
     """Every API operation gets a generated request that breaks its document (negative mode).
 
@@ -167,7 +171,7 @@ def test_invalid_requests_are_refused_in_the_one_error_format_and_write_nothing(
     VisitFactory.create_batch(2)
     failures: list[str] = []
     with CommittedWrites(db.engine) as writes:
-        for operation in operations(app):
+        for operation in operations:
             if operation.path.startswith(("/api/", "/mobile/")):
                 refuse(operation, {**as_admin, **IDENTITY}, writes, failures)
     assert failures == [], "\n".join(failures)
