@@ -698,25 +698,26 @@ def _history(
             session.add(visit)
             # every draw of the generator in the same order as ever; rows that need the visit's
             # (or the rating's) id are added once all the visits have theirs: a flush per table
-            later.append(_Done(visit, created, on_site, done, week))
             happy = rng.random() < skill[technician.id]
+            fixed = None
             if kind == VisitKind.REPAIR:
-                later[-1].fixed = rng.random() < skill[technician.id] + 0.05
+                fixed = rng.random() < skill[technician.id] + 0.05
+            rated = None
             if rng.random() < 0.7:
                 csat = rng.choice((4, 5, 5)) if happy else rng.choice((1, 2, 3, 3))
                 nps = rng.choice((9, 10, 8)) if happy else rng.choice((3, 5, 6, 7))
-                later[-1].rated = (csat, nps)
+                rated = (csat, nps)
+            later.append(_Done(visit, created, on_site, done, week, fixed, rated))
     session.flush()
-    for d in later:
-        _history_rows(session, d)
+    ratings = [_history_rows(session, d) for d in later]
     session.flush()
-    for d in later:
-        if d.rating is not None and d.rating.csat <= 2:
-            session.add(_history_complaint(d))
+    for d, rating in zip(later, ratings, strict=True):
+        if rating is not None and rating.csat <= 2:
+            session.add(_history_complaint(d, rating))
     session.flush()
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Done:
     """A past visit of the history, and what the generator drew for its ratings and outcome."""
 
@@ -727,11 +728,10 @@ class _Done:
     week: int
     fixed: bool | None = None  # repairs: fixed the first time
     rated: tuple[int, int] | None = None  # (CSAT, NPS)
-    rating: Rating | None = None
 
 
-def _history_rows(session: Session, d: _Done) -> None:
-    """The status history, repair outcome and rating of a flushed past visit."""
+def _history_rows(session: Session, d: _Done) -> Rating | None:
+    """The status history, repair outcome and rating of a flushed past visit; the rating."""
     visit = d.visit
     session.add_all(
         VisitStatusChange(
@@ -759,26 +759,27 @@ def _history_rows(session: Session, d: _Done) -> None:
                 recorded_at=d.done,
             )
         )
-    if d.rated is not None:
-        d.rating = Rating(
-            visit_id=visit.id,
-            customer_id=visit.customer_id,
-            csat=d.rated[0],
-            nps=d.rated[1],
-            language="zh",
-            created_at=d.done + dt.timedelta(hours=3),
-        )
-        session.add(d.rating)
+    if d.rated is None:
+        return None
+    rating = Rating(
+        visit_id=visit.id,
+        customer_id=visit.customer_id,
+        csat=d.rated[0],
+        nps=d.rated[1],
+        language="zh",
+        created_at=d.done + dt.timedelta(hours=3),
+    )
+    session.add(rating)
+    return rating
 
 
-def _history_complaint(d: _Done) -> Complaint:
+def _history_complaint(d: _Done, rating: Rating) -> Complaint:
     """The complaint an unhappy rating of the history raised (last week's still open)."""
-    assert d.rating is not None
     open_ = d.week == 1
     return Complaint(
         customer_id=d.visit.customer_id,
         visit_id=d.visit.id,
-        rating_id=d.rating.id,
+        rating_id=rating.id,
         source="rating",
         summary=f"Unhappy with the {d.visit.kind.value} visit",
         stage=ComplaintStage.ASSIGNED if open_ else ComplaintStage.CLOSED,
