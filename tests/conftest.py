@@ -404,7 +404,10 @@ def phone(client: FlaskClient) -> Any:
 
 # --- a real browser on a real port (rating pages, console) ---------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's build of Chromium's headless shell: the same engine as its `chromium` package without
+# the desktop browser's window, tab strip and profile services, which in headless mode alone
+# cost the suite about two CPU seconds per browser test (docs/benchmarks.md, test suite).
+CHROMIUM = Path("/usr/bin/chromium-headless-shell")
 # Chinese pages must render as Chinese, not boxes, in screenshots.
 CJK_FONTS = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 # Shared by the test processes of every checkout on the machine, since apt is too.
@@ -423,10 +426,10 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    """Debian's Chromium and CJK fonts, installed with apt when missing (never Playwright's own).
+    """Debian's Chromium headless shell and CJK fonts, installed with apt when missing.
 
-    Every test process may get here at once on a fresh machine: one installs while the others
-    wait on a lock file, then find the packages there.
+    Never Playwright's own download. Every test process may get here at once on a fresh machine:
+    one installs while the others wait on a lock file, then find the packages there.
     """
     with open(APT_LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -440,7 +443,7 @@ def _apt_install_chromium() -> None:
     result = subprocess.run(
         # Another apt (the machine's own) may hold dpkg's lock: wait for it rather than fail.
         "apt-get -o DPkg::Lock::Timeout=600 update"
-        " && apt-get -o DPkg::Lock::Timeout=600 install -y chromium fonts-noto-cjk",
+        " && apt-get -o DPkg::Lock::Timeout=600 install -y chromium-headless-shell fonts-noto-cjk",
         shell=True,
         env=env,
         capture_output=True,
@@ -450,7 +453,7 @@ def _apt_install_chromium() -> None:
     )
     if result.returncode != 0 or not CHROMIUM.exists() or not CJK_FONTS.exists():
         pytest.fail(
-            "could not install chromium and fonts-noto-cjk with apt-get "
+            "could not install chromium-headless-shell and fonts-noto-cjk with apt-get "
             f"(exit {result.returncode}):\n"
             f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
             pytrace=False,
