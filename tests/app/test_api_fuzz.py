@@ -102,7 +102,7 @@ def fuzz(operation, headers, failures):
 
     @given(case=operation.as_strategy())
     @settings(
-        max_examples=examples(10),
+        max_examples=examples(7),
         deadline=None,
         database=None,
         derandomize=True,

@@ -116,7 +116,7 @@ def days_under_way(draw):
                    search_iterations=200, time_limit_s=2.0)
 
 
-@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(days_under_way())
 def test_every_day_under_way_gets_a_plan_that_verifies(prob):
     plan = verified(prob)

@@ -468,7 +468,7 @@ def test_a_published_day_stays_feasible_whatever_happens() -> None:
     run_state_machine_as_test(
         DispatchDay,
         settings=settings(
-            max_examples=examples(120),
+            max_examples=examples(80),
             stateful_step_count=6,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -130,7 +130,7 @@ class World:
 
 
 @hypothesis_settings(
-    max_examples=examples(15),
+    max_examples=examples(10),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
