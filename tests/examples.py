@@ -1,11 +1,10 @@
 """How many generated examples the property tests draw on a run of the suite.
 
-The counts keep the whole suite to a few minutes. Except in the API fuzz, Hypothesis is not
-derandomized, so every run
-draws new examples and adds to what the runs before it explored. ``TEST_EXAMPLES_SCALE``
-multiplies every count for a deeper search (before a release, overnight), as in
-``TEST_EXAMPLES_SCALE=10 scripts/test tests/dispatch_integrity tests/sync``; the counts the suite
-draws by default are a trade-off measured in docs/benchmarks.md (test suite).
+The counts keep the whole suite to a few minutes; they are a trade-off measured in
+docs/benchmarks.md (test suite). Except in the API fuzz, Hypothesis is not derandomized, so
+every run draws new examples and adds to what the runs before it explored.
+``TEST_EXAMPLES_SCALE`` multiplies every count for a deeper search (before a release,
+overnight), as in ``TEST_EXAMPLES_SCALE=10 scripts/test tests/dispatch_integrity tests/sync``.
 """
 
 from __future__ import annotations
