@@ -1,23 +1,25 @@
 """Long jobs without Redis: run the job function in a process of its own.
 
-The web process only starts it (`start`) and reaps it when it ends; the child imports the job
-by name, binds the same database and runs it with JSON arguments, exactly as an rq worker
-would. A solve there never holds the web process's interpreter, so the server keeps
-answering; if the child dies, the run's heartbeat stops and the stale-run check fails it.
+The web process only starts it (`start`) and reaps it when it ends; the child binds the same
+database and runs the job exactly as an rq worker would. A solve there never holds the web
+process's interpreter, so the server keeps answering; if the child dies, the run's heartbeat
+stops and the stale-run check fails it.
 
-    python -m app.jobs.process '{"func": "app.jobs.dispatching:run_dispatch", "args": [...]}'
+Children are forked from a server process (multiprocessing's forkserver) that imported the
+jobs and the planner once, when the web process started its first job: a new solve starts in
+milliseconds rather than the two CPU seconds of a new interpreter importing the app. The server
+holds no database connection and no thread, so forking it is safe; the settings travel with
+each job.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import logging
-import os
-import subprocess
-import sys
+import multiprocessing as mp
 import threading
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.config import Settings, activate
@@ -25,56 +27,44 @@ from app.database import db
 
 log = logging.getLogger(__name__)
 
+# What the server imports before it forks the first job: the modules every job needs.
+PRELOAD = ["app.jobs.process", "app.jobs.dispatching"]
+
 
 def start(
     settings: Settings, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> subprocess.Popen[bytes]:
-    """Start `func(*args, **kwargs)` in a new Python process bound to `settings`' database."""
+) -> BaseProcess:
+    """Start `func(*args, **kwargs)` in a new process bound to `settings`' database."""
     if settings.database_url in ("sqlite://", "sqlite:///:memory:"):
         raise RuntimeError("an in-memory database cannot be shared with a solving process")
-    spec = json.dumps(
-        {"func": f"{func.__module__}:{func.__qualname__}", "args": args, "kwargs": kwargs}
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # read only when the server starts
+    name = f"{func.__module__}:{func.__qualname__}"
+    child = context.Process(
+        target=run_job, args=(settings, name, args, kwargs), name=f"job {name}"
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "SERVICE_TIME_ZONE": settings.time_zone,
-        "LOG_LEVEL": settings.log_level,
-        "RUN_HEARTBEAT_INTERVAL": str(settings.run_heartbeat_s),
-        "RUN_STALE_AFTER": str(settings.run_stale_after_s),
-        "RUN_STALE_CHECK_INTERVAL": str(settings.run_stale_check_s),
-        "SOLVER_SEARCH_ITERATIONS": str(settings.solver_search_iterations or ""),
-        "PLANNER_TIME_UNIT_S": str(settings.planner_time_unit_s),
-        "PLANNER_PRIORITY_WEIGHTS": ",".join(map(str, settings.planner_priority_weights)),
-    }
-    env.pop("REDIS_URL", None)  # the child runs the job itself, it never enqueues it again
-    child = subprocess.Popen([sys.executable, "-m", "app.jobs.process", spec], env=env)
+    child.start()
     # Reap the child when it ends, so finished solves leave no zombie processes behind.
-    threading.Thread(target=child.wait, daemon=True, name=f"reap-{child.pid}").start()
+    threading.Thread(target=child.join, daemon=True, name=f"reap-{child.pid}").start()
     log.info("running job %s in process %s", func.__name__, child.pid)
     return child
 
 
-def main(argv: list[str]) -> int:
-    """Run the job described by `argv[0]` (JSON: func "module:name", args, kwargs)."""
-    spec = json.loads(argv[0])
-    module_name, _, name = spec["func"].partition(":")
-    func = getattr(importlib.import_module(module_name), name)
-    settings = Settings.from_env()
+def run_job(
+    settings: Settings, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """In the child: run the job `name` ("module:function") with the parent's settings."""
+    module_name, _, function = name.partition(":")
+    func = getattr(importlib.import_module(module_name), function)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(process)d %(name)s %(message)s"
     )
     activate(settings)
     db.configure(settings.database_url)
     try:
-        func(*spec.get("args", []), **spec.get("kwargs", {}))
+        func(*args, **kwargs)
     except Exception:
-        log.exception("job %s failed", spec["func"])
-        return 1
+        log.exception("job %s failed", name)
+        raise SystemExit(1) from None
     finally:
         db.dispose()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
