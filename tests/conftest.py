@@ -194,8 +194,9 @@ def settings(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         upload_folder=str(tmp_path_factory.mktemp("uploads")),
         log_level="WARNING",
         # Production hashes at 2^17; tests that do not test hashing sign in at a cheap cost
-        # (4 ms of CPU a hash, against 40 ms at 2^14: the suite signs in hundreds of times).
-        password_scrypt_n=2**11,
+        # (the lowest the settings accept, 2^10: some 2 ms of CPU a hash; the suite hashes and
+        # signs in over a thousand times).
+        password_scrypt_n=2**10,
         # Runs stop after a fixed amount of search work, not at a share of a busy machine's
         # clock: the same plan on any machine, milliseconds for the small days tests plan.
         # Tests of long solves ask for `searches_use_their_time_limit`.
