@@ -35,7 +35,7 @@ from app.config import Settings, activate
 from app.database import Base, db
 from tests import factories
 
-pytest_plugins = ("tests.ordering", "tests.planner_warmup")
+pytest_plugins = ("tests.garbage", "tests.ordering", "tests.planner_warmup")
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
