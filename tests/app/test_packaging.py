@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import sqlite3
 import subprocess
 import sys
@@ -19,14 +20,19 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    build = tmp_path_factory.mktemp("build")
+    """The project's wheel, built once per run: the test processes of a run share it."""
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each process's temporary folder lies in a folder of the run's own.
+    out = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "wheel"
     # Builds share the source tree's build/ folder: one at a time across test workers.
     with open(PROJECT_ROOT / ".wheel-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _build(out, build)
-    (built,) = Path(out).glob("fieldservice-*.whl")
-    return built
+        if not out.is_dir():
+            built = tmp_path_factory.mktemp("wheel")
+            _build(built, tmp_path_factory.mktemp("build"))
+            built.rename(out)  # whole or not at all, for the other processes
+    (wheel,) = out.glob("fieldservice-*.whl")
+    return wheel
 
 
 def _build(out: Path, build: Path) -> None:
